@@ -1,0 +1,890 @@
+"""Pure queue-distribution state machine (SPEC.md Q-1..Q-12, PROTOCOL.md).
+
+No I/O and no project imports, so every rule can be tested exhaustively with an
+explicit clock. The Redis shell (streams.py) feeds events with a "now", fires due
+timers through the same entry points, persists the entities this module marks
+dirty and publishes the commands and log records it returns.
+
+The state is split in two: entities (calls, agents, finished call ids, clock,
+sequence counter) that are persisted one by one, and indices (waiting lists,
+timer heap, per-line lookups) rebuilt from the entities and the configuration.
+Every ordering decision uses persisted keys, never dict or set iteration order,
+so a state restored after a crash behaves exactly like the one that crashed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+MAX_CHAIN = 16  # PROTOCOL.md: a `then` loop without time passing is cut after 16 steps
+RING_FAIL_REASONS = ("unreachable", "busy", "declined")
+
+# Required fields per event type (PROTOCOL.md "Events"); `call.key` may have line "".
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "line.registered": ("line",),
+    "line.unregistered": ("line",),
+    "line.busy": ("line",),
+    "line.idle": ("line",),
+    "call.arrived": ("call", "number"),
+    "call.answered": ("call", "line"),
+    "call.key": ("call", "key"),
+    "call.ring_failed": ("call", "line", "reason"),
+    "call.ended": ("call",),
+    "clock": (),
+    "call.pickup": ("call", "line"),
+    "call.transfer": ("call", "to"),
+    "call.hold": ("call",),
+    "call.resume": ("call",),
+    "config.reload": (),
+}
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class AgentCfg:
+    line: str
+    priority: int = 1
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One routing profile; fields irrelevant to its type keep their defaults."""
+
+    name: str
+    type: str
+    size: int = 10
+    rest_s: int = 0
+    ring_s: int = 20
+    mode: str = "inactivity"
+    confirm: bool = False
+    caller_preanswer: str | None = None
+    callee_preanswer: str | None = None
+    music: str | None = None
+    agents: tuple[AgentCfg, ...] = ()
+    lines: tuple[str, ...] = ()
+    media: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    timeout_s: int = 10
+    then: str | None = None
+
+
+@dataclass(frozen=True)
+class TimeRule:
+    profile: str
+    date: str | None = None  # "YYYY-MM-DD" (dated) ...
+    days: tuple[int, ...] = ()  # ... or weekly, 0 = Monday
+    start: str = "00:00"  # "HH:MM", inclusive
+    end: str = "24:00"  # "HH:MM", exclusive
+
+
+@dataclass(frozen=True)
+class NumberCfg:
+    number: str
+    entry: str
+    rules: tuple[TimeRule, ...]
+    profiles: dict[str, Profile]
+
+
+@dataclass(frozen=True)
+class LineCfg:
+    accept_queue_calls: bool = True
+    backup: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    timezone: str
+    lines: dict[str, LineCfg]
+    numbers: dict[str, NumberCfg]
+
+
+def route(config: Config, number: NumberCfg, now_ms: int) -> str:
+    """Entry profile at `now_ms`: dated rules first, then weekly, else `entry`."""
+    local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(config.timezone))
+    day, hhmm, weekday = local.date().isoformat(), local.strftime("%H:%M"), local.weekday()
+    for rule in number.rules:
+        if rule.date == day and rule.start <= hhmm < rule.end:
+            return rule.profile
+    for rule in number.rules:
+        if rule.date is None and weekday in rule.days and rule.start <= hhmm < rule.end:
+            return rule.profile
+    return number.entry
+
+
+# --------------------------------------------------------------------------- entities
+
+
+@dataclass
+class Offer:
+    line: str
+    start: int
+    deadline: int
+    tseq: int
+    confirming: bool = False
+
+
+@dataclass
+class Call:
+    id: str
+    number: str
+    caller: str
+    arrived: int
+    seq: int
+    profile: str = ""
+    status: str = "new"  # waiting | ringing | menu | bridged (finished calls are dropped)
+    enqueued: int = 0  # FIFO key: when the call entered its current queue
+    offers: dict[str, Offer] = field(default_factory=dict)
+    offered: list[str] = field(default_factory=list)  # lines offered in the current round
+    seq_pos: int = 0  # sequential profile: index of the next line to try
+    line: str | None = None  # bridged line
+    bridged: int = 0
+    held: bool = False
+    deadline: int = 0  # menu timeout
+    tseq: int = 0
+    chain_at: int = -1
+    chain: int = 0
+    music: bool = False  # hold music already started in this profile
+    picks: int = 0  # random draws so far, keys the deterministic RNG
+
+
+@dataclass
+class Agent:
+    line: str
+    registered: bool = False
+    since: int = 0  # registration time: idle reference when never called (Q-5)
+    external: int = 0  # external calls in progress (line.busy / line.idle)
+    call: str | None = None  # bridged call
+    ringing: str | None = None  # call being offered (one at a time, Q-1)
+    last_end: int | None = None  # end of the last call of any kind (Q-5, Q-8)
+    rest_tseq: int = 0
+
+
+def call_to_dict(call: Call) -> dict:
+    d = dict(call.__dict__)
+    d["offers"] = [dict(o.__dict__) for o in call.offers.values()]
+    return d
+
+
+def call_from_dict(d: dict) -> Call:
+    d = dict(d)
+    offers = {o["line"]: Offer(**o) for o in d.pop("offers")}
+    return Call(offers=offers, **d)
+
+
+def agent_to_dict(agent: Agent) -> dict:
+    return dict(agent.__dict__)
+
+
+def agent_from_dict(d: dict) -> Agent:
+    return Agent(**d)
+
+
+@dataclass
+class Output:
+    """What one `handle`/`advance` produced, in emission order."""
+
+    commands: list[dict[str, str]] = field(default_factory=list)
+    logs: list[dict[str, str]] = field(default_factory=list)
+    ignored: str | None = None  # why the event was dropped (malformed / unknown type)
+
+
+def malformed(event: dict) -> str | None:
+    """Reason an event cannot be handled, or None; unknown calls are not malformed."""
+    kind = event.get("type")
+    if kind not in EVENT_FIELDS:
+        return f"unknown type {kind!r}"
+    ts = event.get("ts")
+    if not isinstance(ts, str) or not ts.isdigit():
+        return f"{kind}: bad ts {ts!r}"
+    for name in EVENT_FIELDS[kind]:
+        if not event.get(name):
+            return f"{kind}: missing {name}"
+    if kind == "call.key" and "line" not in event:
+        return "call.key: missing line"
+    if kind == "call.ring_failed" and event["reason"] not in RING_FAIL_REASONS:
+        return f"call.ring_failed: bad reason {event['reason']!r}"
+    return None
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+class State:
+    """The engine's whole memory plus the dirty sets the shell persists after a batch."""
+
+    def __init__(self, config: Config, seed: int = 0, now: int = 0, seq: int = 0) -> None:
+        self.seed = seed
+        self.now = now
+        self.seq = seq
+        self.calls: dict[str, Call] = {}
+        self.agents: dict[str, Agent] = {}
+        self.done: dict[str, int] = {}  # finished call id -> when (duplicate detection)
+        self.dirty_calls: set[str] = set()
+        self.dirty_agents: set[str] = set()
+        self.dirty_numbers: set[str] = set()
+        self.finished: set[str] = set()
+        self._out = Output()
+        self._touched: set[tuple[str, str]] = set()
+        self._newly_waiting: list[str] = []
+        self.set_config(config)
+
+    # ---- indices ---------------------------------------------------------------------
+
+    def set_config(self, config: Config) -> None:
+        self.config = config
+        self.line_queues: dict[str, list[tuple[str, str]]] = {}
+        self.line_rests: dict[str, set[int]] = {}
+        self.line_numbers: dict[str, set[str]] = {}
+        self.number_lines: dict[str, list[str]] = {}
+        self.number_rest: dict[tuple[str, str], int] = {}
+        for num in config.numbers.values():
+            lines: list[str] = []
+            for prof in num.profiles.values():
+                plines = [a.line for a in prof.agents] if prof.type == "queue" else prof.lines
+                for line in plines:
+                    if line not in lines:
+                        lines.append(line)
+                    self.line_numbers.setdefault(line, set()).add(num.number)
+                    if prof.type == "queue":
+                        self.line_queues.setdefault(line, []).append((num.number, prof.name))
+                        self.line_rests.setdefault(line, set()).add(prof.rest_s)
+                        key = (num.number, line)
+                        self.number_rest[key] = max(self.number_rest.get(key, 0), prof.rest_s)
+            self.number_lines[num.number] = lines
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Derive waiting lists, per-number call sets and timers from the entities."""
+        self.waiting: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+        self.by_number: dict[str, set[str]] = {}
+        self.timers: list[tuple[int, int, str, str, str]] = []
+        for call in self.calls.values():
+            self.by_number.setdefault(call.number, set()).add(call.id)
+            if call.status == "waiting":
+                self.waiting.setdefault((call.number, call.profile), []).append(
+                    (call.enqueued, call.seq, call.id))
+            for o in call.offers.values():
+                self.timers.append((o.deadline, o.tseq, "ring", call.id, o.line))
+            if call.status == "menu":
+                self.timers.append((call.deadline, call.tseq, "menu", call.id, ""))
+        for lst in self.waiting.values():
+            lst.sort()
+        for agent in self.agents.values():
+            if agent.last_end is not None:
+                for rest in self.line_rests.get(agent.line, ()):
+                    due = agent.last_end + rest * 1000
+                    if rest and due > self.now:
+                        self.timers.append((due, agent.rest_tseq, "rest", agent.line, ""))
+        heapq.heapify(self.timers)
+        self._touched = {q for qs in self.line_queues.values() for q in qs}
+
+    # ---- public entry points ----------------------------------------------------------
+
+    def handle(self, event: dict[str, str], now: int) -> Output:
+        """Fire timers due by `now`, then apply `event` at `now`."""
+        self._advance(now)
+        problem = malformed(event)
+        if problem:
+            self._out.ignored = problem
+            return self._flush()
+        getattr(self, "_on_" + event["type"].replace(".", "_"))(event)
+        self._dispatch()
+        return self._flush()
+
+    def advance(self, now: int) -> Output:
+        """Fire every timer due at or before `now`, each at its own due time."""
+        self._advance(now)
+        return self._flush()
+
+    def _advance(self, now: int) -> None:
+        while self.timers and self.timers[0][0] <= now:
+            due, tseq, kind, key, line = heapq.heappop(self.timers)
+            if not self._timer_valid(tseq, kind, key, line, due):
+                continue
+            self.now = max(self.now, due)
+            self._fire(kind, key, line)
+            self._dispatch()
+        self.now = max(self.now, now)
+
+    def next_timer(self) -> int | None:
+        """Due time of the next live timer, so the shell knows when to wake."""
+        while self.timers:
+            due, tseq, kind, key, line = self.timers[0]
+            if self._timer_valid(tseq, kind, key, line, due):
+                return due
+            heapq.heappop(self.timers)
+        return None
+
+    def reload(self, config: Config, now: int) -> Output:
+        """Adopt a new document; waiting calls whose queue vanished are routed again."""
+        self._advance(now)
+        self.set_config(config)
+        for cid in sorted(self.calls, key=lambda c: self.calls[c].seq):
+            call = self.calls[cid]
+            num = config.numbers.get(call.number)
+            prof = num.profiles.get(call.profile) if num else None
+            if call.status == "waiting" and (prof is None or prof.type != "queue"):
+                self._unwait(call)
+                if num is None:
+                    self._close(call, "unknown_number")
+                else:
+                    self._enter(call, route(config, num, self.now))
+        self.dirty_numbers.update(config.numbers)
+        self._dispatch()
+        return self._flush()
+
+    def clear_dirty(self) -> None:
+        self.dirty_calls.clear()
+        self.dirty_agents.clear()
+        self.dirty_numbers.clear()
+        self.finished.clear()
+
+    # ---- output helpers ---------------------------------------------------------------
+
+    def _flush(self) -> Output:
+        out, self._out = self._out, Output()
+        return out
+
+    def _cmd(self, kind: str, call: Call, **fields: object) -> None:
+        cmd = {"type": kind, "ts": str(self.now), "call": call.id}
+        cmd.update({k: str(v) for k, v in fields.items()})
+        self._out.commands.append(cmd)
+
+    def _log(self, kind: str, call: Call, **fields: object) -> None:
+        rec = {"type": kind, "ts": str(self.now), "number": call.number, "call": call.id}
+        rec.update({k: str(v) for k, v in fields.items()})
+        self._out.logs.append(rec)
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    # ---- lookups ----------------------------------------------------------------------
+
+    def _profile(self, call: Call) -> Profile | None:
+        num = self.config.numbers.get(call.number)
+        return num.profiles.get(call.profile) if num else None
+
+    def _agent(self, line: str) -> Agent:
+        agent = self.agents.get(line)
+        if agent is None:
+            agent = self.agents[line] = Agent(line)
+        return agent
+
+    def _accepts(self, line: str) -> bool:
+        cfg = self.config.lines.get(line)
+        return cfg is None or cfg.accept_queue_calls
+
+    def available(self, line: str, rest_s: int) -> bool:
+        """Q-1 (and Q-8 for a queue with `rest_s`): may this line be offered a call now?"""
+        agent = self.agents.get(line)
+        if agent is None or not agent.registered or agent.external or agent.call:
+            return False
+        if agent.ringing or not self._accepts(line):
+            return False
+        return not (rest_s and agent.last_end is not None
+                    and self.now - agent.last_end < rest_s * 1000)
+
+    def _touch_call(self, call: Call) -> None:
+        self.dirty_calls.add(call.id)
+        self.dirty_numbers.add(call.number)
+
+    def _touch_agent(self, agent: Agent) -> None:
+        self.dirty_agents.add(agent.line)
+        self.dirty_numbers.update(self.line_numbers.get(agent.line, ()))
+        self._touched.update(self.line_queues.get(agent.line, ()))
+
+    # ---- timers -----------------------------------------------------------------------
+
+    def _push_timer(self, due: int, tseq: int, kind: str, key: str, line: str = "") -> None:
+        heapq.heappush(self.timers, (due, tseq, kind, key, line))
+
+    def _timer_valid(self, tseq: int, kind: str, key: str, line: str, due: int) -> bool:
+        if kind == "rest":
+            agent = self.agents.get(key)
+            return agent is not None and agent.rest_tseq == tseq
+        call = self.calls.get(key)
+        if call is None:
+            return False
+        if kind == "ring":
+            offer = call.offers.get(line)
+            return offer is not None and offer.tseq == tseq and offer.deadline == due
+        return call.status == "menu" and call.tseq == tseq and call.deadline == due
+
+    def _fire(self, kind: str, key: str, line: str) -> None:
+        if kind == "rest":
+            self._touch_agent(self.agents[key])  # resting ended: snapshot + dispatch
+            return
+        call = self.calls[key]
+        if kind == "ring":
+            self._end_offer(call, line, "timeout", stop=True)
+            self._after_offer(call)
+        else:  # menu timeout: no key pressed
+            self._go_then(call)
+
+    # ---- events -----------------------------------------------------------------------
+
+    def _on_clock(self, ev: dict) -> None:
+        pass
+
+    def _on_config_reload(self, ev: dict) -> None:
+        pass  # the shell loads the document and calls reload()
+
+    def _on_line_registered(self, ev: dict) -> None:
+        agent = self._agent(ev["line"])
+        if not agent.registered:
+            agent.registered, agent.since = True, self.now
+            self._touch_agent(agent)
+
+    def _on_line_unregistered(self, ev: dict) -> None:
+        agent = self.agents.get(ev["line"])
+        if agent is None or not agent.registered:
+            return
+        agent.registered = False
+        self._touch_agent(agent)
+        call = self.calls.get(agent.ringing or "")
+        if call is not None and agent.line in call.offers:
+            self._end_offer(call, agent.line, "failed", stop=True)
+            self._after_offer(call)
+
+    def _on_line_busy(self, ev: dict) -> None:
+        agent = self._agent(ev["line"])
+        agent.external += 1
+        self._touch_agent(agent)
+
+    def _on_line_idle(self, ev: dict) -> None:
+        agent = self.agents.get(ev["line"])
+        if agent is None or agent.external == 0:
+            return  # duplicate, or an external call that started before we knew the line
+        agent.external -= 1
+        if agent.external == 0:
+            self._start_rest(agent)
+        self._touch_agent(agent)
+
+    def _on_call_arrived(self, ev: dict) -> None:
+        cid = ev["call"]
+        if cid in self.calls or cid in self.done:
+            return  # duplicate
+        call = Call(cid, ev["number"], ev.get("caller", ""), self.now, self._next_seq())
+        self.calls[cid] = call
+        self.by_number.setdefault(call.number, set()).add(cid)
+        self._touch_call(call)
+        num = self.config.numbers.get(call.number)
+        if num is None:
+            self._close(call, "unknown_number")
+            return
+        self._enter(call, route(self.config, num, self.now))
+
+    def _on_call_answered(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        offer = call.offers.get(ev["line"]) if call else None
+        if call is None or offer is None or offer.confirming:
+            return
+        prof = self._profile(call)
+        if prof is not None and prof.confirm:
+            offer.confirming = True  # Q-7: confirming still counts as ring time
+            self._touch_call(call)
+        else:
+            self._bridge(call, ev["line"])
+
+    def _on_call_key(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        if call is None:
+            return
+        line = ev.get("line", "")
+        if not line:
+            if call.status == "menu":
+                prof = self._profile(call)
+                target = prof.keys.get(ev["key"]) if prof else None
+                if target is None:
+                    self._go_then(call)
+                else:
+                    self._enter(call, target)
+            return
+        offer = call.offers.get(line)
+        if offer is None or not offer.confirming:
+            return
+        if ev["key"] == "*":
+            self._bridge(call, line)
+        else:
+            self._end_offer(call, line, "declined", stop=True)
+            self._after_offer(call)
+
+    def _on_call_ring_failed(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        line, reason = ev["line"], ev["reason"]
+        if call is None or line not in call.offers:
+            return
+        self._end_offer(call, line, "declined" if reason == "declined" else "failed", stop=False)
+        cfg = self.config.lines.get(line)
+        if reason == "unreachable" and cfg is not None and cfg.backup:
+            self._cancel_offers(call, stop=True)
+            self._unwait(call)
+            self._cmd("forward", call, to=cfg.backup)
+            self._log("forwarded", call, line=line, to=cfg.backup, wait_ms=self.now - call.arrived)
+            self._finish(call)
+        else:
+            self._after_offer(call)
+
+    def _on_call_ended(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        if call is None:
+            return
+        if call.status == "bridged":
+            self._log("completed", call, line=call.line, talk_ms=self.now - call.bridged)
+            agent = self.agents.get(call.line or "")
+            if agent is not None and agent.call == call.id:
+                agent.call = None
+                self._start_rest(agent)
+                self._touch_agent(agent)
+            self._finish(call)
+            return
+        self._cancel_offers(call, stop=False)  # the PBX dropped the legs with the call
+        self._unwait(call)
+        self._log("abandoned", call, wait_ms=self.now - call.arrived)
+        self._finish(call)
+
+    def _on_call_pickup(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        if call is None or call.status == "bridged":
+            return
+        self._cancel_offers(call, stop=True)
+        self._unwait(call)
+        self._bridge(call, ev["line"])
+
+    def _on_call_transfer(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        if call is None or call.status == "bridged":
+            return  # a connected call is transferred from the agent's own phone
+        self._cancel_offers(call, stop=True)
+        self._unwait(call)
+        self._cmd("transfer", call, to=ev["to"])
+        self._log("transferred", call, to=ev["to"], wait_ms=self.now - call.arrived)
+        self._finish(call)
+
+    def _on_call_hold(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        if call is not None and call.status == "bridged" and not call.held:
+            call.held = True
+            self._cmd("hold", call)
+            self._touch_call(call)
+
+    def _on_call_resume(self, ev: dict) -> None:
+        call = self.calls.get(ev["call"])
+        if call is not None and call.status == "bridged" and call.held:
+            call.held = False
+            self._cmd("resume", call)
+            self._touch_call(call)
+
+    # ---- scenario ---------------------------------------------------------------------
+
+    def _enter(self, call: Call, name: str) -> None:
+        """Move `call` into profile `name` (entry, `then`, or a menu key)."""
+        if call.chain_at != self.now:
+            call.chain_at, call.chain = self.now, 0
+        call.chain += 1
+        num = self.config.numbers.get(call.number)
+        prof = num.profiles.get(name) if num else None
+        if call.chain > MAX_CHAIN or prof is None:
+            self._close(call, "loop" if prof else "no_profile")
+            return
+        call.profile, call.music, call.offered, call.seq_pos = name, False, [], 0
+        call.status = "new"
+        self._touch_call(call)
+        if prof.type == "queue":
+            q = (call.number, name)
+            waiting = self.waiting.setdefault(q, [])
+            if len(waiting) >= prof.size:  # Q-2: only waiting calls count
+                self._cmd("reject_busy", call)
+                self._log("rejected", call, reason="queue_full")
+                self._finish(call)
+                return
+            self._preanswer(call, prof)
+            call.status, call.enqueued = "waiting", self.now
+            bisect.insort(waiting, (call.enqueued, call.seq, call.id))
+            self._touched.add(q)
+            self._newly_waiting.append(call.id)
+        elif prof.type == "ring_all":
+            self._preanswer(call, prof)
+            lines = [line for line in prof.lines if self.available(line, 0)]
+            if not lines:
+                self._go_then(call)
+                return
+            for line in lines:
+                self._offer(call, line, prof)
+        elif prof.type == "sequential":
+            self._preanswer(call, prof)
+            self._ring_next(call, prof)
+        elif prof.type == "menu":
+            self._preanswer(call, prof)
+            self._cmd("play", call, media=prof.media or "default")
+            call.status, call.deadline = "menu", self.now + prof.timeout_s * 1000
+            call.tseq = self._next_seq()
+            self._push_timer(call.deadline, call.tseq, "menu", call.id)
+        else:  # announcement
+            self._preanswer(call, prof)
+            self._cmd("play", call, media=prof.media or "default")
+            self._close(call, "announcement")
+
+    def _preanswer(self, call: Call, prof: Profile) -> None:
+        if prof.caller_preanswer:
+            self._cmd("play", call, media=prof.caller_preanswer)
+
+    def _close(self, call: Call, reason: str) -> None:
+        self._cancel_offers(call, stop=True)
+        self._unwait(call)
+        self._cmd("hangup", call)
+        self._log("closed", call, reason=reason, wait_ms=self.now - call.arrived)
+        self._finish(call)
+
+    def _go_then(self, call: Call) -> None:
+        prof = self._profile(call)
+        if prof is None or prof.then is None:
+            self._close(call, "no_answer")
+        else:
+            self._enter(call, prof.then)
+
+    def _ring_next(self, call: Call, prof: Profile) -> None:
+        while call.seq_pos < len(prof.lines):
+            line = prof.lines[call.seq_pos]
+            call.seq_pos += 1
+            if self.available(line, 0):
+                self._offer(call, line, prof)
+                return
+        self._go_then(call)
+
+    def _offer(self, call: Call, line: str, prof: Profile) -> None:
+        tseq = self._next_seq()
+        offer = Offer(line, self.now, self.now + prof.ring_s * 1000, tseq)
+        call.offers[line] = offer
+        call.offered.append(line)
+        call.status = "ringing"
+        agent = self._agent(line)
+        agent.ringing = call.id
+        self._touch_agent(agent)
+        self._touch_call(call)
+        self._push_timer(offer.deadline, tseq, "ring", call.id, line)
+        self._cmd("ring", call, line=line, timeout_s=prof.ring_s,
+                  confirm="1" if prof.confirm else "0", callee_media=prof.callee_preanswer or "")
+
+    def _end_offer(self, call: Call, line: str, result: str, stop: bool) -> None:
+        offer = call.offers.pop(line)
+        agent = self.agents.get(line)
+        if agent is not None and agent.ringing == call.id:
+            agent.ringing = None
+            self._touch_agent(agent)
+        if stop:
+            self._cmd("stop_ring", call, line=line)
+        self._log("offered", call, line=line, result=result, ring_ms=self.now - offer.start)
+        self._touch_call(call)
+
+    def _cancel_offers(self, call: Call, stop: bool) -> None:
+        for line in sorted(call.offers, key=lambda li: call.offers[li].tseq):
+            self._end_offer(call, line, "cancelled", stop=stop)
+
+    def _after_offer(self, call: Call) -> None:
+        """An offer ended without a bridge: continue the scenario (Q-6)."""
+        prof = self._profile(call)
+        if prof is None:
+            self._close(call, "no_profile")
+        elif prof.type == "queue":
+            call.status = "waiting"  # back at its place, at the head, even if full (Q-6)
+            q = (call.number, call.profile)
+            bisect.insort(self.waiting.setdefault(q, []), (call.enqueued, call.seq, call.id))
+            self._touched.add(q)
+            self._newly_waiting.append(call.id)
+            self._touch_call(call)
+        elif prof.type == "ring_all":
+            if not call.offers:
+                self._go_then(call)
+        elif prof.type == "sequential":
+            self._ring_next(call, prof)
+
+    def _bridge(self, call: Call, line: str) -> None:
+        for other in sorted(call.offers, key=lambda li: call.offers[li].tseq):
+            if other != line:
+                self._end_offer(call, other, "cancelled", stop=True)
+        offer = call.offers.pop(line, None)
+        agent = self._agent(line)
+        if offer is not None:
+            self._log("offered", call, line=line, result="answered",
+                      ring_ms=self.now - offer.start)
+            if agent.ringing == call.id:
+                agent.ringing = None
+        self._unwait(call)
+        self._cmd("bridge", call, line=line)
+        call.status, call.line, call.bridged = "bridged", line, self.now
+        agent.call = call.id
+        self._touch_agent(agent)
+        self._touch_call(call)
+        self._log("answered", call, line=line, wait_ms=self.now - call.arrived)
+
+    def _unwait(self, call: Call) -> None:
+        if call.status != "waiting":
+            return
+        lst = self.waiting.get((call.number, call.profile), [])
+        i = bisect.bisect_left(lst, (call.enqueued, call.seq, call.id))
+        if i < len(lst) and lst[i][2] == call.id:
+            del lst[i]
+        call.status = "new"
+
+    def _finish(self, call: Call) -> None:
+        self._unwait(call)
+        self.calls.pop(call.id, None)
+        nums = self.by_number.get(call.number)
+        if nums is not None:
+            nums.discard(call.id)
+        self.done[call.id] = self.now
+        self.finished.add(call.id)
+        self._touch_call(call)
+
+    def _start_rest(self, agent: Agent) -> None:
+        """Q-8: any call ending on the line starts the rest of every queue it serves."""
+        agent.last_end = self.now
+        agent.rest_tseq = self._next_seq()
+        for rest in sorted(self.line_rests.get(agent.line, ())):
+            if rest:
+                self._push_timer(self.now + rest * 1000, agent.rest_tseq, "rest", agent.line)
+
+    # ---- distribution -----------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        """Offer waiting calls to available agents, longest-waiting call first (Q-3)."""
+        heap = []
+        for q in self._touched:
+            lst = self.waiting.get(q)
+            if lst:
+                heap.append((lst[0][0], lst[0][1], q))
+        self._touched.clear()
+        heapq.heapify(heap)
+        while heap:
+            _, _, q = heapq.heappop(heap)
+            lst = self.waiting.get(q)
+            if not lst:
+                continue
+            call = self.calls[lst[0][2]]
+            prof = self.config.numbers[q[0]].profiles[q[1]]
+            line = self._pick(call, prof)
+            if line is None:
+                continue  # nobody for the head: nobody for the rest of this queue either
+            lst.pop(0)
+            self._offer(call, line, prof)
+            if lst:
+                heapq.heappush(heap, (lst[0][0], lst[0][1], q))
+        for cid in self._newly_waiting:
+            call = self.calls.get(cid)
+            if call is not None and call.status == "waiting" and not call.music:
+                prof = self._profile(call)
+                call.music = True  # Q-11: hold music only once the call actually waits
+                self._cmd("play", call, media=(prof.music if prof else None) or "default")
+        self._newly_waiting.clear()
+
+    def _pick(self, call: Call, prof: Profile) -> str | None:
+        """Q-4/Q-5/Q-6: best available agent not yet offered this call in this round."""
+        cands = [(i, a) for i, a in enumerate(prof.agents) if self.available(a.line, prof.rest_s)]
+        if not cands:
+            return None
+        fresh = [c for c in cands if c[1].line not in call.offered]
+        if not fresh:
+            call.offered = []  # everyone available was tried: a new round starts
+            fresh = cands
+        best = min(a.priority for _, a in fresh)
+        pool = [c for c in fresh if c[1].priority == best]
+        if prof.mode == "random":
+            total = sum(a.weight for _, a in pool)
+            r = self._random(call) * total
+            for _, a in pool:
+                r -= a.weight
+                if r < 0:
+                    return a.line
+            return pool[-1][1].line
+
+        def idle_since(c: tuple[int, AgentCfg]) -> tuple[int, int]:
+            agent = self.agents[c[1].line]
+            return (agent.last_end if agent.last_end is not None else agent.since, c[0])
+
+        return min(pool, key=idle_since)[1].line
+
+    def _random(self, call: Call) -> float:
+        """Seeded draw keyed by (seed, call, draw count): identical after a crash restart."""
+        call.picks += 1
+        digest = hashlib.blake2b(f"{self.seed}:{call.id}:{call.picks}".encode(),
+                                 digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
+
+    # ---- switchboard snapshot ---------------------------------------------------------
+
+    def snapshot(self, number: str) -> dict:
+        """The `acd:{N}:state` JSON for one welcome number (shape in engine/README.md)."""
+        calls = sorted((self.calls[c] for c in self.by_number.get(number, ())),
+                       key=lambda c: c.seq)
+        waiting, ringing, menu, bridged = [], [], [], []
+        positions: dict[str, int] = {}
+        for (num, _prof), lst in self.waiting.items():
+            if num == number:
+                for pos, (_, _, cid) in enumerate(lst, 1):
+                    positions[cid] = pos
+        for c in calls:
+            base = {"call": c.id, "caller": c.caller, "profile": c.profile,
+                    "arrived_ms": c.arrived}
+            if c.status == "waiting":
+                waiting.append({**base, "position": positions.get(c.id, 0),
+                                "queued_ms": c.enqueued})
+            elif c.status == "ringing":
+                ringing.append({**base, "lines": sorted(c.offers, key=lambda li: c.offers[li].tseq),
+                                "since_ms": min((o.start for o in c.offers.values()),
+                                                default=c.arrived)})
+            elif c.status == "menu":
+                menu.append(base)
+            elif c.status == "bridged":
+                bridged.append({**base, "line": c.line, "since_ms": c.bridged, "held": c.held})
+        waiting.sort(key=lambda w: (w["profile"], w["position"]))
+        agents = [self._agent_view(line, number) for line in self.number_lines.get(number, ())]
+        return {"number": number, "ts": self.now, "waiting": waiting, "ringing": ringing,
+                "menu": menu, "bridged": bridged, "agents": agents}
+
+    def _agent_view(self, line: str, number: str) -> dict:
+        agent = self.agents.get(line)
+        rest_until = None
+        if agent is not None and agent.last_end is not None:
+            end = agent.last_end + self.number_rest.get((number, line), 0) * 1000
+            rest_until = end if end > self.now else None
+        if agent is None or not agent.registered:
+            state = "offline"
+        elif agent.call or agent.external:
+            state = "in_call"
+        elif agent.ringing:
+            state = "ringing"
+        elif not self._accepts(line):
+            state = "not_accepting"
+        elif rest_until is not None:
+            state = "resting"
+        else:
+            state = "available"
+        return {"line": line, "state": state,
+                "call": (agent.call or agent.ringing) if agent else None,
+                "external": bool(agent and agent.external), "rest_until_ms": rest_until}
+
+
+def restore(config: Config, seed: int, now: int, seq: int, calls: list[dict],
+            agents: list[dict], done: dict[str, int]) -> State:
+    """Rebuild a State from persisted entities (crash recovery)."""
+    state = State(config, seed, now, seq)
+    state.calls = {c["id"]: call_from_dict(c) for c in calls}
+    state.agents = {a["line"]: agent_from_dict(a) for a in agents}
+    state.done = dict(done)
+    state.rebuild()
+    return state
+
+
+def handle(state: State, event: dict[str, str], now_ms: int) -> Output:
+    """Functional-style alias of State.handle for callers that prefer it."""
+    return state.handle(event, now_ms)

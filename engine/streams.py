@@ -1,0 +1,197 @@
+"""Redis Streams shell around the pure core (PROTOCOL.md "Keys").
+
+Kept thin on purpose: read a batch from `acd:{N}:in` through group `engine`,
+feed each event to `rules.State`, then write in one MULTI/EXEC exactly what the
+batch changed (per call, per agent, per number), the `out`/`log` entries and
+the XACK. A crash before EXEC leaves the entries pending and the stored state
+untouched, so the restart replays them from the same state: nothing lost,
+nothing emitted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from engine.rules import Config, Output, State, agent_to_dict, call_to_dict, malformed, restore
+
+log = logging.getLogger("engine")
+
+GROUP = "engine"
+DONE_KEEP_MS = 7 * 24 * 3600 * 1000  # duplicate `call.arrived` detection window
+PRUNE_EVERY = 1000  # batches between two prunes of the finished-call index
+MAX_BLOCK_MS = 500  # upper bound of a blocking read, so SIGTERM is noticed quickly
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+class Keys:
+    def __init__(self, shard: int) -> None:
+        p = f"acd:{{{shard}}}:"
+        self.inp, self.out, self.log, self.state = p + "in", p + "out", p + "log", p + "state"
+        self.calls, self.agents, self.done, self.meta = (
+            p + "calls", p + "agents", p + "done", p + "meta")
+
+
+class Engine:
+    """One shard's distributor, rq-worker style: injected connection, `work(burst)`."""
+
+    def __init__(self, conn: redis.Redis, load_config: Callable[[], Config], shard: int = 0,
+                 clock: str = "wall", seed: int = 0, batch: int = 100) -> None:
+        if clock not in ("wall", "events"):
+            raise ValueError("clock must be wall or events")
+        self.conn = conn
+        self.load_config = load_config
+        self.keys = Keys(shard)
+        self.clock = clock
+        self.seed = seed
+        self.batch = batch
+        self.consumer = f"engine-{shard}"  # stable name: pending entries survive a restart
+        self.stopping = False
+        self.state: State | None = None
+        self._batches = 0
+
+    # ---- lifecycle --------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT: finish the batch in hand, then leave `work`."""
+        def stop(signum: int, frame: object) -> None:
+            self.stopping = True
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+    def setup(self) -> State:
+        """Create the group if needed and rebuild the state from Redis."""
+        try:
+            self.conn.xgroup_create(self.keys.inp, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        config = self.load_config()
+        k = self.keys
+        meta = {a.decode(): b.decode() for a, b in self.conn.hgetall(k.meta).items()}
+        calls = [json.loads(v) for v in self.conn.hvals(k.calls)]
+        agents = [json.loads(v) for v in self.conn.hvals(k.agents)]
+        done = {m.decode(): int(s) for m, s in self.conn.zrange(k.done, 0, -1, withscores=True)}
+        now = int(meta.get("now", 0)) if self.clock == "events" else self._wall()
+        self.state = restore(config, self.seed, now, int(meta.get("seq", 0)), calls, agents, done)
+        log.info("engine shard %s ready: %d live calls, %d agents", k.inp, len(calls), len(agents))
+        return self.state
+
+    def work(self, burst: bool = False) -> int:
+        """Handle events until SIGTERM (or, with `burst`, until `in` has nothing new)."""
+        state = self.state or self.setup()
+        handled = 0
+        pending = True  # first re-read what a previous run read but did not acknowledge
+        while not self.stopping:
+            if self.clock == "wall":
+                due = state.next_timer()
+                if due is not None and due <= self._wall():
+                    self._commit(state.advance(self._wall()), [])
+                    continue
+            block = None
+            if not burst and not pending:
+                block = MAX_BLOCK_MS
+                due = state.next_timer() if self.clock == "wall" else None
+                if due is not None:
+                    block = max(1, min(block, due - self._wall()))
+            start = "0" if pending else ">"
+            resp = self.conn.xreadgroup(GROUP, self.consumer, {self.keys.inp: start},
+                                        count=self.batch, block=block)
+            entries = resp[0][1] if resp else []
+            if pending and not entries:
+                pending = False
+                continue
+            if not entries:
+                if burst:
+                    break
+                continue
+            handled += self.handle_batch(entries)
+        return handled
+
+    # ---- one batch --------------------------------------------------------------------
+
+    def handle_batch(self, entries: list[tuple[bytes, dict | None]]) -> int:
+        state = self.state
+        assert state is not None
+        total = Output()
+        ids = []
+        for eid, raw in entries:
+            ids.append(eid)
+            if not raw:
+                log.warning("entry %s: deleted from the stream, acknowledged", eid.decode())
+                continue
+            event = {k.decode(): v.decode("utf-8", "replace") for k, v in raw.items()}
+            now = self._now(event)
+            if event.get("type") == "config.reload" and malformed(event) is None:
+                out = self._reload(now)
+            else:
+                out = state.handle(event, now)
+            if out.ignored:
+                log.warning("entry %s ignored: %s", eid.decode(), out.ignored)
+            total.commands.extend(out.commands)
+            total.logs.extend(out.logs)
+        self._commit(total, ids)
+        return len(entries)
+
+    def _reload(self, now: int) -> Output:
+        assert self.state is not None
+        try:
+            config = self.load_config()
+        except Exception as exc:  # keep serving with the previous document (ConfigError, DB...)
+            log.error("config.reload refused, keeping the current document:\n%s", exc)
+            return self.state.advance(now)
+        return self.state.reload(config, now)
+
+    def _commit(self, out: Output, ids: list[bytes]) -> None:
+        state = self.state
+        assert state is not None
+        k = self.keys
+        pipe = self.conn.pipeline(transaction=True)
+        for cid in state.dirty_calls:
+            call = state.calls.get(cid)
+            if call is None:
+                pipe.hdel(k.calls, cid)
+            else:
+                pipe.hset(k.calls, cid, _json(call_to_dict(call)))
+        if state.finished:
+            pipe.zadd(k.done, {cid: state.done[cid] for cid in state.finished})
+        for line in state.dirty_agents:
+            pipe.hset(k.agents, line, _json(agent_to_dict(state.agents[line])))
+        for number in state.dirty_numbers:
+            pipe.hset(k.state, number, _json(state.snapshot(number)))
+        for cmd in out.commands:
+            pipe.xadd(k.out, cmd)
+        for rec in out.logs:
+            pipe.xadd(k.log, rec)
+        pipe.hset(k.meta, mapping={"now": state.now, "seq": state.seq})
+        self._batches += 1
+        if self._batches % PRUNE_EVERY == 0:
+            horizon = state.now - DONE_KEEP_MS
+            pipe.zremrangebyscore(k.done, "-inf", horizon)
+            state.done = {c: t for c, t in state.done.items() if t >= horizon}
+        if ids:
+            pipe.xack(k.inp, GROUP, *ids)
+        pipe.execute()
+        state.clear_dirty()
+
+    # ---- clocks -----------------------------------------------------------------------
+
+    def _now(self, event: dict[str, str]) -> int:
+        assert self.state is not None
+        if self.clock == "wall":
+            return self._wall()
+        ts = event.get("ts", "")
+        return max(self.state.now, int(ts)) if ts.isdigit() else self.state.now
+
+    @staticmethod
+    def _wall() -> int:
+        return int(time.time() * 1000)
