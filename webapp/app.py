@@ -1,0 +1,192 @@
+"""Application factory: `create_app(config=None)` (ARCHITECTURE §1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import logging
+import pkgutil
+from pathlib import Path
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_babel import format_datetime, get_locale
+from flask_login import current_user, logout_user
+
+from webapp import settings as settings_module
+from webapp.db import db, init_db
+from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
+from webapp.redis_conn import redis_for
+from webapp.security import request_is_public
+
+LOCALES = ("fr", "en")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    settings = settings_module.load(config)
+    if not settings.SECRET_KEY:
+        raise RuntimeError("SECRET_KEY must be set (see README, Configuration).")
+    app = Flask(__name__)
+    app.config.update(_flask_config(settings))
+    app.extensions["cm_settings"] = settings
+
+    init_db(settings.DATABASE_URL)
+    _init_extensions(app, settings)
+    _register_blueprints(app)
+    _install_request_hooks(app, settings)
+    _install_template_helpers(app)
+    from webapp import cli, errors
+
+    errors.register(app)
+    cli.register(app)
+    return app
+
+
+def _flask_config(settings) -> dict:
+    secure = settings.BASE_URL.startswith("https://")
+    return {
+        "SECRET_KEY": settings.SECRET_KEY,
+        "TESTING": settings.TESTING,
+        "SESSION_TYPE": "redis",
+        "SESSION_REDIS": redis_for(settings.REDIS_URL),
+        "SESSION_KEY_PREFIX": "session:",
+        "SESSION_PERMANENT": True,
+        "SESSION_USE_SIGNER": False,
+        "SESSION_COOKIE_NAME": "cm_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(minutes=settings.SESSION_IDLE_MINUTES),
+        "RATELIMIT_STORAGE_URI": settings.REDIS_URL,
+        "RATELIMIT_ENABLED": settings.RATELIMIT_ENABLED,
+        "RATELIMIT_KEY_PREFIX": "limit",
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript",
+                               "text/javascript", "application/json", "image/svg+xml",
+                               "text/csv"],
+        "SEND_FILE_MAX_AGE_DEFAULT": dt.timedelta(days=365),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "PREFERRED_URL_SCHEME": "https" if secure else "http",
+    }
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.language in LOCALES:
+        return current_user.language
+    chosen = session.get("language")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or "fr"
+
+
+def _init_extensions(app: Flask, settings) -> None:
+    server_session.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(Path(app.root_path) / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = None  # sessions are server-side and rotated by us
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every module of webapp.blueprints that defines `bp` is registered."""
+    import webapp.blueprints as package
+
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        bp = getattr(module, "bp", None)
+        if bp is not None:
+            app.register_blueprint(bp)
+
+
+def _install_request_hooks(app: Flask, settings) -> None:
+    max_age = dt.timedelta(hours=settings.SESSION_MAX_HOURS)
+
+    @app.before_request
+    def _open_db():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+    @app.before_request
+    def _enforce_session():
+        started = session.get("started_at")
+        if started and dt.datetime.now(dt.UTC).timestamp() - started > max_age.total_seconds():
+            logout_user()
+            session.clear()
+        if request_is_public() or current_user.is_authenticated:
+            return None
+        if request.headers.get("HX-Request"):
+            response = app.response_class("", 401)
+            response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
+            return response
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.endpoint != "static" and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store" if current_user.is_authenticated else "no-cache"
+        return response
+
+
+_static_versions: dict[str, str] = {}
+
+
+def _install_template_helpers(app: Flask) -> None:
+    static_dir = Path(app.static_folder or "")
+
+    def static_url(filename: str) -> str:
+        """Long-cached static files: the URL changes with the content."""
+        version = _static_versions.get(filename)
+        if version is None or app.debug:
+            path = static_dir / filename
+            version = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else "0"
+            _static_versions[filename] = version
+        return url_for("static", filename=filename, v=version)
+
+    from webapp import navigation
+    from webapp.permissions import PERMISSIONS
+    from webapp.security import current_access
+
+    @app.context_processor
+    def _globals():
+        nav = navigation.visible_items(current_access()) if current_user.is_authenticated else []
+        return {
+            "current_locale": str(get_locale() or "fr"),
+            "nav_items": nav,
+            "PERMISSIONS": PERMISSIONS,
+            "active_nav": g.get("active_nav"),
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
+        format_datetime(value.replace(tzinfo=dt.UTC), fmt) if value else ""
+    )
+    app.jinja_env.globals.update(
+        static_url=static_url,
+        current_access=current_access,
+        has_endpoint=lambda name: name in app.view_functions,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

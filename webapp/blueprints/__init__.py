@@ -1,0 +1,1 @@
+"""One module per area; each defines `bp` and is registered automatically."""

@@ -1,0 +1,82 @@
+"""Préférences: security (TFA-4), language."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.extensions import client_ip, limiter
+from webapp.models import TFA_ACTIVE, TrustedBrowser
+from webapp.rendering import render
+from webapp.services import auth as auth_service
+from webapp.services.browsers import describe_browser
+from webapp.services.tokens import new_token
+
+bp = Blueprint("preferences", __name__, url_prefix="/preferences")
+
+
+@bp.route("/")
+def index():
+    return render("preferences/index.html")
+
+
+def _security_context() -> dict:
+    return {
+        "browsers": auth_service.active_trusted_browsers(current_user),
+        "current_trust_id": session.get("trust_id"),
+        "reactivating": bool(session.get("reactivate_attempt")),
+    }
+
+
+@bp.route("/securite")
+def security():
+    return render("preferences/security.html", **_security_context())
+
+
+@bp.route("/securite/navigateurs/<int:browser_id>/revoquer", methods=["POST"])
+def revoke_browser(browser_id: int):
+    if auth_service.revoke_browser(current_user, browser_id, by=current_user, ip=client_ip()):
+        flash(_("La confiance accordée à ce navigateur est révoquée."), "success")
+    if browser_id == session.get("trust_id"):
+        return redirect(url_for("auth.login"), 303)
+    return redirect(url_for("preferences.security"), 303)
+
+
+@bp.route("/securite/reactiver", methods=["POST"])
+@limiter.limit("3 per minute; 10 per hour")
+def reactivate():
+    """The user turns 2FA back on after an administrator disabled it (TFA-5)."""
+    if current_user.tfa_state == TFA_ACTIVE:
+        return redirect(url_for("preferences.security"), 303)
+    attempt = new_token()
+    session["reactivate_attempt"] = attempt
+    auth_service.issue_code(current_user, attempt, settings=current_app.extensions["cm_settings"],
+                            browser=describe_browser(request.user_agent.string), ip=client_ip())
+    flash(_("Un code vient de vous être envoyé par e-mail à %(email)s.",
+            email=current_user.email), "info")
+    return redirect(url_for("preferences.security"), 303)
+
+
+@bp.route("/securite/confirmer", methods=["POST"])
+@limiter.limit("10 per minute")
+def confirm_reactivation():
+    attempt = session.get("reactivate_attempt")
+    if not attempt:
+        return redirect(url_for("preferences.security"), 303)
+    code = request.form.get("code", "").strip()
+    result = auth_service.check_code(current_user, attempt, code,
+                                     settings=current_app.extensions["cm_settings"])
+    if result is auth_service.CodeResult.OK:
+        session.pop("reactivate_attempt", None)
+        auth_service.activate_tfa(current_user, client_ip())
+        flash(_("La double authentification est activée."), "success")
+        return redirect(url_for("preferences.security"), 303)
+    error = (_("Code incorrect.") if result is auth_service.CodeResult.WRONG
+             else _("Ce code n'est plus valable : demandez un nouveau code."))
+    return render("preferences/security.html", status=400, error=error, code=code,
+                  **_security_context())
+
+
+def trusted_browser_label(browser: TrustedBrowser) -> str:
+    return f"{browser.browser} — {browser.ip}"

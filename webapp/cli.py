@@ -1,0 +1,49 @@
+"""Operations commands (README): db-upgrade, demo, create-admin."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from webapp.db import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("db-upgrade")
+    def db_upgrade() -> None:
+        """Apply pending migrations."""
+        from webapp.migrate import upgrade
+
+        applied = upgrade(db.obj)
+        click.echo(f"Migrations appliquées : {', '.join(applied) if applied else 'aucune'}")
+
+    @app.cli.command("demo")
+    @click.option("--password", default=None, help="Mot de passe des comptes de démonstration.")
+    def demo(password: str | None) -> None:
+        """Load the French demo company (idempotent); prints the administrator's e-mail."""
+        from webapp.services.demo import DEMO_PASSWORD, load_demo
+
+        with db.connection_context():
+            result = load_demo(password or DEMO_PASSWORD)
+        click.echo(result.admin_email)
+
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--company", default="Nouvelle entreprise", help="Nom de l'entreprise.")
+    @click.option("--first-name", default="Administrateur")
+    @click.option("--last-name", default="")
+    def create_admin(email: str, company: str, first_name: str, last_name: str) -> None:
+        """First administrator of a new account; e-mails the password link."""
+        from webapp.models import User
+        from webapp.services.accounts import create_account
+        from webapp.services.accounts import create_admin as make_admin
+        from webapp.services.auth import send_password_link
+
+        settings = current_app.extensions["cm_settings"]
+        with db.connection_context():
+            if User.get_or_none(User.email == email.strip().lower()):
+                raise click.ClickException("Cette adresse a déjà un compte.")
+            account = create_account(company)
+            make_admin(account, email, first_name, last_name)
+            send_password_link(email, settings=settings)
+        click.echo(f"Compte créé pour {company} ; lien de mot de passe envoyé à {email}.")

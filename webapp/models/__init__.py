@@ -1,0 +1,41 @@
+"""All peewee models. Importing this package must not import Flask (tested)."""
+
+from webapp.models.auth import (
+    TFA_ACTIVE,
+    TFA_DISABLED,
+    TFA_INACTIVE,
+    OneTimeCode,
+    PasswordToken,
+    Role,
+    RoleSite,
+    TrustedBrowser,
+    User,
+    UserRole,
+)
+from webapp.models.base import utcnow
+from webapp.models.core import (
+    LICENCE_PRODUCTS,
+    SERVICE_KINDS,
+    Account,
+    AuditEvent,
+    Contact,
+    Licence,
+    Service,
+    ServiceContact,
+    Site,
+)
+from webapp.models.mail import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, OutboundEmail
+
+__all__ = [
+    "TFA_ACTIVE", "TFA_DISABLED", "TFA_INACTIVE", "LICENCE_PRODUCTS", "SERVICE_KINDS",
+    "MAIL_FAILED", "MAIL_QUEUED", "MAIL_SENT",
+    "Account", "AuditEvent", "Contact", "Licence", "OneTimeCode",
+    "OutboundEmail", "PasswordToken", "Role", "RoleSite", "Service", "ServiceContact", "Site",
+    "TrustedBrowser", "User", "UserRole", "utcnow",
+]
+
+ALL_MODELS = [
+    Account, Site, Contact, Service, ServiceContact, Licence, AuditEvent,
+    User, Role, RoleSite, UserRole, TrustedBrowser, OneTimeCode, PasswordToken,
+    OutboundEmail,
+]

@@ -1,0 +1,115 @@
+"""Tenancy core: accounts, sites, contacts, services, licences (SPEC DIR/SITE/ACC)."""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    TextField,
+)
+
+from webapp.models.base import BaseModel, utcnow
+
+SERVICE_KINDS = {
+    "fixed": "Ligne fixe",
+    "mobile": "Ligne mobile",
+    "fax": "Ligne fax",
+    "welcome": "Numéro d'accueil",
+}
+
+# ACC-5: which application each licence opens, and how it is reached.
+LICENCE_PRODUCTS = {
+    "manager": "Keyyo Manager",
+    "callpad": "Keyyo CallPad",
+    "connect": "Keyyo Connect",
+    "visio": "Keyyo Visio",
+}
+
+
+class Account(BaseModel):
+    """One customer company: the tenant boundary of everything else."""
+
+    name = CharField(max_length=200)
+    timezone = CharField(max_length=64, default="Europe/Paris")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Site(BaseModel):
+    account = ForeignKeyField(Account, backref="sites", on_delete="CASCADE")
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    name = CharField(max_length=120)
+    is_default = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "parent", "name"), False),)
+
+
+class Contact(BaseModel):
+    account = ForeignKeyField(Account, backref="contacts", on_delete="CASCADE")
+    site = ForeignKeyField(Site, null=True, backref="contacts", on_delete="SET NULL")
+    first_name = CharField(max_length=100)
+    last_name = CharField(max_length=100)
+    email = CharField(max_length=254, null=True)
+    phone_work = CharField(max_length=20, null=True)
+    phone_mobile = CharField(max_length=20, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "email"), False), (("account", "last_name", "first_name"), False))
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Service(BaseModel):
+    """A fixed, mobile or fax line or a welcome number (DIR-2)."""
+
+    account = ForeignKeyField(Account, backref="services", on_delete="CASCADE")
+    site = ForeignKeyField(Site, backref="services", on_delete="RESTRICT")
+    kind = CharField(max_length=10, choices=list(SERVICE_KINDS.items()))
+    number = CharField(max_length=20, unique=True)
+    extension = CharField(max_length=10, null=True)
+    label = CharField(max_length=120, default="")
+    holder = ForeignKeyField(Contact, null=True, backref="held_services", on_delete="SET NULL")
+    # LINE-3: fixed lines only; read by the engine's configuration document.
+    accept_queue_calls = BooleanField(default=True)
+    backup_number = CharField(max_length=20, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "kind"), False),)
+
+
+class ServiceContact(BaseModel):
+    """A contact associated with a service (DIR-2); the holder is one of them (DIR-3)."""
+
+    service = ForeignKeyField(Service, backref="contact_links", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, backref="service_links", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("service", "contact"), True),)
+
+
+class Licence(BaseModel):
+    account = ForeignKeyField(Account, backref="licences", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, backref="licences", on_delete="CASCADE")
+    product = CharField(max_length=20, choices=list(LICENCE_PRODUCTS.items()))
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("contact", "product"), True),)
+
+
+class AuditEvent(BaseModel):
+    """Security and administration journal; `detail` is JSON without secrets."""
+
+    account = ForeignKeyField(Account, null=True, backref="audit_events", on_delete="CASCADE")
+    user_id = CharField(max_length=40, null=True)
+    kind = CharField(max_length=60, index=True)
+    detail = TextField(default="{}")
+    ip = CharField(max_length=64, null=True)
+    created_at = DateTimeField(default=utcnow, index=True)

@@ -1,0 +1,56 @@
+"""The side menu: what appears is what the user may open (ROLE-*).
+
+Areas whose blueprint has not landed yet link to a page that says what will
+be there, rather than to a broken URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+
+from webapp.services.access import Access
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str  # French msgid
+    endpoint: str
+    any_of: tuple[str, ...] = ()  # shown when the user holds one of these (empty: everyone)
+    description: str = ""
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("dashboard", "Tableau de bord", "main.dashboard"),
+    NavItem("directory", "Annuaire", "directory.contacts",
+            description="Les contacts de votre entreprise, leurs services et licences."),
+    NavItem("services", "Services", "services.index",
+            description="Vos lignes fixes, mobiles, fax et numéros d'accueil."),
+    NavItem("configure", "Configurer", "welcome.index", ("services.manage", "calls.supervise"),
+            description="Numéros d'accueil, files d'attente et standard."),
+    NavItem("store", "Store", "store.deployments", ("deployments.view", "orders.view"),
+            description="Vos déploiements et commandes."),
+    NavItem("exchange", "Échanger", "tickets.index", ("tickets.access",),
+            description="Vos tickets avec le support."),
+    NavItem("manage", "Gérer", "sites.tree", ("sites.manage",),
+            description="L'arborescence de vos sites."),
+)
+
+
+def visible_items(access: Access) -> list[tuple[NavItem, str]]:
+    items = []
+    for item in NAV:
+        if item.any_of and not any(access.can(p) for p in item.any_of):
+            continue
+        if item.endpoint in current_app.view_functions:
+            href = url_for(item.endpoint)
+        else:
+            href = url_for("main.area", key=item.key)
+        items.append((item, href))
+    return items
+
+
+def item_by_key(key: str) -> NavItem | None:
+    return next((item for item in NAV if item.key == key), None)

@@ -1,0 +1,40 @@
+"""Pages and their HTMX partials from one template (ARCHITECTURE §4).
+
+An HTMX request whose `HX-Target` names an element (`site-tree`) gets only the
+block of the same name (`site_tree`); any other request gets the whole page.
+"""
+
+from __future__ import annotations
+
+from flask import Response, make_response, render_template, request
+from jinja2_fragments import BlockNotFoundError
+from jinja2_fragments.flask import render_block
+
+from webapp.extensions import htmx
+
+
+def render(template: str, status: int = 200, **context) -> Response:
+    body = None
+    target = request.headers.get("HX-Target") if htmx and not htmx.boosted else None
+    if target:
+        try:
+            body = render_block(template, target.replace("-", "_"), **context)
+        except BlockNotFoundError:
+            body = None
+    if body is None:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
+
+
+def redirect_to(url: str, status: int = 303) -> Response:
+    """A redirect that HTMX follows as a full navigation (`HX-Redirect`)."""
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    response = make_response("", status)
+    response.headers["Location"] = url
+    return response

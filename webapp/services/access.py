@@ -1,0 +1,88 @@
+"""What a user may do and where (ROLE-1..3): permissions and site scope.
+
+Computed from the database on every request, so that a change of roles takes
+effect on the user's next request.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from webapp.models import Licence, Role, RoleSite, Service, ServiceContact, Site, User, UserRole
+from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_SITES
+
+
+@dataclass(frozen=True)
+class Access:
+    account_id: int
+    permissions: frozenset[str]
+    # None: every site of the account; otherwise the ids in scope, sub-sites included.
+    site_ids: frozenset[int] | None
+    is_admin: bool = False
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def sees_site(self, site_id: int | None) -> bool:
+        return self.site_ids is None or site_id in self.site_ids
+
+    @property
+    def has_manager(self) -> bool:
+        return bool(self.permissions)
+
+
+def user_roles(user: User) -> list[Role]:
+    return list(Role.select().join(UserRole).where(UserRole.user == user).order_by(Role.name))
+
+
+def access_for(user: User) -> Access:
+    roles = user_roles(user)
+    permissions: set[str] = set()
+    is_admin = False
+    unrestricted = False
+    listed: set[int] = set()
+    for role in roles:
+        if role.builtin:
+            is_admin = unrestricted = True
+            permissions.update(PERMISSIONS)
+            continue
+        permissions.update(role.permission_set & PERMISSIONS.keys())
+        if role.scope == SCOPE_ALL:
+            unrestricted = True
+        elif role.scope == SCOPE_SITES:
+            listed.update(rs.site_id for rs in RoleSite.select().where(RoleSite.role == role))
+    if unrestricted:
+        return Access(user.account_id, frozenset(permissions), None, is_admin)
+    default = Site.get_or_none((Site.account == user.account_id) & Site.is_default)
+    roots = listed | ({default.id} if default else set())
+    return Access(user.account_id, frozenset(permissions),
+                  frozenset(with_descendants(user.account_id, roots)), is_admin)
+
+
+def with_descendants(account_id: int, roots: set[int]) -> set[int]:
+    """`roots` and every site below them (a scope on a site covers its sub-sites)."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for site_id, parent_id in Site.select(Site.id, Site.parent).where(
+        Site.account == account_id
+    ).tuples():
+        children[parent_id].append(site_id)
+    seen: set[int] = set()
+    stack = [r for r in roots]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(children.get(current, ()))
+    return seen
+
+
+def may_have_account(user: User) -> bool:
+    """ACC-1: only contacts with at least one service or licence can sign in."""
+    contact_id = user.contact_id
+    return (
+        ServiceContact.select().where(ServiceContact.contact == contact_id).exists()
+        or Service.select().where(Service.holder == contact_id).exists()
+        or Licence.select().where(Licence.contact == contact_id).exists()
+    )

@@ -1,0 +1,302 @@
+"""Sign-in, e-mailed 2FA codes, trusted browsers and password links (ACC, TFA).
+
+Plain values in, plain values out: the blueprint owns cookies and sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hmac
+
+from webapp.db import db
+from webapp.models import (
+    TFA_ACTIVE,
+    Contact,
+    OneTimeCode,
+    PasswordToken,
+    TrustedBrowser,
+    User,
+    utcnow,
+)
+from webapp.services import audit, mail
+from webapp.services.access import may_have_account
+from webapp.services.passwords import hash_password, needs_rehash, problems, verify_password
+from webapp.services.tokens import code_digest, digest, new_code, new_token
+from webapp.settings import Settings
+
+CODE_TTL = dt.timedelta(minutes=10)
+MAX_WRONG_CODES = 5
+TRUST_TTL = dt.timedelta(days=7)
+LINK_TTL = dt.timedelta(hours=1)
+
+
+class CodeResult(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"  # wrong code, tries left
+    DEAD = "dead"  # five wrong tries, or no live code: ask for a new one
+    EXPIRED = "expired"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose e-mail and password match, else None (same cost either way)."""
+    user = User.get_or_none(User.email == normalise_email(email))
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if not user.is_active or not may_have_account(user):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        user.save(only=[User.password_hash])
+    return user
+
+
+# --- TFA-1/2: codes ---------------------------------------------------------------
+
+def issue_code(
+    user: User, attempt: str, *, settings: Settings, browser: str, ip: str
+) -> OneTimeCode:
+    """A new code for this sign-in attempt; every earlier live one dies (TFA-2)."""
+    now = utcnow()
+    code = new_code()
+    with db.atomic():
+        OneTimeCode.update(invalidated_at=now).where(
+            (OneTimeCode.user == user)
+            & OneTimeCode.used_at.is_null()
+            & OneTimeCode.invalidated_at.is_null()
+        ).execute()
+        row = OneTimeCode.create(
+            user=user,
+            attempt=attempt,
+            code_hash=code_digest(settings.SECRET_KEY, attempt, code),
+            expires_at=now + CODE_TTL,
+        )
+    mail.send_later(
+        settings.REDIS_URL,
+        kind="tfa_code",
+        to=user.email,
+        subject="Votre code de vérification Communications Manager",
+        template="tfa_code",
+        account=user.account_id,
+        code=code,
+        browser=browser,
+        ip=ip,
+        minutes=int(CODE_TTL.total_seconds() // 60),
+        reset_url=f"{settings.BASE_URL}/mot-de-passe/oublie",
+        first_name=user.contact.first_name,
+    )
+    audit.record("tfa.code_sent", account=user.account_id, user=user, ip=ip, browser=browser)
+    return row
+
+
+def check_code(user: User, attempt: str, code: str, *, settings: Settings) -> CodeResult:
+    """Accept a code once; count wrong tries atomically so that races cannot cheat."""
+    now = utcnow()
+    row = (
+        OneTimeCode.select()
+        .where(
+            (OneTimeCode.user == user)
+            & (OneTimeCode.attempt == attempt)
+            & OneTimeCode.used_at.is_null()
+            & OneTimeCode.invalidated_at.is_null()
+        )
+        .order_by(OneTimeCode.id.desc())
+        .first()
+    )
+    if row is None or row.failed_attempts >= MAX_WRONG_CODES:
+        return CodeResult.DEAD
+    if row.expires_at <= now:
+        return CodeResult.EXPIRED
+    candidate = code_digest(settings.SECRET_KEY, attempt, code.strip())
+    live = (
+        (OneTimeCode.id == row.id)
+        & OneTimeCode.used_at.is_null()
+        & OneTimeCode.invalidated_at.is_null()
+        & (OneTimeCode.failed_attempts < MAX_WRONG_CODES)
+    )
+    if hmac.compare_digest(candidate, row.code_hash):
+        won = OneTimeCode.update(used_at=now).where(live).execute()
+        return CodeResult.OK if won == 1 else CodeResult.DEAD
+    OneTimeCode.update(failed_attempts=OneTimeCode.failed_attempts + 1).where(live).execute()
+    failed = OneTimeCode.get_by_id(row.id).failed_attempts
+    audit.record("tfa.code_wrong", account=user.account_id, user=user, failures=failed)
+    return CodeResult.DEAD if failed >= MAX_WRONG_CODES else CodeResult.WRONG
+
+
+def tries_left(user: User, attempt: str) -> int:
+    row = (
+        OneTimeCode.select()
+        .where((OneTimeCode.user == user) & (OneTimeCode.attempt == attempt)
+               & OneTimeCode.invalidated_at.is_null())
+        .order_by(OneTimeCode.id.desc())
+        .first()
+    )
+    return max(0, MAX_WRONG_CODES - row.failed_attempts) if row else 0
+
+
+def activate_tfa(user: User, ip: str) -> None:
+    if user.tfa_state != TFA_ACTIVE:
+        User.update(tfa_state=TFA_ACTIVE).where(User.id == user.id).execute()
+        user.tfa_state = TFA_ACTIVE
+        audit.record("tfa.activated", account=user.account_id, user=user, ip=ip)
+
+
+def set_tfa_state(user: User, state: str, *, by: User, ip: str) -> None:
+    User.update(tfa_state=state).where(User.id == user.id).execute()
+    audit.record(f"tfa.{state}", account=user.account_id, user=user, ip=ip, by=by.id)
+
+
+# --- TFA-3/4: trusted browsers ----------------------------------------------------
+
+def trust_browser(user: User, *, browser: str, ip: str) -> str:
+    """Returns the cookie token; only its digest is stored."""
+    token = new_token()
+    now = utcnow()
+    TrustedBrowser.create(
+        user=user, token_hash=digest(token), browser=browser[:120], ip=ip,
+        created_at=now, last_used_at=now, expires_at=now + TRUST_TTL,
+    )
+    audit.record("tfa.browser_trusted", account=user.account_id, user=user, ip=ip,
+                 browser=browser)
+    return token
+
+
+def is_trusted(user: User, token: str | None, *, ip: str) -> bool:
+    if not token:
+        return False
+    now = utcnow()
+    row = TrustedBrowser.get_or_none(
+        (TrustedBrowser.token_hash == digest(token))
+        & (TrustedBrowser.user == user)
+        & TrustedBrowser.revoked_at.is_null()
+        & (TrustedBrowser.expires_at > now)
+    )
+    if row is None:
+        return False
+    TrustedBrowser.update(last_used_at=now, ip=ip).where(TrustedBrowser.id == row.id).execute()
+    return True
+
+
+def trusted_browser_alive(token: str | None) -> bool:
+    if not token:
+        return False
+    return TrustedBrowser.select().where(
+        (TrustedBrowser.token_hash == digest(token))
+        & TrustedBrowser.revoked_at.is_null()
+        & (TrustedBrowser.expires_at > utcnow())
+    ).exists()
+
+
+def active_trusted_browsers(user: User) -> list[TrustedBrowser]:
+    return list(
+        TrustedBrowser.select()
+        .where((TrustedBrowser.user == user) & TrustedBrowser.revoked_at.is_null()
+               & (TrustedBrowser.expires_at > utcnow()))
+        .order_by(TrustedBrowser.last_used_at.desc())
+    )
+
+
+def revoke_browser(user: User, browser_id: int, *, by: User, ip: str) -> bool:
+    changed = TrustedBrowser.update(revoked_at=utcnow()).where(
+        (TrustedBrowser.id == browser_id) & (TrustedBrowser.user == user)
+        & TrustedBrowser.revoked_at.is_null()
+    ).execute()
+    if changed:
+        audit.record("tfa.browser_revoked", account=user.account_id, user=user, ip=ip,
+                     browser_id=browser_id, by=by.id)
+    return bool(changed)
+
+
+def revoke_all_browsers(user: User) -> None:
+    TrustedBrowser.update(revoked_at=utcnow()).where(
+        (TrustedBrowser.user == user) & TrustedBrowser.revoked_at.is_null()
+    ).execute()
+
+
+# --- ACC-2/3/4: password links ----------------------------------------------------
+
+def eligible_user_for_email(email: str) -> User | None:
+    """The user for this address, created on first use for an eligible contact (ACC-1)."""
+    address = normalise_email(email)
+    if not address:
+        return None
+    user = User.get_or_none(User.email == address)
+    if user is not None:
+        return user if user.is_active and may_have_account(user) else None
+    for contact in Contact.select().where(Contact.email == address).order_by(Contact.id):
+        candidate = User(account=contact.account_id, contact=contact, email=address)
+        if may_have_account(candidate):
+            candidate.save()
+            return candidate
+    return None
+
+
+def send_password_link(email: str, *, settings: Settings, ip: str | None = None) -> bool:
+    """ACC-2: e-mail a single-use link (1 h); any older link dies. False if nobody matched."""
+    user = eligible_user_for_email(email)
+    if user is None:
+        return False
+    token = new_token()
+    now = utcnow()
+    with db.atomic():
+        PasswordToken.update(superseded_at=now).where(
+            (PasswordToken.user == user) & PasswordToken.used_at.is_null()
+            & PasswordToken.superseded_at.is_null()
+        ).execute()
+        PasswordToken.create(user=user, token_hash=digest(token), expires_at=now + LINK_TTL)
+    mail.send_later(
+        settings.REDIS_URL,
+        kind="password_link",
+        to=user.email,
+        subject="Définir votre mot de passe Communications Manager",
+        template="password_link",
+        account=user.account_id,
+        link=f"{settings.BASE_URL}/mot-de-passe/definir/{token}",
+        first_name=user.contact.first_name,
+        hours=1,
+    )
+    audit.record("password.link_sent", account=user.account_id, user=user, ip=ip)
+    return True
+
+
+def live_password_token(token: str) -> PasswordToken | None:
+    return PasswordToken.get_or_none(
+        (PasswordToken.token_hash == digest(token))
+        & PasswordToken.used_at.is_null()
+        & PasswordToken.superseded_at.is_null()
+        & (PasswordToken.expires_at > utcnow())
+    )
+
+
+def set_password(token: str, password: str, *, ip: str) -> tuple[User | None, list[str]]:
+    """Use the link once: set the password, end other sessions and trusted browsers."""
+    errors = problems(password)
+    if errors:
+        return None, errors
+    row = live_password_token(token)
+    if row is None:
+        return None, ["Ce lien n'est plus valide : demandez-en un nouveau."]
+    now = utcnow()
+    with db.atomic():
+        won = PasswordToken.update(used_at=now).where(
+            (PasswordToken.id == row.id) & PasswordToken.used_at.is_null()
+        ).execute()
+        if won != 1:
+            return None, ["Ce lien n'est plus valide : demandez-en un nouveau."]
+        User.update(
+            password_hash=hash_password(password), password_set_at=now,
+            auth_version=User.auth_version + 1,
+        ).where(User.id == row.user_id).execute()
+        user = User.get_by_id(row.user_id)
+        revoke_all_browsers(user)
+    audit.record("password.set", account=user.account_id, user=user, ip=ip)
+    return user, []
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session of `user` stops at its next request (auth_version check)."""
+    User.update(auth_version=User.auth_version + 1).where(User.id == user.id).execute()

@@ -1,0 +1,146 @@
+"""The French demo company loaded by `flask --app webapp.app demo` (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.db import db
+from webapp.models import (
+    TFA_INACTIVE,
+    Account,
+    Contact,
+    Licence,
+    Role,
+    RoleSite,
+    Service,
+    ServiceContact,
+    Site,
+    User,
+    UserRole,
+    utcnow,
+)
+from webapp.permissions import SCOPE_SITES
+from webapp.services.accounts import admin_role, create_account, default_site
+from webapp.services.passwords import hash_password
+
+DEMO_COMPANY = "Atelier Dupont & Associés"
+DEMO_ADMIN_EMAIL = "claire.dubois@atelier-dupont.example"
+DEMO_USER_EMAIL = "lucas.petit@atelier-dupont.example"
+DEMO_PASSWORD = "demo-manager-2026"
+WELCOME_NUMBER = "+33100000001"
+
+# (first name, last name, site key, fixed line, mobile, licences)
+PEOPLE = [
+    ("Claire", "Dubois", "paris", "+33100000101", "+33600000101", ("manager", "callpad")),
+    ("Lucas", "Petit", "lyon", "+33100000102", None, ("manager", "connect")),
+    ("Emma", "Moreau", "accueil", "+33100000103", None, ("callpad",)),
+    ("Hugo", "Laurent", "accueil", "+33100000104", "+33600000104", ("callpad", "visio")),
+    ("Léa", "Simon", "atelier", "+33100000105", None, ()),
+    ("Louis", "Michel", "atelier", None, "+33600000106", ()),
+    ("Chloé", "Lefèvre", "lyon", "+33100000107", None, ("connect",)),
+    ("Gabriel", "Leroy", "entrepot", "+33100000108", None, ()),
+    ("Manon", "Roux", "bordeaux", "+33100000109", "+33600000109", ("visio",)),
+    ("Jules", "David", "bordeaux", None, None, ()),
+    ("Camille", "Bertrand", "paris", None, None, ()),
+    ("Arthur", "Morel", "paris", "+33100000110", None, ()),
+    ("Inès", "Fournier", "lyon", None, "+33600000111", ()),
+    ("Nathan", "Girard", "entrepot", None, None, ()),
+    ("Sarah", "Bonnet", "default", None, None, ()),
+]
+
+
+@dataclass
+class DemoResult:
+    account: Account
+    admin_email: str
+    user_email: str
+    password: str
+    created: bool
+
+
+def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
+    existing = Account.get_or_none(Account.name == DEMO_COMPANY)
+    if existing is not None:
+        User.update(password_hash=hash_password(password), password_set_at=utcnow()).where(
+            User.email.in_([DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL])
+        ).execute()
+        return DemoResult(existing, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, False)
+    with db.atomic():
+        account = create_account(DEMO_COMPANY)
+        sites = _sites(account)
+        contacts = _people(account, sites)
+        _welcome_number(account, sites["paris"], contacts)
+        _users(account, sites, contacts, password)
+    return DemoResult(account, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, True)
+
+
+def _sites(account: Account) -> dict[str, Site]:
+    default = default_site(account)
+    paris = Site.create(account=account, name="Paris — Siège")
+    lyon = Site.create(account=account, name="Lyon")
+    bordeaux = Site.create(account=account, name="Bordeaux")
+    return {
+        "default": default,
+        "paris": paris,
+        "accueil": Site.create(account=account, parent=paris, name="Accueil"),
+        "atelier": Site.create(account=account, parent=paris, name="Atelier"),
+        "lyon": lyon,
+        "entrepot": Site.create(account=account, parent=lyon, name="Entrepôt"),
+        "bordeaux": bordeaux,
+    }
+
+
+def _email(first: str, last: str) -> str:
+    plain = (f"{first}.{last}".lower().replace("é", "e").replace("è", "e").replace("ï", "i")
+             .replace("ç", "c").replace(" ", "-"))
+    return f"{plain}@atelier-dupont.example"
+
+
+def _people(account: Account, sites: dict[str, Site]) -> dict[str, Contact]:
+    contacts = {}
+    for first, last, site_key, fixed, mobile, licences in PEOPLE:
+        site = sites[site_key]
+        contact = Contact.create(account=account, site=site, first_name=first, last_name=last,
+                                 email=_email(first, last), phone_work=fixed,
+                                 phone_mobile=mobile)
+        contacts[first] = contact
+        for kind, number in (("fixed", fixed), ("mobile", mobile)):
+            if number:
+                service = Service.create(
+                    account=account, site=site, kind=kind, number=number,
+                    extension=number[-3:] if kind == "fixed" else None,
+                    label=f"{'Ligne' if kind == 'fixed' else 'Mobile'} {first} {last}",
+                    holder=contact,
+                )
+                ServiceContact.create(service=service, contact=contact)
+        for product in licences:
+            Licence.create(account=account, contact=contact, product=product)
+    fax = Service.create(account=account, site=sites["paris"], kind="fax",
+                         number="+33100000190", label="Fax du siège")
+    ServiceContact.create(service=fax, contact=contacts["Camille"])
+    Service.update(backup_number="+33600000104").where(Service.number == "+33100000104").execute()
+    return contacts
+
+
+def _welcome_number(account: Account, site: Site, contacts: dict[str, Contact]) -> None:
+    welcome = Service.create(account=account, site=site, kind="welcome", number=WELCOME_NUMBER,
+                             label="Accueil — standard")
+    ServiceContact.create(service=welcome, contact=contacts["Emma"])
+
+
+def _users(account: Account, sites: dict[str, Site], contacts: dict[str, Contact],
+           password: str) -> None:
+    now = utcnow()
+    admin = User.create(account=account, contact=contacts["Claire"], email=DEMO_ADMIN_EMAIL,
+                        password_hash=hash_password(password), password_set_at=now,
+                        tfa_state=TFA_INACTIVE)
+    UserRole.create(user=admin, role=admin_role(account))
+    restricted = Role.create(
+        account=account, name="Responsable Lyon",
+        permissions="sites.access services.manage tickets.access deployments.view",
+        scope=SCOPE_SITES,
+    )
+    RoleSite.create(role=restricted, site=sites["lyon"])
+    lucas = User.create(account=account, contact=contacts["Lucas"], email=DEMO_USER_EMAIL,
+                        password_hash=hash_password(password), password_set_at=now)
+    UserRole.create(user=lucas, role=restricted)

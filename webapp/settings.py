@@ -1,0 +1,61 @@
+"""Every setting comes from the environment, in this one place (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Operator-facing configuration; see README "Configuration"."""
+
+    DATABASE_URL: str = field(
+        default_factory=lambda: os.environ.get(
+            "DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'manager.db'}"
+        )
+    )
+    REDIS_URL: str = field(
+        default_factory=lambda: os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    SMTP_URL: str = field(
+        default_factory=lambda: os.environ.get("SMTP_URL", "smtp://127.0.0.1:8025")
+    )
+    SECRET_KEY: str | None = field(default_factory=lambda: os.environ.get("SECRET_KEY"))
+    BASE_URL: str = field(
+        default_factory=lambda: os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    )
+    MAIL_FROM: str = field(
+        default_factory=lambda: os.environ.get(
+            "MAIL_FROM", "Communications Manager <no-reply@manager.localhost>"
+        )
+    )
+    DATA_DIR: Path = field(
+        default_factory=lambda: Path(os.environ.get("DATA_DIR", str(ROOT / "var")))
+    )
+    SESSION_IDLE_MINUTES: int = field(
+        default_factory=lambda: int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    )
+    SESSION_MAX_HOURS: int = field(
+        default_factory=lambda: int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    )
+    RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
+    ENGINE_SHARD: int = field(default_factory=lambda: int(os.environ.get("ENGINE_SHARD", "0")))
+    TESTING: bool = False
+
+
+def load(overrides: dict | None = None) -> Settings:
+    settings = Settings()
+    for key, value in (overrides or {}).items():
+        setattr(settings, key, value)
+    return settings

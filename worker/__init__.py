@@ -1,0 +1,1 @@
+"""RQ tasks (module-level functions taking ids) and the call-log consumer."""
