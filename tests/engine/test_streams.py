@@ -27,11 +27,11 @@ OUTCOMES = {"answered", "abandoned", "rejected", "forwarded", "transferred", "cl
 
 def start_engine(url: str, config: Path, tmp_path: Path, *extra: str,
                  name: str = "engine") -> subprocess.Popen:
-    err = open(tmp_path / f"{name}.err", "ab")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(
-        [sys.executable, "-m", "engine", "--redis-url", url, "--config", str(config),
-         "--clock", "events", *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with open(tmp_path / f"{name}.err", "ab") as err:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "engine", "--redis-url", url, "--config", str(config),
+             "--clock", "events", *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def write_doc(tmp_path: Path, doc: dict) -> Path:
@@ -78,8 +78,9 @@ def expected_output(doc: dict, events: list[dict], seed: int = 0):
     return cmds, logs
 
 
-def test_q12_kill_9_mid_burst_then_restart_loses_and_repeats_nothing(redis_url, tmp_path):
-    conn = redis.Redis.from_url(redis_url)
+def test_q12_kill_9_mid_burst_then_restart_loses_and_repeats_nothing(
+        redis_url, redis_conn, tmp_path):
+    conn = redis_conn
     doc = build_config(20, 5, rest_s=3)
     events = scenario(parse(doc), 1500, T0, seed=3, gap_ms=150)
     path = write_doc(tmp_path, doc)
@@ -110,8 +111,8 @@ def test_q12_kill_9_mid_burst_then_restart_loses_and_repeats_nothing(redis_url, 
 
 
 def test_malformed_and_unknown_entries_are_acknowledged_logged_once_and_ignored(
-        redis_url, tmp_path):
-    conn = redis.Redis.from_url(redis_url)
+        redis_url, redis_conn, tmp_path):
+    conn = redis_conn
     path = write_doc(tmp_path, queue_doc())
     xadd_all(conn, [{"type": "bogus", "ts": str(T0)}, {"foo": "bar"},
                     {"type": "call.arrived", "ts": "soon", "call": "x", "number": NUM},
@@ -127,8 +128,8 @@ def test_malformed_and_unknown_entries_are_acknowledged_logged_once_and_ignored(
     assert err.count("ignored") == 3 and "unknown type 'bogus'" in err
 
 
-def test_sigterm_finishes_the_batch_and_exits_cleanly(redis_url, tmp_path):
-    conn = redis.Redis.from_url(redis_url)
+def test_sigterm_finishes_the_batch_and_exits_cleanly(redis_url, redis_conn, tmp_path):
+    conn = redis_conn
     doc = build_config(10, 4)
     events = scenario(parse(doc), 800, T0, seed=5, gap_ms=300)
     path = write_doc(tmp_path, doc)
@@ -194,8 +195,8 @@ def test_pending_entries_are_handled_first_on_restart(redis_conn):
     assert redis_conn.xinfo_groups(IN)[0]["pending"] == 0
 
 
-def test_q8_wall_clock_fires_rest_end_on_time(redis_url, tmp_path):
-    conn = redis.Redis.from_url(redis_url)
+def test_q8_wall_clock_fires_rest_end_on_time(redis_url, redis_conn, tmp_path):
+    conn = redis_conn
     path = write_doc(tmp_path, queue_doc(agents=[(A1, 1, 1)], rest_s=1))
     now = int(time.time() * 1000)
     proc = subprocess.Popen(

@@ -1,0 +1,106 @@
+"""Deterministic scripted PBX traffic, for stream tests and the benchmark.
+
+The live simulator reacts to the engine's commands in real time; tests and the
+benchmark instead need a fixed event list that is still *coherent* (agents answer
+calls that actually ring them). We get it by playing the PBX against the pure
+core offline: with `--clock events` the real engine then takes exactly the same
+decisions, so the replayed events stay meaningful.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+
+from engine.rules import Config, State
+
+
+def build_config(numbers: int, agents_per_number: int, rest_s: int = 5,
+                 mode: str = "inactivity") -> dict:
+    """A document with `numbers` queues of distinct agent lines (benchmark shape)."""
+    nums = {}
+    for n in range(numbers):
+        agents = [{"line": f"+3320{n:04d}{a:04d}", "priority": 1 + a % 2, "weight": 1 + a % 3}
+                  for a in range(agents_per_number)]
+        nums[f"+3310{n:07d}"] = {"entry": "q", "rules": [], "profiles": {"q": {
+            "type": "queue", "size": 10, "rest_s": rest_s, "ring_s": 15, "mode": mode,
+            "confirm": False, "caller_preanswer": "bienvenue", "callee_preanswer": None,
+            "music": None, "agents": agents}}}
+    return {"timezone": "Europe/Paris", "lines": {}, "numbers": nums}
+
+
+def scenario(config: Config, calls: int, start_ms: int, seed: int = 1,
+             gap_ms: float = 200.0, engine_seed: int = 0) -> list[dict[str, str]]:
+    """Events of `calls` calls (plus registrations and external calls), time-ordered."""
+    rng = random.Random(seed)
+    core = State(config, engine_seed, start_ms)
+    numbers = sorted(config.numbers)
+    lines = sorted({a.line for n in config.numbers.values() for p in n.profiles.values()
+                    for a in p.agents} | {li for n in config.numbers.values()
+                                          for p in n.profiles.values() for li in p.lines})
+    events: list[dict[str, str]] = []
+    heap: list[tuple[int, int, dict[str, str]]] = []
+    seq = 0
+
+    def later(at: int, event: dict[str, str]) -> None:
+        nonlocal seq
+        seq += 1
+        heapq.heappush(heap, (at, seq, event))
+
+    for line in lines:
+        later(start_ms, {"type": "line.registered", "line": line})
+    t = start_ms
+    for i in range(calls):
+        t += int(rng.expovariate(1 / gap_ms)) + 1
+        later(t, {"type": "call.arrived", "call": f"s{seed}-{i}",
+                  "number": rng.choice(numbers), "caller": f"+336{rng.randrange(10**8):08d}"})
+        if rng.random() < 0.05:
+            line = rng.choice(lines)
+            later(t, {"type": "line.busy", "line": line})
+            later(t + rng.randrange(2000, 30000), {"type": "line.idle", "line": line})
+    while heap:
+        at, _, event = heapq.heappop(heap)
+        if not _still_valid(core, event):
+            continue
+        event = {**event, "ts": str(at)}
+        events.append(event)
+        out = core.handle(event, at)
+        for cmd in out.commands:
+            _react(rng, cmd, at, later)
+        if event["type"] == "call.arrived" and rng.random() < 0.3:
+            later(at + int(rng.expovariate(1 / 40000)),
+                  {"type": "call.ended", "call": event["call"], "by": "caller", "_if": "unbridged"})
+    for e in events:
+        e.pop("_if", None)
+    return events
+
+
+def _still_valid(core: State, event: dict[str, str]) -> bool:
+    call = core.calls.get(event.get("call", ""))
+    kind = event["type"]
+    if kind in ("call.answered", "call.ring_failed"):
+        return call is not None and event["line"] in call.offers
+    if kind == "call.ended":
+        if call is None:
+            return False
+        return event.get("_if") != "unbridged" or call.status != "bridged"
+    return True
+
+
+def _react(rng: random.Random, cmd: dict[str, str], at: int, later) -> None:
+    """The PBX and its people: answer, decline, let ring, talk, hang up."""
+    kind = cmd["type"]
+    if kind == "ring":
+        r = rng.random()
+        if r < 0.75:
+            later(at + rng.randrange(500, 6000),
+                  {"type": "call.answered", "call": cmd["call"], "line": cmd["line"]})
+        elif r < 0.85:
+            later(at + rng.randrange(500, 4000), {"type": "call.ring_failed", "call": cmd["call"],
+                                                  "line": cmd["line"], "reason": "declined"})
+        elif r < 0.88:
+            later(at + 100, {"type": "call.ring_failed", "call": cmd["call"],
+                             "line": cmd["line"], "reason": "unreachable"})
+    elif kind == "bridge":
+        later(at + rng.randrange(5000, 90000),
+              {"type": "call.ended", "call": cmd["call"], "by": rng.choice(["caller", "agent"])})
