@@ -11,7 +11,7 @@ import redis
 
 from engine.config import ConfigError, load_file, parse
 from engine.rules import Config
-from engine.streams import Engine
+from engine.streams import Engine, tune_gc
 
 
 def config_loader(path: str | None) -> Callable[[], Config]:
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=100, help="events per MULTI/EXEC")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s engine %(levelname)s %(message)s")
+    tune_gc()
     loader = config_loader(args.config)
     conn = redis.Redis.from_url(args.redis_url)
     engine = Engine(conn, loader, shard=args.shard, clock=args.clock, seed=args.seed,

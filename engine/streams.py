@@ -10,6 +10,7 @@ nothing emitted twice.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -27,10 +28,38 @@ GROUP = "engine"
 DONE_KEEP_MS = 7 * 24 * 3600 * 1000  # duplicate `call.arrived` detection window
 PRUNE_EVERY = 1000  # batches between two prunes of the finished-call index
 MAX_BLOCK_MS = 500  # upper bound of a blocking read, so SIGTERM is noticed quickly
+SNAPSHOT_EVERY_S = 0.1  # switchboard snapshots: at most 10 writes/s per number (SWB-1: < 1 s)
+SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
+
+
+# One EVAL per batch appends every `out` and `log` entry server-side: packing and
+# parsing thousands of XADDs in redis-py costs more than the engine's logic. EVAL
+# (not EVALSHA) so that a Redis restart can never turn it into a NOSCRIPT error
+# inside the transaction; the server caches the compiled script anyway.
+XADD_MANY = """
+for i = 1, 2 do
+  for _, fields in ipairs(cjson.decode(ARGV[i])) do
+    redis.call('XADD', KEYS[i], '*', unpack(fields))
+  end
+end
+return 0
+"""
+
+
+def _flat(entries: list[dict[str, str]]) -> str:
+    return _json([[x for kv in e.items() for x in kv] for e in entries])
 
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def tune_gc() -> None:
+    """The engine allocates many short-lived dicts per event; CPython's default young
+    generation threshold (700) then runs full collections over the long-lived state
+    often enough to show in the p99 latency. Collect less often (process-wide: called
+    by `python -m engine` and the benchmark, not by the Engine class itself)."""
+    gc.set_threshold(50_000, 20, 100)
 
 
 class Keys:
@@ -58,6 +87,8 @@ class Engine:
         self.stopping = False
         self.state: State | None = None
         self._batches = 0
+        self._snap_pending: dict[str, None] = {}  # numbers to publish, oldest change first
+        self._snap_at: dict[str, float] = {}  # number -> when its snapshot was last written
 
     # ---- lifecycle --------------------------------------------------------------------
 
@@ -111,6 +142,8 @@ class Engine:
                 pending = False
                 continue
             if not entries:
+                if self._snap_pending:  # caught up: publish the last snapshots now
+                    self._commit(Output(), [], flush_snapshots=True)
                 if burst:
                     break
                 continue
@@ -151,27 +184,28 @@ class Engine:
             return self.state.advance(now)
         return self.state.reload(config, now)
 
-    def _commit(self, out: Output, ids: list[bytes]) -> None:
+    def _commit(self, out: Output, ids: list[bytes], flush_snapshots: bool = False) -> None:
         state = self.state
         assert state is not None
         k = self.keys
         pipe = self.conn.pipeline(transaction=True)
-        for cid in state.dirty_calls:
-            call = state.calls.get(cid)
-            if call is None:
-                pipe.hdel(k.calls, cid)
-            else:
-                pipe.hset(k.calls, cid, _json(call_to_dict(call)))
+        live = {cid: _json(call_to_dict(state.calls[cid]))
+                for cid in state.dirty_calls if cid in state.calls}
+        gone = [cid for cid in state.dirty_calls if cid not in state.calls]
+        if live:
+            pipe.hset(k.calls, mapping=live)
+        if gone:
+            pipe.hdel(k.calls, *gone)
         if state.finished:
             pipe.zadd(k.done, {cid: state.done[cid] for cid in state.finished})
-        for line in state.dirty_agents:
-            pipe.hset(k.agents, line, _json(agent_to_dict(state.agents[line])))
-        for number in state.dirty_numbers:
-            pipe.hset(k.state, number, _json(state.snapshot(number)))
-        for cmd in out.commands:
-            pipe.xadd(k.out, cmd)
-        for rec in out.logs:
-            pipe.xadd(k.log, rec)
+        if state.dirty_agents:
+            pipe.hset(k.agents, mapping={line: _json(agent_to_dict(state.agents[line]))
+                                         for line in state.dirty_agents})
+        snaps = self._snapshots(flush_snapshots)
+        if snaps:
+            pipe.hset(k.state, mapping=snaps)
+        if out.commands or out.logs:
+            pipe.eval(XADD_MANY, 2, k.out, k.log, _flat(out.commands), _flat(out.logs))
         pipe.hset(k.meta, mapping={"now": state.now, "seq": state.seq})
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
@@ -182,6 +216,27 @@ class Engine:
             pipe.xack(k.inp, GROUP, *ids)
         pipe.execute()
         state.clear_dirty()
+
+    def _snapshots(self, flush: bool) -> dict[str, str]:
+        """Snapshots due now: each number at most every SNAPSHOT_EVERY_S, a few per batch,
+        all of them when the engine is idle (flush)."""
+        state = self.state
+        assert state is not None
+        for number in state.dirty_numbers:
+            self._snap_pending.setdefault(number, None)
+        if not self._snap_pending:
+            return {}
+        mono = time.monotonic()
+        due = []
+        for number in self._snap_pending:
+            if flush or mono - self._snap_at.get(number, 0.0) >= SNAPSHOT_EVERY_S:
+                due.append(number)
+                if not flush and len(due) >= SNAPSHOTS_PER_BATCH:
+                    break
+        for number in due:
+            del self._snap_pending[number]
+            self._snap_at[number] = mono
+        return {number: _json(state.snapshot(number)) for number in due}
 
     # ---- clocks -----------------------------------------------------------------------
 

@@ -1,0 +1,177 @@
+"""Engine benchmark: `python -m bench.engine` (issue 3; figures printed, never asserted).
+
+In one run, on a throw-away Redis and the same scripted event mix (100 welcome
+numbers, 1,000 agents, arrivals / answers / refusals / hang-ups / external calls):
+  (a) raw loop: XREADGROUP, XADD one `out` entry per event, XACK, one MULTI/EXEC per
+      batch of 100, no logic: the physical limit of these round trips here;
+  (b) the engine (streams.Engine, events clock) on the same entries;
+  (c) latency from an event's XADD to its first command's XADD seen by a reader,
+      at a fixed offered load (default 2,000 events/s), engine as a subprocess;
+  (d) the pure core alone (rules.State.handle), no Redis.
+Targets: (b) >= 0.5 x (a); p99 of (c) <= 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import redis
+
+from engine.config import parse
+from engine.rules import State
+from engine.scenario import build_config, scenario
+from engine.streams import Engine, tune_gc
+from tests.servers import RedisServer
+
+IN, OUT = "acd:{0}:in", "acd:{0}:out"
+T0 = 1767607200000
+BATCH = 100
+
+
+def load(conn: redis.Redis, events: list[dict]) -> None:
+    conn.flushall()
+    pipe = conn.pipeline(transaction=False)
+    for i, ev in enumerate(events):
+        pipe.xadd(IN, ev)
+        if i % 1000 == 999:
+            pipe.execute()
+    pipe.execute()
+
+
+def raw_loop(conn: redis.Redis, events: list[dict]) -> float:
+    load(conn, events)
+    conn.xgroup_create(IN, "raw", id="0")
+    start = time.perf_counter()
+    while True:
+        resp = conn.xreadgroup("raw", "raw-0", {IN: ">"}, count=BATCH)
+        if not resp:
+            break
+        pipe = conn.pipeline(transaction=True)
+        ids = []
+        for eid, fields in resp[0][1]:
+            ids.append(eid)
+            pipe.xadd(OUT, {"type": "echo", "ts": fields[b"ts"], "call": fields.get(b"call", b"")})
+        pipe.xack(IN, "raw", *ids)
+        pipe.execute()
+    return len(events) / (time.perf_counter() - start)
+
+
+def engine_loop(conn: redis.Redis, events: list[dict], doc: dict) -> float:
+    load(conn, events)
+    cfg = parse(doc)
+    engine = Engine(conn, lambda: cfg, clock="events", batch=BATCH)
+    engine.setup()
+    start = time.perf_counter()
+    handled = engine.work(burst=True)
+    assert handled == len(events)
+    return len(events) / (time.perf_counter() - start)
+
+
+def pure_core(events: list[dict], doc: dict) -> tuple[float, list[int]]:
+    """Events/s of the core alone, and for each command the index of its event."""
+    state = State(parse(doc), 0, 0)
+    origin: list[int] = []
+    start = time.perf_counter()
+    for i, ev in enumerate(events):
+        out = state.handle(ev, max(state.now, int(ev["ts"])))
+        origin.extend([i] * len(out.commands))
+        state.clear_dirty()
+    return len(events) / (time.perf_counter() - start), origin
+
+
+def latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, origin: list[int],
+            rate: int) -> tuple[float, float, int]:
+    conn.flushall()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "doc.json"
+        path.write_text(json.dumps(doc))
+        proc = subprocess.Popen([sys.executable, "-m", "engine", "--redis-url", url,
+                                 "--config", str(path), "--clock", "events"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while not conn.exists(IN):  # the engine created its group: it is listening
+                time.sleep(0.05)
+            time.sleep(0.3)
+            return _measure(url, conn, events, origin, rate)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _measure(url: str, conn: redis.Redis, events: list[dict], origin: list[int],
+             rate: int) -> tuple[float, float, int]:
+    sent = [0.0] * len(events)
+    seen: dict[int, float] = {}
+    done = threading.Event()
+
+    def reader() -> None:
+        rconn = redis.Redis.from_url(url)
+        last, k = "0", 0
+        while k < len(origin) and not done.is_set():
+            resp = rconn.xread({OUT: last}, count=1000, block=200)
+            now = time.perf_counter()
+            for eid, _ in resp[0][1] if resp else []:
+                last = eid
+                seen.setdefault(origin[k], now)
+                k += 1
+        rconn.close()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    t0 = time.perf_counter()
+    for i, ev in enumerate(events):
+        target = t0 + i / rate
+        if (wait := target - time.perf_counter()) > 0:
+            time.sleep(wait)  # no busy-wait: the engine and Redis need the cores
+        sent[i] = time.perf_counter()
+        conn.xadd(IN, ev)
+    thread.join(timeout=30)
+    done.set()
+    lat = sorted((seen[i] - sent[i]) * 1000 for i in seen)
+    if not lat:
+        return float("nan"), float("nan"), 0
+    return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=12000, help="calls in the throughput mix")
+    ap.add_argument("--rate", type=int, default=2000, help="offered load for latency (ev/s)")
+    ap.add_argument("--latency-seconds", type=float, default=10.0)
+    args = ap.parse_args(argv)
+    tune_gc()
+    doc = build_config(100, 10)
+    cfg = parse(doc)
+    events = scenario(cfg, args.calls, T0, seed=11, gap_ms=60)
+    kinds: dict[str, int] = {}
+    for ev in events:
+        kinds[ev["type"]] = kinds.get(ev["type"], 0) + 1
+    print(f"event mix: {len(events)} events, 100 numbers, 1000 agents: {kinds}")
+    core_rate, origin = pure_core(events, doc)
+    with RedisServer() as server:
+        conn = redis.Redis.from_url(server.url)
+        raw = raw_loop(conn, events)
+        eng = engine_loop(conn, events, doc)
+        n_lat = int(args.rate * args.latency_seconds)
+        lat_events = events[:n_lat]
+        lat_origin = [i for i in origin if i < n_lat]
+        p50, p99, samples = latency(server.url, conn, lat_events, doc, lat_origin, args.rate)
+        conn.close()
+    print(f"(a) raw Redis loop      : {raw:10.0f} events/s")
+    print(f"(b) engine              : {eng:10.0f} events/s")
+    print(f"    ratio engine / raw  : {eng / raw:10.2f}   (target >= 0.50)")
+    print(f"(c) latency at {args.rate} ev/s: p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+          f"over {samples} events   (target p99 <= 5 ms)")
+    print(f"(d) pure core           : {core_rate:10.0f} events/s")
+
+
+if __name__ == "__main__":
+    main()
