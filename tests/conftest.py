@@ -152,8 +152,10 @@ def client(app):
 def db_conn(app):
     from webapp.db import db
 
-    with db.connection_context():
-        yield db
+    opened = db.connect(reuse_if_open=True)
+    yield db
+    if opened and not db.is_closed():
+        db.close()
 
 
 @pytest.fixture

@@ -113,11 +113,12 @@ def _install_request_hooks(app: Flask, settings) -> None:
 
     @app.before_request
     def _open_db():
-        db.connect(reuse_if_open=True)
+        # Close at teardown only what this request opened (tests and CLI may hold one).
+        g.db_opened_here = db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close_db(exc):
-        if not db.is_closed():
+        if g.get("db_opened_here") and not db.is_closed():
             db.close()
 
     @app.before_request

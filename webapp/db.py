@@ -6,12 +6,17 @@ SQLite file (default) or PostgreSQL (`DATABASE_URL`).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from peewee import Database, DatabaseProxy
 from playhouse.db_url import connect
 
 db = DatabaseProxy()
+
+# peewee logs every query *with its parameters* at DEBUG: e-mail bodies carry
+# codes and links until sent, so that logger never goes below INFO (MAIL-2).
+logging.getLogger("peewee").setLevel(logging.INFO)
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",

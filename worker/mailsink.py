@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import logging
 import signal
 import threading
 import time
@@ -34,6 +35,8 @@ class MaildirHandler:
 
 
 def start(directory: Path, host: str = "127.0.0.1", port: int = 8025) -> Controller:
+    # aiosmtpd logs every DATA line at DEBUG: message bodies (codes, links) stay out.
+    logging.getLogger("mail.log").setLevel(logging.INFO)
     controller = Controller(MaildirHandler(directory), hostname=host, port=port)
     controller.start()
     return controller

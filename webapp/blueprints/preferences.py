@@ -16,6 +16,11 @@ from webapp.services.tokens import new_token
 bp = Blueprint("preferences", __name__, url_prefix="/preferences")
 
 
+def _me():
+    """The real User row behind the proxy (services compare types)."""
+    return current_user._get_current_object()
+
+
 @bp.route("/")
 def index():
     return render("preferences/index.html")
@@ -23,7 +28,7 @@ def index():
 
 def _security_context() -> dict:
     return {
-        "browsers": auth_service.active_trusted_browsers(current_user),
+        "browsers": auth_service.active_trusted_browsers(_me()),
         "current_trust_id": session.get("trust_id"),
         "reactivating": bool(session.get("reactivate_attempt")),
     }
@@ -36,7 +41,7 @@ def security():
 
 @bp.route("/securite/navigateurs/<int:browser_id>/revoquer", methods=["POST"])
 def revoke_browser(browser_id: int):
-    if auth_service.revoke_browser(current_user, browser_id, by=current_user, ip=client_ip()):
+    if auth_service.revoke_browser(_me(), browser_id, by=_me(), ip=client_ip()):
         flash(_("La confiance accordée à ce navigateur est révoquée."), "success")
     if browser_id == session.get("trust_id"):
         return redirect(url_for("auth.login"), 303)
@@ -51,7 +56,7 @@ def reactivate():
         return redirect(url_for("preferences.security"), 303)
     attempt = new_token()
     session["reactivate_attempt"] = attempt
-    auth_service.issue_code(current_user, attempt, settings=current_app.extensions["cm_settings"],
+    auth_service.issue_code(_me(), attempt, settings=current_app.extensions["cm_settings"],
                             browser=describe_browser(request.user_agent.string), ip=client_ip())
     flash(_("Un code vient de vous être envoyé par e-mail à %(email)s.",
             email=current_user.email), "info")
@@ -65,11 +70,11 @@ def confirm_reactivation():
     if not attempt:
         return redirect(url_for("preferences.security"), 303)
     code = request.form.get("code", "").strip()
-    result = auth_service.check_code(current_user, attempt, code,
+    result = auth_service.check_code(_me(), attempt, code,
                                      settings=current_app.extensions["cm_settings"])
     if result is auth_service.CodeResult.OK:
         session.pop("reactivate_attempt", None)
-        auth_service.activate_tfa(current_user, client_ip())
+        auth_service.activate_tfa(_me(), client_ip())
         flash(_("La double authentification est activée."), "success")
         return redirect(url_for("preferences.security"), 303)
     error = (_("Code incorrect.") if result is auth_service.CodeResult.WRONG
