@@ -1,0 +1,45 @@
+"""The engine's configuration document, built from the database (PROTOCOL.md).
+
+This is "the one function" the engine calls when started without `--config`
+and again on every `config.reload`. Same shape as the JSON file: `lines` from
+the fixed lines' queue settings (LINE-3), `numbers` from the welcome numbers'
+routing profiles and time rules (WN-1..4) as their tables provide them.
+"""
+
+from __future__ import annotations
+
+from webapp.db import db
+from webapp.models import Service
+
+DOCUMENT_TIMEZONE = "Europe/Paris"
+
+# Areas that own welcome-number routing register a builder here:
+# fn() -> {number: {"entry": ..., "rules": [...], "profiles": {...}}}
+NUMBER_BUILDERS: list = []
+
+
+def lines_section() -> dict[str, dict]:
+    lines: dict[str, dict] = {}
+    query = Service.select(Service.number, Service.accept_queue_calls, Service.backup_number).where(
+        Service.kind == "fixed"
+    )
+    for number, accept, backup in query.tuples():
+        entry: dict = {"accept_queue_calls": bool(accept)}
+        if backup:
+            entry["backup"] = backup
+        lines[number] = entry
+    return lines
+
+
+def build_document() -> dict:
+    """The whole document for this shard; the engine validates it before use."""
+    if db.obj is None:
+        from webapp.settings import load
+        from worker.bootstrap import ensure_db
+
+        ensure_db(load())
+    with db.connection_context():
+        numbers: dict[str, dict] = {}
+        for builder in NUMBER_BUILDERS:
+            numbers.update(builder())
+        return {"timezone": DOCUMENT_TIMEZONE, "lines": lines_section(), "numbers": numbers}
