@@ -397,10 +397,13 @@ class State:
         self.dirty_calls.add(call.id)
         self.dirty_numbers.add(call.number)
 
-    def _touch_agent(self, agent: Agent) -> None:
+    def _touch_agent(self, agent: Agent, freed: bool = False) -> None:
+        """Mark for persistence; `freed`: the agent may have become available, so its
+        queues are worth a dispatch (skipping it otherwise is the main saving)."""
         self.dirty_agents.add(agent.line)
         self.dirty_numbers.update(self.line_numbers.get(agent.line, ()))
-        self._touched.update(self.line_queues.get(agent.line, ()))
+        if freed:
+            self._touched.update(self.line_queues.get(agent.line, ()))
 
     # ---- timers -----------------------------------------------------------------------
 
@@ -421,7 +424,7 @@ class State:
 
     def _fire(self, kind: str, key: str, line: str) -> None:
         if kind == "rest":
-            self._touch_agent(self.agents[key])  # resting ended: snapshot + dispatch
+            self._touch_agent(self.agents[key], freed=True)  # resting ended
             return
         call = self.calls[key]
         if kind == "ring":
@@ -442,7 +445,7 @@ class State:
         agent = self._agent(ev["line"])
         if not agent.registered:
             agent.registered, agent.since = True, self.now
-            self._touch_agent(agent)
+            self._touch_agent(agent, freed=True)
 
     def _on_line_unregistered(self, ev: dict) -> None:
         agent = self.agents.get(ev["line"])
@@ -467,7 +470,7 @@ class State:
         agent.external -= 1
         if agent.external == 0:
             self._start_rest(agent)
-        self._touch_agent(agent)
+        self._touch_agent(agent, freed=agent.external == 0)
 
     def _on_call_arrived(self, ev: dict) -> None:
         cid = ev["call"]
@@ -544,7 +547,7 @@ class State:
             if agent is not None and agent.call == call.id:
                 agent.call = None
                 self._start_rest(agent)
-                self._touch_agent(agent)
+                self._touch_agent(agent, freed=True)
             self._finish(call)
             return
         self._cancel_offers(call, stop=False)  # the PBX dropped the legs with the call
@@ -680,7 +683,7 @@ class State:
         agent = self.agents.get(line)
         if agent is not None and agent.ringing == call.id:
             agent.ringing = None
-            self._touch_agent(agent)
+            self._touch_agent(agent, freed=True)
         if stop:
             self._cmd("stop_ring", call, line=line)
         self._log("offered", call, line=line, result=result, ring_ms=self.now - offer.start)

@@ -215,3 +215,28 @@ def test_q8_wall_clock_fires_rest_end_on_time(redis_url, redis_conn, tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_simulator_drives_the_engine_and_writes_cdrs(redis_url, redis_conn, tmp_path):
+    """The demo pair: `python -m engine` (wall clock) + the simulator, for two seconds."""
+    from engine.config import load_file
+    from engine.simulator import Simulator
+    path = ROOT / "engine" / "demo_config.json"
+    with open(tmp_path / "engine.err", "ab") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engine", "--redis-url", redis_url, "--config", str(path)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_for(lambda: redis_conn.exists(IN), 10)
+        sim = Simulator(redis_conn, load_file(path), rate_per_min=600, answer_s=(0.05, 0.2),
+                        talk_s=0.3, external_per_hour=3600, seed=4)
+        sim.run(duration_s=2.0, summary_every_s=10)
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
+    logs = entries(redis_conn, LOG)
+    assert {r["type"] for r in logs} & OUTCOMES
+    assert Counter(r["call"] for r in logs if r["type"] in OUTCOMES).most_common(1)[0][1] == 1
+    cdrs = entries(redis_conn, "pbx:cdr")
+    assert cdrs and set(cdrs[0]) == {"line", "direction", "peer", "started_ms", "answered_ms",
+                                     "ended_ms", "status", "call"}
