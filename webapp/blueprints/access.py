@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import client_ip
-from webapp.models import TFA_DISABLED, Contact, User
-from webapp.rendering import render
-from webapp.security import current_access, requires
+from webapp.models import TFA_DISABLED, Contact, Role, User
+from webapp.rendering import redirect_to, render
+from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import auth as auth_service
+from webapp.services import roles as roles_service
+from webapp.services import sites as sites_service
 from webapp.services.access import user_roles
+from webapp.services.roles import AccessError, RoleForm
 
 bp = Blueprint("access", __name__, url_prefix="/preferences/acces")
 
@@ -37,9 +40,16 @@ def users():
 @bp.route("/utilisateurs/<int:user_id>")
 @requires("users.manage")
 def user_detail(user_id: int):
-    user = _user_or_404(user_id)
-    return render("access/user_detail.html", user=user, roles=user_roles(user),
-                  browsers=auth_service.active_trusted_browsers(user))
+    return _user_page(_user_or_404(user_id))
+
+
+def _user_page(user: User, status: int = 200, error: str | None = None):
+    roles = user_roles(user)
+    return render("access/user_detail.html", status=status, user=user, roles=roles,
+                  browsers=auth_service.active_trusted_browsers(user), error=error,
+                  grantable=_grantable_roles(), chosen={r.id for r in roles},
+                  editable=all(roles_service.within_reach(current_access(), r)
+                               for r in roles))
 
 
 @bp.route("/utilisateurs/<int:user_id>/navigateurs/<int:browser_id>/revoquer",
@@ -61,3 +71,152 @@ def disable_tfa(user_id: int):
     flash(_("La double authentification de %(name)s est désactivée. Elle pourra la "
             "réactiver depuis ses préférences.", name=user.contact.full_name), "warning")
     return redirect(url_for("access.user_detail", user_id=user.id), 303)
+
+
+# --- Rôles (ROLE-1..3) and giving / removing Manager access (ACC-1) ---------------
+
+def _role_or_404(role_id: int) -> Role:
+    return get_for_account_or_404(Role, role_id)
+
+
+def _role_page(form: RoleForm, role: Role | None = None, status: int = 200, error=None):
+    return render("access/role_form.html", status=status, form=form, role=role, error=error,
+                  scopes=roles_service.SCOPES, sites=sites_service.options(current_access()))
+
+
+@bp.route("/roles")
+@requires("users.manage")
+def roles():
+    return render("access/roles.html", roles=roles_service.roles_of(current_access().account_id))
+
+
+@bp.route("/roles/nouveau", methods=["GET", "POST"])
+@requires("users.manage")
+def role_new():
+    if request.method == "GET":
+        return _role_page(RoleForm())
+    form = RoleForm.from_data(request.form)
+    values = roles_service.validate(current_access(), form)
+    if not values:
+        return _role_page(form, status=400)
+    role = roles_service.save(current_access(), values, user=current_user, ip=client_ip())
+    flash(_("Le rôle « %(name)s » est créé.", name=role.name), "success")
+    return redirect_to(url_for("access.roles"))
+
+
+@bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
+@requires("users.manage")
+def role_edit(role_id: int):
+    role = _role_or_404(role_id)
+    access = current_access()
+    if request.method == "GET":
+        return _role_page(RoleForm.from_role(role), role)
+    form = RoleForm.from_data(request.form)
+    if role.builtin or not roles_service.within_reach(access, role):
+        return _role_page(form, role, status=403, error=_(
+            "Le rôle Administrateur n'est pas modifiable." if role.builtin else
+            "Ce rôle dépasse vos propres droits : seul un administrateur peut le modifier."))
+    values = roles_service.validate(access, form, role)
+    if not values:
+        return _role_page(form, role, status=400)
+    roles_service.save(access, values, role, user=current_user, ip=client_ip())
+    flash(_("Le rôle « %(name)s » est enregistré. Les utilisateurs concernés ont leurs "
+            "nouveaux droits dès leur prochaine page.", name=values["name"]), "success")
+    return redirect_to(url_for("access.roles"))
+
+
+@bp.route("/roles/<int:role_id>/supprimer", methods=["GET", "POST"])
+@requires("users.manage")
+def role_delete(role_id: int):
+    role = _role_or_404(role_id)
+    if request.method == "GET":
+        return render("access/role_delete.html", role=role, error=None)
+    if request.form.get("confirm") != "1":
+        return render("access/role_delete.html", status=400, role=role,
+                      error=_("Confirmez la suppression en cochant la case."))
+    try:
+        if not roles_service.within_reach(current_access(), role) and not role.builtin:
+            raise AccessError("Ce rôle dépasse vos propres droits : seul un administrateur "
+                              "peut le supprimer.")
+        roles_service.delete(current_access(), role, user=current_user, ip=client_ip())
+    except AccessError as error:
+        return render("access/role_delete.html", status=409, role=role,
+                      error=_(error.message, **error.values))
+    flash(_("Le rôle « %(name)s » est supprimé.", name=role.name), "success")
+    return redirect_to(url_for("access.roles"))
+
+
+def _grantable_roles():
+    access = current_access()
+    return [r for r, _n in roles_service.roles_of(access.account_id)
+            if roles_service.within_reach(access, r)]
+
+
+def _role_ids() -> list[int]:
+    ids = []
+    for raw in request.form.getlist("roles"):
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            continue
+    return ids
+
+
+@bp.route("/utilisateurs/nouveau", methods=["GET", "POST"])
+@requires("users.manage")
+def user_new():
+    access = current_access()
+    if request.method == "GET":
+        return render("access/user_new.html", email=request.args.get("email", ""),
+                      chosen=[], roles=_grantable_roles(), error=None)
+    email = request.form.get("email", "").strip()
+    chosen = _role_ids()
+    contact = roles_service.find_contact(access.account_id, email)
+    try:
+        if contact is None or not access.sees_site(contact.site_id) and contact.site_id:
+            raise AccessError("Aucun contact de l'annuaire n'a cette adresse e-mail : "
+                              "ajoutez-le d'abord à l'annuaire.")
+        user = roles_service.grant(access, contact, chosen, acting=current_user, ip=client_ip())
+    except AccessError as error:
+        return render("access/user_new.html", status=400, email=email, chosen=chosen,
+                      roles=_grantable_roles(), error=_(error.message, **error.values))
+    sent = auth_service.send_password_link(user.email, settings=current_app.extensions[
+        "cm_settings"], ip=client_ip())
+    flash(_("%(name)s a maintenant accès au Manager.", name=contact.full_name)
+          + (" " + _("Un e-mail lui permet de définir son mot de passe.")
+             if sent and not user.password_hash else ""), "success")
+    return redirect_to(url_for("access.user_detail", user_id=user.id))
+
+
+@bp.route("/utilisateurs/<int:user_id>/roles", methods=["POST"])
+@requires("users.manage")
+def user_roles_update(user_id: int):
+    user = _user_or_404(user_id)
+    try:
+        roles_service.set_roles(current_access(), user, _role_ids(), acting=current_user,
+                                ip=client_ip())
+    except AccessError as error:
+        return _user_page(user, status=400, error=_(error.message, **error.values))
+    flash(_("Les rôles sont enregistrés : ils s'appliquent dès la prochaine page de "
+            "l'utilisateur."), "success")
+    return redirect_to(url_for("access.user_detail", user_id=user.id))
+
+
+@bp.route("/utilisateurs/<int:user_id>/retirer", methods=["GET", "POST"])
+@requires("users.manage")
+def user_remove(user_id: int):
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        return render("access/user_remove.html", user=user, error=None)
+    if request.form.get("confirm") != "1":
+        return render("access/user_remove.html", status=400, user=user,
+                      error=_("Confirmez en cochant la case."))
+    try:
+        roles_service.remove(current_access(), user, acting=current_user, ip=client_ip())
+    except AccessError as error:
+        return render("access/user_remove.html", status=409, user=user,
+                      error=_(error.message, **error.values))
+    auth_service.end_all_sessions(user)
+    flash(_("%(name)s n'a plus accès au Manager ; ses sessions sont terminées.",
+            name=user.contact.full_name), "success")
+    return redirect_to(url_for("access.users"))

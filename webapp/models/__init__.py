@@ -24,6 +24,7 @@ from webapp.models.core import (
     ServiceContact,
     Site,
 )
+from webapp.models.directory import PHONE_MODELS, Equipment, SoftphoneCredential
 from webapp.models.mail import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, OutboundEmail
 
 __all__ = [
@@ -32,10 +33,13 @@ __all__ = [
     "Account", "AuditEvent", "Contact", "Licence", "OneTimeCode",
     "OutboundEmail", "PasswordToken", "Role", "RoleSite", "Service", "ServiceContact", "Site",
     "TrustedBrowser", "User", "UserRole", "utcnow",
+    # directory (issue 4)
+    "PHONE_MODELS", "Equipment", "SoftphoneCredential",
 ]
 
 ALL_MODELS = [
     Account, Site, Contact, Service, ServiceContact, Licence, AuditEvent,
     User, Role, RoleSite, UserRole, TrustedBrowser, OneTimeCode, PasswordToken,
     OutboundEmail,
+    Equipment, SoftphoneCredential,
 ]

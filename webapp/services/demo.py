@@ -64,6 +64,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         User.update(password_hash=hash_password(password), password_set_at=utcnow()).where(
             User.email.in_([DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL])
         ).execute()
+        _equipment(existing)
         return DemoResult(existing, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, False)
     with db.atomic():
         account = create_account(DEMO_COMPANY)
@@ -71,6 +72,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         contacts = _people(account, sites)
         _welcome_number(account, sites["paris"], contacts)
         _users(account, sites, contacts, password)
+        _equipment(account)
     return DemoResult(account, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, True)
 
 
@@ -144,3 +146,28 @@ def _users(account: Account, sites: dict[str, Site], contacts: dict[str, Contact
     lucas = User.create(account=account, contact=contacts["Lucas"], email=DEMO_USER_EMAIL,
                         password_hash=hash_password(password), password_set_at=now)
     UserRole.create(user=lucas, role=restricted)
+
+
+# (site name, model, MAC, line number or None): desk phones (issue 4, DIR-2).
+EQUIPMENT = [
+    ("Paris — Siège", "Yealink T54W", "00:15:65:00:01:01", "+33100000101"),
+    ("Accueil", "Yealink T43U", "00:15:65:00:01:03", "+33100000103"),
+    ("Lyon", "Snom D785", "00:04:13:00:01:02", "+33100000102"),
+    ("Entrepôt", "Yealink W73P (DECT)", "00:15:65:00:01:08", "+33100000108"),
+    ("Bordeaux", "Snom D717", "00:04:13:00:01:09", None),
+]
+
+
+def _equipment(account: Account) -> None:
+    """Idempotent: each demo phone is created once, by its MAC address."""
+    from webapp.models import Equipment
+
+    for site_name, model, mac, number in EQUIPMENT:
+        if Equipment.select().where(Equipment.mac == mac).exists():
+            continue
+        site = Site.get_or_none((Site.account == account) & (Site.name == site_name))
+        if site is None:
+            continue
+        line = Service.get_or_none(Service.number == number) if number else None
+        Equipment.create(account=account, site=site, model=model, mac=mac, line=line,
+                         label=f"Poste {line.label.removeprefix('Ligne ')}" if line else "")

@@ -1,0 +1,100 @@
+"""Annuaire (DIR-1): contacts with live search, pagination, create / edit / delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.extensions import client_ip
+from webapp.rendering import redirect_to, render
+from webapp.security import current_access, get_contact_or_404, requires, scoped_contacts
+from webapp.services import directory as directory_service
+from webapp.services import sites as sites_service
+from webapp.services.directory import ContactForm
+
+bp = Blueprint("directory", __name__, url_prefix="/annuaire")
+
+
+@bp.before_request
+def _nav():
+    g.active_nav = "directory"
+
+
+def _site_choices():
+    return sites_service.options(current_access())
+
+
+@bp.route("")
+def contacts():
+    text = request.args.get("q", "").strip()[:100]
+    page = directory_service.search(scoped_contacts(), text,
+                                    directory_service.parse_page(request.args.get("page")))
+    return render("directory/contacts.html", page=page, q=text)
+
+
+@bp.route("/<int:contact_id>")
+def contact(contact_id: int):
+    contact = get_contact_or_404(contact_id)
+    access = current_access()
+    return render("directory/contact.html", contact=contact,
+                  details=directory_service.details(contact, access.site_ids),
+                  site_path=sites_service.paths({contact.site_id}, access.account_id).get(
+                      contact.site_id) if contact.site_id else None)
+
+
+def _form_page(form: ContactForm, contact=None, status: int = 200):
+    return render("directory/form.html", status=status, form=form, contact=contact,
+                  sites=_site_choices())
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+@requires("services.manage")
+def new():
+    access = current_access()
+    if request.method == "GET":
+        default = next((i for i, _n, _d in _site_choices()), "")
+        return _form_page(ContactForm(site_id=str(default)))
+    form = ContactForm.from_data(request.form)
+    allowed = {i for i, _n, _d in _site_choices()}
+    values = directory_service.validate(form, allowed, access.account_id)
+    if not values:
+        return _form_page(form, status=400)
+    contact = directory_service.create_contact(access.account_id, values, user=current_user,
+                                               ip=client_ip())
+    flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
+    return redirect_to(url_for("directory.contact", contact_id=contact.id))
+
+
+@bp.route("/<int:contact_id>/modifier", methods=["GET", "POST"])
+@requires("services.manage")
+def edit(contact_id: int):
+    contact = get_contact_or_404(contact_id)
+    access = current_access()
+    if request.method == "GET":
+        return _form_page(ContactForm.from_contact(contact), contact)
+    form = ContactForm.from_data(request.form)
+    allowed = {i for i, _n, _d in _site_choices()}
+    values = directory_service.validate(form, allowed, access.account_id, contact)
+    if not values:
+        return _form_page(form, contact, status=400)
+    directory_service.update_contact(contact, values, user=current_user, ip=client_ip())
+    flash(_("La fiche de %(name)s est enregistrée.", name=contact.full_name), "success")
+    return redirect_to(url_for("directory.contact", contact_id=contact.id))
+
+
+@bp.route("/<int:contact_id>/supprimer", methods=["GET", "POST"])
+@requires("services.manage")
+def delete(contact_id: int):
+    contact = get_contact_or_404(contact_id)
+    refusal = directory_service.delete_refusal(contact, current_user)
+    if request.method == "GET" or refusal:
+        return render("directory/delete.html", status=409 if refusal and request.method ==
+                      "POST" else 200, contact=contact, refusal=refusal and _(refusal),
+                      error=None)
+    if request.form.get("confirm") != "1":
+        return render("directory/delete.html", status=400, contact=contact, refusal=None,
+                      error=_("Confirmez la suppression en cochant la case."))
+    directory_service.delete_contact(contact, user=current_user, ip=client_ip())
+    flash(_("%(name)s est supprimé de l'annuaire.", name=contact.full_name), "success")
+    return redirect_to(url_for("directory.contacts"))

@@ -1,0 +1,268 @@
+"""Services (DIR-2/3/4, SITE-3): lines and welcome numbers, their contacts and holder,
+Keyyo Phone credentials, and desk phones ("Équipements")."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.extensions import client_ip
+from webapp.models import LICENCE_PRODUCTS, PHONE_MODELS, SERVICE_KINDS, Equipment, Site
+from webapp.rendering import redirect_to, render
+from webapp.security import (
+    current_access,
+    get_contact_or_404,
+    get_for_account_or_404,
+    get_service_or_404,
+    requires,
+    scoped_contacts,
+    scoped_services,
+)
+from webapp.services import equipment as equipment_service
+from webapp.services import holders, softphone
+from webapp.services import sites as sites_service
+from webapp.services.directory import parse_page
+from webapp.services.equipment import EquipmentForm
+from webapp.services.holders import HolderError
+
+bp = Blueprint("services", __name__, url_prefix="/services")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"SERVICE_KINDS": SERVICE_KINDS, "LICENCE_PRODUCTS": LICENCE_PRODUCTS}
+
+
+@bp.before_request
+def _nav():
+    g.active_nav = "services"
+
+
+def _site_filter() -> tuple[list[int] | None, int | None]:
+    """`?site=` → that site and its sub-sites (in scope only); unknown ids answer 404."""
+    site_id = request.args.get("site", type=int)
+    if not site_id:
+        return None, None
+    site = get_for_account_or_404(Site, site_id)
+    access = current_access()
+    if not access.sees_site(site.id):
+        abort(404)
+    ids = sites_service.subtree_ids(site)
+    return [i for i in ids if access.sees_site(i)], site.id
+
+
+def _int_field(name: str) -> int | None:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("")
+def index():
+    kind = request.args.get("type", "")
+    site_ids, site_id = _site_filter()
+    text = request.args.get("q", "").strip()[:60]
+    page = holders.listing(scoped_services(), kind, site_ids,
+                           parse_page(request.args.get("page")), text)
+    return render("services/index.html", page=page, kind=kind, site_id=site_id, q=text,
+                  sites=sites_service.options(current_access()))
+
+
+def _detail_page(service, status: int = 200, **ctx):
+    access = current_access()
+    q = request.args.get("q", "").strip()[:60]
+    ctx.setdefault("error", None)
+    return render(
+        "services/detail.html", status=status, service=service,
+        contacts=holders.contacts_of(service), q=q,
+        candidates=holders.candidates(scoped_contacts(), service, q) if q else [],
+        credential=softphone.live(service) if service.kind == "fixed" else None,
+        equipment=list(Equipment.select().where(Equipment.line == service.id)),
+        site_path=sites_service.paths({service.site_id}, access.account_id)[service.site_id],
+        sites=sites_service.options(access) if access.can("sites.manage") else [],
+        holder_kinds=holders.HOLDER_KINDS, **ctx)
+
+
+@bp.route("/<int:service_id>")
+def detail(service_id: int):
+    return _detail_page(get_service_or_404(service_id))
+
+
+@bp.route("/<int:service_id>/contacts", methods=["POST"])
+@requires("services.manage")
+def associate(service_id: int):
+    service = get_service_or_404(service_id)
+    contact_id = _int_field("contact_id")
+    if contact_id is None:
+        return _detail_page(service, 400, error=_("Choisissez un contact à associer."))
+    contact = get_contact_or_404(contact_id)
+    holders.associate(service, contact, user=current_user, ip=client_ip())
+    flash(_("%(name)s est associé au service.", name=contact.full_name), "success")
+    return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
+
+
+@bp.route("/<int:service_id>/contacts/retirer", methods=["POST"])
+@requires("services.manage")
+def dissociate(service_id: int):
+    service = get_service_or_404(service_id)
+    contact_id = _int_field("contact_id")
+    if contact_id is None:
+        return _detail_page(service, 400, error=_("Choisissez le contact à retirer."))
+    contact = get_contact_or_404(contact_id)
+    try:
+        was_holder = holders.dissociate(service, contact, user=current_user, ip=client_ip())
+    except HolderError as error:
+        return _detail_page(service, 400, error=_(str(error)))
+    if was_holder:
+        flash(_("%(name)s n'est plus associé au service. C'était son titulaire : le service "
+                "n'a plus de titulaire, choisissez-en un autre.", name=contact.full_name),
+              "warning")
+    else:
+        flash(_("%(name)s n'est plus associé au service.", name=contact.full_name), "success")
+    return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
+
+
+@bp.route("/<int:service_id>/titulaire", methods=["POST"])
+@requires("services.manage")
+def set_holder(service_id: int):
+    service = get_service_or_404(service_id)
+    raw = request.form.get("holder")
+    if raw is None:
+        return _detail_page(service, 400, error=_("Choisissez le titulaire."))
+    contact_id = None
+    if raw != "none":
+        try:
+            contact_id = int(raw)
+        except ValueError:
+            return _detail_page(service, 400, error=_("Choisissez le titulaire."))
+    try:
+        holders.set_holder(service, contact_id, user=current_user, ip=client_ip())
+    except HolderError as error:
+        return _detail_page(service, 400, error=_(str(error)))
+    flash(_("Le titulaire est enregistré."), "success")
+    return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
+
+
+@bp.route("/<int:service_id>/site", methods=["POST"])
+@requires("sites.manage", "services.manage")
+def assign_site(service_id: int):
+    service = get_service_or_404(service_id)
+    site = _target_site()
+    if site is None:
+        return _detail_page(service, 400, error=_("Choisissez un site dans la liste."))
+    sites_service.assign(current_access(), service, site, user=current_user, ip=client_ip())
+    flash(_("Le service est affecté au site « %(name)s ».", name=site.name), "success")
+    return redirect_to(url_for("services.detail", service_id=service.id))
+
+
+def _target_site() -> Site | None:
+    site_id = _int_field("site_id")
+    access = current_access()
+    if site_id is None:
+        return None
+    site = Site.get_or_none((Site.id == site_id) & (Site.account == access.account_id))
+    return site if site is not None and access.sees_site(site.id) else None
+
+
+@bp.route("/<int:service_id>/keyyo-phone", methods=["POST"])
+@requires("services.manage")
+def softphone_credentials(service_id: int):
+    service = get_service_or_404(service_id, kinds=("fixed",))
+    issued = softphone.generate(service, user=current_user, ip=client_ip())
+    return render("services/softphone.html", service=service, issued=issued)
+
+
+# --- Équipements -----------------------------------------------------------------
+
+def equipment_or_404(equipment_id: int) -> Equipment:
+    equipment = get_for_account_or_404(Equipment, equipment_id)
+    if not current_access().sees_site(equipment.site_id):
+        abort(404)
+    return equipment
+
+
+def _scoped_equipment():
+    access = current_access()
+    return equipment_service.scoped(access.account_id, access.site_ids)
+
+
+@bp.route("/equipements")
+def equipment():
+    site_ids, site_id = _site_filter()
+    page = equipment_service.listing(_scoped_equipment(), site_ids,
+                                     parse_page(request.args.get("page")))
+    return render("services/equipment.html", page=page, site_id=site_id,
+                  sites=sites_service.options(current_access()))
+
+
+def _equipment_form(form: EquipmentForm, item: Equipment | None = None, status: int = 200):
+    access = current_access()
+    return render("services/equipment_form.html", status=status, form=form, item=item,
+                  models=PHONE_MODELS, sites=sites_service.options(access),
+                  lines=equipment_service.fixed_lines(access.account_id, access.site_ids))
+
+
+@bp.route("/equipements/nouveau", methods=["GET", "POST"])
+@requires("equipment.manage")
+def equipment_new():
+    access = current_access()
+    if request.method == "GET":
+        first = next((i for i, _n, _d in sites_service.options(access)), "")
+        return _equipment_form(EquipmentForm(site_id=str(first)))
+    form = EquipmentForm.from_data(request.form)
+    values = equipment_service.validate(form, access.account_id, access.site_ids)
+    if not values:
+        return _equipment_form(form, status=400)
+    item = equipment_service.create(access.account_id, values, user=current_user,
+                                    ip=client_ip())
+    flash(_("L'équipement %(mac)s est enregistré.", mac=item.mac), "success")
+    return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
+
+
+@bp.route("/equipements/<int:equipment_id>", methods=["GET", "POST"])
+def equipment_detail(equipment_id: int):
+    item = equipment_or_404(equipment_id)
+    access = current_access()
+    if request.method == "GET":
+        return _equipment_form(EquipmentForm.from_equipment(item), item)
+    if not access.can("equipment.manage"):
+        abort(403, description=["Gérer les équipements"])
+    form = EquipmentForm.from_data(request.form)
+    form.site_id = str(item.site_id)
+    values = equipment_service.validate(form, access.account_id, access.site_ids, item,
+                                        with_site=False)
+    if not values:
+        return _equipment_form(form, item, status=400)
+    equipment_service.update(item, values, user=current_user, ip=client_ip())
+    flash(_("L'équipement est enregistré."), "success")
+    return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
+
+
+@bp.route("/equipements/<int:equipment_id>/site", methods=["POST"])
+@requires("sites.manage", "equipment.manage")
+def equipment_site(equipment_id: int):
+    item = equipment_or_404(equipment_id)
+    site = _target_site()
+    if site is None:
+        form = EquipmentForm.from_equipment(item)
+        form.errors["site_id"] = "Choisissez un site dans la liste."
+        return _equipment_form(form, item, status=400)
+    sites_service.assign(current_access(), item, site, user=current_user, ip=client_ip())
+    flash(_("L'équipement est affecté au site « %(name)s ».", name=site.name), "success")
+    return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
+
+
+@bp.route("/equipements/<int:equipment_id>/supprimer", methods=["GET", "POST"])
+@requires("equipment.manage")
+def equipment_delete(equipment_id: int):
+    item = equipment_or_404(equipment_id)
+    if request.method == "GET":
+        return render("services/equipment_delete.html", item=item, error=None)
+    if request.form.get("confirm") != "1":
+        return render("services/equipment_delete.html", status=400, item=item,
+                      error=_("Confirmez la suppression en cochant la case."))
+    equipment_service.delete(item, user=current_user, ip=client_ip())
+    flash(_("L'équipement %(mac)s est supprimé.", mac=item.mac), "success")
+    return redirect_to(url_for("services.equipment"))

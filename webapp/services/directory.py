@@ -1,0 +1,209 @@
+"""Annuaire (DIR-1): contact search, validation, create / edit / delete, details.
+
+Queries arrive already scoped (tenant + site scope) from the caller; this module
+adds search, pagination and the rules of a valid contact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from peewee import JOIN, fn
+
+from webapp.db import db
+from webapp.models import Contact, Licence, Service, ServiceContact, Site, User, UserRole
+from webapp.services import audit
+
+PAGE_SIZE = 25
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(query, page: int, size: int = PAGE_SIZE) -> Page:
+    total = query.count()
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    return Page(list(query.paginate(page, size)), total, page, size)
+
+
+def parse_page(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def search(query, text: str, page: int) -> Page:
+    """Contacts whose name, e-mail or number contains every word typed."""
+    for word in (text or "").split()[:6]:
+        like = f"%{word}%"
+        digits = re.sub(r"[^\d+]", "", word)
+        cond = (Contact.first_name ** like) | (Contact.last_name ** like) | (Contact.email ** like)
+        if len(digits.lstrip("+")) >= 2:
+            number = f"%{digits.lstrip('+').lstrip('0')}%"
+            cond = cond | (Contact.phone_work ** number) | (Contact.phone_mobile ** number)
+        query = query.where(cond)
+    query = (query.select(Contact, Site).join(Site, JOIN.LEFT_OUTER, on=(Contact.site == Site.id))
+             .order_by(fn.LOWER(Contact.last_name), fn.LOWER(Contact.first_name), Contact.id))
+    return paginate(query, page)
+
+
+# --- validation -----------------------------------------------------------------
+
+def normalise_phone(value: str | None) -> str | None:
+    """French habits accepted ("01 23 45 67 89"), stored as E.164 (+33123456789)."""
+    raw = re.sub(r"[\s.\-()]", "", value or "")
+    if not raw:
+        return None
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    elif re.fullmatch(r"0\d{9}", raw):
+        raw = "+33" + raw[1:]
+    return raw
+
+
+@dataclass
+class ContactForm:
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone_work: str = ""
+    phone_mobile: str = ""
+    site_id: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_contact(cls, contact: Contact) -> ContactForm:
+        return cls(contact.first_name, contact.last_name, contact.email or "",
+                   contact.phone_work or "", contact.phone_mobile or "",
+                   str(contact.site_id or ""))
+
+    @classmethod
+    def from_data(cls, data) -> ContactForm:
+        return cls(*(str(data.get(k, "")).strip() for k in
+                     ("first_name", "last_name", "email", "phone_work", "phone_mobile",
+                      "site_id")))
+
+
+PHONE_ERROR = ("Numéro invalide : indiquez-le au format international, par exemple "
+               "+33 1 23 45 67 89 (ou 01 23 45 67 89 pour la France).")
+
+
+def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
+             contact: Contact | None = None) -> dict:
+    """The values to store, or `form.errors` filled (French msgids) and {} returned."""
+    errors = form.errors
+    values: dict = {}
+    for key, label in (("first_name", "Indiquez le prénom."), ("last_name", "Indiquez le nom.")):
+        text = " ".join(getattr(form, key).split())
+        if not text:
+            errors[key] = label
+        elif len(text) > 100:
+            errors[key] = "100 caractères au plus."
+        values[key] = text
+    email = form.email.strip().lower()
+    if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+        errors["email"] = "Adresse e-mail invalide (exemple : prenom.nom@entreprise.fr)."
+    values["email"] = email or None
+    user = User.get_or_none(User.contact == contact.id) if contact is not None else None
+    if user is not None and not email:
+        errors["email"] = ("Ce contact se connecte au Manager avec son adresse e-mail : "
+                           "elle ne peut pas être vide.")
+    elif user is not None and email != user.email and User.select().where(
+            (User.email == email) & (User.id != user.id)).exists():
+        errors["email"] = "Cette adresse est déjà celle d'un autre utilisateur."
+    for key in ("phone_work", "phone_mobile"):
+        number = normalise_phone(getattr(form, key))
+        if number and not E164_RE.match(number):
+            errors[key] = PHONE_ERROR
+        values[key] = number
+    try:
+        site_id = int(form.site_id)
+    except ValueError:
+        site_id = None
+    if site_id is None or site_id not in allowed_sites:
+        errors["site_id"] = "Choisissez un site dans la liste."
+    values["site"] = site_id
+    return {} if errors else values
+
+
+def create_contact(account_id: int, values: dict, *, user=None, ip=None) -> Contact:
+    contact = Contact.create(account=account_id, **values)
+    audit.record("contact.created", account=account_id, user=user, ip=ip, contact=contact.id)
+    return contact
+
+
+def update_contact(contact: Contact, values: dict, *, user=None, ip=None) -> Contact:
+    with db.atomic():
+        Contact.update(**values).where(Contact.id == contact.id).execute()
+        if values.get("email"):
+            User.update(email=values["email"]).where(User.contact == contact.id).execute()
+    audit.record("contact.updated", account=contact.account_id, user=user, ip=ip,
+                 contact=contact.id, fields=sorted(k for k, v in values.items()
+                                                   if getattr(contact, k + "_id" if k == "site"
+                                                              else k) != v))
+    return Contact.get_by_id(contact.id)
+
+
+def delete_refusal(contact: Contact, by_user) -> str | None:
+    if by_user is not None and by_user.contact_id == contact.id:
+        return "Vous ne pouvez pas supprimer votre propre fiche."
+    manager = (UserRole.select().join(User).where(User.contact == contact.id).exists())
+    if manager:
+        return ("Ce contact a un accès au Manager : retirez d'abord son accès dans "
+                "Préférences > Gestion des accès > Utilisateurs.")
+    return None
+
+
+def delete_contact(contact: Contact, *, user=None, ip=None) -> None:
+    """Associations go with it; services it held keep no holder (DIR-3)."""
+    with db.atomic():
+        held = [s.id for s in Service.select(Service.id).where(Service.holder == contact.id)]
+        Service.update(holder=None).where(Service.holder == contact.id).execute()
+        contact.delete_instance()
+    audit.record("contact.deleted", account=contact.account_id, user=user, ip=ip,
+                 contact=contact.id, name=contact.full_name, held_services=held)
+
+
+@dataclass
+class ContactDetails:
+    services: list[Service]
+    held: list[Service]
+    licences: list[Licence]
+    hidden_services: int  # associated services outside the viewer's site scope
+
+
+def details(contact: Contact, site_ids: frozenset[int] | None) -> ContactDetails:
+    associated = (Service.select(Service, Site).join(ServiceContact)
+                  .switch(Service).join(Site)
+                  .where(ServiceContact.contact == contact.id).order_by(Service.kind,
+                                                                         Service.number))
+    visible = [s for s in associated if site_ids is None or s.site_id in site_ids]
+    held = [s for s in visible if s.holder_id == contact.id]
+    extra_held = [s for s in Service.select().where(Service.holder == contact.id)
+                  if s not in held and (site_ids is None or s.site_id in site_ids)]
+    licences = list(Licence.select().where(Licence.contact == contact.id)
+                    .order_by(Licence.product))
+    total = associated.count()
+    return ContactDetails(visible, held + extra_held, licences, total - len(visible))
