@@ -25,6 +25,19 @@ from webapp.models.core import (
     Site,
 )
 from webapp.models.directory import PHONE_MODELS, Equipment, SoftphoneCredential
+from webapp.models.lines import (
+    AUDIO_FORMATS,
+    AUDIO_KINDS,
+    RULES,
+    TARGET_KINDS,
+    TARGET_LINE,
+    TARGET_NONE,
+    TARGET_NUMBER,
+    TARGET_VOICEMAIL,
+    AudioFile,
+    ForwardingProfile,
+    VoicemailSettings,
+)
 from webapp.models.mail import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, OutboundEmail
 
 __all__ = [
@@ -33,6 +46,9 @@ __all__ = [
     "Account", "AuditEvent", "Contact", "Licence", "OneTimeCode",
     "OutboundEmail", "PasswordToken", "Role", "RoleSite", "Service", "ServiceContact", "Site",
     "TrustedBrowser", "User", "UserRole", "utcnow",
+    # lines (issue 5)
+    "AUDIO_FORMATS", "AUDIO_KINDS", "RULES", "TARGET_KINDS", "TARGET_LINE", "TARGET_NONE",
+    "TARGET_NUMBER", "TARGET_VOICEMAIL", "AudioFile", "ForwardingProfile", "VoicemailSettings",
     # directory (issue 4)
     "PHONE_MODELS", "Equipment", "SoftphoneCredential",
 ]
@@ -42,4 +58,5 @@ ALL_MODELS = [
     User, Role, RoleSite, UserRole, TrustedBrowser, OneTimeCode, PasswordToken,
     OutboundEmail,
     Equipment, SoftphoneCredential,
+    AudioFile, ForwardingProfile, VoicemailSettings,
 ]

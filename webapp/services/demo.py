@@ -65,6 +65,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
             User.email.in_([DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL])
         ).execute()
         _equipment(existing)
+        _line_settings(existing)
         return DemoResult(existing, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, False)
     with db.atomic():
         account = create_account(DEMO_COMPANY)
@@ -73,6 +74,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         _welcome_number(account, sites["paris"], contacts)
         _users(account, sites, contacts, password)
         _equipment(account)
+        _line_settings(account)
     return DemoResult(account, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, True)
 
 
@@ -171,3 +173,21 @@ def _equipment(account: Account) -> None:
         line = Service.get_or_none(Service.number == number) if number else None
         Equipment.create(account=account, site=site, model=model, mac=mac, line=line,
                          label=f"Poste {line.label.removeprefix('Ligne ')}" if line else "")
+
+
+def _line_settings(account: Account) -> None:
+    """LINE-1/LINE-2 demo: every fixed line has its default profile; Claire's line also has
+    voicemail and an "Absence" profile to her mobile (idempotent)."""
+    from webapp.models import TARGET_NUMBER, TARGET_VOICEMAIL, ForwardingProfile, VoicemailSettings
+    from webapp.services.forwarding import ensure_account_profiles
+
+    ensure_account_profiles(account.id)
+    claire = Service.get_or_none((Service.account == account) & (Service.number == "+33100000101"))
+    if claire is None or VoicemailSettings.get_or_none(VoicemailSettings.service == claire):
+        return
+    VoicemailSettings.create(service=claire, enabled=True, pin_hash=hash_password("258036"),
+                             notify_email=DEMO_ADMIN_EMAIL, attach_message=True)
+    ForwardingProfile.update(noanswer_kind=TARGET_VOICEMAIL, noanswer_delay_s=20).where(
+        (ForwardingProfile.service == claire) & ForwardingProfile.is_default).execute()
+    ForwardingProfile.create(service=claire, name="Absence", immediate_kind=TARGET_NUMBER,
+                             immediate_number="+33600000101", present_company_number=True)

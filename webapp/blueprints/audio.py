@@ -1,0 +1,112 @@
+"""Configurer > Bibliothèque audio (WN-5): upload, listen, rename, delete when unused."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, flash, g, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.extensions import client_ip
+from webapp.models import AUDIO_KINDS, AudioFile
+from webapp.rendering import redirect_to, render
+from webapp.security import current_access, get_for_account_or_404, requires
+from webapp.services import audio as audio_service
+from webapp.services.changes import Actor, FormError
+
+bp = Blueprint("audio", __name__, url_prefix="/configurer/audio")
+
+
+@bp.before_request
+def _nav():
+    g.active_nav = "configure"
+
+
+def _actor() -> Actor:
+    settings = current_app.extensions["cm_settings"]
+    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
+                 settings.ENGINE_SHARD, settings.DATA_DIR)
+
+
+def _uses_for_display(audio: AudioFile) -> list[str]:
+    """Where a file is used; places outside the person's site scope are not named (ROLE-3)."""
+    access = current_access()
+    return [use.label if use.site_id is None or access.sees_site(use.site_id)
+            else _("un service d'un site hors de votre périmètre")
+            for use in audio_service.usages(audio)]
+
+
+def _index(status=200, form=None, errors=None, edit_id=None, edit_errors=None,
+           edit_value=None, in_use=None):
+    files = audio_service.library(current_access().account_id)
+    return render("audio/index.html", status=status, files=files, kinds=AUDIO_KINDS,
+                  form=form or {"name": "", "kind": "announcement"}, errors=errors or {},
+                  edit_id=edit_id, edit_errors=edit_errors or {}, edit_value=edit_value,
+                  in_use=in_use, max_label=audio_service.MAX_LABEL,
+                  max_bytes=audio_service.MAX_BYTES, duration=audio_service.duration_label,
+                  size=audio_service.size_label)
+
+
+@bp.route("")
+@requires("services.manage")
+def index():
+    return _index()
+
+
+@bp.route("", methods=["POST"])
+@requires("services.manage")
+def upload():
+    file = request.files.get("file")
+    filename, data = (file.filename, file.stream.read(audio_service.MAX_BYTES + 1)) if file \
+        else (None, b"")
+    try:
+        audio = audio_service.upload(filename=filename, data=data,
+                                     name=request.form.get("name", ""),
+                                     kind=request.form.get("kind", ""), actor=_actor())
+    except FormError as exc:
+        return _index(400, form=exc.values, errors=exc.errors)
+    flash(_("Fichier « %(name)s » ajouté à la bibliothèque.", name=audio.name), "success")
+    return redirect_to(url_for("audio.index"))
+
+
+@bp.route("/<int:audio_id>/fichier")
+@requires("services.manage")
+def file(audio_id: int):
+    """The sound itself, to this account only, with its real content type (range requests)."""
+    audio = get_for_account_or_404(AudioFile, audio_id)
+    path = audio_service.path_of(audio, current_app.extensions["cm_settings"].DATA_DIR)
+    if not path.is_file():
+        abort(404)
+    # At most MAX_BYTES: served from memory, so no file handle outlives the request.
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype=audio.content_type,
+                         conditional=True, etag=audio.storage_name,
+                         last_modified=audio.created_at, as_attachment=False, max_age=0,
+                         download_name=f"{audio.name}.{audio.format}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:audio_id>/renommer", methods=["POST"])
+@requires("services.manage")
+def rename(audio_id: int):
+    audio = get_for_account_or_404(AudioFile, audio_id)
+    try:
+        audio_service.rename(audio, request.form.get("name", ""), actor=_actor())
+    except FormError as exc:
+        return _index(400, edit_id=audio.id, edit_errors=exc.errors,
+                      edit_value=exc.values.get("name"))
+    flash(_("Fichier renommé en « %(name)s ».", name=audio.name), "success")
+    return redirect_to(url_for("audio.index"))
+
+
+@bp.route("/<int:audio_id>/supprimer", methods=["POST"])
+@requires("services.manage")
+def delete(audio_id: int):
+    audio = get_for_account_or_404(AudioFile, audio_id)
+    try:
+        audio_service.delete(audio, actor=_actor())
+    except audio_service.AudioInUse:
+        return _index(409, in_use=(audio, _uses_for_display(audio)))
+    flash(_("Fichier « %(name)s » supprimé.", name=audio.name), "success")
+    return redirect_to(url_for("audio.index"))

@@ -1,0 +1,204 @@
+"""Line settings of a fixed line: forwarding profiles (LINE-1), voicemail (LINE-2),
+queue-call flag and backup number (LINE-3). Permission "Gérer les services", site scope."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.extensions import client_ip
+from webapp.models import Contact, ForwardingProfile, Service
+from webapp.rendering import redirect_to, render
+from webapp.security import (
+    get_service_or_404,
+    requires,
+    safe_next,
+    scoped_contacts,
+    scoped_services,
+)
+from webapp.services import audio as audio_service
+from webapp.services import forwarding, phones
+from webapp.services import voicemail as voicemail_service
+from webapp.services.changes import Actor, FormError
+
+bp = Blueprint("lines", __name__, url_prefix="/services/<int:service_id>/ligne")
+
+
+@bp.before_request
+def _nav():
+    g.active_nav = "services"
+
+
+def _actor() -> Actor:
+    settings = current_app.extensions["cm_settings"]
+    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
+                 settings.ENGINE_SHARD, settings.DATA_DIR)
+
+
+def _line(service_id: int) -> Service:
+    return get_service_or_404(service_id, kinds=("fixed",))
+
+
+def _profile(service: Service, profile_id: int) -> ForwardingProfile:
+    profile = ForwardingProfile.get_or_none((ForwardingProfile.id == profile_id)
+                                            & (ForwardingProfile.service == service.id))
+    if profile is None:
+        abort(404)
+    return profile
+
+
+def _candidates(service: Service) -> dict[int, Service]:
+    """Lines this person may forward to: fixed and mobile lines in their scope, not this one."""
+    rows = scoped_services(("fixed", "mobile")).where(Service.id != service.id)
+    return {s.id: s for s in rows.order_by(Service.kind, Service.label, Service.number)}
+
+
+def _engine_flash(outcome: forwarding.Outcome) -> None:
+    if outcome.engine_changed and not outcome.engine_notified:
+        flash(_("Modification enregistrée, mais le distributeur d'appels n'a pas pu être "
+                "prévenu : elle sera prise en compte à son prochain redémarrage."), "warning")
+
+
+def _page(service: Service, status: int = 200, queue_values=None, queue_errors=None,
+          page_error=None):
+    profiles = forwarding.ensure_profiles(service)
+    vm = voicemail_service.settings_for(service)
+    return render("lines/settings.html", status=status, service=service, profiles=profiles,
+                  describe=forwarding.describe, vm=vm, phones=phones,
+                  is_agent=forwarding.is_queue_agent(service),
+                  queue=queue_values or forwarding.queue_form(service),
+                  queue_errors=queue_errors or {}, page_error=page_error,
+                  duration=audio_service.duration_label)
+
+
+@bp.route("")
+@requires("services.manage")
+def settings(service_id: int):
+    return _page(_line(service_id))
+
+
+@bp.route("/file-accueil", methods=["POST"])
+@requires("services.manage")
+def update_queue(service_id: int):
+    service = _line(service_id)
+    try:
+        outcome = forwarding.set_queue_settings(service, request.form, _actor())
+    except FormError as exc:
+        return _page(service, 400, queue_values=exc.values, queue_errors=exc.errors)
+    flash(_("Paramètres d'appels du numéro d'accueil enregistrés."), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("lines.settings", service_id=service.id) + "#file-accueil")
+
+
+def _profile_form(service, profile, form, errors, status=200):
+    return render("lines/profile_form.html", status=status, service=service, profile=profile,
+                  form=form, errors=errors, candidates=_candidates(service),
+                  rules=forwarding.RULE_LABELS, kinds=forwarding.KIND_LABELS,
+                  voicemail_on=voicemail_service.settings_for(service).enabled,
+                  delay_min=forwarding.DELAY_MIN, delay_max=forwarding.DELAY_MAX, phones=phones)
+
+
+@bp.route("/renvois/nouveau")
+@requires("services.manage")
+def new_profile(service_id: int):
+    service = _line(service_id)
+    return _profile_form(service, None, forwarding.profile_to_form(None), {})
+
+
+@bp.route("/renvois", methods=["POST"])
+@requires("services.manage")
+def create_profile(service_id: int):
+    service = _line(service_id)
+    try:
+        outcome = forwarding.create_profile(service, request.form, _candidates(service), _actor())
+    except FormError as exc:
+        return _profile_form(service, None, exc.values or request.form, exc.errors, 400)
+    flash(_("Profil « %(name)s » créé.", name=outcome.profile.name), "success")
+    return redirect_to(url_for("lines.settings", service_id=service.id) + "#renvois")
+
+
+@bp.route("/renvois/<int:profile_id>")
+@requires("services.manage")
+def edit_profile(service_id: int, profile_id: int):
+    service = _line(service_id)
+    profile = _profile(service, profile_id)
+    return _profile_form(service, profile, forwarding.profile_to_form(profile), {})
+
+
+@bp.route("/renvois/<int:profile_id>", methods=["POST"])
+@requires("services.manage")
+def update_profile(service_id: int, profile_id: int):
+    service = _line(service_id)
+    profile = _profile(service, profile_id)
+    try:
+        outcome = forwarding.update_profile(profile, request.form, _candidates(service), _actor())
+    except FormError as exc:
+        return _profile_form(service, profile, exc.values or request.form, exc.errors, 400)
+    flash(_("Profil « %(name)s » enregistré.", name=outcome.profile.name), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("lines.settings", service_id=service.id) + "#renvois")
+
+
+@bp.route("/renvois/<int:profile_id>/activer", methods=["POST"])
+@requires("services.manage")
+def activate_profile(service_id: int, profile_id: int):
+    """One click from the line page or the directory (`next` brings the person back)."""
+    service = _line(service_id)
+    profile = _profile(service, profile_id)
+    back = safe_next(request.form.get("next"),
+                     url_for("lines.settings", service_id=service.id) + "#renvois")
+    try:
+        outcome = forwarding.activate(profile, _actor())
+    except FormError as exc:
+        flash(exc.errors["form"], "error")
+        return redirect_to(back)
+    flash(_("Le profil « %(name)s » est en vigueur.", name=profile.name), "success")
+    _engine_flash(outcome)
+    return redirect_to(back)
+
+
+@bp.route("/renvois/<int:profile_id>/supprimer", methods=["POST"])
+@requires("services.manage")
+def delete_profile(service_id: int, profile_id: int):
+    service = _line(service_id)
+    profile = _profile(service, profile_id)
+    try:
+        forwarding.delete_profile(profile, _actor())
+    except FormError as exc:
+        return _page(service, 409, page_error=exc.errors["form"])
+    flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
+    return redirect_to(url_for("lines.settings", service_id=service.id) + "#renvois")
+
+
+def _voicemail_form(service, form, errors, status=200):
+    return render("lines/voicemail.html", status=status, service=service, form=form,
+                  errors=errors, vm=voicemail_service.settings_for(service),
+                  library=audio_service.library(service.account_id),
+                  max_label=audio_service.MAX_LABEL, max_bytes=audio_service.MAX_BYTES,
+                  duration=audio_service.duration_label, phones=phones,
+                  contact_emails=[c.email for c in scoped_contacts()
+                                  .where(Contact.email.is_null(False))
+                                  .order_by(Contact.last_name, Contact.first_name)])
+
+
+@bp.route("/messagerie")
+@requires("services.manage")
+def voicemail(service_id: int):
+    service = _line(service_id)
+    vm = voicemail_service.settings_for(service)
+    return _voicemail_form(service, voicemail_service.to_form(vm), {})
+
+
+@bp.route("/messagerie", methods=["POST"])
+@requires("services.manage")
+def update_voicemail(service_id: int):
+    service = _line(service_id)
+    file = request.files.get("greeting_file")
+    upload = (file.filename, file.stream.read(audio_service.MAX_BYTES + 1)) if file else None
+    try:
+        voicemail_service.update(service, request.form, upload=upload, actor=_actor())
+    except FormError as exc:
+        return _voicemail_form(service, exc.values, exc.errors, 400)
+    flash(_("Messagerie vocale enregistrée."), "success")
+    return redirect_to(url_for("lines.settings", service_id=service.id) + "#messagerie")

@@ -1,0 +1,32 @@
+"""Tell the queue engine that its configuration document changed (PROTOCOL.md `config.reload`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from redis.exceptions import RedisError
+
+from webapp.redis_conn import redis_for
+
+log = logging.getLogger(__name__)
+
+
+def engine_stream(shard: int) -> str:
+    return f"acd:{{{shard}}}:in"
+
+
+def publish_config_reload(redis_url: str, shard: int = 0) -> bool:
+    """XADD `{"type": "config.reload", "ts": <ms>}` on `acd:{N}:in`.
+
+    Called after the database change is committed. Returns False (and logs)
+    when Redis cannot be reached, so the caller can tell the person; the change
+    itself stays saved and the engine picks it up at its next reload or start.
+    """
+    fields = {"type": "config.reload", "ts": str(int(time.time() * 1000))}
+    try:
+        redis_for(redis_url).xadd(engine_stream(shard), fields)
+    except RedisError:
+        log.exception("config.reload could not be published on shard %s", shard)
+        return False
+    return True
