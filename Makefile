@@ -17,7 +17,7 @@ export FLASK_APP := webapp.app
 export PORT := $(WEB_PORT)
 
 .PHONY: run test install install-test assets translations redis-bin chromium-bin \
-        redis-up migrate demo lint bench clean
+        redis-up migrate demo lint bench clean postgres-bin
 
 ## run: install, migrate, load the demo company, start every Procfile process
 run: install assets translations redis-bin redis-up $(VAR)/secret_key
@@ -33,7 +33,7 @@ run: install assets translations redis-bin redis-up $(VAR)/secret_key
 	exec $(BIN)/honcho start -f Procfile
 
 ## test: install what the tests need (Redis, chromium) and run the whole suite
-test: install-test assets translations redis-bin chromium-bin
+test: install-test assets translations redis-bin chromium-bin postgres-bin
 	$(BIN)/python -m pytest
 
 $(VENV)/bin/python:
@@ -72,6 +72,11 @@ redis-bin:
 chromium-bin:
 	@command -v chromium >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null)
+
+## Debian's PostgreSQL server binaries: tests prove every migration on a throw-away cluster.
+postgres-bin:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
 ## Start a local Redis for `make run` unless one already answers on REDIS_PORT.
 redis-up:

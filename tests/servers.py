@@ -81,3 +81,75 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 def mail_dir_messages(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.eml"))
+
+
+def postgres_bindir() -> Path | None:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return candidates[-1].parent if candidates else None
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL cluster on a free port (Debian's server binaries).
+
+    initdb refuses to run as root, so the cluster belongs to the `postgres` user.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="cm-pg-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.bindir = postgres_bindir()
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _as_postgres(self, *args: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
+
+    def start(self) -> PostgresServer:
+        if self.bindir is None:
+            raise RuntimeError("PostgreSQL introuvable : lancez `make test`")
+        data = self.dir / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        subprocess.run(self._as_postgres(str(self.bindir / "initdb"), "-D", str(data), "-A",
+                                         "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            self._as_postgres(str(self.bindir / "postgres"), "-D", str(data), "-p",
+                              str(self.port), "-k", str(self.dir), "-c",
+                              "listen_addresses=127.0.0.1", "-c", "fsync=off"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, timeout=30)
+        return self
+
+    def create_database(self, name: str) -> str:
+        import psycopg2
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = psycopg2.connect(self.url())
+                break
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(20)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
