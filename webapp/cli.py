@@ -26,6 +26,11 @@ def register(app: Flask) -> None:
         with db.connection_context():
             result = load_demo(password or DEMO_PASSWORD)
         click.echo(result.admin_email)
+        from webapp.services.exchange_demo import DEMO_STAFF_EMAIL
+
+        # stdout carries only the administrator's e-mail (scripts read it).
+        click.echo(f"Back-office opérateur : /ops/connexion — {DEMO_STAFF_EMAIL} "
+                   f"(même mot de passe de démonstration)", err=True)
 
     @app.cli.command("create-admin")
     @click.argument("email")
@@ -47,3 +52,29 @@ def register(app: Flask) -> None:
             make_admin(account, email, first_name, last_name)
             send_password_link(email, settings=settings)
         click.echo(f"Compte créé pour {company} ; lien de mot de passe envoyé à {email}.")
+
+    @app.cli.command("create-staff")
+    @click.argument("email")
+    @click.option("--first-name", default="Opérateur")
+    @click.option("--last-name", default="")
+    @click.option("--reset", is_flag=True, help="Nouveau mot de passe pour un compte existant.")
+    def create_staff(email: str, first_name: str, last_name: str, reset: bool) -> None:
+        """Operator back-office account (OPS-1); prints a generated password once."""
+        import secrets
+
+        from webapp.models import StaffUser
+        from webapp.services import staff as staff_service
+
+        with db.connection_context():
+            existing = StaffUser.get_or_none(StaffUser.email == staff_service.normalise(email))
+            if existing and not reset:
+                raise click.ClickException("Ce compte existe déjà (--reset pour le réinitialiser).")
+            if reset and not existing:
+                raise click.ClickException("Aucun compte du back-office avec cette adresse.")
+            password = secrets.token_urlsafe(12)
+            if existing:
+                staff_service.set_staff_password(existing, password)
+            else:
+                staff_service.create_staff(email, first_name, last_name, password)
+        click.echo(f"Back-office : {email} — mot de passe (à changer de main en main, "
+                   f"affiché une seule fois) : {password}")
