@@ -17,7 +17,9 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def dashboard():
     g.active_nav = "dashboard"
-    return render("main/dashboard.html")
+    from webapp.blueprints.events import block_context  # EVT-1 block, rendered inline
+
+    return render("main/dashboard.html", **block_context())
 
 
 @bp.route("/bientot/<key>")

@@ -38,6 +38,38 @@ from webapp.models.lines import (
     ForwardingProfile,
     VoicemailSettings,
 )
+from webapp.models.exchange import (
+    DEPLOYMENT_KINDS,
+    DEPLOYMENT_OPEN,
+    DEPLOYMENT_STATUSES,
+    ORDER_OPEN,
+    ORDER_STATUSES,
+    SLOTS,
+    TICKET_CLOSED,
+    TICKET_OPEN,
+    Attachment,
+    CreditLimit,
+    Deployment,
+    DeploymentEvent,
+    Invoice,
+    Notification,
+    Order,
+    Payment,
+    StaffCode,
+    StaffTrustedBrowser,
+    StaffUser,
+    Ticket,
+    TicketMessage,
+)
+from webapp.models.welcome import (
+    PROFILE_TYPES,
+    QUEUE_MODES,
+    CallLogEntry,
+    WelcomeLine,
+    WelcomeMenuKey,
+    WelcomeProfile,
+    WelcomeTimeRule,
+)
 from webapp.models.mail import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, OutboundEmail
 
 __all__ = [
@@ -46,17 +78,28 @@ __all__ = [
     "Account", "AuditEvent", "Contact", "Licence", "OneTimeCode",
     "OutboundEmail", "PasswordToken", "Role", "RoleSite", "Service", "ServiceContact", "Site",
     "TrustedBrowser", "User", "UserRole", "utcnow",
+    # exchange (issue 7)
+    "DEPLOYMENT_KINDS", "DEPLOYMENT_OPEN", "DEPLOYMENT_STATUSES", "ORDER_OPEN", "ORDER_STATUSES",
+    "SLOTS", "TICKET_CLOSED", "TICKET_OPEN", "Attachment", "CreditLimit", "Deployment",
+    "DeploymentEvent", "Invoice", "Notification", "Order", "Payment", "StaffCode",
+    "StaffTrustedBrowser", "StaffUser", "Ticket", "TicketMessage",
+    # directory (issue 4)
+    "PHONE_MODELS", "Equipment", "SoftphoneCredential",
     # lines (issue 5)
     "AUDIO_FORMATS", "AUDIO_KINDS", "RULES", "TARGET_KINDS", "TARGET_LINE", "TARGET_NONE",
     "TARGET_NUMBER", "TARGET_VOICEMAIL", "AudioFile", "ForwardingProfile", "VoicemailSettings",
-    # directory (issue 4)
-    "PHONE_MODELS", "Equipment", "SoftphoneCredential",
+    # welcome numbers (issue 6)
+    "PROFILE_TYPES", "QUEUE_MODES", "CallLogEntry", "WelcomeLine", "WelcomeMenuKey",
+    "WelcomeProfile", "WelcomeTimeRule",
 ]
 
 ALL_MODELS = [
     Account, Site, Contact, Service, ServiceContact, Licence, AuditEvent,
     User, Role, RoleSite, UserRole, TrustedBrowser, OneTimeCode, PasswordToken,
     OutboundEmail,
+    StaffUser, StaffCode, StaffTrustedBrowser, Deployment, DeploymentEvent, Ticket,
+    TicketMessage, Attachment, Order, Invoice, Payment, CreditLimit, Notification,
     Equipment, SoftphoneCredential,
     AudioFile, ForwardingProfile, VoicemailSettings,
+    WelcomeProfile, WelcomeLine, WelcomeMenuKey, WelcomeTimeRule, CallLogEntry,
 ]

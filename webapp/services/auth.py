@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hmac
+from types import SimpleNamespace
 
 from webapp.db import db
 from webapp.models import (
@@ -55,12 +56,41 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+# --- principals --------------------------------------------------------------------
+# The 2FA rules apply to two kinds of principal: customer `User`s and operator
+# `StaffUser`s (OPS-1). A principal class may name its own code and trust tables
+# (same columns as OneTimeCode / TrustedBrowser) with CODE_MODEL / TRUST_MODEL.
+
+def _codes(principal):
+    return getattr(principal, "CODE_MODEL", OneTimeCode)
+
+
+def _trusts(principal):
+    return getattr(principal, "TRUST_MODEL", TrustedBrowser)
+
+
+def _account_id(principal) -> int | None:
+    return principal.account_id if isinstance(principal, User) else None
+
+
+def _who(principal):
+    """What the audit journal records as the actor (staff ids are prefixed)."""
+    return principal if isinstance(principal, User) else SimpleNamespace(
+        id=f"staff:{principal.id}")
+
+
+def _first_name(principal) -> str:
+    return principal.contact.first_name if isinstance(principal, User) else principal.first_name
+
+
 # --- TFA-1/2: codes ---------------------------------------------------------------
 
 def issue_code(
-    user: User, attempt: str, *, settings: Settings, browser: str, ip: str
+    user: User, attempt: str, *, settings: Settings, browser: str, ip: str,
+    reset_url: str | None = None,
 ) -> OneTimeCode:
     """A new code for this sign-in attempt; every earlier live one dies (TFA-2)."""
+    OneTimeCode = _codes(user)  # noqa: N806 - the principal's code table
     now = utcnow()
     code = new_code()
     with db.atomic():
@@ -81,20 +111,22 @@ def issue_code(
         to=user.email,
         subject="Votre code de vérification Communications Manager",
         template="tfa_code",
-        account=user.account_id,
+        account=_account_id(user),
         code=code,
         browser=browser,
         ip=ip,
         minutes=int(CODE_TTL.total_seconds() // 60),
-        reset_url=f"{settings.BASE_URL}/mot-de-passe/oublie",
-        first_name=user.contact.first_name,
+        reset_url=reset_url or f"{settings.BASE_URL}/mot-de-passe/oublie",
+        first_name=_first_name(user),
     )
-    audit.record("tfa.code_sent", account=user.account_id, user=user, ip=ip, browser=browser)
+    audit.record("tfa.code_sent", account=_account_id(user), user=_who(user), ip=ip,
+                 browser=browser)
     return row
 
 
 def check_code(user: User, attempt: str, code: str, *, settings: Settings) -> CodeResult:
     """Accept a code once; count wrong tries atomically so that races cannot cheat."""
+    OneTimeCode = _codes(user)  # noqa: N806
     now = utcnow()
     row = (
         OneTimeCode.select()
@@ -123,11 +155,12 @@ def check_code(user: User, attempt: str, code: str, *, settings: Settings) -> Co
         return CodeResult.OK if won == 1 else CodeResult.DEAD
     OneTimeCode.update(failed_attempts=OneTimeCode.failed_attempts + 1).where(live).execute()
     failed = OneTimeCode.get_by_id(row.id).failed_attempts
-    audit.record("tfa.code_wrong", account=user.account_id, user=user, failures=failed)
+    audit.record("tfa.code_wrong", account=_account_id(user), user=_who(user), failures=failed)
     return CodeResult.DEAD if failed >= MAX_WRONG_CODES else CodeResult.WRONG
 
 
 def tries_left(user: User, attempt: str) -> int:
+    OneTimeCode = _codes(user)  # noqa: N806
     row = (
         OneTimeCode.select()
         .where((OneTimeCode.user == user) & (OneTimeCode.attempt == attempt)
@@ -140,9 +173,10 @@ def tries_left(user: User, attempt: str) -> int:
 
 def activate_tfa(user: User, ip: str) -> None:
     if user.tfa_state != TFA_ACTIVE:
-        User.update(tfa_state=TFA_ACTIVE).where(User.id == user.id).execute()
+        model = type(user)
+        model.update(tfa_state=TFA_ACTIVE).where(model.id == user.id).execute()
         user.tfa_state = TFA_ACTIVE
-        audit.record("tfa.activated", account=user.account_id, user=user, ip=ip)
+        audit.record("tfa.activated", account=_account_id(user), user=_who(user), ip=ip)
 
 
 def set_tfa_state(user: User, state: str, *, by: User, ip: str) -> None:
@@ -154,18 +188,20 @@ def set_tfa_state(user: User, state: str, *, by: User, ip: str) -> None:
 
 def trust_browser(user: User, *, browser: str, ip: str) -> str:
     """Returns the cookie token; only its digest is stored."""
+    TrustedBrowser = _trusts(user)  # noqa: N806
     token = new_token()
     now = utcnow()
     TrustedBrowser.create(
         user=user, token_hash=digest(token), browser=browser[:120], ip=ip,
         created_at=now, last_used_at=now, expires_at=now + TRUST_TTL,
     )
-    audit.record("tfa.browser_trusted", account=user.account_id, user=user, ip=ip,
+    audit.record("tfa.browser_trusted", account=_account_id(user), user=_who(user), ip=ip,
                  browser=browser)
     return token
 
 
 def is_trusted(user: User, token: str | None, *, ip: str) -> bool:
+    TrustedBrowser = _trusts(user)  # noqa: N806
     if not token:
         return False
     now = utcnow()

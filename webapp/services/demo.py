@@ -64,8 +64,10 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         User.update(password_hash=hash_password(password), password_set_at=utcnow()).where(
             User.email.in_([DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL])
         ).execute()
-        _equipment(existing)
         _line_settings(existing)
+        _equipment(existing)
+        _exchange(existing, password)
+        _welcome_routing(existing)
         return DemoResult(existing, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, False)
     with db.atomic():
         account = create_account(DEMO_COMPANY)
@@ -75,6 +77,8 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         _users(account, sites, contacts, password)
         _equipment(account)
         _line_settings(account)
+        _exchange(account, password)
+    _welcome_routing(account)
     return DemoResult(account, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, True)
 
 
@@ -150,6 +154,41 @@ def _users(account: Account, sites: dict[str, Site], contacts: dict[str, Contact
     UserRole.create(user=lucas, role=restricted)
 
 
+def _exchange(account: Account, password: str) -> None:
+    """Issue 7 demo: tickets, deployments, orders, invoices, and the operator staff
+    account (sign-in printed by `flask demo`), all idempotent."""
+    from webapp.services.exchange_demo import seed
+
+    seed(account, DEMO_ADMIN_EMAIL, password)
+
+
+def _welcome_routing(account: Account) -> None:
+    """Issue 6: the welcome number's queue, announcement and time rules (idempotent)."""
+    from webapp.services.welcome_demo import seed
+    from webapp.settings import load
+
+    settings = load()
+    seed(account, DEMO_ADMIN_EMAIL, settings.REDIS_URL, settings.DATA_DIR)
+
+
+def _line_settings(account: Account) -> None:
+    """LINE-1/LINE-2 demo: every fixed line has its default profile; Claire's line also has
+    voicemail and an "Absence" profile to her mobile (idempotent)."""
+    from webapp.models import TARGET_NUMBER, TARGET_VOICEMAIL, ForwardingProfile, VoicemailSettings
+    from webapp.services.forwarding import ensure_account_profiles
+
+    ensure_account_profiles(account.id)
+    claire = Service.get_or_none((Service.account == account) & (Service.number == "+33100000101"))
+    if claire is None or VoicemailSettings.get_or_none(VoicemailSettings.service == claire):
+        return
+    VoicemailSettings.create(service=claire, enabled=True, pin_hash=hash_password("258036"),
+                             notify_email=DEMO_ADMIN_EMAIL, attach_message=True)
+    ForwardingProfile.update(noanswer_kind=TARGET_VOICEMAIL, noanswer_delay_s=20).where(
+        (ForwardingProfile.service == claire) & ForwardingProfile.is_default).execute()
+    ForwardingProfile.create(service=claire, name="Absence", immediate_kind=TARGET_NUMBER,
+                             immediate_number="+33600000101", present_company_number=True)
+
+
 # (site name, model, MAC, line number or None): desk phones (issue 4, DIR-2).
 EQUIPMENT = [
     ("Paris — Siège", "Yealink T54W", "00:15:65:00:01:01", "+33100000101"),
@@ -173,21 +212,3 @@ def _equipment(account: Account) -> None:
         line = Service.get_or_none(Service.number == number) if number else None
         Equipment.create(account=account, site=site, model=model, mac=mac, line=line,
                          label=f"Poste {line.label.removeprefix('Ligne ')}" if line else "")
-
-
-def _line_settings(account: Account) -> None:
-    """LINE-1/LINE-2 demo: every fixed line has its default profile; Claire's line also has
-    voicemail and an "Absence" profile to her mobile (idempotent)."""
-    from webapp.models import TARGET_NUMBER, TARGET_VOICEMAIL, ForwardingProfile, VoicemailSettings
-    from webapp.services.forwarding import ensure_account_profiles
-
-    ensure_account_profiles(account.id)
-    claire = Service.get_or_none((Service.account == account) & (Service.number == "+33100000101"))
-    if claire is None or VoicemailSettings.get_or_none(VoicemailSettings.service == claire):
-        return
-    VoicemailSettings.create(service=claire, enabled=True, pin_hash=hash_password("258036"),
-                             notify_email=DEMO_ADMIN_EMAIL, attach_message=True)
-    ForwardingProfile.update(noanswer_kind=TARGET_VOICEMAIL, noanswer_delay_s=20).where(
-        (ForwardingProfile.service == claire) & ForwardingProfile.is_default).execute()
-    ForwardingProfile.create(service=claire, name="Absence", immediate_kind=TARGET_NUMBER,
-                             immediate_number="+33600000101", present_company_number=True)

@@ -1,0 +1,44 @@
+"""Facturation (BIL-1): balance against the credit limit, invoices, generated PDFs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, make_response, request
+
+from webapp.models import Account, Invoice
+from webapp.rendering import render
+from webapp.security import current_access, get_for_account_or_404, requires
+from webapp.services import billing, pdf
+
+bp = Blueprint("billing", __name__, url_prefix="/facturation")
+
+
+@bp.route("")
+@requires("billing.view")
+def index():
+    account_id = current_access().account_id
+    today = billing.today_for(Account.get_by_id(account_id))
+    overdue_only = request.args.get("filtre") == "retard"
+    invoices = billing.overdue(account_id, today) if overdue_only else billing.invoices(account_id)
+    return render("billing/index.html", balance=billing.balance(account_id),
+                  invoices=list(invoices), overdue_only=overdue_only, today=today,
+                  euros=billing.euros)
+
+
+@bp.route("/factures/<int:invoice_id>")
+@requires("billing.view")
+def invoice(invoice_id: int):
+    found = get_for_account_or_404(Invoice, invoice_id)
+    return render("billing/invoice.html", invoice=found, payments=billing.payments(found),
+                  today=billing.today_for(found.account), euros=billing.euros)
+
+
+@bp.route("/factures/<int:invoice_id>/pdf")
+@requires("billing.view")
+def invoice_pdf(invoice_id: int):
+    found = get_for_account_or_404(Invoice, invoice_id)
+    body = pdf.invoice_pdf(found, found.account.name, billing.payments(found), billing.euros)
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="facture-{found.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,38 @@
+"""The dashboard's "Évènements" block as a self-refreshing HTMX partial (EVT-1).
+
+Polled every 60 s and after the user acts (`cm-events` trigger). The answer
+carries a weak ETag of what it shows; an unchanged block is a bodiless 304,
+which the browser's cache turns back into the previous answer for htmx.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, make_response, request
+from flask_babel import get_locale
+
+from webapp.models import Account
+from webapp.rendering import render
+from webapp.security import current_access
+from webapp.services import billing, events
+
+bp = Blueprint("events", __name__)
+
+
+def block_context() -> dict:
+    access = current_access()
+    today = billing.today_for(Account.get_by_id(access.account_id))
+    return {"event_entries": events.summary(access, today), "today": today}
+
+
+@bp.route("/evenements")
+def block():
+    context = block_context()
+    etag = events.fingerprint(context["event_entries"], str(get_locale()), context["today"])
+    if request.if_none_match.contains_weak(etag):
+        response = make_response("", 304)
+    else:
+        response = render("events/block.html", **context)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("HX-Request")
+    return response

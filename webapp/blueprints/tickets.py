@@ -1,0 +1,133 @@
+"""Échanger > Tickets (TKT-1..2): lists, creation, thread updated in place, attachments."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from webapp.extensions import client_ip, htmx
+from webapp.models import TICKET_CLOSED, TICKET_OPEN, Attachment, Ticket
+from webapp.rendering import render
+from webapp.security import current_access, get_for_account_or_404, requires
+from webapp.services import tickets as service
+from webapp.services.tokens import new_token
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+
+UPLOAD_KEY = "ticket_upload_key"
+
+
+def _settings():
+    return current_app.extensions["cm_settings"]
+
+
+def _upload_key() -> str:
+    """Binds pending uploads (files kept after a refused form) to this session."""
+    if UPLOAD_KEY not in session:
+        session[UPLOAD_KEY] = new_token()
+    return session[UPLOAD_KEY]
+
+
+def _form_input() -> dict:
+    uploads = [service.Upload(f.filename or "", f.read())
+               for f in request.files.getlist("files")]
+    keep = [int(v) for v in request.form.getlist("keep") if v.isdigit()]
+    return {"body": request.form.get("body", ""), "uploads": uploads, "keep_ids": keep,
+            "session_key": _upload_key(), "data_dir": _settings().DATA_DIR, "ip": client_ip()}
+
+
+@bp.route("")
+@requires("tickets.access")
+def index():
+    g.active_nav = "exchange"
+    status = TICKET_CLOSED if request.args.get("etat") == "fermes" else TICKET_OPEN
+    account = current_access().account_id
+    return render("tickets/index.html", status=status,
+                  tickets=list(service.visible_tickets(account, status)),
+                  open_count=service.visible_tickets(account, TICKET_OPEN).count(),
+                  closed_count=service.visible_tickets(account, TICKET_CLOSED).count())
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+@requires("tickets.access")
+def new():
+    g.active_nav = "exchange"
+    if request.method == "GET":
+        return render("tickets/new.html", form={}, outcome=None,
+                      pending=service.pending_uploads(current_user, session.get(UPLOAD_KEY)))
+    data = _form_input()
+    outcome = service.create_ticket(user=current_user, subject=request.form.get("subject", ""),
+                                    **data)
+    if not outcome.ok:
+        return render("tickets/new.html", status=400, form=request.form, outcome=outcome,
+                      pending=outcome.pending)
+    return redirect(url_for("tickets.detail", ticket_id=outcome.ticket.id), 303)
+
+
+@bp.route("/<int:ticket_id>")
+@requires("tickets.access")
+def detail(ticket_id: int):
+    """The ticket; its thread (`HX-Target: thread`) is polled with a cheap ETag check."""
+    g.active_nav = "exchange"
+    ticket = get_for_account_or_404(Ticket, ticket_id)
+    etag = service.thread_version(ticket)
+    polling = request.headers.get("HX-Target") == "thread"
+    if polling and request.if_none_match.contains_weak(etag):
+        response = make_response("", 304)
+    else:
+        response = render("tickets/detail.html", ticket=ticket, messages=service.thread(ticket),
+                          form={}, outcome=None,
+                          pending=service.pending_uploads(current_user, session.get(UPLOAD_KEY)))
+    if polling:
+        response.set_etag(etag, weak=True)
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/<int:ticket_id>/messages", methods=["POST"])
+@requires("tickets.access")
+def reply(ticket_id: int):
+    ticket = get_for_account_or_404(Ticket, ticket_id)
+    outcome = service.add_message(ticket, user=current_user, **_form_input())
+    if not outcome.ok:
+        g.active_nav = "exchange"
+        return render("tickets/detail.html", status=400, ticket=ticket,
+                      messages=service.thread(ticket), form=request.form, outcome=outcome,
+                      pending=outcome.pending)
+    if not htmx:
+        return redirect(url_for("tickets.detail", ticket_id=ticket.id) + "#thread", 303)
+    response = render("tickets/detail.html", ticket=outcome.ticket,
+                      messages=service.thread(outcome.ticket), form={}, outcome=None,
+                      pending=[], posted=True)
+    response.headers["HX-Trigger"] = "cm-events"
+    return response
+
+
+@bp.route("/pieces-jointes/<int:attachment_id>")
+@requires("tickets.access")
+def download(attachment_id: int):
+    """Only for users who may see the ticket; always as a download (TKT-2)."""
+    attachment = Attachment.get_or_none(
+        (Attachment.id == attachment_id) & (Attachment.account == current_access().account_id)
+        & Attachment.message.is_null(False))
+    if attachment is None:
+        abort(404)
+    path = service.path_of(attachment, _settings().DATA_DIR)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,261 @@
+"""Store, exchange and billing (SPEC DEP-1, TKT-1..2, BIL-1) and operator staff (OPS-1).
+
+Everything customers see here is produced by operator staff in the back-office.
+Amounts are integer cents (euros, TTC); dates of deployments and invoices are
+calendar dates in the account's time zone.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from webapp.models.auth import TFA_INACTIVE, User
+from webapp.models.base import BaseModel, utcnow
+from webapp.models.core import Account, Site
+from webapp.models.mail import OutboundEmail
+
+# --- operator staff (OPS-1) ----------------------------------------------------------
+
+
+class StaffUser(BaseModel):
+    """An operator employee. Never a customer `User`: separate table, session and cookie."""
+
+    email = CharField(max_length=254, unique=True)
+    first_name = CharField(max_length=100)
+    last_name = CharField(max_length=100, default="")
+    password_hash = CharField(max_length=255, null=True)
+    is_active = BooleanField(default=True)
+    tfa_state = CharField(max_length=10, default=TFA_INACTIVE)
+    auth_version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class StaffCode(BaseModel):
+    """Same shape as `OneTimeCode` so that services.auth handles both principals."""
+
+    user = ForeignKeyField(StaffUser, backref="codes", on_delete="CASCADE")
+    attempt = CharField(max_length=64, index=True)
+    code_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    failed_attempts = IntegerField(default=0)
+    used_at = DateTimeField(null=True)
+    invalidated_at = DateTimeField(null=True)
+
+
+class StaffTrustedBrowser(BaseModel):
+    """Same shape as `TrustedBrowser` (TFA-3 for staff)."""
+
+    user = ForeignKeyField(StaffUser, backref="trusted_browsers", on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    browser = CharField(max_length=120)
+    ip = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+
+
+# services.auth picks the code and trust tables from the principal's class.
+StaffUser.CODE_MODEL = StaffCode
+StaffUser.TRUST_MODEL = StaffTrustedBrowser
+
+
+# --- deployments (DEP-1) ---------------------------------------------------------------
+
+DEPLOYMENT_KINDS = {
+    "fixed_porting": "Portabilité fixe",
+    "mobile_porting": "Portabilité mobile",
+    "link": "Déploiement de lien",
+    "onsite": "Intervention sur site",
+}
+DEPLOYMENT_STATUSES = {
+    "requested": "Demandé",
+    "scheduled": "Planifié",
+    "in_progress": "En cours",
+    "done": "Terminé",
+    "cancelled": "Annulé",
+}
+DEPLOYMENT_OPEN = ("requested", "scheduled", "in_progress")
+SLOTS = {
+    "08-10": "8 h – 10 h",
+    "10-12": "10 h – 12 h",
+    "14-16": "14 h – 16 h",
+    "16-18": "16 h – 18 h",
+    "08-12": "Matinée (8 h – 12 h)",
+    "14-18": "Après-midi (14 h – 18 h)",
+}
+
+
+class Deployment(BaseModel):
+    account = ForeignKeyField(Account, backref="deployments", on_delete="CASCADE")
+    site = ForeignKeyField(Site, null=True, backref="deployments", on_delete="SET NULL")
+    kind = CharField(max_length=20, choices=list(DEPLOYMENT_KINDS.items()))
+    reference = CharField(max_length=30, unique=True)
+    title = CharField(max_length=200, default="")
+    scheduled_date = DateField(null=True)
+    slot = CharField(max_length=10, null=True)
+    status = CharField(max_length=12, default="requested", index=True)
+    numbers = TextField(default="")  # one E.164 number a line
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "status"), False),)
+
+    @property
+    def number_list(self) -> list[str]:
+        return [n for n in self.numbers.split() if n]
+
+
+class DeploymentEvent(BaseModel):
+    """Status history of a deployment: every change, with the date and slot in force."""
+
+    deployment = ForeignKeyField(Deployment, backref="events", on_delete="CASCADE")
+    status = CharField(max_length=12)
+    change = CharField(max_length=20)  # created | scheduled | rescheduled | status
+    scheduled_date = DateField(null=True)
+    slot = CharField(max_length=10, null=True)
+    note = CharField(max_length=300, default="")
+    staff = ForeignKeyField(StaffUser, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+# --- tickets (TKT-1..2) --------------------------------------------------------------
+
+TICKET_OPEN = "open"
+TICKET_CLOSED = "closed"
+
+
+class Ticket(BaseModel):
+    account = ForeignKeyField(Account, backref="tickets", on_delete="CASCADE")
+    subject = CharField(max_length=200)
+    status = CharField(max_length=10, default=TICKET_OPEN, index=True)
+    created_by = ForeignKeyField(User, null=True, backref="tickets", on_delete="SET NULL")
+    assigned_to = ForeignKeyField(StaffUser, null=True, backref="tickets", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("account", "status"), False),)
+
+
+class TicketMessage(BaseModel):
+    ticket = ForeignKeyField(Ticket, backref="messages", on_delete="CASCADE")
+    author_user = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    author_staff = ForeignKeyField(StaffUser, null=True, backref="+", on_delete="SET NULL")
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def from_operator(self) -> bool:
+        return self.author_staff_id is not None
+
+
+class Attachment(BaseModel):
+    """A file of a message, stored under DATA_DIR with a server-generated name.
+
+    `message` is null while the file is a pending upload (kept after a refused
+    form, TKT-2), bound to the uploader and to a key held in their session.
+    """
+
+    account = ForeignKeyField(Account, backref="+", on_delete="CASCADE")
+    message = ForeignKeyField(TicketMessage, null=True, backref="attachments",
+                              on_delete="CASCADE")
+    uploader = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    pending_key = CharField(max_length=64, null=True, index=True)
+    filename = CharField(max_length=150)
+    stored_name = CharField(max_length=64, unique=True)
+    content_type = CharField(max_length=60)
+    size = IntegerField()
+    created_at = DateTimeField(default=utcnow)
+
+
+# --- orders, invoices, payments, credit limit (BIL-1) ----------------------------------
+
+ORDER_STATUSES = {
+    "received": "Reçue",
+    "processing": "En préparation",
+    "shipped": "Expédiée",
+    "done": "Livrée",
+    "cancelled": "Annulée",
+}
+ORDER_OPEN = ("received", "processing", "shipped")
+
+
+class Order(BaseModel):
+    account = ForeignKeyField(Account, backref="orders", on_delete="CASCADE")
+    reference = CharField(max_length=30, unique=True)
+    title = CharField(max_length=200)
+    status = CharField(max_length=12, default="received", index=True)
+    amount_cents = BigIntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Invoice(BaseModel):
+    account = ForeignKeyField(Account, backref="invoices", on_delete="CASCADE")
+    order = ForeignKeyField(Order, null=True, backref="invoices", on_delete="SET NULL")
+    number = CharField(max_length=30, unique=True)
+    label = CharField(max_length=200)
+    issued_on = DateField()
+    due_on = DateField()
+    amount_cents = BigIntegerField()  # TTC
+    paid_cents = BigIntegerField(default=0)  # sum of payments, kept with them atomically
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def balance_cents(self) -> int:
+        return max(0, self.amount_cents - self.paid_cents)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_cents >= self.amount_cents
+
+
+class Payment(BaseModel):
+    account = ForeignKeyField(Account, backref="payments", on_delete="CASCADE")
+    invoice = ForeignKeyField(Invoice, backref="payments", on_delete="CASCADE")
+    amount_cents = BigIntegerField()
+    received_on = DateField()
+    method = CharField(max_length=30, default="virement")
+    staff = ForeignKeyField(StaffUser, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class CreditLimit(BaseModel):
+    """The account's authorised outstanding balance ("encours autorisé")."""
+
+    account = ForeignKeyField(Account, unique=True, backref="+", on_delete="CASCADE")
+    limit_cents = BigIntegerField()
+    updated_at = DateTimeField(default=utcnow)
+
+
+# --- notifications (MAIL-1) ------------------------------------------------------------
+
+
+class Notification(BaseModel):
+    """One e-mail per (event, recipient): a retried notify job finds it and stops."""
+
+    key = CharField(max_length=120)  # e.g. "ticket_reply:42"
+    to_addr = CharField(max_length=254)
+    email = ForeignKeyField(OutboundEmail, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("key", "to_addr"), True),)

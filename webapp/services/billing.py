@@ -1,0 +1,222 @@
+"""Orders, invoices, payments and the credit limit (BIL-1), kept by operator staff (OPS-1).
+
+Amounts are integer cents. "Appels à factures": unpaid invoices not yet due;
+"Recouvrement": unpaid invoices past their due date; "Dépassement d'encours":
+the unpaid total above the account's credit limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from peewee import fn
+
+from webapp.db import db
+from webapp.models import (
+    ORDER_OPEN,
+    ORDER_STATUSES,
+    Account,
+    CreditLimit,
+    Invoice,
+    Order,
+    Payment,
+    StaffUser,
+    utcnow,
+)
+from webapp.services import audit, notify
+
+
+def today_for(account: Account | None) -> dt.date:
+    zone = ZoneInfo(account.timezone if account is not None else "Europe/Paris")
+    return dt.datetime.now(zone).date()
+
+
+def euros(cents: int) -> str:
+    """French amount: 1 234,50 €."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
+
+
+def parse_amount(raw: str) -> int | None:
+    """Cents from "1234,50", "1 234.5", "12"; None when not a positive amount."""
+    cleaned = raw.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("€", "")
+    cleaned = cleaned.replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if value <= 0 or value != value.quantize(Decimal("0.01")) or value > 10_000_000:
+        return None
+    return int(value * 100)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def orders(account_id: int):
+    return Order.select().where(Order.account == account_id).order_by(Order.created_at.desc())
+
+
+def open_orders(account_id: int):
+    return orders(account_id).where(Order.status.in_(ORDER_OPEN))
+
+
+def invoices(account_id: int):
+    return (Invoice.select().where(Invoice.account == account_id)
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc()))
+
+
+def unpaid(account_id: int):
+    return (Invoice.select().where((Invoice.account == account_id)
+                                   & (Invoice.paid_cents < Invoice.amount_cents))
+            .order_by(Invoice.due_on, Invoice.id))
+
+
+def to_pay(account_id: int, today: dt.date):
+    return unpaid(account_id).where(Invoice.due_on >= today)
+
+
+def overdue(account_id: int, today: dt.date):
+    return unpaid(account_id).where(Invoice.due_on < today)
+
+
+@dataclass(frozen=True)
+class Balance:
+    outstanding_cents: int
+    limit_cents: int | None
+
+    @property
+    def exceeded(self) -> bool:
+        return self.limit_cents is not None and self.outstanding_cents > self.limit_cents
+
+    @property
+    def over_by_cents(self) -> int:
+        return max(0, self.outstanding_cents - (self.limit_cents or 0))
+
+
+def balance(account_id: int) -> Balance:
+    total = (Invoice.select(fn.COALESCE(fn.SUM(Invoice.amount_cents - Invoice.paid_cents), 0))
+             .where((Invoice.account == account_id)
+                    & (Invoice.paid_cents < Invoice.amount_cents)).scalar())
+    limit = CreditLimit.get_or_none(CreditLimit.account == account_id)
+    return Balance(int(total or 0), limit.limit_cents if limit else None)
+
+
+def payments(invoice: Invoice) -> list[Payment]:
+    return list(Payment.select().where(Payment.invoice == invoice)
+                .order_by(Payment.received_on, Payment.id))
+
+
+# --- operator actions -------------------------------------------------------------------
+
+def _next_number(prefix: str, model, column) -> str:
+    year = utcnow().year
+    count = model.select().where(column.startswith(f"{prefix}{year}-")).count()
+    return f"{prefix}{year}-{count + 1:05d}"
+
+
+def create_order(account: Account, *, title: str, amount_raw: str,
+                 staff: StaffUser) -> tuple[Order | None, dict[str, str]]:
+    errors = {}
+    if not title.strip():
+        errors["title"] = "Indiquez l'objet de la commande."
+    amount = parse_amount(amount_raw)
+    if amount is None:
+        errors["amount"] = "Indiquez un montant positif, par exemple 149,90."
+    if errors:
+        return None, errors
+    order = Order.create(account=account, title=title.strip()[:200], amount_cents=amount,
+                         reference=_next_number("C", Order, Order.reference))
+    audit.record("order.created", account=account.id, staff=staff.id, order=order.id)
+    return order, {}
+
+
+def set_order_status(order: Order, status: str, *, staff: StaffUser) -> str | None:
+    if status not in ORDER_STATUSES:
+        return "Statut inconnu."
+    Order.update(status=status, updated_at=utcnow()).where(Order.id == order.id).execute()
+    audit.record("order.status", account=order.account_id, staff=staff.id, order=order.id,
+                 status=status)
+    return None
+
+
+def issue_invoice(account: Account, *, label: str, amount_raw: str, due_raw: str,
+                  order_id: int | None, staff: StaffUser, redis_url: str,
+                  ) -> tuple[Invoice | None, dict[str, str]]:
+    """Issue an invoice; the account's billing users get the "facture émise" e-mail."""
+    errors = {}
+    today = today_for(account)
+    if not label.strip():
+        errors["label"] = "Indiquez l'objet de la facture."
+    amount = parse_amount(amount_raw)
+    if amount is None:
+        errors["amount"] = "Indiquez un montant positif, par exemple 149,90."
+    try:
+        due = dt.date.fromisoformat(due_raw.strip())
+    except ValueError:
+        due = None
+        errors["due_on"] = "Indiquez une date d'échéance valide."
+    if due is not None and due < today:
+        errors["due_on"] = "L'échéance ne peut pas précéder la date d'émission."
+    order = None
+    if order_id:
+        order = Order.get_or_none((Order.id == order_id) & (Order.account == account))
+        if order is None:
+            errors["order"] = "Cette commande n'appartient pas à ce client."
+    if errors:
+        return None, errors
+    invoice = Invoice.create(account=account, order=order, label=label.strip()[:200],
+                             issued_on=today, due_on=due, amount_cents=amount,
+                             number=_next_number("F", Invoice, Invoice.number))
+    audit.record("invoice.issued", account=account.id, staff=staff.id, invoice=invoice.id)
+    notify.enqueue(redis_url, "invoice_issued", invoice.id)
+    return invoice, {}
+
+
+def record_payment(invoice: Invoice, *, amount_raw: str, date_raw: str, method: str,
+                   staff: StaffUser) -> str | None:
+    amount = parse_amount(amount_raw)
+    if amount is None:
+        return "Indiquez un montant positif, par exemple 149,90."
+    try:
+        received = dt.date.fromisoformat(date_raw.strip())
+    except ValueError:
+        return "Indiquez la date de réception du paiement."
+    with db.atomic():
+        fresh = Invoice.get_by_id(invoice.id)
+        if amount > fresh.balance_cents:
+            return f"Le paiement dépasse le reste dû ({euros(fresh.balance_cents)})."
+        Payment.create(account=invoice.account_id, invoice=invoice, amount_cents=amount,
+                       received_on=received, method=method.strip()[:30] or "virement",
+                       staff=staff)
+        Invoice.update(paid_cents=Invoice.paid_cents + amount).where(
+            Invoice.id == invoice.id).execute()
+    audit.record("invoice.payment", account=invoice.account_id, staff=staff.id,
+                 invoice=invoice.id, amount_cents=amount)
+    return None
+
+
+def set_credit_limit(account: Account, *, amount_raw: str, staff: StaffUser) -> str | None:
+    amount = parse_amount(amount_raw)
+    if amount is None:
+        return "Indiquez un encours autorisé positif, par exemple 5000."
+    (CreditLimit.insert(account=account, limit_cents=amount, updated_at=utcnow())
+     .on_conflict(conflict_target=[CreditLimit.account],
+                  update={CreditLimit.limit_cents: amount, CreditLimit.updated_at: utcnow()})
+     .execute())
+    audit.record("credit_limit.set", account=account.id, staff=staff.id, limit_cents=amount)
+    return None
+
+
+def send_overdue_reminder(invoice: Invoice, *, staff: StaffUser, redis_url: str) -> str | None:
+    """MAIL-1 "paiement en retard": at most one reminder per invoice and day."""
+    today = today_for(invoice.account)
+    if invoice.is_paid or invoice.due_on >= today:
+        return "Cette facture n'est pas en retard de paiement."
+    audit.record("invoice.reminder", account=invoice.account_id, staff=staff.id,
+                 invoice=invoice.id)
+    notify.enqueue(redis_url, "payment_overdue", invoice.id, today.isoformat())
+    return None

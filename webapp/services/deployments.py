@@ -1,0 +1,150 @@
+"""Deployments (DEP-1): listed to customers, scheduled and moved by operator staff (OPS-1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from webapp.db import db
+from webapp.models import (
+    DEPLOYMENT_KINDS,
+    DEPLOYMENT_OPEN,
+    SLOTS,
+    Account,
+    Deployment,
+    DeploymentEvent,
+    Site,
+    StaffUser,
+    utcnow,
+)
+from webapp.services import audit, notify
+
+# Allowed moves; "scheduled" is reached through `schedule` (it needs a date and a slot).
+TRANSITIONS = {
+    "requested": ("cancelled",),
+    "scheduled": ("in_progress", "cancelled"),
+    "in_progress": ("done", "cancelled"),
+    "done": (),
+    "cancelled": (),
+}
+NOTIFIED_CHANGES = ("scheduled", "rescheduled", "done")
+
+
+def scoped(account_id: int, site_ids: frozenset[int] | None):
+    """Deployments of the account on sites in scope (none: account-wide, seen by all)."""
+    query = Deployment.select().where(Deployment.account == account_id)
+    if site_ids is not None:
+        query = query.where(Deployment.site.is_null() | Deployment.site.in_(list(site_ids)))
+    return query
+
+
+def upcoming(query):
+    return (query.where(Deployment.status.in_(DEPLOYMENT_OPEN))
+            .order_by(Deployment.scheduled_date.asc(nulls="LAST"), Deployment.id))
+
+
+def past(query):
+    return (query.where(Deployment.status.not_in(DEPLOYMENT_OPEN))
+            .order_by(Deployment.scheduled_date.desc(nulls="LAST"), Deployment.id.desc()))
+
+
+def history(deployment: Deployment) -> list[DeploymentEvent]:
+    return list(DeploymentEvent.select().where(DeploymentEvent.deployment == deployment)
+                .order_by(DeploymentEvent.created_at.desc(), DeploymentEvent.id.desc()))
+
+
+def _next_reference(prefix: str, model) -> str:
+    year = utcnow().year
+    count = model.select().where(model.reference.startswith(f"{prefix}{year}-")).count()
+    return f"{prefix}{year}-{count + 1:05d}"
+
+
+def parse_numbers(raw: str) -> tuple[list[str], list[str]]:
+    """(numbers, bad entries): E.164 French-style, one per line or separated by spaces/commas."""
+    numbers, bad = [], []
+    for item in raw.replace(",", " ").split():
+        cleaned = item.replace(".", "")
+        if cleaned.startswith("0") and len(cleaned) == 10 and cleaned.isdigit():
+            cleaned = "+33" + cleaned[1:]
+        if cleaned.startswith("+") and cleaned[1:].isdigit() and 8 <= len(cleaned) <= 16:
+            numbers.append(cleaned)
+        else:
+            bad.append(item)
+    return numbers, bad
+
+
+def parse_date(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+def create(*, account: Account, kind: str, title: str, site_id: int | None, numbers: str,
+           staff: StaffUser) -> tuple[Deployment | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    if kind not in DEPLOYMENT_KINDS:
+        errors["kind"] = "Choisissez le type de déploiement."
+    site = None
+    if site_id:
+        site = Site.get_or_none((Site.id == site_id) & (Site.account == account))
+        if site is None:
+            errors["site"] = "Ce site n'appartient pas à ce client."
+    parsed, bad = parse_numbers(numbers)
+    if bad:
+        errors["numbers"] = "Numéros non reconnus : " + ", ".join(bad[:5])
+    if kind in ("fixed_porting", "mobile_porting") and not parsed and "numbers" not in errors:
+        errors["numbers"] = "Une portabilité concerne au moins un numéro."
+    if errors:
+        return None, errors
+    with db.atomic():
+        deployment = Deployment.create(
+            account=account, site=site, kind=kind, title=title.strip()[:200],
+            reference=_next_reference("D", Deployment), numbers="\n".join(parsed))
+        DeploymentEvent.create(deployment=deployment, status="requested", change="created",
+                               staff=staff)
+    audit.record("deployment.created", account=account.id, staff=staff.id,
+                 deployment=deployment.id)
+    return deployment, {}
+
+
+def schedule(deployment: Deployment, *, date_raw: str, slot: str, staff: StaffUser,
+             redis_url: str, today: dt.date) -> str | None:
+    """Set or change the date and slot; the customer is told by e-mail (MAIL-1)."""
+    date = parse_date(date_raw)
+    if date is None:
+        return "Indiquez une date valide."
+    if date < today:
+        return "La date ne peut pas être passée."
+    if slot not in SLOTS:
+        return "Choisissez un créneau."
+    if deployment.status not in ("requested", "scheduled"):
+        return "Ce déploiement ne peut plus être planifié."
+    if deployment.scheduled_date == date and deployment.slot == slot:
+        return "La date et le créneau sont inchangés."
+    change = "rescheduled" if deployment.status == "scheduled" else "scheduled"
+    with db.atomic():
+        Deployment.update(scheduled_date=date, slot=slot, status="scheduled",
+                          updated_at=utcnow()).where(Deployment.id == deployment.id).execute()
+        event = DeploymentEvent.create(deployment=deployment, status="scheduled", change=change,
+                                       scheduled_date=date, slot=slot, staff=staff)
+    audit.record(f"deployment.{change}", account=deployment.account_id, staff=staff.id,
+                 deployment=deployment.id)
+    notify.enqueue(redis_url, "deployment_changed", event.id)
+    return None
+
+
+def move(deployment: Deployment, status: str, *, staff: StaffUser, redis_url: str,
+         note: str = "") -> str | None:
+    if status not in TRANSITIONS.get(deployment.status, ()):
+        return "Ce changement de statut n'est pas possible."
+    with db.atomic():
+        Deployment.update(status=status, updated_at=utcnow()).where(
+            Deployment.id == deployment.id).execute()
+        event = DeploymentEvent.create(
+            deployment=deployment, status=status, change="status", note=note.strip()[:300],
+            scheduled_date=deployment.scheduled_date, slot=deployment.slot, staff=staff)
+    audit.record("deployment.status", account=deployment.account_id, staff=staff.id,
+                 deployment=deployment.id, status=status)
+    if status == "done":
+        notify.enqueue(redis_url, "deployment_changed", event.id)
+    return None

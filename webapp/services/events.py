@@ -1,0 +1,109 @@
+"""The dashboard's "Évènements" block (EVT-1): what needs attention, per permission.
+
+`summary` returns plain values; the view turns endpoints into URLs and uses
+`fingerprint` as the ETag, so that an unchanged block costs a few COUNTs and a
+bodiless 304.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from webapp.models import TICKET_OPEN, Ticket
+from webapp.services import billing, deployments
+from webapp.services.access import Access
+
+MAX_ITEMS = 3
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    endpoint: str
+    args: tuple[tuple[str, int], ...]
+    action: str  # French msgid of the action link
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    label: str  # French msgid
+    count: int
+    endpoint: str  # the list with the details
+    args: tuple[tuple[str, str], ...]
+    action: str  # French msgid
+    items: tuple[Item, ...]
+    tone: str = "info"  # info | warn | danger
+    amount: str = ""
+
+
+def summary(access: Access, today: dt.date) -> list[Entry]:
+    entries: list[Entry] = []
+    account = access.account_id
+    if access.can("orders.view"):
+        query = billing.open_orders(account)
+        count = query.count()
+        if count:
+            entries.append(Entry(
+                "orders", "Commandes en cours", count, "store.orders", (), "Suivre",
+                tuple(Item(f"{o.reference} — {o.title}", "store.order", (("order_id", o.id),),
+                           "Voir la commande") for o in query.limit(MAX_ITEMS))))
+    if access.can("tickets.access"):
+        query = Ticket.select().where((Ticket.account == account)
+                                      & (Ticket.status == TICKET_OPEN))
+        count = query.count()
+        if count:
+            entries.append(Entry(
+                "tickets", "Tickets ouverts", count, "tickets.index", (), "Répondre",
+                tuple(Item(t.subject, "tickets.detail", (("ticket_id", t.id),), "Répondre")
+                      for t in query.order_by(Ticket.updated_at.desc()).limit(MAX_ITEMS))))
+    if access.can("deployments.view"):
+        query = deployments.upcoming(deployments.scoped(account, access.site_ids))
+        count = query.count()
+        if count:
+            entries.append(Entry(
+                "deployments", "Déploiements à venir", count, "store.deployments", (),
+                "Voir les déploiements",
+                tuple(Item(_deployment_label(d), "store.deployment",
+                           (("deployment_id", d.id),), "Détails")
+                      for d in query.limit(MAX_ITEMS))))
+    if access.can("billing.view"):
+        query = billing.to_pay(account, today)
+        count = query.count()
+        if count:
+            entries.append(Entry(
+                "invoices", "Appels à factures", count, "billing.index", (), "Payer",
+                tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
+                           (("invoice_id", i.id),), "Voir et payer")
+                      for i in query.limit(MAX_ITEMS)), "warn"))
+        balance = billing.balance(account)
+        if balance.exceeded:
+            entries.append(Entry(
+                "credit", "Dépassement d'encours", 1, "billing.index", (), "Régulariser",
+                (), "danger",
+                amount=billing.euros(balance.over_by_cents)))
+        query = billing.overdue(account, today)
+        count = query.count()
+        if count:
+            entries.append(Entry(
+                "collection", "Recouvrement", count, "billing.index", (("filtre", "retard"),),
+                "Régler",
+                tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
+                           (("invoice_id", i.id),), "Voir et payer")
+                      for i in query.limit(MAX_ITEMS)), "danger"))
+    return entries
+
+
+def _deployment_label(deployment) -> str:
+    from webapp.models import DEPLOYMENT_KINDS
+
+    when = deployment.scheduled_date.strftime("%d/%m/%Y") if deployment.scheduled_date else "—"
+    return f"{DEPLOYMENT_KINDS[deployment.kind]} — {when}"
+
+
+def fingerprint(entries: list[Entry], *extra: object) -> str:
+    """A weak validator of what the block shows (entries + locale etc.)."""
+    raw = repr((entries, extra)).encode()
+    return hashlib.sha256(raw).hexdigest()[:32]

@@ -1,0 +1,333 @@
+"""Support tickets and their attachments (TKT-1..2).
+
+Plain values in and out. A refused message changes nothing except that its
+valid files are kept as *pending uploads* bound to the uploader and to a key
+held in their session, so that the person only fixes what was refused: the
+text comes back in the form, the kept files are listed (ticked) and sent again
+with the next submission; only the refused files have to be chosen again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from webapp.db import db
+from webapp.models import (
+    TICKET_CLOSED,
+    TICKET_OPEN,
+    Attachment,
+    StaffUser,
+    Ticket,
+    TicketMessage,
+    User,
+    utcnow,
+)
+from webapp.services import audit, notify
+from webapp.services.tokens import digest
+
+MAX_FILES = 3
+MAX_BYTES = 2 * 1024 * 1024  # 2 Mo
+MAX_BODY = 10_000
+MAX_SUBJECT = 200
+PENDING_TTL = dt.timedelta(days=1)
+TEXT_EXTENSIONS = (".txt", ".log", ".csv")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as received: the name the browser gave and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Outcome:
+    """What happened to a submitted message: posted, or refused with reasons."""
+
+    message: TicketMessage | None = None
+    ticket: Ticket | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # field -> French message
+    file_errors: list[str] = field(default_factory=list)
+    pending: list[Attachment] = field(default_factory=list)  # files kept for the next try
+    valid: list[tuple[Upload, str]] = field(default_factory=list)  # new files, checked
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.file_errors
+
+
+# --- content checks ----------------------------------------------------------------
+
+def sniff(data: bytes, filename: str) -> str | None:
+    """The content type from the first bytes, or None when the file is not accepted."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if filename.lower().endswith(TEXT_EXTENSIONS) and b"\x00" not in data:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return "text/plain"
+    return None
+
+
+def clean_name(name: str) -> str | None:
+    """The name shown and offered at download; None for names that try to be paths."""
+    name = name.strip()
+    if not name or "/" in name or "\\" in name or ".." in name or name.startswith("."):
+        return None
+    if any(ord(c) < 32 or c in '<>:"|?*' for c in name):
+        return None
+    if len(name) > 150:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 140] + dot + ext[:8]) if dot else name[:150]
+    return name
+
+
+def _size_label(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
+def check_upload(upload: Upload) -> tuple[str | None, str | None]:
+    """(content type, None) for an acceptable file, else (None, French reason)."""
+    name = clean_name(upload.filename)
+    if name is None:
+        return None, (f"« {upload.filename[:80]} » : nom de fichier refusé (pas de chemin ni "
+                      "de caractères spéciaux). Renommez le fichier puis joignez-le à nouveau.")
+    if len(upload.data) > MAX_BYTES:
+        return None, (f"« {name} » pèse {_size_label(len(upload.data))} : 2 Mo au maximum par "
+                      "pièce jointe.")
+    if not upload.data:
+        return None, f"« {name} » est vide."
+    kind = sniff(upload.data, name)
+    if kind is None:
+        return None, (f"« {name} » n'est pas d'un type accepté (PDF, PNG, JPEG, GIF, WebP ou "
+                      "texte) : son contenu ne correspond pas.")
+    return kind, None
+
+
+# --- storage -------------------------------------------------------------------------
+
+def storage_dir(data_dir: Path, account_id: int) -> Path:
+    return Path(data_dir) / "attachments" / str(account_id)
+
+
+def path_of(attachment: Attachment, data_dir: Path) -> Path:
+    return storage_dir(data_dir, attachment.account_id) / attachment.stored_name
+
+
+def _store(data_dir: Path, account_id: int, upload: Upload, kind: str, *, uploader: User,
+           pending_key: str | None) -> Attachment:
+    stored = secrets.token_hex(16)
+    folder = storage_dir(data_dir, account_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(upload.data)
+    return Attachment.create(account=account_id, uploader=uploader, pending_key=pending_key,
+                             filename=clean_name(upload.filename), stored_name=stored,
+                             content_type=kind, size=len(upload.data))
+
+
+def _delete(attachments: list[Attachment], data_dir: Path) -> None:
+    for attachment in attachments:
+        path_of(attachment, data_dir).unlink(missing_ok=True)
+        attachment.delete_instance()
+
+
+def pending_uploads(user: User, session_key: str | None, ids=None) -> list[Attachment]:
+    """Files this user kept from a refused form in this session (optionally only `ids`)."""
+    if not session_key:
+        return []
+    query = Attachment.select().where(
+        (Attachment.uploader == user) & Attachment.message.is_null()
+        & (Attachment.pending_key == digest(session_key))
+        & (Attachment.created_at > utcnow() - PENDING_TTL))
+    if ids is not None:
+        query = query.where(Attachment.id.in_(list(ids) or [0]))
+    return list(query.order_by(Attachment.id))
+
+
+def purge_stale_pending(data_dir: Path) -> None:
+    _delete(list(Attachment.select().where(
+        Attachment.message.is_null() & (Attachment.created_at <= utcnow() - PENDING_TTL))),
+        data_dir)
+
+
+# --- customer side -------------------------------------------------------------------
+
+def visible_tickets(account_id: int, status: str):
+    return (Ticket.select().where((Ticket.account == account_id) & (Ticket.status == status))
+            .order_by(Ticket.updated_at.desc()))
+
+
+def thread(ticket: Ticket) -> list[TicketMessage]:
+    messages = list(TicketMessage.select().where(TicketMessage.ticket == ticket)
+                    .order_by(TicketMessage.created_at, TicketMessage.id))
+    by_message: dict[int, list[Attachment]] = {}
+    for attachment in Attachment.select().where(
+            Attachment.message.in_([m.id for m in messages] or [0])).order_by(Attachment.id):
+        by_message.setdefault(attachment.message_id, []).append(attachment)
+    for message in messages:
+        message.files = by_message.get(message.id, [])
+    return messages
+
+
+def thread_version(ticket: Ticket) -> str:
+    """Changes whenever the thread or its status does (ETag of the polled thread)."""
+    count = TicketMessage.select().where(TicketMessage.ticket == ticket).count()
+    return f"{ticket.id}-{ticket.status}-{ticket.updated_at.isoformat()}-{count}"
+
+
+def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[Attachment],
+              user: User, session_key: str | None, data_dir: Path, account_id: int) -> None:
+    """Fill `outcome` with errors; keep the valid new files as pending when refusing."""
+    if not body.strip():
+        outcome.errors["body"] = "Écrivez votre message."
+    elif len(body) > MAX_BODY:
+        outcome.errors["body"] = f"Le message ne peut pas dépasser {MAX_BODY} caractères."
+    valid: list[tuple[Upload, str]] = []
+    for upload in uploads:
+        if not upload.filename and not upload.data:
+            continue  # an empty file input
+        kind, error = check_upload(upload)
+        if error:
+            outcome.file_errors.append(error)
+        elif len(kept) + len(valid) >= MAX_FILES:
+            outcome.file_errors.append(
+                f"« {clean_name(upload.filename)} » n'a pas été joint : {MAX_FILES} pièces "
+                "jointes au maximum par message.")
+        else:
+            valid.append((upload, kind))
+    outcome.pending = list(kept)
+    if outcome.ok:
+        outcome.valid = valid
+        return
+    outcome.valid = []
+    if session_key:
+        for upload, kind in valid:
+            outcome.pending.append(_store(data_dir, account_id, upload, kind, uploader=user,
+                                          pending_key=digest(session_key)))
+
+
+def _post(ticket: Ticket, outcome: Outcome, *, user: User, body: str, data_dir: Path) -> None:
+    written: list[Attachment] = []
+    try:
+        with db.atomic():
+            message = TicketMessage.create(ticket=ticket, author_user=user, body=body.strip())
+            for upload, kind in outcome.valid:
+                attachment = _store(data_dir, ticket.account_id, upload, kind, uploader=user,
+                                    pending_key=None)
+                written.append(attachment)
+                Attachment.update(message=message).where(Attachment.id == attachment.id).execute()
+            for attachment in outcome.pending:
+                Attachment.update(message=message, pending_key=None).where(
+                    Attachment.id == attachment.id).execute()
+            Ticket.update(status=TICKET_OPEN, closed_at=None, updated_at=utcnow()).where(
+                Ticket.id == ticket.id).execute()
+    except Exception:
+        for attachment in written:
+            path_of(attachment, data_dir).unlink(missing_ok=True)
+        raise
+    outcome.message = message
+    outcome.ticket = Ticket.get_by_id(ticket.id)
+    outcome.pending = []
+
+
+def add_message(ticket: Ticket, *, user: User, body: str, uploads: list[Upload],
+                keep_ids: list[int], session_key: str | None, data_dir: Path,
+                ip: str | None = None) -> Outcome:
+    """TKT-1/2: a customer message (a closed ticket reopens), or the reasons it is refused."""
+    outcome = Outcome(ticket=ticket)
+    kept = pending_uploads(user, session_key, keep_ids)
+    _validate(outcome, body=body, uploads=uploads, kept=kept, user=user,
+              session_key=session_key, data_dir=data_dir, account_id=ticket.account_id)
+    if not outcome.ok:
+        return outcome
+    reopened = ticket.status == TICKET_CLOSED
+    _post(ticket, outcome, user=user, body=body, data_dir=data_dir)
+    audit.record("ticket.message", account=ticket.account_id, user=user, ip=ip,
+                 ticket=ticket.id, files=len(outcome.message.attachments), reopened=reopened)
+    return outcome
+
+
+def create_ticket(*, user: User, subject: str, body: str, uploads: list[Upload],
+                  keep_ids: list[int], session_key: str | None, data_dir: Path,
+                  ip: str | None = None) -> Outcome:
+    outcome = Outcome()
+    subject = subject.strip()
+    kept = pending_uploads(user, session_key, keep_ids)
+    if not subject:
+        outcome.errors["subject"] = "Indiquez l'objet du ticket."
+    elif len(subject) > MAX_SUBJECT:
+        outcome.errors["subject"] = f"L'objet ne peut pas dépasser {MAX_SUBJECT} caractères."
+    _validate(outcome, body=body, uploads=uploads, kept=kept, user=user,
+              session_key=session_key, data_dir=data_dir, account_id=user.account_id)
+    if not outcome.ok:
+        return outcome
+    with db.atomic():
+        ticket = Ticket.create(account=user.account_id, subject=subject, created_by=user)
+        _post(ticket, outcome, user=user, body=body, data_dir=data_dir)
+    audit.record("ticket.created", account=user.account_id, user=user, ip=ip, ticket=ticket.id)
+    return outcome
+
+
+# --- operator side (OPS-1) -----------------------------------------------------------
+
+def inbox(status: str = TICKET_OPEN, assigned: int | None = None):
+    query = Ticket.select().where(Ticket.status == status)
+    if assigned is not None:
+        query = query.where(Ticket.assigned_to == assigned)
+    return query.order_by(Ticket.updated_at.desc())
+
+
+def staff_reply(ticket: Ticket, *, staff: StaffUser, body: str, close: bool,
+                redis_url: str) -> tuple[TicketMessage | None, str | None]:
+    """The operator answers; the customer sees it in the thread and gets the e-mail."""
+    body = body.strip()
+    if not body:
+        return None, "Écrivez la réponse."
+    if len(body) > MAX_BODY:
+        return None, f"La réponse ne peut pas dépasser {MAX_BODY} caractères."
+    now = utcnow()
+    with db.atomic():
+        message = TicketMessage.create(ticket=ticket, author_staff=staff, body=body)
+        changes = {"updated_at": now}
+        if close:
+            changes.update(status=TICKET_CLOSED, closed_at=now)
+        if ticket.assigned_to_id is None:
+            changes["assigned_to"] = staff.id
+        Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
+    audit.record("ticket.staff_reply", account=ticket.account_id, staff=staff.id,
+                 ticket=ticket.id, closed=close)
+    notify.enqueue(redis_url, "ticket_reply", message.id)
+    return message, None
+
+
+def set_status(ticket: Ticket, status: str, *, staff: StaffUser) -> None:
+    now = utcnow()
+    Ticket.update(status=status, updated_at=now,
+                  closed_at=now if status == TICKET_CLOSED else None).where(
+        Ticket.id == ticket.id).execute()
+    audit.record(f"ticket.{status}", account=ticket.account_id, staff=staff.id, ticket=ticket.id)
+
+
+def assign(ticket: Ticket, staff_id: int | None, *, by: StaffUser) -> bool:
+    if staff_id is not None and not StaffUser.select().where(
+            (StaffUser.id == staff_id) & StaffUser.is_active).exists():
+        return False
+    Ticket.update(assigned_to=staff_id, updated_at=utcnow()).where(
+        Ticket.id == ticket.id).execute()
+    audit.record("ticket.assigned", account=ticket.account_id, staff=by.id, ticket=ticket.id,
+                 to=staff_id)
+    return True
