@@ -47,6 +47,18 @@ class Site(BaseModel):
         indexes = ((("account", "parent", "name"), False),)
 
 
+class Folder(BaseModel):
+    """A directory folder ("dossier", DIR-5): per department, per site, or outside contacts."""
+
+    account = ForeignKeyField(Account, backref="folders", on_delete="CASCADE")
+    name = CharField(max_length=80)
+    external = BooleanField(default=False)  # outside contacts ("Fournisseurs", …)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "name"), True),)
+
+
 class Contact(BaseModel):
     account = ForeignKeyField(Account, backref="contacts", on_delete="CASCADE")
     site = ForeignKeyField(Site, null=True, backref="contacts", on_delete="SET NULL")
@@ -56,6 +68,13 @@ class Contact(BaseModel):
     phone_work = CharField(max_length=20, null=True)
     phone_mobile = CharField(max_length=20, null=True)
     created_at = DateTimeField(default=utcnow)
+    # DIR-5 contact card (migration 006).
+    folder = ForeignKeyField(Folder, null=True, backref="contacts", on_delete="SET NULL")
+    company = CharField(max_length=120, null=True)
+    job_title = CharField(max_length=120, null=True)
+    address = TextField(null=True)
+    phone_home = CharField(max_length=20, null=True)
+    photo = CharField(max_length=64, null=True)  # thumbnail file name under DATA_DIR/photos
 
     class Meta:
         indexes = ((("account", "email"), False), (("account", "last_name", "first_name"), False))
