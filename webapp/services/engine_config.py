@@ -15,7 +15,13 @@ DOCUMENT_TIMEZONE = "Europe/Paris"
 
 # Areas that own welcome-number routing register a builder here:
 # fn() -> {number: {"entry": ..., "rules": [...], "profiles": {...}}}
-NUMBER_BUILDERS: list = []
+def _welcome_numbers() -> dict[str, dict]:
+    from webapp.services.welcome import numbers_section  # issue 6: WN-1..4 tables
+
+    return numbers_section()
+
+
+NUMBER_BUILDERS: list = [_welcome_numbers]
 
 
 def lines_section() -> dict[str, dict]:

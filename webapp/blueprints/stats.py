@@ -1,0 +1,61 @@
+"""Queue statistics per welcome number and period (SPEC SWB-3): table, SVG charts, CSV.
+
+For people who configure ("Gérer les services") or supervise ("Superviser les appels");
+the welcome number is fetched with the site scope (out of scope: 404).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, g, request
+from flask_babel import gettext as _
+
+from webapp.rendering import render
+from webapp.security import current_access, get_service_or_404
+from webapp.services import phones
+from webapp.services import stats as svc
+
+bp = Blueprint("stats", __name__, url_prefix="/configurer/statistiques")
+
+
+@bp.before_request
+def _guard():
+    g.active_nav = "configure"
+    access = current_access()
+    if not (access.can("services.manage") or access.can("calls.supervise")):
+        abort(403, description=["Gérer les services", "Superviser les appels"])
+
+
+def _query(service_id: int):
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    zone = ZoneInfo(service.account.timezone or "Europe/Paris")
+    key = request.args.get("periode", "today")
+    start, end = request.args.get("du", ""), request.args.get("au", "")
+    try:
+        period = svc.period(key, zone, start=start, end=end)
+        error = None
+    except svc.PeriodError as exc:
+        period, error = svc.period("today", zone), _(str(exc))
+    return service, zone, period, error, {"periode": key, "du": start, "au": end}
+
+
+@bp.route("/<int:service_id>")
+def number(service_id: int):
+    service, zone, period, error, chosen = _query(service_id)
+    stats = svc.compute(service, period, zone)
+    return render("stats/number.html", status=400 if error else 200, service=service,
+                  period=period, periods=svc.PERIODS, chosen=chosen, error=error, s=stats,
+                  day_chart=svc.day_chart(stats), agent_chart=svc.agent_chart(stats),
+                  seconds=svc.seconds, percent=svc.percent, phones=phones)
+
+
+@bp.route("/<int:service_id>/export.csv")
+def export(service_id: int):
+    service, zone, period, error, _chosen = _query(service_id)
+    if error:
+        abort(400, description=error)
+    body = svc.to_csv(service, period, svc.compute(service, period, zone))
+    name = f"statistiques-{service.number.lstrip('+')}-{period.first}-{period.last}.csv"
+    return Response("\ufeff" + body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

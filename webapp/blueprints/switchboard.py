@@ -1,0 +1,151 @@
+"""The reception-desk switchboard (SPEC SWB-1, SWB-2): live page, SSE stream, actions.
+
+Viewing needs "Superviser les appels" or "Gérer les services"; actions need "Superviser
+les appels". Only welcome numbers in the user's site scope are shown or acted on.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.db import db
+from webapp.extensions import client_ip
+from webapp.models import Service
+from webapp.redis_conn import redis_for
+from webapp.rendering import redirect_to, render
+from webapp.security import current_access, get_service_or_404, requires, scoped_services
+from webapp.services import audit, phones
+from webapp.services import switchboard as svc
+
+bp = Blueprint("switchboard", __name__, url_prefix="/standard")
+
+
+@bp.before_request
+def _guard():
+    g.active_nav = "configure"
+    access = current_access()
+    if not (access.can("calls.supervise") or access.can("services.manage")):
+        abort(403, description=["Superviser les appels"])
+
+
+def _settings():
+    return current_app.extensions["cm_settings"]
+
+
+def _numbers() -> list[Service]:
+    return list(scoped_services(("welcome",)).order_by(Service.number))
+
+
+def render_parts(board: svc.Board, v: dict) -> dict[str, str]:
+    ctx = dict(b=board, v=v, can_act=current_access().can("calls.supervise"))
+    return {f"n{board.service_id}-calls": render_template("switchboard/_calls.html", **ctx),
+            f"n{board.service_id}-agents": render_template("switchboard/_agents.html", **ctx)}
+
+
+@bp.route("")
+def index():
+    conn = redis_for(_settings().REDIS_URL)
+    boards = svc.boards(_numbers())
+    raw = svc.read(conn, _settings().ENGINE_SHARD, [b.number for b in boards])
+    views = {b.number: svc.view(b, raw.get(b.number)) for b in boards}
+    return render("switchboard/index.html", boards=boards, views=views, phones=phones,
+                  can_act=current_access().can("calls.supervise"),
+                  server_ms=svc.now_ms())
+
+
+@bp.route("/flux")
+def stream():
+    settings = _settings()
+    boards = svc.boards(_numbers())
+    if g.get("db_opened_here") and not db.is_closed():
+        db.close()  # a stream may last minutes: it needs Redis only
+        g.db_opened_here = False
+    conn = redis_for(settings.REDIS_URL)
+    body = svc.changes(conn, settings.ENGINE_SHARD, boards, render_parts)
+    response = Response(stream_with_context(body), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache, no-transform"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _action_page(service, call, part, message=None, error=None, status=200, form=None):
+    lines = list(scoped_services(("fixed",)).order_by(Service.number))
+    return render("switchboard/action.html", status=status, service=service, call=call,
+                  part=part, message=message, error=error, lines=lines, phones=phones,
+                  form=form or {})
+
+
+@bp.route("/<int:service_id>/appels/<call>")
+@requires("calls.supervise")
+def call_actions(service_id: int, call: str):
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    settings = _settings()
+    part = svc.call_on_board(redis_for(settings.REDIS_URL), settings.ENGINE_SHARD,
+                             service.number, call)
+    return _action_page(service, call, part)
+
+
+@bp.route("/<int:service_id>/appels/<call>/<action>", methods=["POST"])
+@requires("calls.supervise")
+def act(service_id: int, call: str, action: str):
+    if action not in svc.ACTIONS:
+        abort(404)
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    settings = _settings()
+    conn = redis_for(settings.REDIS_URL)
+    part = svc.call_on_board(conn, settings.ENGINE_SHARD, service.number, call)
+    form = request.form
+    if part is None:
+        return _action_page(service, call, None, status=409,
+                            error=_("Cet appel n'est plus en cours sur ce numéro."))
+    fields: dict[str, str] = {}
+    if action == "decrocher":
+        line = scoped_services(("fixed",)).where(Service.id == form.get("line", type=int)).first()
+        if line is None:
+            return _action_page(service, call, part, status=400, form=form,
+                                error=_("Choisissez la ligne qui prend l'appel."))
+        fields["line"] = line.number
+    elif action == "transferer":
+        target = None
+        if form.get("line"):
+            line = scoped_services(("fixed", "mobile")).where(
+                Service.id == form.get("line", type=int)).first()
+            target = line.number if line else None
+        elif form.get("to"):
+            target = phones.normalize(form.get("to"))
+        if target is None:
+            return _action_page(service, call, part, status=400, form=form,
+                                error=_("Choisissez une ligne ou saisissez un numéro valide "
+                                        "(ex. 01 23 45 67 89)."))
+        fields["to"] = target
+    if (action in ("decrocher", "transferer") and part == "bridged") or (
+            action in ("attente", "reprendre") and part != "bridged"):
+        return _action_page(service, call, part, status=409,
+                            error=_("Cette action n'est pas possible pour un appel dans cet état."))
+    svc.send(conn, settings.ENGINE_SHARD, svc.ACTIONS[action], call, **fields)
+    audit.record("switchboard." + svc.ACTIONS[action].split(".")[1],
+                 account=service.account_id, user=current_user, ip=client_ip(),
+                 number=service.number, call=call, **fields)
+    messages = {"decrocher": _("Demande envoyée : l'appel est pris par la ligne %(l)s.",
+                               l=phones.display(fields.get("line"))),
+                "transferer": _("Demande envoyée : l'appel est transféré vers %(t)s.",
+                                t=phones.display(fields.get("to"))),
+                "attente": _("Demande envoyée : l'appel est mis en attente."),
+                "reprendre": _("Demande envoyée : l'appel est repris.")}
+    if request.headers.get("HX-Request"):
+        return _action_page(service, call, part, message=messages[action])
+    flash(messages[action], "success")
+    return redirect_to(url_for("switchboard.index") + f"#n{service.id}")

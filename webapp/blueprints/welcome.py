@@ -1,0 +1,221 @@
+"""Configurer > Numéros d'accueil (SPEC WN-1..4): profiles, time rules, preview.
+
+Permission "Gérer les services" to configure; the list also serves people who only
+supervise calls (links to the switchboard and statistics). Welcome numbers and agent
+lines are fetched with the site scope: out of scope answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.extensions import client_ip
+from webapp.models import PROFILE_TYPES, QUEUE_MODES, Service, WelcomeProfile, WelcomeTimeRule
+from webapp.rendering import redirect_to, render
+from webapp.security import current_access, get_service_or_404, requires, scoped_services
+from webapp.services import phones
+from webapp.services import welcome as svc
+from webapp.services.changes import Actor, FormError
+
+bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
+
+
+@bp.before_request
+def _nav():
+    g.active_nav = "configure"
+
+
+def actor() -> Actor:
+    settings = current_app.extensions["cm_settings"]
+    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
+                 settings.ENGINE_SHARD, settings.DATA_DIR)
+
+
+def _number(service_id: int) -> Service:
+    return get_service_or_404(service_id, kinds=("welcome",))
+
+
+def _profile(service: Service, profile_id: int) -> WelcomeProfile:
+    profile = WelcomeProfile.get_or_none((WelcomeProfile.id == profile_id)
+                                         & (WelcomeProfile.service == service.id))
+    if profile is None:
+        abort(404)
+    return profile
+
+
+def _allowed_lines() -> dict[int, Service]:
+    """WN-4: only the account's internal fixed lines, within this person's site scope."""
+    rows = scoped_services(("fixed",)).order_by(Service.number)
+    return {s.id: s for s in rows}
+
+
+def _engine_flash(outcome: svc.Outcome) -> None:
+    if not outcome.engine_notified:
+        flash(_("Modification enregistrée, mais le distributeur d'appels n'a pas pu être "
+                "prévenu : elle sera prise en compte à son prochain redémarrage."), "warning")
+
+
+@bp.route("")
+def index():
+    access = current_access()
+    if not (access.can("services.manage") or access.can("calls.supervise")):
+        abort(403, description=["Gérer les services", "Superviser les appels"])
+    numbers = list(scoped_services(("welcome",)).order_by(Service.number))
+    return render("welcome/index.html", numbers=numbers, phones=phones,
+                  can_manage=access.can("services.manage"),
+                  can_supervise=access.can("calls.supervise"))
+
+
+def _number_page(service: Service, status: int = 200, rule_values=None, rule_errors=None,
+                 page_error=None, when: dt.datetime | None = None, preview_error=None):
+    answering, at = svc.preview(service, when)
+    profiles = svc.profiles_of(service)
+    return render("welcome/number.html", status=status, service=service, profiles=profiles,
+                  rules=svc.rules_of(service), describe_rule=svc.describe_rule,
+                  entry_level=svc.entry_level_ids(service.id), types=PROFILE_TYPES,
+                  lines_of=svc.lines_of, keys_of=svc.keys_of, phones=phones,
+                  rule=rule_values or svc.rule_form(), rule_errors=rule_errors or {},
+                  page_error=page_error, days=svc.DAY_NAMES, answering=answering, at=at,
+                  preview_error=preview_error)
+
+
+@bp.route("/<int:service_id>")
+@requires("services.manage")
+def number(service_id: int):
+    service = _number(service_id)
+    when, error = None, None
+    if request.args.get("date") or request.args.get("time"):
+        try:
+            when = dt.datetime.combine(dt.date.fromisoformat(request.args.get("date", "")),
+                                       dt.time.fromisoformat(request.args.get("time") or "00:00"))
+        except ValueError:
+            error = _("Saisissez une date et une heure valides (ex. 25/12/2026 à 10:00).")
+    return _number_page(service, 400 if error else 200, when=when, preview_error=error)
+
+
+def _form_page(service, profile, form, errors, status=200):
+    entry_level = svc.entry_level_ids(service.id)
+    others = [p for p in svc.profiles_of(service) if not profile or p.id != profile.id]
+    allowed = _allowed_lines()
+    known = dict(allowed)
+    if profile:
+        known.update({r.line_id: r.line for r in svc.lines_of(profile)})
+    return render("welcome/profile_form.html", status=status, service=service, profile=profile,
+                  form=form, errors=errors, types=PROFILE_TYPES, modes=QUEUE_MODES,
+                  audio=svc.audio_choices(service.account_id), allowed=allowed, known=known,
+                  others=others, phones=phones, menu_keys=svc.MENU_KEYS, key_field=svc.key_field,
+                  is_entry_level=(profile is None and not svc.profiles_of(service))
+                  or (profile is not None and profile.id in entry_level),
+                  bounds=dict(size=svc.SIZE, rest=svc.REST, ring=svc.RING,
+                              priority=svc.PRIORITY, weight=svc.WEIGHT,
+                              timeout=svc.TIMEOUT))
+
+
+@bp.route("/<int:service_id>/profils/nouveau")
+@requires("services.manage")
+def new_profile(service_id: int):
+    service = _number(service_id)
+    return _form_page(service, None, svc.profile_to_form(None, request.args.get("type", "")), {})
+
+
+@bp.route("/<int:service_id>/profils/<int:profile_id>")
+@requires("services.manage")
+def edit_profile(service_id: int, profile_id: int):
+    service = _number(service_id)
+    profile = _profile(service, profile_id)
+    return _form_page(service, profile, svc.profile_to_form(profile), {})
+
+
+def _save(service: Service, profile: WelcomeProfile | None):
+    form = svc.form_from_post(request.form)
+    op = request.form.get("op", "save")
+    if op != "save":  # add / remove / reorder a line in place: nothing is saved
+        add = request.form.get("add_line", "")
+        if add and op == "add" and (not add.isdigit() or int(add) not in _allowed_lines()):
+            abort(404)
+        return _form_page(service, profile, svc.apply_row_op(form, op, add), {})
+    try:
+        outcome = svc.save_profile(service, profile, form, _allowed_lines(), actor())
+    except svc.OutOfScope:
+        abort(404)
+    except FormError as exc:
+        return _form_page(service, profile, form, exc.errors, 400)
+    flash(_("Profil « %(name)s » enregistré.", name=outcome.profile.name), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("welcome.number", service_id=service.id) + "#profils")
+
+
+@bp.route("/<int:service_id>/profils", methods=["POST"])
+@requires("services.manage")
+def create_profile(service_id: int):
+    return _save(_number(service_id), None)
+
+
+@bp.route("/<int:service_id>/profils/<int:profile_id>", methods=["POST"])
+@requires("services.manage")
+def update_profile(service_id: int, profile_id: int):
+    service = _number(service_id)
+    return _save(service, _profile(service, profile_id))
+
+
+@bp.route("/<int:service_id>/profils/<int:profile_id>/entree", methods=["POST"])
+@requires("services.manage")
+def set_entry(service_id: int, profile_id: int):
+    service = _number(service_id)
+    profile = _profile(service, profile_id)
+    try:
+        outcome = svc.set_entry(service, profile, actor())
+    except FormError as exc:
+        return _number_page(service, 400, page_error=" ".join(exc.errors.values()))
+    flash(_("« %(name)s » est maintenant le profil d'entrée.", name=profile.name), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("welcome.number", service_id=service.id) + "#profils")
+
+
+@bp.route("/<int:service_id>/profils/<int:profile_id>/supprimer", methods=["POST"])
+@requires("services.manage")
+def delete_profile(service_id: int, profile_id: int):
+    service = _number(service_id)
+    profile = _profile(service, profile_id)
+    try:
+        outcome = svc.delete_profile(service, profile, actor())
+    except FormError as exc:
+        return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
+    flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("welcome.number", service_id=service.id) + "#profils")
+
+
+@bp.route("/<int:service_id>/regles", methods=["POST"])
+@requires("services.manage")
+def add_rule(service_id: int):
+    service = _number(service_id)
+    form = svc.rule_form(request.form)
+    try:
+        outcome = svc.add_rule(service, form, actor())
+    except FormError as exc:
+        return _number_page(service, 400, rule_values=form, rule_errors=exc.errors)
+    flash(_("Règle horaire ajoutée."), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("welcome.number", service_id=service.id) + "#regles")
+
+
+@bp.route("/<int:service_id>/regles/<int:rule_id>/supprimer", methods=["POST"])
+@requires("services.manage")
+def delete_rule(service_id: int, rule_id: int):
+    service = _number(service_id)
+    rule = WelcomeTimeRule.get_or_none((WelcomeTimeRule.id == rule_id)
+                                       & (WelcomeTimeRule.service == service.id))
+    if rule is None:
+        abort(404)
+    try:
+        outcome = svc.delete_rule(service, rule, actor())
+    except FormError as exc:
+        return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
+    flash(_("Règle horaire supprimée."), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("welcome.number", service_id=service.id) + "#regles")

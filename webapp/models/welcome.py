@@ -1,0 +1,126 @@
+"""Welcome numbers: routing profiles, their lines and keys, time rules (SPEC WN-1..4),
+and the call history the calllog worker copies from the engine's log (SWB-3). No Flask."""
+
+from __future__ import annotations
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+)
+
+from webapp.models.base import BaseModel, utcnow
+from webapp.models.core import Account, Service
+from webapp.models.lines import AudioFile
+
+# WN-2: the profile types, with their French names (PROTOCOL.md type ids).
+PROFILE_TYPES = {
+    "queue": "File d'attente",
+    "ring_all": "Simultané",
+    "sequential": "Séquentiel",
+    "menu": "Serveur vocal",
+    "announcement": "Annonce",
+}
+QUEUE_MODES = {"inactivity": "Inactivité", "random": "Aléatoire"}
+
+
+class WelcomeProfile(BaseModel):
+    """A routing profile of a welcome number (Service kind "welcome").
+
+    `key` is the profile's name in the engine's document: made once from the first
+    name and never changed, so renaming a profile does not re-route waiting calls.
+    """
+
+    service = ForeignKeyField(Service, backref="welcome_profiles", on_delete="CASCADE")
+    key = CharField(max_length=40)
+    name = CharField(max_length=60)
+    kind = CharField(max_length=12, choices=list(PROFILE_TYPES.items()))
+    is_entry = BooleanField(default=False)
+    # WN-3 general configuration (any type)
+    caller_preanswer = ForeignKeyField(AudioFile, null=True, backref="+", on_delete="RESTRICT")
+    music = ForeignKeyField(AudioFile, null=True, backref="+", on_delete="RESTRICT")
+    callee_preanswer = ForeignKeyField(AudioFile, null=True, backref="+", on_delete="RESTRICT")
+    confirm = BooleanField(default=False)
+    # WN-4 queue parameters (ring_s also for ring_all / sequential)
+    size = IntegerField(default=5)
+    rest_s = IntegerField(default=10)
+    ring_s = IntegerField(default=20)
+    mode = CharField(max_length=12, default="inactivity")
+    # menu / announcement
+    media = ForeignKeyField(AudioFile, null=True, backref="+", on_delete="RESTRICT")
+    timeout_s = IntegerField(default=10)
+    then = ForeignKeyField("self", null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("service", "key"), True), (("service", "name"), True))
+
+
+class WelcomeLine(BaseModel):
+    """A line of a profile: queue agent (priority, weight) or ring_all/sequential line."""
+
+    profile = ForeignKeyField(WelcomeProfile, backref="lines", on_delete="CASCADE")
+    line = ForeignKeyField(Service, backref="welcome_lines", on_delete="CASCADE")
+    priority = IntegerField(default=1)
+    weight = IntegerField(default=1)
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("profile", "line"), True),)
+
+
+class WelcomeMenuKey(BaseModel):
+    """A key of a "Serveur vocal" profile leading to another profile of the number."""
+
+    profile = ForeignKeyField(WelcomeProfile, backref="keys", on_delete="CASCADE")
+    key = CharField(max_length=1)
+    target = ForeignKeyField(WelcomeProfile, backref="+", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("profile", "key"), True),)
+
+
+class WelcomeTimeRule(BaseModel):
+    """A weekly slot (`days` "0,1,2" with 0 = Monday, `start`/`end` "HH:MM") or a dated
+    exception (`date`, the whole day or `start`/`end`), in the account's time zone."""
+
+    service = ForeignKeyField(Service, backref="welcome_rules", on_delete="CASCADE")
+    profile = ForeignKeyField(WelcomeProfile, backref="rules", on_delete="CASCADE")
+    label = CharField(max_length=60, default="")
+    date = DateField(null=True)
+    days = CharField(max_length=20, null=True)
+    start = CharField(max_length=5, null=True)
+    end = CharField(max_length=5, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class CallLogEntry(BaseModel):
+    """One entry of `acd:{N}:log` (PROTOCOL.md "Outcomes"), copied verbatim-ish.
+
+    (shard, entry_id) is unique: re-delivered entries are ignored (idempotent).
+    """
+
+    shard = IntegerField(default=0)
+    entry_id = CharField(max_length=32)
+    account = ForeignKeyField(Account, null=True, backref="+", on_delete="CASCADE")
+    number = CharField(max_length=20)
+    call = CharField(max_length=64)
+    type = CharField(max_length=12)
+    line = CharField(max_length=20, null=True)
+    result = CharField(max_length=12, null=True)
+    reason = CharField(max_length=20, null=True)
+    to = CharField(max_length=20, null=True)
+    wait_ms = IntegerField(null=True)
+    ring_ms = IntegerField(null=True)
+    talk_ms = IntegerField(null=True)
+    ts_ms = BigIntegerField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shard", "entry_id"), True), (("number", "ts_ms"), False),
+                   (("account", "ts_ms"), False))

@@ -1,0 +1,245 @@
+"""Queue statistics of a welcome number (SWB-3), computed from the call history that the
+calllog worker copies from the engine's log — so they match that log exactly.
+
+Definitions (shown on the page):
+- received: calls with an outcome in the period (answered, abandoned, rejected busy,
+  forwarded to a backup number, transferred by the switchboard, closed by the scenario);
+- wait: `wait_ms` of answered calls (arrival at the number → bridge); 90th percentile by
+  nearest rank; "answered within 20 s": answered calls with wait ≤ 20 s / received;
+- per agent: calls answered, offers, ring time (sum of `ring_ms` of its offers), talk
+  time (sum of `talk_ms` of its completed calls).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from webapp.models import CallLogEntry, Service
+
+OUTCOMES = ("answered", "abandoned", "rejected", "forwarded", "transferred", "closed")
+PERIODS = {"today": "Aujourd'hui", "7d": "7 derniers jours", "30d": "30 derniers jours",
+           "custom": "Personnalisée"}
+SERVICE_LEVEL_MS = 20_000
+MAX_CUSTOM_DAYS = 366
+
+
+class PeriodError(ValueError):
+    """A custom period that cannot be used; the message is French."""
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    first: dt.date  # local dates, inclusive
+    last: dt.date
+    start_ms: int
+    end_ms: int  # exclusive
+
+
+def period(key: str, zone: ZoneInfo, today: dt.date | None = None,
+           start: str = "", end: str = "") -> Period:
+    today = today or dt.datetime.now(zone).date()
+    if key == "custom":
+        try:
+            first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        except ValueError:
+            raise PeriodError("Saisissez les deux dates de la période (du … au …).") from None
+        if last < first:
+            raise PeriodError("La date de fin doit être le même jour ou après la date de début.")
+        if (last - first).days >= MAX_CUSTOM_DAYS:
+            raise PeriodError("La période ne peut dépasser un an.")
+    else:
+        days = {"7d": 7, "30d": 30}.get(key, 1)
+        key = key if key in PERIODS else "today"
+        first, last = today - dt.timedelta(days=days - 1), today
+
+    def ms(day: dt.date) -> int:
+        return int(dt.datetime.combine(day, dt.time(), zone).timestamp() * 1000)
+
+    return Period(key, first, last, ms(first), ms(last + dt.timedelta(days=1)))
+
+
+@dataclass
+class AgentStats:
+    line: str
+    label: str = ""
+    answered: int = 0
+    offers: int = 0
+    ring_ms: int = 0
+    talk_ms: int = 0
+
+
+@dataclass
+class Stats:
+    counts: dict[str, int]
+    received: int
+    waits: list[int]
+    avg_wait_ms: int | None
+    p90_wait_ms: int | None
+    within_20s: int
+    service_level: float | None  # share of received calls answered within 20 s
+    agents: list[AgentStats]
+    days: list[tuple[dt.date, dict[str, int]]] = field(default_factory=list)
+
+
+def percentile(values: list[int], q: float) -> int | None:
+    """Nearest-rank percentile: the smallest value with at least q of them at or below."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def compute(service: Service, p: Period, zone: ZoneInfo) -> Stats:
+    rows = list(CallLogEntry.select().where(
+        (CallLogEntry.account == service.account_id) & (CallLogEntry.number == service.number)
+        & (CallLogEntry.ts_ms >= p.start_ms) & (CallLogEntry.ts_ms < p.end_ms))
+        .order_by(CallLogEntry.ts_ms, CallLogEntry.id))
+    counts = dict.fromkeys(OUTCOMES, 0)
+    waits: list[int] = []
+    agents: dict[str, AgentStats] = {}
+    ndays = (p.last - p.first).days + 1
+    per_day = {p.first + dt.timedelta(days=i): dict.fromkeys(OUTCOMES, 0) for i in range(ndays)}
+
+    def agent(line: str) -> AgentStats:
+        return agents.setdefault(line, AgentStats(line))
+
+    for r in rows:
+        if r.type in counts:
+            counts[r.type] += 1
+            day = dt.datetime.fromtimestamp(r.ts_ms / 1000, zone).date()
+            if day in per_day:
+                per_day[day][r.type] += 1
+            if r.type == "answered":
+                waits.append(r.wait_ms or 0)
+                if r.line:
+                    agent(r.line).answered += 1
+        elif r.type == "offered" and r.line:
+            a = agent(r.line)
+            a.offers += 1
+            a.ring_ms += r.ring_ms or 0
+        elif r.type == "completed" and r.line:
+            agent(r.line).talk_ms += r.talk_ms or 0
+    received = sum(counts.values())
+    within = sum(1 for w in waits if w <= SERVICE_LEVEL_MS)
+    labels = {s.number: (s.label or "") for s in Service.select(Service.number, Service.label)
+              .where((Service.account == service.account_id)
+                     & Service.number.in_(list(agents) or [""]))}
+    for a in agents.values():
+        a.label = labels.get(a.line, "")
+    return Stats(counts=counts, received=received, waits=waits,
+                 avg_wait_ms=round(sum(waits) / len(waits)) if waits else None,
+                 p90_wait_ms=percentile(waits, 0.9), within_20s=within,
+                 service_level=(within / received) if received else None,
+                 agents=sorted(agents.values(), key=lambda a: a.line),
+                 days=sorted(per_day.items()))
+
+
+def seconds(ms: int | None) -> str:
+    """French reading of a duration: "1 min 05 s", "12 s", "—"."""
+    if ms is None:
+        return "—"
+    total = round(ms / 1000)
+    if total < 60:
+        return f"{total} s"
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f} %".replace(".", ",")
+
+
+def to_csv(service: Service, p: Period, s: Stats) -> str:
+    """Semicolon-separated (French spreadsheets), durations in seconds with decimals."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(["Numéro d'accueil", service.number])
+    w.writerow(["Du", p.first.isoformat(), "Au", p.last.isoformat()])
+    w.writerow([])
+    w.writerow(["Indicateur", "Valeur"])
+    for label, value in (
+        ("Appels reçus", s.received), ("Répondus", s.counts["answered"]),
+        ("Abandonnés", s.counts["abandoned"]), ("Rejetés (occupation)", s.counts["rejected"]),
+        ("Renvoyés (numéro de secours)", s.counts["forwarded"]),
+        ("Transférés (standard)", s.counts["transferred"]),
+        ("Terminés par le scénario", s.counts["closed"]),
+        ("Attente moyenne (s)", _sec(s.avg_wait_ms)),
+        ("Attente 90e centile (s)", _sec(s.p90_wait_ms)),
+        ("Répondus en 20 s ou moins", s.within_20s),
+        ("Part répondue en 20 s (%)",
+         "" if s.service_level is None else f"{s.service_level * 100:.1f}".replace(".", ",")),
+    ):
+        w.writerow([label, value])
+    w.writerow([])
+    w.writerow(["Ligne", "Libellé", "Appels répondus", "Présentations", "Sonnerie (s)",
+                "Conversation (s)"])
+    for a in s.agents:
+        w.writerow([a.line, a.label, a.answered, a.offers, _sec(a.ring_ms), _sec(a.talk_ms)])
+    w.writerow([])
+    w.writerow(["Jour", "Reçus", "Répondus", "Abandonnés", "Rejetés"])
+    for day, c in s.days:
+        w.writerow([day.isoformat(), sum(c.values()), c["answered"], c["abandoned"],
+                    c["rejected"]])
+    return out.getvalue()
+
+
+def _sec(ms: int | None) -> str:
+    return "" if ms is None else f"{ms / 1000:.1f}".replace(".", ",")
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    w: float
+    h: float
+    cls: str
+    title: str
+
+
+def day_chart(s: Stats, width: int = 640, height: int = 200) -> dict:
+    """Geometry of a stacked bar chart (answered / abandoned / other) per day, for an SVG
+    drawn by the template: no chart library, no script."""
+    pad_l, pad_b, pad_t = 36, 24, 8
+    inner_w, inner_h = width - pad_l - 4, height - pad_b - pad_t
+    top = max([sum(c.values()) for _, c in s.days] + [1])
+    step = inner_w / max(len(s.days), 1)
+    bars: list[Bar] = []
+    labels = []
+    every = max(1, math.ceil(len(s.days) / 10))
+    for i, (day, c) in enumerate(s.days):
+        x = pad_l + i * step + step * 0.15
+        y = pad_t + inner_h
+        parts = (("answered", c["answered"], "Répondus"), ("abandoned", c["abandoned"],
+                 "Abandonnés"), ("other", sum(c.values()) - c["answered"] - c["abandoned"],
+                 "Autres issues"))
+        for cls, value, name in parts:
+            if value:
+                h = inner_h * value / top
+                y -= h
+                bars.append(Bar(round(x, 1), round(y, 1), round(step * 0.7, 1), round(h, 1),
+                                cls, f"{day.strftime('%d/%m')} : {value} {name.lower()}"))
+        if i % every == 0:
+            labels.append((round(x + step * 0.35, 1), day.strftime("%d/%m")))
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top,
+            "axis_y": pad_t + inner_h, "pad_l": pad_l, "pad_t": pad_t}
+
+
+def agent_chart(s: Stats, width: int = 640, row: int = 28) -> dict:
+    """Horizontal bars of answered calls per agent."""
+    pad_l = 150
+    top = max([a.answered for a in s.agents] + [1])
+    bars = []
+    for i, a in enumerate(s.agents):
+        w = (width - pad_l - 40) * a.answered / top
+        bars.append({"y": i * row + 4, "w": round(w, 1), "label": a.label or a.line,
+                     "value": a.answered})
+    return {"width": width, "height": max(len(s.agents), 1) * row + 8, "bars": bars,
+            "pad_l": pad_l, "row": row}

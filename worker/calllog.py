@@ -1,0 +1,161 @@
+"""`python -m worker.calllog`: copy Redis streams into call-history tables (SWB-3).
+
+Each stream has a handler (`stream`, `handle(entries)`); all are read through
+consumer group `calllog` with one XREADGROUP. Crash safety: a batch is written in one
+database transaction and acknowledged (XACK) only after the commit; on start the
+consumer first re-reads its own pending entries. An entry delivered twice (crash
+between commit and XACK) is ignored by the unique (shard, entry_id) index, so the
+tables hold each log entry exactly once. Issue 8 plugs `pbx:cdr` in by adding a
+handler to `handlers()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from collections.abc import Iterable
+from typing import Protocol
+
+import redis
+
+from webapp.db import db
+
+GROUP = "calllog"
+log = logging.getLogger("calllog")
+
+Entries = list[tuple[str, dict[str, str]]]
+
+
+class StreamHandler(Protocol):
+    stream: str
+
+    def handle(self, entries: Entries) -> None:
+        """Write these entries (inside the caller's transaction), idempotently."""
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class AcdLogHandler:
+    """`acd:{N}:log` (PROTOCOL.md "Outcomes") → CallLogEntry rows."""
+
+    def __init__(self, shard: int = 0) -> None:
+        self.shard = shard
+        self.stream = f"acd:{{{shard}}}:log"
+        self._accounts: dict[str, int | None] = {}
+
+    def _account(self, number: str) -> int | None:
+        from webapp.models import Service
+
+        if number not in self._accounts:
+            row = Service.get_or_none((Service.number == number) & (Service.kind == "welcome"))
+            self._accounts[number] = row.account_id if row else None
+        return self._accounts[number]
+
+    def handle(self, entries: Entries) -> None:
+        from webapp.models import CallLogEntry
+
+        rows = []
+        for entry_id, f in entries:
+            ts = _int(f.get("ts"))
+            if not f.get("type") or ts is None:
+                log.warning("ignored malformed log entry %s", entry_id)
+                continue
+            number = f.get("number", "")
+            rows.append({
+                "shard": self.shard, "entry_id": entry_id, "account": self._account(number),
+                "number": number, "call": f.get("call", ""), "type": f["type"],
+                "line": f.get("line") or None, "result": f.get("result") or None,
+                "reason": f.get("reason") or None, "to": f.get("to") or None,
+                "wait_ms": _int(f.get("wait_ms")), "ring_ms": _int(f.get("ring_ms")),
+                "talk_ms": _int(f.get("talk_ms")), "ts_ms": ts})
+        for start in range(0, len(rows), 200):
+            CallLogEntry.insert_many(rows[start:start + 200]).on_conflict_ignore().execute()
+
+
+def _decode(raw: Iterable) -> Entries:
+    return [(eid.decode(), {k.decode(): v.decode() for k, v in fields.items()})
+            for eid, fields in raw]
+
+
+class CallLog:
+    def __init__(self, conn: redis.Redis, handlers: list[StreamHandler],
+                 consumer: str = "calllog-1", batch: int = 200, block_ms: int = 1000) -> None:
+        self.conn = conn
+        self.handlers = {h.stream: h for h in handlers}
+        self.consumer, self.batch, self.block_ms = consumer, batch, block_ms
+        self.stopping = False
+
+    def ensure_groups(self) -> None:
+        for stream in self.handlers:
+            try:
+                self.conn.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    def _apply(self, stream: str, entries: Entries) -> None:
+        opened = db.connect(reuse_if_open=True)
+        try:
+            with db.atomic():
+                self.handlers[stream].handle(entries)
+        finally:
+            if opened:
+                db.close()
+        self.conn.xack(stream, GROUP, *[eid for eid, _ in entries])  # only after the commit
+
+    def step(self, ids: str, block: int | None) -> int:
+        """Read and apply one batch from every stream; returns how many entries."""
+        answer = self.conn.xreadgroup(GROUP, self.consumer, {s: ids for s in self.handlers},
+                                      count=self.batch, block=block)
+        total = 0
+        for stream, raw in answer or []:
+            entries = _decode(raw)
+            if entries:
+                self._apply(stream.decode(), entries)
+                total += len(entries)
+        return total
+
+    def work(self, burst: bool = False) -> None:
+        self.ensure_groups()
+        while self.step("0", None):  # our own pending entries first (crash recovery)
+            pass
+        while not self.stopping:
+            got = self.step(">", None if burst else self.block_ms)
+            if burst and not got:
+                return
+
+
+def handlers(shard: int) -> list[StreamHandler]:
+    return [AcdLogHandler(shard)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from webapp.settings import load
+    from worker.bootstrap import ensure_db
+
+    ap = argparse.ArgumentParser(prog="python -m worker.calllog")
+    ap.add_argument("--burst", action="store_true", help="stop when the streams are drained")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = load()
+    ensure_db(settings)
+    conn = redis.Redis.from_url(settings.REDIS_URL)
+    worker = CallLog(conn, handlers(settings.ENGINE_SHARD),
+                     consumer=f"calllog-{settings.ENGINE_SHARD}")
+
+    def stop(*_):
+        worker.stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.work(burst=args.burst)
+
+
+if __name__ == "__main__":
+    main()
