@@ -19,7 +19,6 @@ from flask import (
     make_response,
     redirect,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -52,6 +51,7 @@ from webapp.services import auth as auth_service
 from webapp.services import staff as staff_service
 from webapp.services import tickets as ticket_service
 from webapp.services.browsers import describe_browser
+from webapp.services.tickets import attachment_disposition
 from webapp.services.tokens import digest, new_token
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
@@ -454,8 +454,9 @@ def attachment(attachment_id: int):
     path = ticket_service.path_of(found, _settings().DATA_DIR)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=found.content_type, as_attachment=True,
-                         download_name=found.filename, max_age=0)
+    response = make_response(path.read_bytes())  # at most 2 MB (TKT-2)
+    response.headers["Content-Type"] = found.content_type
+    response.headers["Content-Disposition"] = attachment_disposition(found.filename)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 

@@ -10,7 +10,6 @@ from flask import (
     make_response,
     redirect,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -21,6 +20,7 @@ from webapp.models import TICKET_CLOSED, TICKET_OPEN, Attachment, Ticket
 from webapp.rendering import render
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import tickets as service
+from webapp.services.tickets import attachment_disposition
 from webapp.services.tokens import new_token
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -126,8 +126,9 @@ def download(attachment_id: int):
     path = service.path_of(attachment, _settings().DATA_DIR)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
+    response = make_response(path.read_bytes())  # at most 2 MB (TKT-2)
+    response.headers["Content-Type"] = attachment.content_type
+    response.headers["Content-Disposition"] = attachment_disposition(attachment.filename)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

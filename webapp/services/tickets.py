@@ -96,6 +96,14 @@ def clean_name(name: str) -> str | None:
     return name
 
 
+def attachment_disposition(filename: str) -> str:
+    """`attachment` always (TKT-2), with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
 def _size_label(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")
 
