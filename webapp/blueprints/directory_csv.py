@@ -1,0 +1,123 @@
+"""Annuaire as CSV (DIR-6): "Exporter", "Voir le modèle de type CSV", "Synchroniser"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.rendering import redirect_to, render
+from webapp.security import current_access, requires
+from webapp.services import directory_csv
+from worker import directory_sync
+
+bp = Blueprint("directory_csv", __name__, url_prefix="/annuaire/csv")
+
+
+@bp.before_request
+def _nav():
+    g.active_nav = "directory"
+
+
+def _settings():
+    return current_app.extensions["cm_settings"]
+
+
+def _page(status=200, error=None):
+    return render("directory_csv/index.html", status=status, columns=directory_csv.COLUMNS,
+                  error=error)
+
+
+@bp.route("")
+def index():
+    return _page()
+
+
+@bp.route("/export")
+def export():
+    """Streamed: constant memory whatever the directory size."""
+    stamp = dt.date.today().strftime("%Y%m%d")
+    response = Response(stream_with_context(directory_csv.export_rows(current_access())),
+                        mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="annuaire-{stamp}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/modele")
+def model():
+    response = Response(directory_csv.model_file(), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="modele-annuaire.csv"'
+    return response
+
+
+@bp.route("/synchroniser", methods=["POST"])
+@requires("services.manage")
+def upload():
+    upload = request.files.get("file")
+    data = upload.read(directory_csv.MAX_BYTES + 1) if upload else b""
+    if not data:
+        return _page(400, _("Choisissez le fichier CSV à synchroniser."))
+    if len(data) > directory_csv.MAX_BYTES:
+        return _page(400, _("Le fichier dépasse 20 Mo."))
+    access = current_access()
+    token = directory_sync.start(_settings().REDIS_URL, _settings().DATA_DIR,
+                                 account_id=access.account_id, user_id=current_user.id,
+                                 data=data, filename=upload.filename or "annuaire.csv")
+    return redirect_to(url_for("directory_csv.status", token=token))
+
+
+def _state_or_404(token: str) -> dict:
+    state = directory_sync.state(_settings().REDIS_URL, token) if token.replace(
+        "-", "").replace("_", "").isalnum() else None
+    if state is None or state["account"] != current_access().account_id \
+            or state["user"] != current_user.id:
+        abort(404)
+    return state
+
+
+@bp.route("/synchroniser/<token>")
+@requires("services.manage")
+def status(token: str):
+    state = _state_or_404(token)
+    return render("directory_csv/status.html", state=state, token=token, error=None)
+
+
+@bp.route("/synchroniser/<token>/appliquer", methods=["POST"])
+@requires("services.manage")
+def confirm(token: str):
+    state = _state_or_404(token)
+    if state["state"] != "ready":
+        return render("directory_csv/status.html", status=409, state=state, token=token,
+                      error=_("Cette synchronisation ne peut plus être appliquée."))
+    if request.form.get("confirm") != "1":
+        return render("directory_csv/status.html", status=400, state=state, token=token,
+                      error=_("Cochez la case pour confirmer les changements annoncés."))
+    directory_sync.confirm(_settings().REDIS_URL, token)
+    return redirect_to(url_for("directory_csv.status", token=token))
+
+
+@bp.route("/synchroniser/<token>/annuler", methods=["POST"])
+@requires("services.manage")
+def cancel(token: str):
+    state = _state_or_404(token)
+    if state["state"] == "applying":
+        return render("directory_csv/status.html", status=409, state=state, token=token,
+                      error=_("L'application est en cours : elle ne peut plus être annulée."))
+    directory_sync.cancel(_settings().REDIS_URL, token)
+    flash(_("Synchronisation abandonnée : rien n'a été modifié."), "success")
+    return redirect_to(url_for("directory_csv.index"))

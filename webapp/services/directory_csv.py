@@ -1,0 +1,466 @@
+"""Annuaire as CSV (DIR-6): streamed export, the model file, and "Synchroniser".
+
+File format (documented on the page and in README):
+- UTF-8 with BOM on export (Excel shows accents), `;` separator, CRLF lines;
+- import reads UTF-8 with or without BOM and Windows-1252 (Excel "CSV (séparateur :
+  point-virgule)"), separator `;` or `,` (detected on the header line);
+- columns, in this order on export (import matches them by name, accents and case
+  ignored; only `nom` and `prenom` are required):
+  id, nom, prenom, email, telephone_pro, mobile, telephone_domicile, societe,
+  fonction, adresse, dossier, site.
+
+Synchronising: a row with an `id` updates that contact; a row without `id` matches an
+existing contact by e-mail, else by unique name, else creates one; a contact of the
+user's scope absent from the file is deleted (except Manager users, kept). The plan is
+computed first (preview with counts); applying recomputes it, checks it is the plan
+that was shown (fingerprint) and writes everything in one transaction. One bad row:
+the plan lists it with its line number and reason, and nothing can be applied.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from peewee import JOIN
+
+from webapp.db import db
+from webapp.models import Contact, Licence, Service, ServiceContact, Site, User
+from webapp.models.core import Folder
+from webapp.services import audit, phones
+from webapp.services.access import Access
+from webapp.services.directory import EMAIL_RE
+
+COLUMNS = [
+    ("id", "Identifiant du contact (vide pour un nouveau contact)"),
+    ("nom", "Nom (obligatoire)"),
+    ("prenom", "Prénom (obligatoire)"),
+    ("email", "Adresse e-mail"),
+    ("telephone_pro", "Téléphone professionnel"),
+    ("mobile", "Téléphone mobile"),
+    ("telephone_domicile", "Téléphone domicile"),
+    ("societe", "Société"),
+    ("fonction", "Fonction"),
+    ("adresse", "Adresse"),
+    ("dossier", "Dossier (créé s'il n'existe pas)"),
+    ("site", "Site (nom exact ; vide : site par défaut)"),
+]
+KEYS = [k for k, _d in COLUMNS]
+ALIASES = {"identifiant": "id", "prenom": "prenom", "e-mail": "email", "mail": "email",
+           "courriel": "email", "telephone": "telephone_pro", "telephone professionnel":
+           "telephone_pro", "telephone mobile": "mobile", "portable": "mobile",
+           "telephone domicile": "telephone_domicile", "domicile": "telephone_domicile",
+           "entreprise": "societe", "poste": "fonction", "folder": "dossier"}
+FIELDS = {"nom": "last_name", "prenom": "first_name", "email": "email",
+          "telephone_pro": "phone_work", "mobile": "phone_mobile",
+          "telephone_domicile": "phone_home", "societe": "company", "fonction": "job_title",
+          "adresse": "address"}
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 50_000
+SAMPLE = 100
+ERRORS_SHOWN = 200
+FORMULA = ("=", "+", "-", "@")
+
+
+class CsvFileError(ValueError):
+    """The file as a whole is unusable (French message)."""
+
+
+def scoped(access: Access):
+    """Contacts of the account inside the user's site scope (no site = default site)."""
+    query = Contact.select().where(Contact.account == access.account_id)
+    if access.site_ids is not None:
+        default = Site.get_or_none((Site.account == access.account_id) & Site.is_default)
+        cond = Contact.site.in_(list(access.site_ids))
+        if default is not None and default.id in access.site_ids:
+            cond = cond | Contact.site.is_null()
+        query = query.where(cond)
+    return query
+
+
+# --- export ---------------------------------------------------------------------------
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA):
+        return "'" + text  # no spreadsheet formula injection (stripped again on import)
+    return text
+
+
+def _phone(value) -> str:
+    return phones.display(value) if value else ""
+
+
+def export_rows(access: Access) -> Iterator[bytes]:
+    """The scoped directory as UTF-8 CSV chunks, BOM first: streamed, constant memory."""
+    sites = {s.id: s.name for s in Site.select(Site.id, Site.name)
+             .where(Site.account == access.account_id)}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(KEYS)
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    query = (scoped(access)
+             .select(Contact.id, Contact.last_name, Contact.first_name, Contact.email,
+                     Contact.phone_work, Contact.phone_mobile, Contact.phone_home,
+                     Contact.company, Contact.job_title, Contact.address, Folder.name,
+                     Contact.site)
+             .join(Folder, JOIN.LEFT_OUTER, on=(Contact.folder == Folder.id))
+             .order_by(Contact.id).tuples())
+    for (cid, last, first, email, work, mobile, home, company, job, address, folder,
+         site) in query.iterator():
+        writer.writerow([cid, _cell(last), _cell(first), email or "", _phone(work),
+                         _phone(mobile), _phone(home), _cell(company), _cell(job),
+                         _cell(address), _cell(folder), sites.get(site, "") if site else ""])
+        if buffer.tell() > 32_768:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def model_file() -> bytes:
+    """"Voir le modèle de type CSV": header and two example rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(KEYS)
+    writer.writerow(["", "Martin", "Sophie", "sophie.martin@exemple.fr", "01 23 45 67 89",
+                     "06 12 34 56 78", "", "", "Comptable", "", "Comptabilité", ""])
+    writer.writerow(["", "Bernard", "Paul", "", "04 72 00 00 00", "", "", "Transports Bernard",
+                     "Commercial", "12 rue de la République, 69002 Lyon", "Fournisseurs", ""])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode()
+
+
+# --- reading --------------------------------------------------------------------------
+
+def decode(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CsvFileError("Le fichier annonce de l'UTF-8 mais contient des caractères "
+                               "invalides : enregistrez-le de nouveau en CSV UTF-8.") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # Excel's "CSV (séparateur : …)"
+
+
+def _norm_header(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text.strip().lstrip("\ufeff")).encode(
+        "ascii", "ignore").decode().lower().strip().replace("_", " ")
+    plain = " ".join(plain.split())
+    key = plain.replace(" ", "_")
+    if key in KEYS:
+        return key
+    return ALIASES.get(plain, ALIASES.get(key, plain))
+
+
+@dataclass
+class Row:
+    line: int
+    cells: dict[str, str]
+
+
+def read(data: bytes) -> list[Row]:
+    if not data.strip():
+        raise CsvFileError("Le fichier est vide.")
+    if len(data) > MAX_BYTES:
+        raise CsvFileError("Le fichier dépasse 20 Mo.")
+    if b"\x00" in data[:4096]:
+        raise CsvFileError("Ce fichier n'est pas un CSV (format texte attendu, par exemple "
+                           "enregistré depuis Excel en « CSV (séparateur : point-virgule) »).")
+    text = decode(data)
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise CsvFileError("Le fichier est vide.") from exc
+    keys = [_norm_header(h) for h in header]
+    missing = [k for k in ("nom", "prenom") if k not in keys]
+    if missing:
+        raise CsvFileError("La première ligne doit nommer les colonnes du modèle ; il manque : "
+                           + ", ".join(missing) + ". Téléchargez le modèle de type CSV.")
+    dupes = {k for k in keys if k in KEYS and keys.count(k) > 1}
+    if dupes:
+        raise CsvFileError("Colonne en double : " + ", ".join(sorted(dupes)) + ".")
+    rows = []
+    start = reader.line_num + 1
+    try:
+        for cells in reader:
+            line = start
+            start = reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise CsvFileError(f"Le fichier dépasse {MAX_ROWS} lignes.")
+            rows.append(Row(line, {k: (cells[i] if i < len(cells) else "")
+                                   for i, k in enumerate(keys) if k in KEYS}))
+    except csv.Error as exc:
+        raise CsvFileError(f"Ligne {reader.line_num} : le fichier CSV est mal formé "
+                           f"(guillemet non fermé ?).") from exc
+    return rows
+
+
+# --- plan -----------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    rows: int = 0
+    creates: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)   # {"id", "values", "fields"}
+    deletes: list[int] = field(default_factory=list)
+    kept: list[dict] = field(default_factory=list)      # not deleted: Manager users
+    unchanged: int = 0
+    new_folders: list[str] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)    # {"line", "reason"}
+    names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.creates or self.updates or self.deletes or self.new_folders)
+
+    def fingerprint(self) -> str:
+        ops = json.dumps([self.creates, self.updates, self.deletes, self.new_folders],
+                         sort_keys=True, default=str)
+        return hashlib.sha256(ops.encode()).hexdigest()
+
+    def summary(self) -> dict:
+        """What the preview page shows (JSON-able, samples only)."""
+        def created(v):
+            return {"name": f"{v['last_name']} {v['first_name']}", "line": v["_line"]}
+        return {
+            "rows": self.rows, "unchanged": self.unchanged,
+            "counts": {"creates": len(self.creates), "updates": len(self.updates),
+                       "deletes": len(self.deletes), "kept": len(self.kept),
+                       "folders": len(self.new_folders), "errors": len(self.errors)},
+            "creates": [created(v) for v in self.creates[:SAMPLE]],
+            "updates": [{"name": self.names.get(u["id"], ""), "fields": u["fields"],
+                         "line": u["line"]} for u in self.updates[:SAMPLE]],
+            "deletes": [{"name": self.names.get(i, "")} for i in self.deletes[:SAMPLE]],
+            "kept": self.kept[:SAMPLE], "new_folders": self.new_folders[:SAMPLE],
+            "errors": self.errors[:ERRORS_SHOWN], "fingerprint": self.fingerprint(),
+        }
+
+
+FIELD_LABELS = {"last_name": "nom", "first_name": "prénom", "email": "e-mail",
+                "phone_work": "téléphone pro", "phone_mobile": "mobile",
+                "phone_home": "domicile", "company": "société", "job_title": "fonction",
+                "address": "adresse", "folder": "dossier", "site": "site"}
+
+
+def _clean(cells: dict, sites_by_name: dict, allowed: set[int] | None) -> tuple[dict, list]:
+    """Values of one row (Contact field → value, folder as name) and its problems."""
+    problems = []
+    values: dict = {}
+    for key, name in FIELDS.items():
+        if key not in cells:
+            continue
+        raw = cells[key].strip()
+        if raw.startswith("'") and raw[1:2] in FORMULA:
+            raw = raw[1:]
+        if key in ("telephone_pro", "mobile", "telephone_domicile"):
+            number = phones.normalize(raw) if raw else None
+            if raw and number is None:
+                problems.append(f"{FIELD_LABELS[name]} « {raw} » : numéro non valide")
+            values[name] = number
+        elif key == "email":
+            email = raw.lower()
+            if email and (len(email) > 254 or not EMAIL_RE.match(email)):
+                problems.append(f"adresse e-mail « {raw} » non valide")
+            values[name] = email or None
+        elif key == "adresse":
+            if len(raw) > 500:
+                problems.append("adresse : 500 caractères au plus")
+            values[name] = raw or None
+        else:
+            text = " ".join(raw.split())
+            limit = 100 if key in ("nom", "prenom") else 120
+            if len(text) > limit:
+                problems.append(f"{FIELD_LABELS[name]} : {limit} caractères au plus")
+            values[name] = text if key in ("nom", "prenom") else (text or None)
+    if not values.get("last_name"):
+        problems.append("le nom est obligatoire")
+    if not values.get("first_name"):
+        problems.append("le prénom est obligatoire")
+    if "dossier" in cells:
+        folder = " ".join(cells["dossier"].split())
+        if folder.startswith("'") and folder[1:2] in FORMULA:
+            folder = folder[1:]
+        if len(folder) > 80:
+            problems.append("dossier : 80 caractères au plus")
+        values["folder"] = folder or None
+    if "site" in cells:
+        site_name = " ".join(cells["site"].split())
+        if site_name:
+            ids = sites_by_name.get(site_name.lower(), [])
+            if not ids:
+                problems.append(f"site « {site_name} » inconnu")
+            elif len(ids) > 1:
+                problems.append(f"plusieurs sites s'appellent « {site_name} »")
+            elif allowed is not None and ids[0] not in allowed:
+                problems.append(f"le site « {site_name} » est hors de vos sites")
+            else:
+                values["site"] = ids[0]
+        else:
+            values["site"] = None  # default site
+    return values, problems
+
+
+def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] | None = None
+         ) -> Plan:
+    result = Plan(rows=len(rows))
+    account = access.account_id
+    sites = list(Site.select(Site.id, Site.name, Site.is_default).where(Site.account == account))
+    sites_by_name: dict[str, list[int]] = {}
+    for s in sites:
+        sites_by_name.setdefault(s.name.lower(), []).append(s.id)
+    default_site = next((s.id for s in sites if s.is_default), None)
+    allowed = set(access.site_ids) if access.site_ids is not None else None
+    if allowed is not None and default_site not in allowed:
+        default_for_new = min(allowed) if allowed else None
+    else:
+        default_for_new = None  # NULL = default site
+    folders = {f.name.lower(): f for f in Folder.select().where(Folder.account == account)}
+    existing: dict[int, dict] = {}
+    for c in scoped(access).select(Contact, Folder.name.alias("folder_name")).join(
+            Folder, JOIN.LEFT_OUTER, on=(Contact.folder == Folder.id)).objects().iterator():
+        snap = {name: getattr(c, name) for name in FIELDS.values()}
+        snap["site"] = c.site_id
+        snap["folder"] = c.folder_name
+        existing[c.id] = snap
+        result.names[c.id] = f"{c.last_name} {c.first_name}"
+    users = {u.contact_id: u.email for u in User.select(User.contact, User.email)
+             .where((User.account == account) & User.contact.is_null(False))}
+    by_email: dict[str, list[int]] = {}
+    by_name: dict[tuple, list[int]] = {}
+    for cid, snap in existing.items():
+        if snap["email"]:
+            by_email.setdefault(snap["email"].lower(), []).append(cid)
+        by_name.setdefault((snap["last_name"].lower(), snap["first_name"].lower()),
+                           []).append(cid)
+    claimed: dict[int, int] = {}
+    new_folders: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        if progress and index % 500 == 0:
+            progress(index, len(rows))
+        values, problems = _clean(row.cells, sites_by_name, allowed)
+        raw_id = (row.cells.get("id") or "").strip()
+        target = None
+        if raw_id:
+            try:
+                target = int(raw_id)
+            except ValueError:
+                problems.append(f"identifiant « {raw_id} » non valide")
+            else:
+                if target not in existing:
+                    problems.append(f"identifiant {target} inconnu ou hors de vos sites")
+                    target = None
+        elif not problems:
+            email = (values.get("email") or "").lower()
+            candidates = [c for c in by_email.get(email, []) if c not in claimed] if email \
+                else []
+            if not candidates:
+                key = (values["last_name"].lower(), values["first_name"].lower())
+                candidates = [c for c in by_name.get(key, []) if c not in claimed]
+            if len(candidates) == 1:
+                target = candidates[0]
+        if target is not None and target in claimed:
+            problems.append(f"le contact {target} figure déjà ligne {claimed[target]}")
+        if problems:
+            result.errors.append({"line": row.line, "reason": " ; ".join(problems)})
+            continue
+        folder = values.get("folder")
+        if folder and folder.lower() not in folders and folder.lower() not in new_folders:
+            new_folders[folder.lower()] = folder
+        if target is None:
+            values.setdefault("site", None)
+            if values["site"] is None:
+                values["site"] = default_for_new
+            values["_line"] = row.line
+            result.creates.append(values)
+            continue
+        claimed[target] = row.line
+        snap = existing[target]
+        if "site" in values and values["site"] is None and default_for_new is not None:
+            del values["site"]  # the default site is out of this user's scope: keep it
+        changed = {k: v for k, v in values.items() if k in snap and (
+            (k == "folder" and (v or "").lower() != (snap[k] or "").lower())
+            or (k != "folder" and v != snap[k]))}
+        if "email" in changed and target in users:
+            result.errors.append({"line": row.line, "reason": (
+                "ce contact se connecte au Manager avec son adresse e-mail : elle ne se "
+                "modifie pas par import")})
+            continue
+        if changed:
+            result.updates.append({"id": target, "values": changed, "line": row.line,
+                                   "fields": [FIELD_LABELS[k] for k in sorted(changed)]})
+        else:
+            result.unchanged += 1
+    for cid in existing:
+        if cid in claimed:
+            continue
+        if cid in users:
+            result.kept.append({"name": result.names[cid],
+                                "reason": "accès au Manager : retirez d'abord son accès"})
+        else:
+            result.deletes.append(cid)
+    result.new_folders = sorted(new_folders.values(), key=str.lower)
+    if progress:
+        progress(len(rows), len(rows))
+    return result
+
+
+def apply(access: Access, result: Plan, *, user=None, ip=None,
+          progress: Callable[[int, int], None] | None = None) -> dict:
+    """Write the plan in one transaction; returns the counts."""
+    if result.errors:
+        raise ValueError("a plan with errors is never applied")
+    account = access.account_id
+    total = len(result.creates) + len(result.updates) + len(result.deletes)
+    done = 0
+    with db.atomic():
+        for name in result.new_folders:
+            Folder.create(account=account, name=name)
+        folders = {f.name.lower(): f.id for f in Folder.select().where(Folder.account == account)}
+
+        def folder_id(values: dict) -> dict:
+            out = {k: v for k, v in values.items() if not k.startswith("_")}
+            if "folder" in out:
+                out["folder"] = folders[out["folder"].lower()] if out["folder"] else None
+            return out
+
+        creates = [dict(folder_id(v), account=account) for v in result.creates]
+        for start in range(0, len(creates), 500):
+            Contact.insert_many(creates[start:start + 500]).execute()
+            done += len(creates[start:start + 500])
+            if progress:
+                progress(done, total)
+        for update in result.updates:
+            Contact.update(**folder_id(update["values"])).where(
+                (Contact.id == update["id"]) & (Contact.account == account)).execute()
+            done += 1
+            if progress and done % 500 == 0:
+                progress(done, total)
+        for start in range(0, len(result.deletes), 500):
+            ids = result.deletes[start:start + 500]
+            Service.update(holder=None).where(Service.holder.in_(ids)).execute()
+            ServiceContact.delete().where(ServiceContact.contact.in_(ids)).execute()
+            Licence.delete().where(Licence.contact.in_(ids)).execute()
+            Contact.delete().where((Contact.id.in_(ids)) & (Contact.account == account)).execute()
+            done += len(ids)
+            if progress:
+                progress(done, total)
+    counts = {"creates": len(result.creates), "updates": len(result.updates),
+              "deletes": len(result.deletes), "folders": len(result.new_folders)}
+    audit.record("directory.synced", account=account, user=user, ip=ip, **counts)
+    return counts

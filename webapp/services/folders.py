@@ -1,0 +1,247 @@
+"""Directory folders and contact cards (DIR-5): create / rename / delete folders, move
+contacts, the card's extra fields and its photo (checked by content, thumbnailed).
+
+Plain values in and out; the caller passes queries already scoped (tenant + sites).
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from peewee import JOIN, IntegrityError, fn
+
+from webapp.db import db
+from webapp.models import Contact, Service
+from webapp.models.core import Folder
+from webapp.services import audit, phones
+from webapp.services.changes import FormError
+
+NAME_MAX = 80
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+THUMB_SIZE = (160, 160)
+PHOTO_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+def folders_of(account_id: int) -> list[Folder]:
+    return list(Folder.select().where(Folder.account == account_id)
+                .order_by(Folder.external, fn.LOWER(Folder.name)))
+
+
+def counts(contacts_query) -> dict[int | None, int]:
+    """Contacts per folder id (None = "Sans dossier") within the given scoped query."""
+    rows = (contacts_query.select(Contact.folder, fn.COUNT(Contact.id).alias("n"))
+            .group_by(Contact.folder).tuples())
+    return {folder_id: n for folder_id, n in rows}
+
+
+def get_folder(account_id: int, folder_id: int) -> Folder | None:
+    return Folder.get_or_none((Folder.id == folder_id) & (Folder.account == account_id))
+
+
+def _clean_name(account_id: int, name: str, folder: Folder | None = None) -> str:
+    text = " ".join((name or "").split())
+    if not text:
+        raise FormError({"name": "Indiquez le nom du dossier."}, {"name": name})
+    if len(text) > NAME_MAX:
+        raise FormError({"name": f"{NAME_MAX} caractères au plus."}, {"name": name})
+    clash = Folder.select().where((Folder.account == account_id)
+                                  & (fn.LOWER(Folder.name) == text.lower()))
+    if folder is not None:
+        clash = clash.where(Folder.id != folder.id)
+    if clash.exists():
+        raise FormError({"name": "Un dossier porte déjà ce nom."}, {"name": name})
+    return text
+
+
+def create_folder(account_id: int, name: str, external: bool, *, user=None, ip=None) -> Folder:
+    text = _clean_name(account_id, name)
+    try:
+        folder = Folder.create(account=account_id, name=text, external=bool(external))
+    except IntegrityError as exc:  # a concurrent creation of the same name
+        raise FormError({"name": "Un dossier porte déjà ce nom."}, {"name": name}) from exc
+    audit.record("folder.created", account=account_id, user=user, ip=ip, folder=folder.id,
+                 name=text)
+    return folder
+
+
+def rename_folder(folder: Folder, name: str, external: bool, *, user=None, ip=None) -> Folder:
+    text = _clean_name(folder.account_id, name, folder)
+    Folder.update(name=text, external=bool(external)).where(Folder.id == folder.id).execute()
+    audit.record("folder.renamed", account=folder.account_id, user=user, ip=ip,
+                 folder=folder.id, old=folder.name, name=text)
+    return Folder.get_by_id(folder.id)
+
+
+def delete_folder(folder: Folder, *, user=None, ip=None) -> int:
+    """Its contacts stay in the directory, "Sans dossier"; returns how many moved out."""
+    with db.atomic():
+        moved = Contact.update(folder=None).where(Contact.folder == folder.id).execute()
+        folder.delete_instance()
+    audit.record("folder.deleted", account=folder.account_id, user=user, ip=ip,
+                 folder=folder.id, name=folder.name, contacts=moved)
+    return moved
+
+
+def move_contacts(contacts_query, contact_ids: list[int], folder: Folder | None, *,
+                  account_id: int, user=None, ip=None) -> int:
+    """Move the contacts (only those in `contacts_query`, the caller's scope) to `folder`.
+
+    Services, holders and licences are untouched: only the folder changes.
+    """
+    ids = [c.id for c in contacts_query.where(Contact.id.in_(contact_ids or [0]))]
+    if not ids:
+        return 0
+    Contact.update(folder=folder.id if folder else None).where(Contact.id.in_(ids)).execute()
+    audit.record("contact.moved", account=account_id, user=user, ip=ip, contacts=ids,
+                 folder=folder.id if folder else None)
+    return len(ids)
+
+
+# --- contact card -----------------------------------------------------------------
+
+@dataclass
+class CardForm:
+    company: str = ""
+    job_title: str = ""
+    address: str = ""
+    phone_home: str = ""
+    folder_id: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_contact(cls, contact: Contact) -> CardForm:
+        return cls(contact.company or "", contact.job_title or "", contact.address or "",
+                   phones.display(contact.phone_home) if contact.phone_home else "",
+                   str(contact.folder_id or ""))
+
+    @classmethod
+    def from_data(cls, data) -> CardForm:
+        return cls(*(str(data.get(k, "")).strip() for k in
+                     ("company", "job_title", "address", "phone_home", "folder_id")))
+
+
+def validate_card(form: CardForm, account_id: int) -> dict:
+    errors = form.errors
+    values: dict = {}
+    for key, limit in (("company", 120), ("job_title", 120), ("address", 500)):
+        text = getattr(form, key).strip()
+        if key != "address":
+            text = " ".join(text.split())
+        if len(text) > limit:
+            errors[key] = f"{limit} caractères au plus."
+        values[key] = text or None
+    number = phones.normalize(form.phone_home) if form.phone_home else None
+    if form.phone_home and number is None:
+        errors["phone_home"] = phones.INVALID_MESSAGE
+    values["phone_home"] = number
+    if form.folder_id:
+        try:
+            folder = get_folder(account_id, int(form.folder_id))
+        except ValueError:
+            folder = None
+        if folder is None:
+            errors["folder_id"] = "Choisissez un dossier dans la liste."
+        values["folder"] = folder.id if folder else None
+    else:
+        values["folder"] = None
+    return {} if errors else values
+
+
+def update_card(contact: Contact, values: dict, *, user=None, ip=None) -> Contact:
+    Contact.update(**values).where(Contact.id == contact.id).execute()
+    audit.record("contact.card_updated", account=contact.account_id, user=user, ip=ip,
+                 contact=contact.id, fields=sorted(values))
+    return Contact.get_by_id(contact.id)
+
+
+# --- photo ------------------------------------------------------------------------
+
+def photo_dir(data_dir: Path | str) -> Path:
+    path = Path(data_dir) / "photos"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def make_thumbnail(data: bytes) -> bytes:
+    """A small JPEG of an uploaded image, or FormError: checked by content, not by name."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise FormError({"photo": "Choisissez une image (JPEG, PNG, GIF ou WebP)."})
+    if len(data) > PHOTO_MAX_BYTES:
+        raise FormError({"photo": "L'image dépasse 5 Mo : choisissez une image plus légère."})
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in PHOTO_FORMATS:
+                raise FormError({"photo": "Format non accepté : JPEG, PNG, GIF ou WebP."})
+            if probe.width * probe.height > 40_000_000:
+                raise FormError({"photo": "Image trop grande (40 mégapixels au plus)."})
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            image.thumbnail(THUMB_SIZE)
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=85)
+            return out.getvalue()
+    except FormError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise FormError({"photo": "Ce fichier n'est pas une image lisible "
+                                  "(JPEG, PNG, GIF ou WebP)."}) from exc
+
+
+def set_photo(contact: Contact, data: bytes, data_dir, *, user=None, ip=None) -> Contact:
+    thumb = make_thumbnail(data)
+    name = f"{contact.account_id}-{contact.id}-{secrets.token_hex(8)}.jpg"
+    target = photo_dir(data_dir) / name
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(thumb)
+    tmp.replace(target)
+    old = contact.photo
+    Contact.update(photo=name).where(Contact.id == contact.id).execute()
+    if old:
+        (photo_dir(data_dir) / old).unlink(missing_ok=True)
+    audit.record("contact.photo_set", account=contact.account_id, user=user, ip=ip,
+                 contact=contact.id)
+    return Contact.get_by_id(contact.id)
+
+
+def remove_photo(contact: Contact, data_dir, *, user=None, ip=None) -> None:
+    if not contact.photo:
+        return
+    Contact.update(photo=None).where(Contact.id == contact.id).execute()
+    (photo_dir(data_dir) / contact.photo).unlink(missing_ok=True)
+    audit.record("contact.photo_removed", account=contact.account_id, user=user, ip=ip,
+                 contact=contact.id)
+
+
+def photo_path(contact: Contact, data_dir) -> Path | None:
+    if not contact.photo or "/" in contact.photo or contact.photo.startswith("."):
+        return None
+    path = photo_dir(data_dir) / contact.photo
+    return path if path.is_file() else None
+
+
+# --- listing ----------------------------------------------------------------------
+
+def contacts_in(contacts_query, folder_id: int | None | str):
+    """`folder_id` an id, "none" for contacts without folder, None for all."""
+    query = contacts_query.select(Contact, Folder).join(
+        Folder, JOIN.LEFT_OUTER, on=(Contact.folder == Folder.id))
+    if folder_id == "none":
+        query = query.where(Contact.folder.is_null())
+    elif folder_id is not None:
+        query = query.where(Contact.folder == folder_id)
+    return query.order_by(fn.LOWER(Contact.last_name), fn.LOWER(Contact.first_name), Contact.id)
+
+
+def services_count(contact_ids: list[int]) -> dict[int, int]:
+    from webapp.models import ServiceContact
+
+    rows = (ServiceContact.select(ServiceContact.contact, fn.COUNT(ServiceContact.id))
+            .join(Service).where(ServiceContact.contact.in_(contact_ids or [0]))
+            .group_by(ServiceContact.contact).tuples())
+    return dict(rows)
