@@ -15,13 +15,13 @@ from flask import (
     g,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
-from webapp.db import db
 from webapp.extensions import client_ip
 from webapp.models import Service
 from webapp.redis_conn import redis_for
@@ -49,10 +49,24 @@ def _numbers() -> list[Service]:
     return list(scoped_services(("welcome",)).order_by(Service.number))
 
 
-def render_parts(board: svc.Board, v: dict) -> dict[str, str]:
-    ctx = dict(b=board, v=v, can_act=current_access().can("calls.supervise"))
+def render_parts(board: svc.Board, v: dict, can_act: bool, csrf_value: str) -> dict[str, str]:
+    ctx = dict(b=board, v=v, can_act=can_act, csrf_value=csrf_value)
     return {f"n{board.service_id}-calls": render_template("switchboard/_calls.html", **ctx),
             f"n{board.service_id}-agents": render_template("switchboard/_agents.html", **ctx)}
+
+
+def _renderer(can_act: bool, csrf_value: str):
+    """Renders parts inside a short-lived context of its own, pushed and popped between
+    two yields: the stream never holds the request's context (no stream_with_context),
+    so the request ends (database closed, thread's context stack clean) before streaming."""
+    app = current_app._get_current_object()
+    base_url, locale = request.host_url, str(get_locale() or "fr")
+
+    def render_in_own_context(board: svc.Board, v: dict) -> dict[str, str]:
+        with app.test_request_context("/standard", base_url=base_url), force_locale(locale):
+            return render_parts(board, v, can_act, csrf_value)
+
+    return render_in_own_context
 
 
 @bp.route("")
@@ -62,20 +76,18 @@ def index():
     raw = svc.read(conn, _settings().ENGINE_SHARD, [b.number for b in boards])
     views = {b.number: svc.view(b, raw.get(b.number)) for b in boards}
     return render("switchboard/index.html", boards=boards, views=views, phones=phones,
-                  can_act=current_access().can("calls.supervise"),
+                  can_act=current_access().can("calls.supervise"), csrf_value=generate_csrf(),
                   server_ms=svc.now_ms())
 
 
 @bp.route("/flux")
 def stream():
     settings = _settings()
-    boards = svc.boards(_numbers())
-    if g.get("db_opened_here") and not db.is_closed():
-        db.close()  # a stream may last minutes: it needs Redis only
-        g.db_opened_here = False
+    boards = svc.boards(_numbers())  # everything from the database is read now
     conn = redis_for(settings.REDIS_URL)
-    body = svc.changes(conn, settings.ENGINE_SHARD, boards, render_parts)
-    response = Response(stream_with_context(body), mimetype="text/event-stream")
+    render_fn = _renderer(current_access().can("calls.supervise"), generate_csrf())
+    body = svc.changes(conn, settings.ENGINE_SHARD, boards, render_fn)
+    response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
     return response
