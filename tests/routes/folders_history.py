@@ -79,6 +79,8 @@ ROUTES = [
     Route("folders.photo", restricted=404, other=404, args=_photo),
     Route("folders.new_contact"),
     Route("folders.new_contact", "POST"),
+    Route("folders.new_person", **LINE),
+    Route("folders.new_person", "POST", **LINE),
     # DIR-6 CSV
     Route("directory_csv.index"),
     Route("directory_csv.export"),

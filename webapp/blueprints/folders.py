@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -182,7 +182,7 @@ def photo(contact_id: int):
     path = folders_service.photo_path(contact, _data_dir())
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    response = Response(path.read_bytes(), mimetype="image/jpeg")  # a small thumbnail
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -217,3 +217,36 @@ def new_contact():
                                                    user=current_user, ip=client_ip())
     flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
     return redirect_to(url_for("directory.contact", contact_id=contact.id))
+
+
+# --- DIR-5: associating a service to someone who is not yet a contact ----------------
+
+@bp.route("/services/<int:service_id>/nouvelle-personne", methods=["GET", "POST"])
+@requires("services.manage")
+def new_person(service_id: int):
+    """Creates the contact (on the service's site) and associates it, in one transaction."""
+    from webapp.security import get_service_or_404
+    from webapp.services import holders
+
+    service = get_service_or_404(service_id)
+    access = current_access()
+    form = ContactForm(site_id=str(service.site_id))
+    card_form = CardForm()
+    if request.method == "POST":
+        form = ContactForm.from_data({**request.form.to_dict(), "site_id": service.site_id})
+        card_form = CardForm.from_data(request.form)
+        values = directory_service.validate(form, {service.site_id}, access.account_id)
+        card_values = folders_service.validate_card(card_form, access.account_id)
+        if values and card_values:
+            with db.atomic():
+                contact = directory_service.create_contact(
+                    access.account_id, {**values, **card_values}, user=current_user,
+                    ip=client_ip())
+                holders.associate(service, contact, user=current_user, ip=client_ip())
+            flash(_("%(name)s est ajouté à l'annuaire et associé au service.",
+                    name=contact.full_name), "success")
+            return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
+        form.errors.update(card_form.errors)
+    return render("folders/new_person.html", status=400 if form.errors else 200,
+                  service=service, form=form, card=card_form,
+                  folders=folders_service.folders_of(access.account_id))
