@@ -23,7 +23,8 @@ def test_line1_international_numbers_kept_in_e164():
 
 @pytest.mark.parametrize("typed", [
     "", "   ", "12", "112", "0012", "06 12 34 56 7", "06 12 34 56 789", "6123456789",
-    "+33 6 12 34", "abc", "+0612345678", "06 12 34 56 7a", "+33 0 0 12 34 56 78",
+    "+33 6 12 34", "abc", "０６１２３４５６７８", "+0612345678", "06 12 34 56 7a",
+    "+33 0 0 12 34 56 78",
 ])
 def test_line1_unusable_numbers_are_refused(typed):
     assert normalize(typed) is None

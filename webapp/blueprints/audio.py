@@ -58,8 +58,10 @@ def index():
 @requires("services.manage")
 def upload():
     file = request.files.get("file")
-    filename, data = (file.filename, file.stream.read(audio_service.MAX_BYTES + 1)) if file \
-        else (None, b"")
+    filename, data = None, b""
+    if file:
+        filename, data = file.filename, file.stream.read(audio_service.MAX_BYTES + 1)
+        file.close()
     try:
         audio = audio_service.upload(filename=filename, data=data,
                                      name=request.form.get("name", ""),

@@ -195,7 +195,10 @@ def voicemail(service_id: int):
 def update_voicemail(service_id: int):
     service = _line(service_id)
     file = request.files.get("greeting_file")
-    upload = (file.filename, file.stream.read(audio_service.MAX_BYTES + 1)) if file else None
+    upload = None
+    if file:
+        upload = (file.filename, file.stream.read(audio_service.MAX_BYTES + 1))
+        file.close()
     try:
         voicemail_service.update(service, request.form, upload=upload, actor=_actor())
     except FormError as exc:

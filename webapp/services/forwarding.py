@@ -51,12 +51,17 @@ KIND_LABELS = {
 def is_queue_agent(service: Service) -> bool:
     """Whether this line is an agent of a welcome number (SPEC "agent").
 
-    Welcome-number profiles and their agent lines arrive with issue 6; until
-    then no line is an agent. Callers must not rely on it to decide whether to
-    notify the engine: every change of the queue flag or backup number of a
-    fixed line publishes `config.reload` (the engine's document lists all lines).
+    Agent lines belong to the welcome-number area (issue 6): when its service
+    module provides `is_queue_agent`, that answer is used; until then no line is
+    an agent. Nothing relies on it to decide whether to notify the engine: every
+    change of the queue flag or backup number of a fixed line publishes
+    `config.reload` (the engine's document lists all lines), agent or not.
     """
-    return False
+    try:
+        from webapp.services.welcome import is_queue_agent as welcome_is_queue_agent
+    except ImportError:
+        return False
+    return bool(welcome_is_queue_agent(service))
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -185,7 +190,7 @@ def parse_profile(service: Service, form: dict, candidates: dict[int, Service],
                 clean[f"{rule}_number"] = number
         elif kind == TARGET_LINE:
             raw = values[f"{rule}_line"]
-            line = candidates.get(int(raw)) if raw.isdigit() else None
+            line = candidates.get(int(raw)) if raw.isascii() and raw.isdigit() else None
             if line is None:
                 errors[f"{rule}_line"] = "Choisissez une ligne de votre entreprise dans la liste."
             else:
@@ -196,7 +201,7 @@ def parse_profile(service: Service, form: dict, candidates: dict[int, Service],
     raw_delay = values["noanswer_delay_s"]
     if clean["noanswer_kind"] == TARGET_NONE and not raw_delay:
         clean["noanswer_delay_s"] = DELAY_DEFAULT
-    elif not re.fullmatch(r"\d{1,3}", raw_delay) or not DELAY_MIN <= int(raw_delay) <= DELAY_MAX:
+    elif not re.fullmatch(r"[0-9]{1,3}", raw_delay) or not DELAY_MIN <= int(raw_delay) <= DELAY_MAX:
         errors["noanswer_delay_s"] = (f"Indiquez une durée de sonnerie entre {DELAY_MIN} et "
                                       f"{DELAY_MAX} secondes.")
     else:

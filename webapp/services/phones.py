@@ -13,7 +13,7 @@ INVALID_MESSAGE = ("Numéro non valide : saisissez un numéro français à 10 ch
                    "(ex. 01 23 45 67 89) ou un numéro international commençant par +.")
 
 _SEPARATORS = re.compile(r"[\s.\-/()\u00a0\u202f]")
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
 def normalize(raw: str | None) -> str | None:
@@ -27,13 +27,13 @@ def normalize(raw: str | None) -> str | None:
     text = _SEPARATORS.sub("", text)
     if text.startswith("00"):
         text = "+" + text[2:]
-    if re.fullmatch(r"0[1-9]\d{8}", text):
+    if re.fullmatch(r"0[1-9][0-9]{8}", text):
         text = "+33" + text[1:]
     if text.startswith("+33"):
         national = text[3:]
         if national.startswith("0"):  # "+33 0 1 23…": a common slip
             national = national[1:]
-        if not re.fullmatch(r"[1-9]\d{8}", national):
+        if not re.fullmatch(r"[1-9][0-9]{8}", national):
             return None
         return "+33" + national
     if _E164.fullmatch(text):

@@ -50,7 +50,7 @@ def to_form(settings: VoicemailSettings) -> dict[str, str]:
 
 def pin_problem(pin: str, line_number: str = "") -> str | None:
     """Why a PIN is refused (French), or None. Trivial PINs are refused (LINE-2)."""
-    if not re.fullmatch(r"\d{4,6}", pin):
+    if not re.fullmatch(r"[0-9]{4,6}", pin):
         return "Le code PIN doit comporter de 4 à 6 chiffres."
     steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
     repeated = pin == (pin[:2] * 3)[:len(pin)] or pin == (pin[:3] * 2)[:len(pin)]
@@ -110,7 +110,7 @@ def update(service: Service, form: dict, *, upload: tuple[str | None, bytes] | N
                 inspected = audio_service.check_upload(*upload)
             except FormError as exc:
                 errors["greeting_file"] = exc.errors["file"]
-        elif values["greeting_audio"].isdigit():
+        elif values["greeting_audio"].isascii() and values["greeting_audio"].isdigit():
             greeting_audio = AudioFile.get_or_none(
                 (AudioFile.id == int(values["greeting_audio"]))
                 & (AudioFile.account == service.account_id))
