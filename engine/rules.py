@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -108,6 +108,8 @@ class Config:
 
 def route(config: Config, number: NumberCfg, now_ms: int) -> str:
     """Entry profile at `now_ms`: dated rules first, then weekly, else `entry`."""
+    if not number.rules:
+        return number.entry
     local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(config.timezone))
     day, hhmm, weekday = local.date().isoformat(), local.strftime("%H:%M"), local.weekday()
     for rule in number.rules:
@@ -167,14 +169,35 @@ class Agent:
     rest_tseq: int = 0
 
 
+CALL_FIELDS = tuple(f.name for f in fields(Call))
+OFFER_FIELDS = tuple(f.name for f in fields(Offer))
+AGENT_FIELDS = tuple(f.name for f in fields(Agent))
+_OFFERS_AT = CALL_FIELDS.index("offers")
+
+
 def call_to_dict(call: Call) -> dict:
     d = dict(call.__dict__)
     d["offers"] = [dict(o.__dict__) for o in call.offers.values()]
     return d
 
 
-def call_from_dict(d: dict) -> Call:
-    d = dict(d)
+def call_to_row(call: Call) -> list:
+    """Compact stored form: the values in CALL_FIELDS order (offers as OFFER_FIELDS rows).
+    A dataclass __init__ assigns its fields in declaration order, so __dict__ is in
+    that order; a JSON array of it is about a third of the keyed JSON and cheaper to
+    build and encode."""
+    row = list(call.__dict__.values())
+    row[_OFFERS_AT] = [list(o.__dict__.values()) for o in call.offers.values()]
+    return row
+
+
+def call_from_dict(d: dict | list) -> Call:
+    """Inverse of call_to_row, and of call_to_dict (records written before the compact form)."""
+    if isinstance(d, list):
+        d = dict(zip(CALL_FIELDS, d, strict=True))
+        d["offers"] = [dict(zip(OFFER_FIELDS, o, strict=True)) for o in d["offers"]]
+    else:
+        d = dict(d)
     offers = {o["line"]: Offer(**o) for o in d.pop("offers")}
     return Call(offers=offers, **d)
 
@@ -183,11 +206,19 @@ def agent_to_dict(agent: Agent) -> dict:
     return dict(agent.__dict__)
 
 
-def agent_from_dict(d: dict) -> Agent:
+def agent_to_row(agent: Agent) -> list:
+    """Compact stored form: the values in AGENT_FIELDS order."""
+    return list(agent.__dict__.values())
+
+
+def agent_from_dict(d: dict | list) -> Agent:
+    """Inverse of agent_to_row, and of agent_to_dict (the older keyed form)."""
+    if isinstance(d, list):
+        return Agent(*d)
     return Agent(**d)
 
 
-@dataclass
+@dataclass(slots=True)
 class Output:
     """What one `handle`/`advance` produced, in emission order."""
 
@@ -216,6 +247,8 @@ def malformed(event: dict) -> str | None:
 
 # --------------------------------------------------------------------------- the machine
 
+_HANDLERS: dict[str, str] = {}  # event type -> State method name (only types that passed malformed)
+
 
 class State:
     """The engine's whole memory plus the dirty sets the shell persists after a batch."""
@@ -241,6 +274,7 @@ class State:
     def set_config(self, config: Config) -> None:
         self.config = config
         self.line_queues: dict[str, list[tuple[str, str]]] = {}
+        self.line_queue_rests: dict[str, list[tuple[tuple[str, str], int]]] = {}
         self.line_rests: dict[str, set[int]] = {}
         self.line_numbers: dict[str, set[str]] = {}
         self.number_lines: dict[str, list[str]] = {}
@@ -255,21 +289,29 @@ class State:
                     self.line_numbers.setdefault(line, set()).add(num.number)
                     if prof.type == "queue":
                         self.line_queues.setdefault(line, []).append((num.number, prof.name))
+                        self.line_queue_rests.setdefault(line, []).append(
+                            ((num.number, prof.name), prof.rest_s))
                         self.line_rests.setdefault(line, set()).add(prof.rest_s)
                         key = (num.number, line)
                         self.number_rest[key] = max(self.number_rest.get(key, 0), prof.rest_s)
             self.number_lines[num.number] = lines
+        # snapshot() per number: (line, rest of that line on this number in ms, accepts?)
+        self.number_views: dict[str, list[tuple[str, int, bool]]] = {
+            number: [(line, self.number_rest.get((number, line), 0) * 1000, self._accepts(line))
+                     for line in lines]
+            for number, lines in self.number_lines.items()}
         self.rebuild()
 
     def rebuild(self) -> None:
         """Derive waiting lists, per-number call sets and timers from the entities."""
         self.waiting: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+        self.queues_by_number: dict[str, list[tuple[str, str]]] = {}  # keys of `waiting`
         self.by_number: dict[str, set[str]] = {}
         self.timers: list[tuple[int, int, str, str, str]] = []
         for call in self.calls.values():
             self.by_number.setdefault(call.number, set()).add(call.id)
             if call.status == "waiting":
-                self.waiting.setdefault((call.number, call.profile), []).append(
+                self._waiting_list((call.number, call.profile)).append(
                     (call.enqueued, call.seq, call.id))
             for o in call.offers.values():
                 self.timers.append((o.deadline, o.tseq, "ring", call.id, o.line))
@@ -295,7 +337,9 @@ class State:
         if problem:
             self._out.ignored = problem
             return self._flush()
-        getattr(self, "_on_" + event["type"].replace(".", "_"))(event)
+        kind = event["type"]
+        name = _HANDLERS.get(kind) or _HANDLERS.setdefault(kind, "_on_" + kind.replace(".", "_"))
+        getattr(self, name)(event)
         self._dispatch()
         return self._flush()
 
@@ -355,12 +399,14 @@ class State:
 
     def _cmd(self, kind: str, call: Call, **fields: object) -> None:
         cmd = {"type": kind, "ts": str(self.now), "call": call.id}
-        cmd.update({k: str(v) for k, v in fields.items()})
+        for k, v in fields.items():
+            cmd[k] = v if v.__class__ is str else str(v)
         self._out.commands.append(cmd)
 
     def _log(self, kind: str, call: Call, **fields: object) -> None:
         rec = {"type": kind, "ts": str(self.now), "number": call.number, "call": call.id}
-        rec.update({k: str(v) for k, v in fields.items()})
+        for k, v in fields.items():
+            rec[k] = v if v.__class__ is str else str(v)
         self._out.logs.append(rec)
 
     def _next_seq(self) -> int:
@@ -393,17 +439,37 @@ class State:
         return not (rest_s and agent.last_end is not None
                     and self.now - agent.last_end < rest_s * 1000)
 
+    def _waiting_list(self, q: tuple[str, str]) -> list[tuple[int, int, str]]:
+        """The waiting list of queue `q` (number, profile), created and indexed if new."""
+        lst = self.waiting.get(q)
+        if lst is None:
+            lst = self.waiting[q] = []
+            self.queues_by_number.setdefault(q[0], []).append(q)
+        return lst
+
     def _touch_call(self, call: Call) -> None:
         self.dirty_calls.add(call.id)
         self.dirty_numbers.add(call.number)
 
-    def _touch_agent(self, agent: Agent, freed: bool = False) -> None:
+    def _touch_agent(self, agent: Agent, freed: bool = False, changed: bool = True) -> None:
         """Mark for persistence; `freed`: the agent may have become available, so its
-        queues are worth a dispatch (skipping it otherwise is the main saving)."""
-        self.dirty_agents.add(agent.line)
-        self.dirty_numbers.update(self.line_numbers.get(agent.line, ()))
-        if freed:
-            self._touched.update(self.line_queues.get(agent.line, ()))
+        queues are worth a dispatch (skipping it otherwise is the main saving). Only
+        the queues where it is available right now (Q-1, and its rest there, Q-8) are
+        touched: after every dispatch no queue with a waiting call has an available
+        agent (the invariant behind every skipped dispatch), so a queue where this agent
+        is still unavailable has nothing to offer.
+        `changed=False`: the record itself did not change (its rest ended), so there is
+        nothing to persist."""
+        line = agent.line
+        if changed:
+            self.dirty_agents.add(line)
+        self.dirty_numbers.update(self.line_numbers.get(line, ()))
+        if (freed and agent.registered and not agent.external and not agent.call
+                and not agent.ringing and self._accepts(line)):
+            last_end, now = agent.last_end, self.now
+            for q, rest_s in self.line_queue_rests.get(line, ()):
+                if not rest_s or last_end is None or now - last_end >= rest_s * 1000:
+                    self._touched.add(q)
 
     # ---- timers -----------------------------------------------------------------------
 
@@ -424,7 +490,7 @@ class State:
 
     def _fire(self, kind: str, key: str, line: str) -> None:
         if kind == "rest":
-            self._touch_agent(self.agents[key], freed=True)  # resting ended
+            self._touch_agent(self.agents[key], freed=True, changed=False)  # resting ended
             return
         call = self.calls[key]
         if kind == "ring":
@@ -604,7 +670,7 @@ class State:
         self._touch_call(call)
         if prof.type == "queue":
             q = (call.number, name)
-            waiting = self.waiting.setdefault(q, [])
+            waiting = self._waiting_list(q)
             if len(waiting) >= prof.size:  # Q-2: only waiting calls count
                 self._cmd("reject_busy", call)
                 self._log("rejected", call, reason="queue_full")
@@ -612,8 +678,9 @@ class State:
                 return
             self._preanswer(call, prof)
             call.status, call.enqueued = "waiting", self.now
+            if not waiting:  # else no agent is available there (see _touch_agent)
+                self._touched.add(q)
             bisect.insort(waiting, (call.enqueued, call.seq, call.id))
-            self._touched.add(q)
             self._newly_waiting.append(call.id)
         elif prof.type == "ring_all":
             self._preanswer(call, prof)
@@ -701,8 +768,10 @@ class State:
         elif prof.type == "queue":
             call.status = "waiting"  # back at its place, at the head, even if full (Q-6)
             q = (call.number, call.profile)
-            bisect.insort(self.waiting.setdefault(q, []), (call.enqueued, call.seq, call.id))
-            self._touched.add(q)
+            waiting = self._waiting_list(q)
+            if not waiting:  # else no agent is available there (see _touch_agent)
+                self._touched.add(q)
+            bisect.insort(waiting, (call.enqueued, call.seq, call.id))
             self._newly_waiting.append(call.id)
             self._touch_call(call)
         elif prof.type == "ring_all":
@@ -761,6 +830,8 @@ class State:
 
     def _dispatch(self) -> None:
         """Offer waiting calls to available agents, longest-waiting call first (Q-3)."""
+        if not self._touched and not self._newly_waiting:
+            return
         heap = []
         for q in self._touched:
             lst = self.waiting.get(q)
@@ -792,7 +863,17 @@ class State:
 
     def _pick(self, call: Call, prof: Profile) -> str | None:
         """Q-4/Q-5/Q-6: best available agent not yet offered this call in this round."""
-        cands = [(i, a) for i, a in enumerate(prof.agents) if self.available(a.line, prof.rest_s)]
+        # available() inlined: this loop runs for every queue head at every dispatch
+        agents, lines, now, rest_ms = self.agents, self.config.lines, self.now, prof.rest_s * 1000
+        cands = []
+        for i, a in enumerate(prof.agents):
+            ag = agents.get(a.line)
+            if (ag is None or not ag.registered or ag.external or ag.call or ag.ringing
+                    or (rest_ms and ag.last_end is not None and now - ag.last_end < rest_ms)):
+                continue
+            cfg = lines.get(a.line)
+            if cfg is None or cfg.accept_queue_calls:
+                cands.append((i, a))
         if not cands:
             return None
         fresh = [c for c in cands if c[1].line not in call.offered]
@@ -826,63 +907,82 @@ class State:
     # ---- switchboard snapshot ---------------------------------------------------------
 
     def snapshot(self, number: str) -> dict:
-        """The `acd:{N}:state` JSON for one welcome number (shape in engine/README.md)."""
-        calls = sorted((self.calls[c] for c in self.by_number.get(number, ())),
-                       key=lambda c: c.seq)
+        """The `acd:{N}:state` JSON for one welcome number (shape in engine/README.md).
+        Written for speed (the shell publishes up to ~1,000 of these a second): one
+        dict per call and per agent, no intermediate copies."""
+        by_seq = sorted([self.calls[c] for c in self.by_number.get(number, ())],
+                        key=_seq_of)
         waiting, ringing, menu, bridged = [], [], [], []
         positions: dict[str, int] = {}
-        for (num, _prof), lst in self.waiting.items():
-            if num == number:
-                for pos, (_, _, cid) in enumerate(lst, 1):
-                    positions[cid] = pos
-        for c in calls:
-            base = {"call": c.id, "caller": c.caller, "profile": c.profile,
-                    "arrived_ms": c.arrived}
-            if c.status == "waiting":
-                waiting.append({**base, "position": positions.get(c.id, 0),
+        for q in self.queues_by_number.get(number, ()):  # this number's queues only
+            for pos, (_, _, cid) in enumerate(self.waiting[q], 1):
+                positions[cid] = pos
+        for c in by_seq:
+            status = c.status
+            if status == "waiting":
+                waiting.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                                "arrived_ms": c.arrived, "position": positions.get(c.id, 0),
                                 "queued_ms": c.enqueued})
-            elif c.status == "ringing":
-                ringing.append({**base, "lines": sorted(c.offers, key=lambda li: c.offers[li].tseq),
-                                "since_ms": min((o.start for o in c.offers.values()),
+            elif status == "ringing":
+                offers = c.offers
+                ringing.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                                "arrived_ms": c.arrived,
+                                "lines": sorted(offers, key=lambda li: offers[li].tseq),
+                                "since_ms": min((o.start for o in offers.values()),
                                                 default=c.arrived)})
-            elif c.status == "menu":
-                menu.append(base)
-            elif c.status == "bridged":
-                bridged.append({**base, "line": c.line, "since_ms": c.bridged, "held": c.held})
-        waiting.sort(key=lambda w: (w["profile"], w["position"]))
-        agents = [self._agent_view(line, number) for line in self.number_lines.get(number, ())]
-        return {"number": number, "ts": self.now, "waiting": waiting, "ringing": ringing,
+            elif status == "menu":
+                menu.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                             "arrived_ms": c.arrived})
+            elif status == "bridged":
+                bridged.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                                "arrived_ms": c.arrived, "line": c.line, "since_ms": c.bridged,
+                                "held": c.held})
+        if len(waiting) > 1:
+            waiting.sort(key=_queue_place)
+        now, agents_by_line = self.now, self.agents
+        agents = []
+        for line, rest_ms, accepts in self.number_views.get(number, ()):
+            agent = agents_by_line.get(line)
+            if agent is None:
+                agents.append({"line": line, "state": "offline", "call": None,
+                               "external": False, "rest_until_ms": None})
+                continue
+            rest_until = None
+            if agent.last_end is not None:
+                end = agent.last_end + rest_ms
+                rest_until = end if end > now else None
+            if not agent.registered:
+                state = "offline"
+            elif agent.call or agent.external:
+                state = "in_call"
+            elif agent.ringing:
+                state = "ringing"
+            elif not accepts:
+                state = "not_accepting"
+            elif rest_until is not None:
+                state = "resting"
+            else:
+                state = "available"
+            agents.append({"line": line, "state": state, "call": agent.call or agent.ringing,
+                           "external": bool(agent.external), "rest_until_ms": rest_until})
+        return {"number": number, "ts": now, "waiting": waiting, "ringing": ringing,
                 "menu": menu, "bridged": bridged, "agents": agents}
 
-    def _agent_view(self, line: str, number: str) -> dict:
-        agent = self.agents.get(line)
-        rest_until = None
-        if agent is not None and agent.last_end is not None:
-            end = agent.last_end + self.number_rest.get((number, line), 0) * 1000
-            rest_until = end if end > self.now else None
-        if agent is None or not agent.registered:
-            state = "offline"
-        elif agent.call or agent.external:
-            state = "in_call"
-        elif agent.ringing:
-            state = "ringing"
-        elif not self._accepts(line):
-            state = "not_accepting"
-        elif rest_until is not None:
-            state = "resting"
-        else:
-            state = "available"
-        return {"line": line, "state": state,
-                "call": (agent.call or agent.ringing) if agent else None,
-                "external": bool(agent and agent.external), "rest_until_ms": rest_until}
+
+def _seq_of(call: Call) -> int:
+    return call.seq
 
 
-def restore(config: Config, seed: int, now: int, seq: int, calls: list[dict],
-            agents: list[dict], done: dict[str, int]) -> State:
+def _queue_place(w: dict) -> tuple[str, int]:
+    return (w["profile"], w["position"])
+
+
+def restore(config: Config, seed: int, now: int, seq: int, calls: list[dict | list],
+            agents: list[dict | list], done: dict[str, int]) -> State:
     """Rebuild a State from persisted entities (crash recovery)."""
     state = State(config, seed, now, seq)
-    state.calls = {c["id"]: call_from_dict(c) for c in calls}
-    state.agents = {a["line"]: agent_from_dict(a) for a in agents}
+    state.calls = {c.id: c for c in map(call_from_dict, calls)}
+    state.agents = {a.line: a for a in map(agent_from_dict, agents)}
     state.done = dict(done)
     state.rebuild()
     return state
