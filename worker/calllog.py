@@ -132,7 +132,9 @@ class CallLog:
 
 
 def handlers(shard: int) -> list[StreamHandler]:
-    return [AcdLogHandler(shard)]
+    from worker.cdr import CdrHandler  # issue 8: pbx:cdr → per-line call history (LINE-5)
+
+    return [AcdLogHandler(shard), CdrHandler()]
 
 
 def main(argv: list[str] | None = None) -> None:

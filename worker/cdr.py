@@ -28,6 +28,16 @@ STREAM = "pbx:cdr"
 GROUP = "calllog"
 
 
+class CdrHandler:
+    """The `pbx:cdr` handler of `python -m worker.calllog` (same process, same group):
+    called inside the batch's transaction, XACK after the commit (worker/calllog.py)."""
+
+    stream = STREAM
+
+    def handle(self, entries) -> None:
+        call_history.ingest(entries)
+
+
 class CdrConsumer:
     def __init__(self, conn: redis_lib.Redis, consumer: str | None = None,
                  batch: int = 200) -> None:

@@ -123,3 +123,16 @@ def test_line5_restricted_user_cannot_read_paris_history(new_browser, demo, db_c
     assert b.client.get(f"/services/{paris.id}/historique").status_code == 404
     assert b.client.get(f"/services/{paris.id}/historique/export.csv").status_code == 404
     assert b.client.get(f"/services/{lyon.id}/historique").status_code == 200
+
+
+def test_line5_cdrs_consumed_by_the_calllog_process(demo, db_conn, redis_url, cdrs):
+    """The same `python -m worker.calllog` process reads `pbx:cdr` (second handler)."""
+    from worker.calllog import CallLog, handlers
+
+    _scenario(cdrs)
+    conn = redis.Redis.from_url(redis_url)
+    CallLog(conn, handlers(0)).work(burst=True)
+    assert CallRecord.select().count() == 6
+    CallLog(conn, handlers(0)).work(burst=True)  # restart: nothing twice
+    assert CallRecord.select().count() == 6
+    conn.close()
