@@ -392,7 +392,7 @@ def tickets():
     status = TICKET_CLOSED if request.args.get("etat") == "fermes" else TICKET_OPEN
     mine = request.args.get("moi") == "1"
     rows = list(ticket_service.inbox(status, g.staff.id if mine else None))
-    return render("ops/tickets.html", rows=rows, status=status, mine=mine)
+    return render("ops/tickets.html", rows=rows, state=status, mine=mine)
 
 
 def _ticket_or_404(ticket_id: int) -> Ticket:

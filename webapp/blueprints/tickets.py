@@ -53,7 +53,7 @@ def index():
     g.active_nav = "exchange"
     status = TICKET_CLOSED if request.args.get("etat") == "fermes" else TICKET_OPEN
     account = current_access().account_id
-    return render("tickets/index.html", status=status,
+    return render("tickets/index.html", state=status,
                   tickets=list(service.visible_tickets(account, status)),
                   open_count=service.visible_tickets(account, TICKET_OPEN).count(),
                   closed_count=service.visible_tickets(account, TICKET_CLOSED).count())

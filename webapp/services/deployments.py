@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from webapp.db import db
 from webapp.models import (
@@ -59,10 +60,13 @@ def _next_reference(prefix: str, model) -> str:
 
 
 def parse_numbers(raw: str) -> tuple[list[str], list[str]]:
-    """(numbers, bad entries): E.164 French-style, one per line or separated by spaces/commas."""
+    """(numbers, bad entries): one per line (or separated by commas), "06 11 22 33 44",
+    "06.11.22.33.44" and "+33611223344" alike."""
     numbers, bad = [], []
-    for item in raw.replace(",", " ").split():
-        cleaned = item.replace(".", "")
+    for item in (i.strip() for i in re.split(r"[\n,;]+", raw)):
+        if not item:
+            continue
+        cleaned = re.sub(r"[\s.\-]", "", item)
         if cleaned.startswith("0") and len(cleaned) == 10 and cleaned.isdigit():
             cleaned = "+33" + cleaned[1:]
         if cleaned.startswith("+") and cleaned[1:].isdigit() and 8 <= len(cleaned) <= 16:
