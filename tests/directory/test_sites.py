@@ -208,3 +208,15 @@ def test_site1_scoped_site_manager_sees_and_edits_only_their_subtree(lyon_manage
     assert "limité à certains sites" in text(response)
     assert _create(lyon_manager, "Quai", ids["site_entrepot"]).status_code == 303
     assert Site.get(Site.name == "Quai").parent_id == ids["site_entrepot"]
+
+
+def test_site4_row_answers_keep_an_open_branch_open(admin, ids):
+    lyon = ids["site_lyon"]
+    open_row = hx_get(admin, f"/gerer/sites/{lyon}/renommer?ouvert=1", f"row-{lyon}")
+    body = text(open_row)
+    assert 'aria-expanded="true"' in body and "Entrepôt" not in body  # row only
+    refused = post(admin, f"/gerer/sites/{lyon}/supprimer?ouvert=1", {"confirm": "1"},
+                   target=f"site-{lyon}")
+    assert refused.status_code == 409 and 'aria-expanded="true"' in text(refused)
+    closed = hx_get(admin, f"/gerer/sites/{lyon}/ligne", f"row-{lyon}")
+    assert 'aria-expanded="false"' in text(closed)

@@ -45,6 +45,14 @@ def _partial(block: str, status: int = 200, retarget: str | None = None,
     return response
 
 
+def _row_node(site: Site):
+    """The node for a row-only answer, keeping whether it is shown expanded (`ouvert=1`)."""
+    row_node = sites_service.node(site)
+    if request.args.get("ouvert") == "1":
+        row_node.children = []  # open: the children already on the page stay as they are
+    return row_node
+
+
 def _back_to(site: Site | None):
     return redirect(url_for("sites.tree", ouvrir=site.id) if site else url_for("sites.tree"),
                     303)
@@ -86,7 +94,7 @@ def row(site_id: int):
     site = site_or_404(site_id)
     if not htmx:
         return _back_to(site)
-    return _partial("row", node=sites_service.node(site))
+    return _partial("row", node=_row_node(site))
 
 
 @bp.route("/nouveau", methods=["POST"])
@@ -107,7 +115,7 @@ def create():
                           roots=sites_service.tree(current_access()), open_id=None)
         if htmx:
             return _partial("row", status=400, retarget=f"#row-{parent.id}",
-                            node=sites_service.node(parent), mode="add", typed=name,
+                            node=_row_node(parent), mode="add", typed=name,
                             error=_message(error))
         return render("sites/form.html", status=400, site=parent, mode="add", typed=name,
                       error=_message(error))
@@ -124,7 +132,7 @@ def create():
 def add_form(site_id: int):
     site = site_or_404(site_id)
     if htmx:
-        return _partial("row", node=sites_service.node(site), mode="add", typed="")
+        return _partial("row", node=_row_node(site), mode="add", typed="")
     return render("sites/form.html", site=site, mode="add", typed="", error=None)
 
 
@@ -134,20 +142,19 @@ def rename(site_id: int):
     site = site_or_404(site_id)
     if request.method == "GET":
         if htmx:
-            return _partial("row", node=sites_service.node(site), mode="rename",
-                            typed=site.name)
+            return _partial("row", node=_row_node(site), mode="rename", typed=site.name)
         return render("sites/form.html", site=site, mode="rename", typed=site.name, error=None)
     name = request.form.get("name", "")
     try:
         sites_service.rename(current_access(), site, name, user=current_user, ip=client_ip())
     except SiteError as error:
         if htmx:
-            return _partial("row", status=400, node=sites_service.node(site), mode="rename",
+            return _partial("row", status=400, node=_row_node(site), mode="rename",
                             typed=name, error=_message(error))
         return render("sites/form.html", status=400, site=site, mode="rename", typed=name,
                       error=_message(error))
     if htmx:
-        return _partial("row", node=sites_service.node(site))
+        return _partial("row", node=_row_node(site))
     flash(_("Le site est renommé « %(name)s ».", name=site.name), "success")
     return _back_to(site)
 
@@ -178,7 +185,7 @@ def delete(site_id: int):
                                 site.account_id) if found else {}
     if htmx:
         return _partial("row", status=409, retarget=f"#row-{site.id}",
-                        node=sites_service.node(site), refusal=message, attached=found,
+                        node=_row_node(site), refusal=message, attached=found,
                         paths=paths)
     return render("sites/delete.html", status=409, site=site, attached=found, paths=paths,
                   error=message)
