@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from peewee import IntegrityError
+
 from webapp.db import db
 from webapp.models import AUDIO_KINDS, AudioFile, Service, VoicemailSettings
 from webapp.services import audit
@@ -282,11 +284,16 @@ def delete(audio: AudioFile, *, actor: Actor) -> None:
     if uses:
         raise AudioInUse(uses)
     path = path_of(audio, actor.data_dir)
-    with db.atomic():
-        AudioFile.delete().where(AudioFile.id == audio.id).execute()
-        audit.record("audio.deleted", account=audio.account_id, user=actor.user, ip=actor.ip,
-                     audio_id=audio.id, before={"name": audio.name, "kind": audio.kind,
-                                                "format": audio.format})
+    try:
+        with db.atomic():
+            AudioFile.delete().where(AudioFile.id == audio.id).execute()
+            audit.record("audio.deleted", account=audio.account_id, user=actor.user,
+                         ip=actor.ip, audio_id=audio.id,
+                         before={"name": audio.name, "kind": audio.kind,
+                                 "format": audio.format})
+    except IntegrityError:
+        # A use no finder knows about, still protected by a foreign key (RESTRICT).
+        raise AudioInUse([Usage("un autre paramétrage du compte")]) from None
     path.unlink(missing_ok=True)
 
 
