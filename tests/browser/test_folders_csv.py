@@ -33,7 +33,7 @@ def test_dir5_dir6_folders_move_export_edit_sync(live_server, new_page, demo, sm
                                                  tmp_path, db_conn):
     from webapp.models import Contact
 
-    page = new_page(1280, 900)
+    page = new_page(1280, 1400)  # the whole list fits: no scrolling in the middle of a drag
     _sign_in(page, live_server, demo, smtp, run_jobs)
     page.goto(live_server.url + "/annuaire/dossiers")
     page.get_by_label("Nouveau dossier").fill("Fournisseurs")

@@ -12,7 +12,6 @@ from flask import (
     flash,
     g,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,6 +23,19 @@ from webapp.services import directory_csv
 from worker import directory_sync
 
 bp = Blueprint("directory_csv", __name__, url_prefix="/annuaire/csv")
+
+
+def _own_connection(chunks):
+    """Stream without holding the request context: the generator opens (and closes) its
+    own database connection if the request's one is gone."""
+    from webapp.db import db
+
+    opened = db.connect(reuse_if_open=True)
+    try:
+        yield from chunks
+    finally:
+        if opened and not db.is_closed():
+            db.close()
 
 
 @bp.before_request
@@ -49,7 +61,7 @@ def index():
 def export():
     """Streamed: constant memory whatever the directory size."""
     stamp = dt.date.today().strftime("%Y%m%d")
-    response = Response(stream_with_context(directory_csv.export_rows(current_access())),
+    response = Response(_own_connection(directory_csv.export_rows(current_access())),
                         mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="annuaire-{stamp}.csv"'
