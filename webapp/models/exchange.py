@@ -185,6 +185,15 @@ class Attachment(BaseModel):
     size = IntegerField()
     created_at = DateTimeField(default=utcnow)
 
+    @property
+    def size_label(self) -> str:
+        """French size: "312 octets", "48 Ko", "1,9 Mo"."""
+        if self.size < 1024:
+            return f"{self.size} octets"
+        if self.size < 1024 * 1024:
+            return f"{round(self.size / 1024)} Ko"
+        return f"{self.size / 1024 / 1024:.1f} Mo".replace(".", ",")
+
 
 # --- orders, invoices, payments, credit limit (BIL-1) ----------------------------------
 

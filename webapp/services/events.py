@@ -99,7 +99,8 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
 def _deployment_label(deployment) -> str:
     from webapp.models import DEPLOYMENT_KINDS
 
-    when = deployment.scheduled_date.strftime("%d/%m/%Y") if deployment.scheduled_date else "—"
+    date = deployment.scheduled_date
+    when = date.strftime("%d/%m/%Y") if date else "à planifier"
     return f"{DEPLOYMENT_KINDS[deployment.kind]} — {when}"
 
 
