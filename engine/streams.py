@@ -35,23 +35,55 @@ SNAPSHOT_EVERY_S = 0.1  # switchboard snapshots: at most 10 writes/s per number 
 SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
 
 
-# One EVAL per batch appends every `out` and `log` entry server-side: packing and
-# parsing thousands of XADDs in redis-py costs more than the engine's logic. EVAL
-# (not EVALSHA) so that a Redis restart can never turn it into a NOSCRIPT error
-# inside the transaction; the server caches the compiled script anyway.
-XADD_MANY = """
+# One EVAL per batch writes what the batch changed and appends every `out` and `log`
+# entry server-side: packing hundreds of arguments (and parsing thousands of XADD
+# replies) in redis-py costs more than the engine's logic. It runs inside the batch's
+# MULTI/EXEC, next to the XACK. EVAL (not EVALSHA) so that a Redis restart can never
+# turn it into a NOSCRIPT error inside the transaction; the server caches the
+# compiled script anyway.
+#   KEYS: out, log, calls, agents, done, state, meta
+#   ARGV[1]: JSON [out entries, log entries, call ids, finished ids, done (end ms, id,
+#            ...), agent lines, snapshot numbers], an entry being [field, value, ...]
+#   ARGV[2]: the values for the call ids, agent lines and snapshot numbers, in that
+#            order, each followed by "\n". They are JSON from _json, which escapes every
+#            control character, so "\n" cannot occur inside one; sliced with a plain
+#            find, they cost the server far less than decoding them as JSON strings.
+#   ARGV[3], ARGV[4]: meta `now`, `seq`
+COMMIT = r"""
+local b = cjson.decode(ARGV[1])
+local blob, pos = ARGV[2], 1
+local function many(cmd, key, t)  -- in slices: unpack() is bounded by Lua's C stack
+  for i = 1, #t, 1000 do
+    redis.call(cmd, key, unpack(t, i, math.min(i + 999, #t)))
+  end
+end
+local function hset_next(key, names)
+  local t, n = {}, 0
+  for _, name in ipairs(names) do
+    local stop = string.find(blob, '\n', pos, true)
+    t[n + 1], t[n + 2], n = name, string.sub(blob, pos, stop - 1), n + 2
+    pos = stop + 1
+  end
+  many('HSET', key, t)
+end
+hset_next(KEYS[3], b[3])
+many('HDEL', KEYS[3], b[4])
+many('ZADD', KEYS[5], b[5])
+hset_next(KEYS[4], b[6])
+hset_next(KEYS[6], b[7])
 for i = 1, 2 do
-  for _, fields in ipairs(cjson.decode(ARGV[i])) do
+  for _, fields in ipairs(b[i]) do
     redis.call('XADD', KEYS[i], '*', unpack(fields))
   end
 end
+redis.call('HSET', KEYS[7], 'now', ARGV[3], 'seq', ARGV[4])
 return 0
 """
 
 
-def _flat(entries: list[dict[str, str]]) -> str:
-    """[[field, value, ...], ...] in each entry's field order, for XADD_MANY."""
-    return _json([list(_chain(e.items())) for e in entries])
+def _flat(entries: list[dict[str, str]]) -> list[list[str]]:
+    """[[field, value, ...], ...] in each entry's field order, for COMMIT."""
+    return [list(_chain(e.items())) for e in entries]
 
 
 def _not_json(obj: Any) -> Any:
@@ -205,26 +237,30 @@ class Engine:
         state = self.state
         assert state is not None
         k = self.keys
-        pipe = self.conn.pipeline(transaction=True)
-        calls = state.calls
-        live = {cid: _json(call_to_row(calls[cid])) for cid in state.dirty_calls if cid in calls}
-        gone = [cid for cid in state.dirty_calls if cid not in calls]
-        if live:
-            pipe.hset(k.calls, mapping=live)
-        if gone:
-            pipe.hdel(k.calls, *gone)
-        if state.finished:
-            pipe.zadd(k.done, {cid: state.done[cid] for cid in state.finished})
-        if state.dirty_agents:
-            agents = state.agents
-            pipe.hset(k.agents, mapping={line: _json(agent_to_row(agents[line]))
-                                         for line in state.dirty_agents})
+        calls, agents, done = state.calls, state.agents, state.done
+        live: list[str] = []
+        gone: list[str] = []
+        values: list[str] = []  # call rows, agent rows, snapshots: see COMMIT
+        for cid in state.dirty_calls:  # only what this batch touched (PROTOCOL.md)
+            call = calls.get(cid)
+            if call is None:
+                gone.append(cid)
+            else:
+                live.append(cid)
+                values.append(_json(call_to_row(call)))
+        finished: list[str] = []
+        for cid in state.finished:
+            finished += (str(done[cid]), cid)
+        lines = list(state.dirty_agents)
+        values += [_json(agent_to_row(agents[line])) for line in lines]
         snaps = self._snapshots(flush_snapshots)
-        if snaps:
-            pipe.hset(k.state, mapping=snaps)
-        if out.commands or out.logs:
-            pipe.eval(XADD_MANY, 2, k.out, k.log, _flat(out.commands), _flat(out.logs))
-        pipe.hset(k.meta, mapping={"now": state.now, "seq": state.seq})
+        values += snaps.values()
+        values.append("")  # every value is followed by "\n"
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.eval(COMMIT, 7, k.out, k.log, k.calls, k.agents, k.done, k.state, k.meta,
+                  _json([_flat(out.commands), _flat(out.logs), live, gone, finished,
+                         lines, list(snaps)]), "\n".join(values), str(state.now),
+                  str(state.seq))
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
             horizon = state.now - DONE_KEEP_MS
