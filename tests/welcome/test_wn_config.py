@@ -174,7 +174,8 @@ def test_wn3_non_entry_profile_needs_caller_preanswer_for_its_music(admin, welco
     url = f"{BASE}/{welcome.id}/profils"
     r = admin.post(url, queue_form(ids, name="Compta", music=str(music.id)))
     assert r.status_code == 400
-    assert "un prédécroché pour l&#39;appelant est nécessaire" in r.data.decode()
+    assert "un prédécroché pour l'appelant est nécessaire" in r.data.decode().replace("&#39;",
+                                                                                      "'")
     assert not WelcomeProfile.select().where(WelcomeProfile.name == "Compta").exists()
     r = admin.post(url, queue_form(ids, name="Compta", music=str(music.id),
                                    caller_preanswer=str(hello.id)))
@@ -234,7 +235,8 @@ def test_wn1_time_rules_overlap_refused_and_preview(admin, welcome, db_conn):
     r = admin.post(url, {"kind": "weekly", "days": [], "start": "12:00", "end": "11:00",
                          "profile": str(shut.id)})
     page = r.data.decode()
-    assert "Cochez au moins un jour" in page and "L&#39;heure de fin doit être après" in page
+    page = page.replace("&#39;", "'")
+    assert "Cochez au moins un jour" in page and "L'heure de fin doit être après" in page
     r = admin.post(url, {"kind": "dated", "date": "2026-12-25", "whole_day": "1",
                          "profile": str(shut.id)})
     assert r.status_code == 400 and "chevauche" in r.data.decode()
@@ -256,7 +258,7 @@ def test_wn1_time_rules_overlap_refused_and_preview(admin, welcome, db_conn):
 def test_wn1_entry_profile_cannot_be_deleted_and_changes_atomically(admin, welcome, db_conn):
     p = entry(welcome)
     r = admin.post(f"{BASE}/{welcome.id}/profils/{p.id}/supprimer")
-    assert r.status_code == 409 and "profil d&#39;entrée" in r.data.decode()
+    assert r.status_code == 409 and "profil d'entrée" in r.data.decode().replace("&#39;", "'")
     shut = WelcomeProfile.get(WelcomeProfile.key == "ferme")
     r = admin.post(f"{BASE}/{welcome.id}/profils/{shut.id}/entree")
     assert r.status_code == 303
@@ -297,8 +299,8 @@ def test_wn4_agent_lines_are_queue_agents(db_conn, demo, ids):
 def test_wn1_restricted_user_cannot_reach_out_of_scope_number(browser, demo, welcome):
     browser.sign_in(demo.user_email, demo.password)
     assert browser.client.get(f"{BASE}/{welcome.id}").status_code == 404
-    page = browser.client.get(BASE).data.decode()
-    assert "Aucun numéro d&#39;accueil dans votre périmètre" in page
+    page = browser.client.get(BASE).data.decode().replace("&#39;", "'")
+    assert "Aucun numéro d'accueil dans votre périmètre" in page
 
 
 def test_wn1_dates_shown_in_account_time_zone(db_conn, demo, welcome):

@@ -121,7 +121,9 @@ def send(conn: Redis, shard: int, kind: str, call: str, **fields: str) -> str:
 
 
 def sse(event: str, html: str) -> str:
-    lines = html.strip().splitlines() or [""]
+    """One SSE message; indentation and blank lines are dropped (each line break stays a
+    line break, i.e. whitespace, in the swapped HTML)."""
+    lines = [line.strip() for line in html.splitlines() if line.strip()] or [""]
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
 
 
