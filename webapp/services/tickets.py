@@ -200,6 +200,7 @@ def thread_version(ticket: Ticket) -> str:
 def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[Attachment],
               user: User, session_key: str | None, data_dir: Path, account_id: int) -> None:
     """Fill `outcome` with errors; keep the valid new files as pending when refusing."""
+    purge_stale_pending(data_dir)  # files kept more than a day ago and never sent
     if not body.strip():
         outcome.errors["body"] = "Écrivez votre message."
     elif len(body) > MAX_BODY:
