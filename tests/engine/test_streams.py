@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from engine import streams as engine_streams
 from engine.config import parse
 from engine.rules import State
 from engine.scenario import build_config, scenario
@@ -240,3 +243,118 @@ def test_simulator_drives_the_engine_and_writes_cdrs(redis_url, redis_conn, tmp_
     cdrs = entries(redis_conn, "pbx:cdr")
     assert cdrs and set(cdrs[0]) == {"line", "direction", "peer", "started_ms", "answered_ms",
                                      "ended_ms", "status", "call"}
+
+
+# ---- PROTOCOL.md: "Write only what a batch changed (per call, per agent, per number)" --
+
+WRITES = {"hset", "hdel", "zadd", "xadd", "xack", "del", "set", "hmset", "zremrangebyscore",
+          "xtrim", "unlink", "rename", "restore"}
+MONITOR_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def monitored_writes(url: str, run) -> tuple[list[tuple[str, str, tuple[str, ...]]], int]:
+    """Every write command the server executed while `run()` ran (MONITOR lists the
+    commands of scripts too), as (command, key, what it names): the fields of HSET and
+    HDEL, the members of ZADD, the field names of an XADD entry, the ids count of XACK;
+    and the bytes of all their arguments (values included)."""
+    mon = redis.Redis.from_url(url).monitor()
+    lines: list[str] = []
+    with mon:
+        done = threading.Event()
+
+        def read() -> None:
+            while True:
+                line = mon.connection.read_response()
+                line = line.decode() if isinstance(line, bytes) else line
+                if '"echo" "end-of-run"' in line.lower():
+                    done.set()
+                    return
+                lines.append(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        time.sleep(0.1)  # MONITOR is active once its OK came back; let the reader start
+        run()
+        redis.Redis.from_url(url).echo("end-of-run")
+        assert done.wait(10)
+    writes, size = [], 0
+    for line in lines:
+        args = [bytes(a, "utf-8").decode("unicode_escape") for a in
+                MONITOR_ARG.findall(line.split("] ", 1)[1])]
+        cmd, key, rest = args[0].lower(), args[1] if len(args) > 1 else "", args[2:]
+        if cmd not in WRITES:
+            continue
+        size += sum(len(a) for a in args)
+        if cmd == "hset":
+            named = tuple(rest[0::2])
+        elif cmd == "zadd":
+            named = tuple(rest[1::2])
+        elif cmd == "xadd":
+            named = tuple(rest[1::2])  # rest[0] is the id, "*"
+        elif cmd == "xack":
+            named = (str(len(rest) - 1),)
+        else:
+            named = tuple(rest)
+        writes.append((cmd, key, named))
+    return writes, size
+
+
+def one_batch_writes(url: str, conn: redis.Redis, numbers: int) -> tuple[list, int, set]:
+    """An account of `numbers` queues x 10 agents, busy everywhere; then one batch that
+    concerns only the first number. Returns that batch's writes, their bytes and the
+    lines it concerns."""
+    conn.flushall()
+    doc = build_config(numbers, 10, rest_s=0)
+    cfg = parse(doc)
+    first = sorted(cfg.numbers)[0]
+    engine = Engine(conn, lambda: cfg, clock="events")
+    setup = [{"type": "line.registered", "ts": str(T0), "line": a.line}
+             for n in cfg.numbers.values() for a in n.profiles["q"].agents]
+    for i, number in enumerate(sorted(cfg.numbers)):  # 12 calls per number: 10 ring, 2 wait
+        setup += [{"type": "call.arrived", "ts": str(T0 + 100 + i), "call": f"{number}-{c}",
+                   "number": number, "caller": "+33612345678"} for c in range(12)]
+    xadd_all(conn, setup)
+    engine.work(burst=True)
+    state = engine.state
+    ringing = sorted((c.id, line) for c in state.calls.values() if c.number == first
+                     for line in c.offers)
+    assert len(ringing) == 10 and len(state.calls) == 12 * numbers
+    (c0, l0), (c1, l1), (c2, l2) = ringing[:3]
+    batch = [  # at T0 + 1 s: no ring timeout (15 s) or rest (none) falls due in between
+        {"type": "call.answered", "ts": str(T0 + 1000), "call": c0, "line": l0},
+        {"type": "call.answered", "ts": str(T0 + 1001), "call": c1, "line": l1},
+        {"type": "call.ended", "ts": str(T0 + 1002), "call": c1, "by": "caller"},
+        {"type": "call.ended", "ts": str(T0 + 1003), "call": c2, "by": "caller"},
+        {"type": "call.arrived", "ts": str(T0 + 1004), "call": "new", "number": first,
+         "caller": "+33600000000"},
+        {"type": "line.busy", "ts": str(T0 + 1005), "line": l0}]
+    xadd_all(conn, batch)
+    writes, size = monitored_writes(url, lambda: engine.work(burst=True))
+    return writes, size, {l0, l1, l2}
+
+
+def test_protocol_batch_writes_only_what_it_changed(redis_url, redis_conn, monkeypatch):
+    """The same batch, on an account of 10 agents and on one of 1,000 agents (100 numbers,
+    1,200 live calls), writes exactly the same keys, fields and entries: the calls, agents
+    and number it touched, its `out`/`log` entries, `meta` and the XACK. Nothing else of
+    the state is rewritten, so a batch's cost does not grow with the account."""
+    monkeypatch.setattr(engine_streams, "SNAPSHOT_EVERY_S", 0.0)  # no throttling in a test
+    small, small_size, lines = one_batch_writes(redis_url, redis_conn, 1)
+    big, big_size, big_lines = one_batch_writes(redis_url, redis_conn, 100)
+    assert lines == big_lines
+    assert sorted(big) == sorted(small)
+    # the values differ only by the digits of sequence numbers (more history on the big one)
+    assert small_size <= big_size <= small_size * 1.02, (small_size, big_size)
+    first = "+33100000000"
+    named = {(cmd, key): set() for cmd, key, _ in small}
+    for cmd, key, what in small:
+        named[(cmd, key)].update(what)
+    # per number: the snapshot of the one number the batch concerned
+    assert named[("hset", STATE)] == {first}
+    # per call: the answered one, the two that ended (removed), the two waiting calls
+    # the freed agents took, the new arrival; per agent: the three whose state changed
+    calls, gone = named[("hset", "acd:{0}:calls")], named[("hdel", "acd:{0}:calls")]
+    assert calls == {f"{first}-0", f"{first}-10", f"{first}-11", "new"}
+    assert gone == {f"{first}-1", f"{first}-2"} == named[("zadd", "acd:{0}:done")]
+    assert named[("hset", "acd:{0}:agents")] == lines
+    assert [w for w in small if w[0] == "xack"] == [("xack", IN, ("6",))]
