@@ -8,13 +8,16 @@ numbers, 1,000 agents, arrivals / answers / refusals / hang-ups / external calls
   (c) latency from an event's XADD to its first command's XADD seen by a reader,
       at a fixed offered load (default 2,000 events/s), engine as a subprocess;
   (d) the pure core alone (rules.State.handle), no Redis.
-Targets: (b) >= 0.5 x (a); p99 of (c) <= 5 ms.
+Targets: (b) >= 0.5 x (a); p99 of (c) <= 5 ms. Each of --repeat rounds runs (a) then (b)
+and also prints the CPU time per event of this process and of redis-server, a figure
+that other work on the (shared) cores hardly moves; the median round is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,9 +48,37 @@ def load(conn: redis.Redis, events: list[dict]) -> None:
     pipe.execute()
 
 
-def raw_loop(conn: redis.Redis, events: list[dict]) -> float:
+class Cpu:
+    """CPU time of this process and of redis-server over a run, per event (µs): unlike
+    events/s, it hardly moves when other work competes for the two cores."""
+
+    def __init__(self, conn: redis.Redis) -> None:
+        self.conn = conn
+
+    def _server(self) -> float:
+        info = self.conn.info("cpu")
+        return info["used_cpu_user"] + info["used_cpu_sys"]
+
+    def __enter__(self) -> Cpu:
+        self.server, self.client = self._server(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client = time.process_time() - self.client
+        self.server = self._server() - self.server
+
+    def per_event(self, n: int) -> tuple[float, float]:
+        return self.client / n * 1e6, self.server / n * 1e6
+
+
+def raw_loop(conn: redis.Redis, events: list[dict], cpu: Cpu | None = None) -> float:
     load(conn, events)
     conn.xgroup_create(IN, "raw", id="0")
+    with cpu or Cpu(conn):
+        return _raw_loop(conn, events)
+
+
+def _raw_loop(conn: redis.Redis, events: list[dict]) -> float:
     start = time.perf_counter()
     while True:
         resp = conn.xreadgroup("raw", "raw-0", {IN: ">"}, count=BATCH)
@@ -63,11 +94,17 @@ def raw_loop(conn: redis.Redis, events: list[dict]) -> float:
     return len(events) / (time.perf_counter() - start)
 
 
-def engine_loop(conn: redis.Redis, events: list[dict], doc: dict) -> float:
+def engine_loop(conn: redis.Redis, events: list[dict], doc: dict, cpu: Cpu | None = None
+                ) -> float:
     load(conn, events)
     cfg = parse(doc)
     engine = Engine(conn, lambda: cfg, clock="events", batch=BATCH)
     engine.setup()
+    with cpu or Cpu(conn):
+        return _engine_loop(engine, events)
+
+
+def _engine_loop(engine: Engine, events: list[dict]) -> float:
     start = time.perf_counter()
     handled = engine.work(burst=True)
     assert handled == len(events)
@@ -146,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--calls", type=int, default=12000, help="calls in the throughput mix")
     ap.add_argument("--rate", type=int, default=2000, help="offered load for latency (ev/s)")
     ap.add_argument("--latency-seconds", type=float, default=10.0)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="rounds of (a) then (b), to show the spread on a shared machine")
     args = ap.parse_args(argv)
     tune_gc()
     doc = build_config(100, 10)
@@ -155,22 +194,34 @@ def main(argv: list[str] | None = None) -> None:
     for ev in events:
         kinds[ev["type"]] = kinds.get(ev["type"], 0) + 1
     print(f"event mix: {len(events)} events, 100 numbers, 1000 agents: {kinds}")
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     core_rate, origin = pure_core(events, doc)
+    rounds = []
     with RedisServer() as server:
         conn = redis.Redis.from_url(server.url)
-        raw = raw_loop(conn, events)
-        eng = engine_loop(conn, events, doc)
+        for r in range(args.repeat):
+            raw = raw_loop(conn, events, raw_cpu := Cpu(conn))
+            eng = engine_loop(conn, events, doc, eng_cpu := Cpu(conn))
+            rounds.append((eng / raw, raw, eng))
+            (rc, rs), (ec, es) = raw_cpu.per_event(len(events)), eng_cpu.per_event(len(events))
+            print(f"    round {r + 1}: raw {raw:8.0f} ev/s, engine {eng:8.0f} ev/s, "
+                  f"ratio {eng / raw:.2f} | CPU µs/event (client+redis): raw {rc:.1f}+{rs:.1f},"
+                  f" engine {ec:.1f}+{es:.1f}, ratio {(rc + rs) / (ec + es):.2f}")
+        ratio, raw, eng = sorted(rounds)[len(rounds) // 2]  # the median round
         n_lat = int(args.rate * args.latency_seconds)
         lat_events = events[:n_lat]
         lat_origin = [i for i in origin if i < n_lat]
         p50, p99, samples = latency(server.url, conn, lat_events, doc, lat_origin, args.rate)
         conn.close()
-    print(f"(a) raw Redis loop      : {raw:10.0f} events/s")
+    print(f"(a) raw Redis loop      : {raw:10.0f} events/s   (median round of {len(rounds)})")
     print(f"(b) engine              : {eng:10.0f} events/s")
-    print(f"    ratio engine / raw  : {eng / raw:10.2f}   (target >= 0.50)")
+    print(f"    ratio engine / raw  : {ratio:10.2f}   (target >= 0.50; rounds "
+          f"{min(rounds)[0]:.2f}..{max(rounds)[0]:.2f})")
     print(f"(c) latency at {args.rate} ev/s: p50 {p50:.2f} ms, p99 {p99:.2f} ms "
           f"over {samples} events   (target p99 <= 5 ms)")
     print(f"(d) pure core           : {core_rate:10.0f} events/s")
+    print("load average at end: {:.2f} {:.2f} {:.2f} (2 cores shared: figures vary with it)"
+          .format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
