@@ -265,7 +265,16 @@ class Engine:
         if self._batches % PRUNE_EVERY == 0:
             horizon = state.now - DONE_KEEP_MS
             pipe.zremrangebyscore(k.done, "-inf", horizon)
-            state.done = {c: t for c, t in state.done.items() if t >= horizon}
+            # `done` is in finishing order (the clock never goes back, and restore loads
+            # it sorted by time), so the expired ids are at its front: the prune costs
+            # what it removes, not the whole week of finished calls.
+            expired = []
+            for cid, t in state.done.items():
+                if t >= horizon:
+                    break
+                expired.append(cid)
+            for cid in expired:
+                del state.done[cid]
         if ids:
             pipe.xack(k.inp, GROUP, *ids)
         pipe.execute()

@@ -358,3 +358,24 @@ def test_protocol_batch_writes_only_what_it_changed(redis_url, redis_conn, monke
     assert gone == {f"{first}-1", f"{first}-2"} == named[("zadd", "acd:{0}:done")]
     assert named[("hset", "acd:{0}:agents")] == lines
     assert [w for w in small if w[0] == "xack"] == [("xack", IN, ("6",))]
+
+
+def test_finished_ids_are_kept_a_week_for_duplicates_then_pruned(redis_conn, monkeypatch):
+    monkeypatch.setattr(engine_streams, "PRUNE_EVERY", 1)
+    day = 24 * 3600 * 1000
+    engine = Engine(redis_conn, lambda: parse(queue_doc()), clock="events")
+    for call, at in [("old", T0), ("mid", T0 + 3 * day), ("new", T0 + 6 * day)]:
+        xadd_all(redis_conn, [
+            {"type": "call.arrived", "ts": str(at), "call": call, "number": NUM, "caller": "1"},
+            {"type": "call.ended", "ts": str(at + 1), "call": call, "by": "caller"}])
+        engine.work(burst=True)
+    assert list(engine.state.done) == ["old", "mid", "new"]
+    xadd_all(redis_conn, [{"type": "clock", "ts": str(T0 + 8 * day)}])  # "old" is 8 days old
+    engine.work(burst=True)
+    assert list(engine.state.done) == ["mid", "new"]
+    assert [m.decode() for m in redis_conn.zrange("acd:{0}:done", 0, -1)] == ["mid", "new"]
+    xadd_all(redis_conn, [  # a duplicate within the week is ignored
+        {"type": "call.arrived", "ts": str(T0 + 8 * day + 1), "call": "mid", "number": NUM,
+         "caller": "1"}])
+    engine.work(burst=True)
+    assert "mid" not in engine.state.calls
