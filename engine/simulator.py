@@ -3,8 +3,10 @@
 Reads the engine's commands from `acd:{N}:out`, writes events to `acd:{N}:in`:
 callers arrive (Poisson), sometimes hang up while waiting, press menu keys;
 agents answer after a random delay, sometimes let it ring or decline, confirm
-with `*`, talk for a random time and make external calls. Every finished leg
-on a line is appended to `pbx:cdr` (PROTOCOL.md "Call detail records").
+with `*`, talk for a random time and make or receive outside calls. Every
+finished leg on a line is appended to `pbx:cdr` (PROTOCOL.md "Call detail
+records"); an outside call to a line whose `pbx:blacklist:{line}` lists the caller
+(or `anonymous`) is refused before ringing, with a `blocked` CDR (LINE-4).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from engine.config import ConfigError, load_file
 from engine.rules import Config
 
 CDR = "pbx:cdr"
+BLACKLIST = "pbx:blacklist:{line}"
 
 
 class Simulator:
@@ -30,7 +33,8 @@ class Simulator:
                  rate_per_min: float = 6.0, answer_s: tuple[float, float] = (1.0, 6.0),
                  ring_out: float = 0.1, decline: float = 0.05, unreachable: float = 0.02,
                  talk_s: float = 45.0, patience_s: float = 90.0, abandon: float = 0.3,
-                 external_per_hour: float = 4.0, seed: int | None = None) -> None:
+                 external_per_hour: float = 4.0, nuisance: float = 0.15,
+                 seed: int | None = None) -> None:
         self.conn = conn
         self.config = config
         self.inp, self.out = f"acd:{{{shard}}}:in", f"acd:{{{shard}}}:out"
@@ -40,6 +44,7 @@ class Simulator:
         self.unreachable, self.talk_s = unreachable, talk_s
         self.patience_s, self.abandon = patience_s, abandon
         self.external_rate = external_per_hour / 3600.0
+        self.nuisance = nuisance
         self.lines = sorted({a.line for n in config.numbers.values()
                              for p in n.profiles.values() for a in p.agents}
                             | {li for n in config.numbers.values()
@@ -103,7 +108,7 @@ class Simulator:
               f"{sum(1 for c in self.calls.values() if c.get('bridged')):3d} | answered "
               f"{s['bridge']:5d} | abandoned {s['abandoned']:4d} | busy {s['reject_busy']:4d} | "
               f"forwarded {s['forward']:3d} | closed {s['hangup']:3d} | external "
-              f"{s['external']:3d}", end="", flush=True)
+              f"{s['external']:3d} | blocked {s['blocked']:3d}", end="", flush=True)
 
     # ---- callers ----------------------------------------------------------------------
 
@@ -210,10 +215,17 @@ class Simulator:
         self.at(self.rng.expovariate(self.external_rate), lambda: self.external(line))
         if line in self.busy_lines or any(li == line for _, li in self.legs):
             return
-        self.busy_lines.add(line)
-        self.stats["external"] += 1
         started, direction = _ms(), self.rng.choice(["in", "out"])
         peer = f"+334{self.rng.randrange(10**8):08d}"
+        if direction == "in":
+            peer = self.caller_for(line, peer)
+            if self.is_blocked(line, peer):
+                # LINE-4: the PBX refuses the call before it rings; one `blocked` CDR.
+                self.stats["blocked"] += 1
+                self.cdr(line, "in", peer, started, None, "blocked")
+                return
+        self.busy_lines.add(line)
+        self.stats["external"] += 1
         self.send("line.busy", line=line)
 
         def done() -> None:
@@ -221,6 +233,26 @@ class Simulator:
             self.cdr(line, direction, peer, started, started + 2000, "answered")
             self.send("line.idle", line=line)
         self.at(self.rng.expovariate(1 / self.talk_s), done)
+
+    # ---- liste noire (LINE-4) ---------------------------------------------------------
+
+    def blacklist(self, line: str) -> set[str]:
+        """`pbx:blacklist:{line}` (webapp/services/blacklist.py): one field per blocked
+        E.164 number, plus `anonymous` when anonymous callers are blocked."""
+        return {f.decode() if isinstance(f, bytes) else f
+                for f in self.conn.hkeys(BLACKLIST.format(line=line))}
+
+    def caller_for(self, line: str, peer: str) -> str:
+        """Who calls `line` from outside: when the line blocks callers, a share
+        (`nuisance`) of its calls come from one of them (a number, or anonymous)."""
+        blocked = self.blacklist(line)
+        if blocked and self.rng.random() < self.nuisance:
+            return self.rng.choice(sorted(blocked))
+        return peer
+
+    def is_blocked(self, line: str, peer: str) -> bool:
+        field = "anonymous" if not peer or peer == "anonymous" else peer
+        return bool(self.conn.hexists(BLACKLIST.format(line=line), field))
 
 
 def _ms() -> int:
@@ -243,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--patience", type=float, default=90.0, help="their mean patience (s)")
     ap.add_argument("--external", type=float, default=4.0,
                     help="external calls per hour per line")
+    ap.add_argument("--nuisance", type=float, default=0.15,
+                    help="share of outside calls to a line with a blacklist made by a "
+                         "blocked caller")
     ap.add_argument("--duration", type=float, help="stop after this many seconds")
     ap.add_argument("--seed", type=int)
     args = ap.parse_args(argv)
@@ -260,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                     answer_s=(args.answer_min, args.answer_max), ring_out=args.ring_out,
                     decline=args.decline, unreachable=args.unreachable, talk_s=args.talk,
                     patience_s=args.patience, abandon=args.abandon,
-                    external_per_hour=args.external, seed=args.seed)
+                    external_per_hour=args.external, nuisance=args.nuisance,
+                    seed=args.seed)
     try:
         sim.run(args.duration)
     except KeyboardInterrupt:

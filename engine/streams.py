@@ -17,12 +17,19 @@ import signal
 import time
 from collections.abc import Callable
 from itertools import chain
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from typing import Any
 
 import redis
 
-from engine.rules import Config, Output, State, agent_to_row, call_to_row, malformed, restore
+from engine.rules import (
+    Config,
+    Output,
+    State,
+    agent_to_row,
+    call_to_row,
+    malformed,
+    restore,
+)
+from engine.rules import to_json as _json
 
 log = logging.getLogger("engine")
 _chain = chain.from_iterable
@@ -84,23 +91,6 @@ return 0
 def _flat(entries: list[dict[str, str]]) -> list[list[str]]:
     """[[field, value, ...], ...] in each entry's field order, for COMMIT."""
     return [list(_chain(e.items())) for e in entries]
-
-
-def _not_json(obj: Any) -> Any:
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-# Same output as json.dumps(obj, separators=(",", ":"), ensure_ascii=False), for the
-# str/int/bool/None/list/dict values the engine writes; json.dumps builds a new encoder
-# on every call, which cost more than the encoding of a small call or agent record.
-if c_make_encoder is not None:
-    _encoder = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",",
-                              False, False, True)
-
-    def _json(obj: Any) -> str:
-        return "".join(_encoder(obj, 0))
-else:  # pragma: no cover - CPython always has the C accelerator
-    _json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def tune_gc() -> None:
@@ -299,7 +289,7 @@ class Engine:
         for number in due:
             del self._snap_pending[number]
             self._snap_at[number] = mono
-        return {number: _json(state.snapshot(number)) for number in due}
+        return {number: state.snapshot_json(number) for number in due}
 
     # ---- clocks -----------------------------------------------------------------------
 

@@ -251,6 +251,25 @@ def test_snapshot_shape_for_the_switchboard():
              "rest_until_ms": None}]}
 
 
+def test_snapshot_json_is_exactly_the_json_of_the_snapshot():
+    """The shell publishes State.snapshot_json, built by hand for speed: it must be the
+    very text of json.dumps(snapshot) (compact, UTF-8), odd strings included."""
+    odd = 'é"\\\n\x01☎ "x"'
+    c = Core(queue_doc(agents=[(A1, 1, 1), (A2, 1, 1), (A3, 1, 1)], rest_s=10))
+    c.register(A1, A2, at=0)
+    c.ev("call.arrived", at=10, call="c" + odd, number=NUM, caller=odd)
+    c.arrive("c2", at=20)
+    c.ev("call.answered", at=30, call="c" + odd, line=A1)
+    c.arrive("c3", at=50)
+    c.ev("line.busy", at=60, line=A3)
+    snap = c.state.snapshot(NUM)
+    assert snap["bridged"][0]["caller"] == odd and snap["agents"][0]["call"] == "c" + odd
+    for number in (NUM, "+33199999999"):  # and a number absent from the document
+        expected = json.dumps(c.state.snapshot(number), separators=(",", ":"),
+                              ensure_ascii=False)
+        assert c.state.snapshot_json(number) == expected
+
+
 def test_q12_restored_state_behaves_exactly_like_the_original():
     """Crash recovery: entities round-trip through JSON and the indices rebuild."""
     doc = queue_doc(agents=[(A1, 1, 1), (A2, 2, 3), (A3, 1, 2)], mode="random", rest_s=5,

@@ -3,6 +3,7 @@ own invariants, checked after every single step (timers included)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
@@ -84,6 +85,9 @@ def check_invariants(s: State) -> None:
             assert not any(available(s, a.line, prof.rest_s) for a in prof.agents)
     waiting_ids = {cid for lst in s.waiting.values() for _, _, cid in lst}
     assert waiting_ids == {c for c, call in s.calls.items() if call.status == "waiting"}
+    for number in s.config.numbers:  # the shell's hand-built JSON of the snapshot
+        assert s.snapshot_json(number) == json.dumps(s.snapshot(number), separators=(",", ":"),
+                                                     ensure_ascii=False)
 
 
 KINDS = ["reg", "reg", "reg", "unreg", "busy", "idle", "arrive", "arrive", "answer", "answer",
