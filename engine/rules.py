@@ -355,7 +355,11 @@ class State:
 
     def handle(self, event: dict[str, str], now: int) -> Output:
         """Fire timers due by `now`, then apply `event` at `now`."""
-        self._advance(now)
+        timers = self.timers
+        if timers and timers[0][0] <= now:
+            self._advance(now)
+        elif now > self.now:
+            self.now = now
         problem = malformed(event)
         if problem:
             self._out.ignored = problem

@@ -42,20 +42,21 @@ SNAPSHOT_EVERY_S = 0.1  # switchboard snapshots: at most 10 writes/s per number 
 SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
 
 
-# One EVAL per batch writes what the batch changed and appends every `out` and `log`
-# entry server-side: packing hundreds of arguments (and parsing thousands of XADD
-# replies) in redis-py costs more than the engine's logic. It runs inside the batch's
-# MULTI/EXEC, next to the XACK. EVAL (not EVALSHA) so that a Redis restart can never
-# turn it into a NOSCRIPT error inside the transaction; the server caches the
-# compiled script anyway.
-#   KEYS: out, log, calls, agents, done, state, meta
+# One EVAL per batch writes what the batch changed, appends every `out` and `log` entry
+# server-side and acknowledges the batch's entries: packing hundreds of arguments (and
+# parsing thousands of XADD replies) in redis-py costs more than the engine's logic.
+# It runs inside the batch's MULTI/EXEC (with the prune of `done`, now and then). EVAL
+# (not EVALSHA) so that a Redis restart can never turn it into a NOSCRIPT error inside
+# the transaction; the server caches the compiled script anyway.
+#   KEYS: out, log, calls, agents, done, state, meta, in
 #   ARGV[1]: JSON [out entries, log entries, call ids, finished ids, done (end ms, id,
-#            ...), agent lines, snapshot numbers], an entry being [field, value, ...]
+#            ...), agent lines, snapshot numbers, `in` ids to XACK], an entry being
+#            [field, value, ...]
 #   ARGV[2]: the values for the call ids, agent lines and snapshot numbers, in that
 #            order, each followed by "\n". They are JSON from _json, which escapes every
 #            control character, so "\n" cannot occur inside one; sliced with a plain
 #            find, they cost the server far less than decoding them as JSON strings.
-#   ARGV[3], ARGV[4]: meta `now`, `seq`
+#   ARGV[3], ARGV[4]: meta `now`, `seq`; ARGV[5]: the consumer group
 COMMIT = r"""
 local b = cjson.decode(ARGV[1])
 local blob, pos = ARGV[2], 1
@@ -84,6 +85,10 @@ for i = 1, 2 do
   end
 end
 redis.call('HSET', KEYS[7], 'now', ARGV[3], 'seq', ARGV[4])
+local ids = b[8]
+for i = 1, #ids, 1000 do
+  redis.call('XACK', KEYS[8], ARGV[5], unpack(ids, i, math.min(i + 999, #ids)))
+end
 return 0
 """
 
@@ -247,10 +252,10 @@ class Engine:
         values += snaps.values()
         values.append("")  # every value is followed by "\n"
         pipe = self.conn.pipeline(transaction=True)
-        pipe.eval(COMMIT, 7, k.out, k.log, k.calls, k.agents, k.done, k.state, k.meta,
+        pipe.eval(COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done, k.state, k.meta, k.inp,
                   _json([_flat(out.commands), _flat(out.logs), live, gone, finished,
-                         lines, list(snaps)]), "\n".join(values), str(state.now),
-                  str(state.seq))
+                         lines, list(snaps), [eid.decode() for eid in ids]]),
+                  "\n".join(values), str(state.now), str(state.seq), GROUP)
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
             horizon = state.now - DONE_KEEP_MS
@@ -265,8 +270,6 @@ class Engine:
                 expired.append(cid)
             for cid in expired:
                 del state.done[cid]
-        if ids:
-            pipe.xack(k.inp, GROUP, *ids)
         pipe.execute()
         state.clear_dirty()
 
