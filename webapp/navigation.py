@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 
+from webapp.i18n import N_
 from webapp.services.access import Access
 
 
@@ -23,19 +24,19 @@ class NavItem:
 
 
 NAV: tuple[NavItem, ...] = (
-    NavItem("dashboard", "Tableau de bord", "main.dashboard"),
-    NavItem("directory", "Annuaire", "directory.contacts",
-            description="Les contacts de votre entreprise, leurs services et licences."),
-    NavItem("services", "Services", "services.index",
-            description="Vos lignes fixes, mobiles, fax et numéros d'accueil."),
-    NavItem("configure", "Configurer", "welcome.index", ("services.manage", "calls.supervise"),
-            description="Numéros d'accueil, files d'attente et standard."),
-    NavItem("store", "Store", "store.deployments", ("deployments.view", "orders.view"),
-            description="Vos déploiements et commandes."),
-    NavItem("exchange", "Échanger", "tickets.index", ("tickets.access",),
-            description="Vos tickets avec le support."),
-    NavItem("manage", "Gérer", "sites.tree", ("sites.manage",),
-            description="L'arborescence de vos sites."),
+    NavItem("dashboard", N_("Tableau de bord"), "main.dashboard"),
+    NavItem("directory", N_("Annuaire"), "directory.contacts",
+            description=N_("Les contacts de votre entreprise, leurs services et licences.")),
+    NavItem("services", N_("Services"), "services.index",
+            description=N_("Vos lignes fixes, mobiles, fax et numéros d'accueil.")),
+    NavItem("configure", N_("Configurer"), "welcome.index", ("services.manage", "calls.supervise"),
+            description=N_("Numéros d'accueil, files d'attente et standard.")),
+    NavItem("store", N_("Store"), "store.deployments", ("deployments.view", "orders.view"),
+            description=N_("Vos déploiements et commandes.")),
+    NavItem("exchange", N_("Échanger"), "tickets.index", ("tickets.access",),
+            description=N_("Vos tickets avec le support.")),
+    NavItem("manage", N_("Gérer"), "sites.tree", ("sites.manage",),
+            description=N_("L'arborescence de vos sites.")),
 )
 
 

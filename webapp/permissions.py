@@ -5,17 +5,19 @@ Labels are French msgids; templates translate them with gettext at render time.
 
 from __future__ import annotations
 
+from webapp.i18n import N_
+
 PERMISSIONS: dict[str, str] = {
-    "sites.manage": "Gérer les sites",
-    "users.manage": "Gérer les accès utilisateurs",
-    "sites.access": "Accéder aux ressources des sites",
-    "deployments.view": "Voir les déploiements",
-    "tickets.access": "Accéder aux tickets",
-    "services.manage": "Gérer les services",
-    "equipment.manage": "Gérer les équipements",
-    "billing.view": "Voir la facturation",
-    "orders.view": "Voir les commandes",
-    "calls.supervise": "Superviser les appels",
+    "sites.manage": N_("Gérer les sites"),
+    "users.manage": N_("Gérer les accès utilisateurs"),
+    "sites.access": N_("Accéder aux ressources des sites"),
+    "deployments.view": N_("Voir les déploiements"),
+    "tickets.access": N_("Accéder aux tickets"),
+    "services.manage": N_("Gérer les services"),
+    "equipment.manage": N_("Gérer les équipements"),
+    "billing.view": N_("Voir la facturation"),
+    "orders.view": N_("Voir les commandes"),
+    "calls.supervise": N_("Superviser les appels"),
 }
 
 ADMIN_ROLE_NAME = "Administrateur"

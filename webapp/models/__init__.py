@@ -25,19 +25,6 @@ from webapp.models.core import (
     Site,
 )
 from webapp.models.directory import PHONE_MODELS, Equipment, SoftphoneCredential
-from webapp.models.lines import (
-    AUDIO_FORMATS,
-    AUDIO_KINDS,
-    RULES,
-    TARGET_KINDS,
-    TARGET_LINE,
-    TARGET_NONE,
-    TARGET_NUMBER,
-    TARGET_VOICEMAIL,
-    AudioFile,
-    ForwardingProfile,
-    VoicemailSettings,
-)
 from webapp.models.exchange import (
     DEPLOYMENT_KINDS,
     DEPLOYMENT_OPEN,
@@ -61,6 +48,20 @@ from webapp.models.exchange import (
     Ticket,
     TicketMessage,
 )
+from webapp.models.lines import (
+    AUDIO_FORMATS,
+    AUDIO_KINDS,
+    RULES,
+    TARGET_KINDS,
+    TARGET_LINE,
+    TARGET_NONE,
+    TARGET_NUMBER,
+    TARGET_VOICEMAIL,
+    AudioFile,
+    ForwardingProfile,
+    VoicemailSettings,
+)
+from webapp.models.mail import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, OutboundEmail
 from webapp.models.welcome import (
     PROFILE_TYPES,
     QUEUE_MODES,
@@ -70,7 +71,6 @@ from webapp.models.welcome import (
     WelcomeProfile,
     WelcomeTimeRule,
 )
-from webapp.models.mail import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, OutboundEmail
 
 __all__ = [
     "TFA_ACTIVE", "TFA_DISABLED", "TFA_INACTIVE", "LICENCE_PRODUCTS", "SERVICE_KINDS",

@@ -10,13 +10,14 @@ from peewee import (
     TextField,
 )
 
+from webapp.i18n import N_
 from webapp.models.base import BaseModel, utcnow
 
 SERVICE_KINDS = {
-    "fixed": "Ligne fixe",
-    "mobile": "Ligne mobile",
-    "fax": "Ligne fax",
-    "welcome": "Numéro d'accueil",
+    "fixed": N_("Ligne fixe"),
+    "mobile": N_("Ligne mobile"),
+    "fax": N_("Ligne fax"),
+    "welcome": N_("Numéro d'accueil"),
 }
 
 # ACC-5: which application each licence opens, and how it is reached.

@@ -18,6 +18,7 @@ from peewee import (
     TextField,
 )
 
+from webapp.i18n import N_
 from webapp.models.auth import TFA_INACTIVE, User
 from webapp.models.base import BaseModel, utcnow
 from webapp.models.core import Account, Site
@@ -78,17 +79,17 @@ StaffUser.TRUST_MODEL = StaffTrustedBrowser
 # --- deployments (DEP-1) ---------------------------------------------------------------
 
 DEPLOYMENT_KINDS = {
-    "fixed_porting": "Portabilité fixe",
-    "mobile_porting": "Portabilité mobile",
-    "link": "Déploiement de lien",
-    "onsite": "Intervention sur site",
+    "fixed_porting": N_("Portabilité fixe"),
+    "mobile_porting": N_("Portabilité mobile"),
+    "link": N_("Déploiement de lien"),
+    "onsite": N_("Intervention sur site"),
 }
 DEPLOYMENT_STATUSES = {
-    "requested": "Demandé",
-    "scheduled": "Planifié",
-    "in_progress": "En cours",
-    "done": "Terminé",
-    "cancelled": "Annulé",
+    "requested": N_("Demandé"),
+    "scheduled": N_("Planifié"),
+    "in_progress": N_("En cours"),
+    "done": N_("Terminé"),
+    "cancelled": N_("Annulé"),
 }
 DEPLOYMENT_OPEN = ("requested", "scheduled", "in_progress")
 SLOTS = {
@@ -198,11 +199,11 @@ class Attachment(BaseModel):
 # --- orders, invoices, payments, credit limit (BIL-1) ----------------------------------
 
 ORDER_STATUSES = {
-    "received": "Reçue",
-    "processing": "En préparation",
-    "shipped": "Expédiée",
-    "done": "Livrée",
-    "cancelled": "Annulée",
+    "received": N_("Reçue"),
+    "processing": N_("En préparation"),
+    "shipped": N_("Expédiée"),
+    "done": N_("Livrée"),
+    "cancelled": N_("Annulée"),
 }
 ORDER_OPEN = ("received", "processing", "shipped")
 

@@ -12,16 +12,17 @@ from peewee import (
     IntegerField,
 )
 
+from webapp.i18n import N_
 from webapp.models.base import BaseModel, utcnow
 from webapp.models.core import Account, Service
 
-DIRECTIONS = {"in": "Entrant", "out": "Sortant"}
+DIRECTIONS = {"in": N_("Entrant"), "out": N_("Sortant")}
 CALL_STATUSES = {
-    "answered": "Répondu",
-    "missed": "Manqué",
-    "busy": "Occupé",
-    "blocked": "Bloqué",
-    "failed": "Échec",
+    "answered": N_("Répondu"),
+    "missed": N_("Manqué"),
+    "busy": N_("Occupé"),
+    "blocked": N_("Bloqué"),
+    "failed": N_("Échec"),
 }
 ANONYMOUS = "anonymous"
 

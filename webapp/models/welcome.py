@@ -13,19 +13,20 @@ from peewee import (
     IntegerField,
 )
 
+from webapp.i18n import N_
 from webapp.models.base import BaseModel, utcnow
 from webapp.models.core import Account, Service
 from webapp.models.lines import AudioFile
 
 # WN-2: the profile types, with their French names (PROTOCOL.md type ids).
 PROFILE_TYPES = {
-    "queue": "File d'attente",
-    "ring_all": "Simultané",
-    "sequential": "Séquentiel",
-    "menu": "Serveur vocal",
-    "announcement": "Annonce",
+    "queue": N_("File d'attente"),
+    "ring_all": N_("Simultané"),
+    "sequential": N_("Séquentiel"),
+    "menu": N_("Serveur vocal"),
+    "announcement": N_("Annonce"),
 }
-QUEUE_MODES = {"inactivity": "Inactivité", "random": "Aléatoire"}
+QUEUE_MODES = {"inactivity": N_("Inactivité"), "random": N_("Aléatoire")}
 
 
 class WelcomeProfile(BaseModel):

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+from webapp.i18n import N_
 from webapp.models import TICKET_OPEN, Ticket
 from webapp.services import billing, deployments
 from webapp.services.access import Access
@@ -47,51 +48,51 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
         count = query.count()
         if count:
             entries.append(Entry(
-                "orders", "Commandes en cours", count, "store.orders", (), "Suivre",
+                "orders", N_("Commandes en cours"), count, "store.orders", (), N_("Suivre"),
                 tuple(Item(f"{o.reference} — {o.title}", "store.order", (("order_id", o.id),),
-                           "Voir la commande") for o in query.limit(MAX_ITEMS))))
+                           N_("Voir la commande")) for o in query.limit(MAX_ITEMS))))
     if access.can("tickets.access"):
         query = Ticket.select().where((Ticket.account == account)
                                       & (Ticket.status == TICKET_OPEN))
         count = query.count()
         if count:
             entries.append(Entry(
-                "tickets", "Tickets ouverts", count, "tickets.index", (), "Répondre",
-                tuple(Item(t.subject, "tickets.detail", (("ticket_id", t.id),), "Répondre")
+                "tickets", N_("Tickets ouverts"), count, "tickets.index", (), N_("Répondre"),
+                tuple(Item(t.subject, "tickets.detail", (("ticket_id", t.id),), N_("Répondre"))
                       for t in query.order_by(Ticket.updated_at.desc()).limit(MAX_ITEMS))))
     if access.can("deployments.view"):
         query = deployments.upcoming(deployments.scoped(account, access.site_ids))
         count = query.count()
         if count:
             entries.append(Entry(
-                "deployments", "Déploiements à venir", count, "store.deployments", (),
-                "Voir les déploiements",
+                "deployments", N_("Déploiements à venir"), count, "store.deployments", (),
+                N_("Voir les déploiements"),
                 tuple(Item(_deployment_label(d), "store.deployment",
-                           (("deployment_id", d.id),), "Détails")
+                           (("deployment_id", d.id),), N_("Détails"))
                       for d in query.limit(MAX_ITEMS))))
     if access.can("billing.view"):
         query = billing.to_pay(account, today)
         count = query.count()
         if count:
             entries.append(Entry(
-                "invoices", "Appels à factures", count, "billing.index", (), "Payer",
+                "invoices", N_("Appels à factures"), count, "billing.index", (), N_("Payer"),
                 tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
-                           (("invoice_id", i.id),), "Voir et payer")
+                           (("invoice_id", i.id),), N_("Voir et payer"))
                       for i in query.limit(MAX_ITEMS)), "warn"))
         balance = billing.balance(account)
         if balance.exceeded:
             entries.append(Entry(
-                "credit", "Dépassement d'encours", 1, "billing.index", (), "Régulariser",
+                "credit", N_("Dépassement d'encours"), 1, "billing.index", (), N_("Régulariser"),
                 (), "danger",
                 amount=billing.euros(balance.over_by_cents)))
         query = billing.overdue(account, today)
         count = query.count()
         if count:
             entries.append(Entry(
-                "collection", "Recouvrement", count, "billing.index", (("filtre", "retard"),),
-                "Régler",
+                "collection", N_("Recouvrement"), count, "billing.index", (("filtre", "retard"),),
+                N_("Régler"),
                 tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
-                           (("invoice_id", i.id),), "Voir et payer")
+                           (("invoice_id", i.id),), N_("Voir et payer"))
                       for i in query.limit(MAX_ITEMS)), "danger"))
     return entries
 
