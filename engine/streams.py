@@ -49,17 +49,20 @@ SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
 # (not EVALSHA) so that a Redis restart can never turn it into a NOSCRIPT error inside
 # the transaction; the server caches the compiled script anyway.
 #   KEYS: out, log, calls, agents, done, state, meta, in
-#   ARGV[1]: JSON [out entries, log entries, call ids, finished ids, done (end ms, id,
-#            ...), agent lines, snapshot numbers, `in` ids to XACK], an entry being
-#            [field, value, ...]
-#   ARGV[2]: the values for the call ids, agent lines and snapshot numbers, in that
-#            order, each followed by "\n". They are JSON from _json, which escapes every
-#            control character, so "\n" cannot occur inside one; sliced with a plain
-#            find, they cost the server far less than decoding them as JSON strings.
-#   ARGV[3], ARGV[4]: meta `now`, `seq`; ARGV[5]: the consumer group
+#   ARGV[1]: lines ending with "\n": first a JSON array [out entries, log entries,
+#            call ids, finished ids, done (end ms, id, ...), agent lines, snapshot
+#            numbers, `in` ids to XACK], an entry being [field, value, ...]; then the
+#            values for the call ids, agent lines and snapshot numbers, in that order.
+#            All are JSON from _json, which escapes every control character, so "\n"
+#            cannot occur inside one; sliced with a plain find, the values cost the
+#            server far less than decoding them as JSON strings, and one argument
+#            (rather than two) is one chunk less for redis-py to send.
+#   ARGV[2], ARGV[3]: meta `now`, `seq`; ARGV[4]: the consumer group
 COMMIT = r"""
-local b = cjson.decode(ARGV[1])
-local blob, pos = ARGV[2], 1
+local blob = ARGV[1]
+local pos = string.find(blob, '\n', 1, true)
+local b = cjson.decode(string.sub(blob, 1, pos - 1))
+pos = pos + 1
 local function many(cmd, key, t)  -- in slices: unpack() is bounded by Lua's C stack
   for i = 1, #t, 1000 do
     redis.call(cmd, key, unpack(t, i, math.min(i + 999, #t)))
@@ -84,10 +87,10 @@ for i = 1, 2 do
     redis.call('XADD', KEYS[i], '*', unpack(fields))
   end
 end
-redis.call('HSET', KEYS[7], 'now', ARGV[3], 'seq', ARGV[4])
+redis.call('HSET', KEYS[7], 'now', ARGV[2], 'seq', ARGV[3])
 local ids = b[8]
 for i = 1, #ids, 1000 do
-  redis.call('XACK', KEYS[8], ARGV[5], unpack(ids, i, math.min(i + 999, #ids)))
+  redis.call('XACK', KEYS[8], ARGV[4], unpack(ids, i, math.min(i + 999, #ids)))
 end
 return 0
 """
@@ -235,7 +238,8 @@ class Engine:
         calls, agents, done = state.calls, state.agents, state.done
         live: list[str] = []
         gone: list[str] = []
-        values: list[str] = []  # call rows, agent rows, snapshots: see COMMIT
+        values: list[str] = [""]  # the JSON array (set below), then call rows, agent
+        # rows, snapshots: see COMMIT
         for cid in state.dirty_calls:  # only what this batch touched (PROTOCOL.md)
             call = calls.get(cid)
             if call is None:
@@ -250,11 +254,11 @@ class Engine:
         values += [_json(agent_to_row(agents[line])) for line in lines]
         snaps = self._snapshots(flush_snapshots)
         values += snaps.values()
-        values.append("")  # every value is followed by "\n"
+        values.append("")  # every line ends with "\n"
+        values[0] = _json([_flat(out.commands), _flat(out.logs), live, gone, finished, lines,
+                           list(snaps), [eid.decode() for eid in ids]])
         pipe = self.conn.pipeline(transaction=True)
         pipe.eval(COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done, k.state, k.meta, k.inp,
-                  _json([_flat(out.commands), _flat(out.logs), live, gone, finished,
-                         lines, list(snaps), [eid.decode() for eid in ids]]),
                   "\n".join(values), str(state.now), str(state.seq), GROUP)
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
