@@ -16,6 +16,14 @@ def register(app: Flask) -> None:
 
         applied = upgrade(db.obj)
         click.echo(f"Migrations appliquées : {', '.join(applied) if applied else 'aucune'}")
+        # Backfill without a migration: fixed lines created before `create_service` get
+        # their default forwarding profile here, never on a GET (ARCHITECTURE §5).
+        from webapp.services.forwarding import ensure_account_profiles
+
+        with db.connection_context():
+            created = ensure_account_profiles()
+        if created:
+            click.echo(f"Profils de renvoi par défaut créés : {created}")
 
     @app.cli.command("demo")
     @click.option("--password", default=None, help="Mot de passe des comptes de démonstration.")

@@ -40,7 +40,12 @@ def _line(service_id: int) -> Service:
     return get_service_or_404(service_id, kinds=("fixed",))
 
 
-def _profile(service: Service, profile_id: int) -> ForwardingProfile:
+def _profile(service: Service, profile_id: int, write: bool = False) -> ForwardingProfile:
+    """Id 0 is the line's default profile: virtual (unsaved) on a GET while the line has
+    none stored, stored first by a change (`write`)."""
+    if profile_id == 0:
+        rows = forwarding.ensure_profiles(service) if write else forwarding.profiles_for(service)
+        return next(p for p in rows if p.is_default)
     profile = ForwardingProfile.get_or_none((ForwardingProfile.id == profile_id)
                                             & (ForwardingProfile.service == service.id))
     if profile is None:
@@ -62,7 +67,7 @@ def _engine_flash(outcome: forwarding.Outcome) -> None:
 
 def _page(service: Service, status: int = 200, queue_values=None, queue_errors=None,
           page_error=None):
-    profiles = forwarding.ensure_profiles(service)
+    profiles = forwarding.profiles_for(service)  # GET writes nothing (ARCHITECTURE §5)
     vm = voicemail_service.settings_for(service)
     return render("lines/settings.html", status=status, service=service, profiles=profiles,
                   describe=forwarding.describe, vm=vm, phones=phones,
@@ -130,7 +135,7 @@ def edit_profile(service_id: int, profile_id: int):
 @requires("services.manage")
 def update_profile(service_id: int, profile_id: int):
     service = _line(service_id)
-    profile = _profile(service, profile_id)
+    profile = _profile(service, profile_id, write=True)
     try:
         outcome = forwarding.update_profile(profile, request.form, _candidates(service), _actor())
     except FormError as exc:
@@ -145,7 +150,7 @@ def update_profile(service_id: int, profile_id: int):
 def activate_profile(service_id: int, profile_id: int):
     """One click from the line page or the directory (`next` brings the person back)."""
     service = _line(service_id)
-    profile = _profile(service, profile_id)
+    profile = _profile(service, profile_id, write=True)
     back = safe_next(request.form.get("next"),
                      url_for("lines.settings", service_id=service.id) + "#renvois")
     try:
@@ -162,7 +167,7 @@ def activate_profile(service_id: int, profile_id: int):
 @requires("services.manage")
 def delete_profile(service_id: int, profile_id: int):
     service = _line(service_id)
-    profile = _profile(service, profile_id)
+    profile = _profile(service, profile_id, write=True)
     try:
         forwarding.delete_profile(profile, _actor())
     except FormError as exc:

@@ -22,6 +22,7 @@ from webapp.models import (
 from webapp.permissions import SCOPE_SITES
 from webapp.services.accounts import admin_role, create_account, default_site
 from webapp.services.passwords import hash_password
+from webapp.services.provisioning import create_service
 
 DEMO_COMPANY = "Atelier Dupont & Associés"
 DEMO_ADMIN_EMAIL = "claire.dubois@atelier-dupont.example"
@@ -47,6 +48,10 @@ PEOPLE = [
     ("Nathan", "Girard", "entrepot", None, None, ()),
     ("Sarah", "Bonnet", "default", None, None, ()),
 ]
+
+# Fixed line → backup number, set at creation: it becomes the unavailability target of
+# the line's default forwarding profile (LINE-3), created with the line.
+BACKUP = {"+33100000104": "+33600000104"}
 
 
 @dataclass
@@ -114,24 +119,23 @@ def _people(account: Account, sites: dict[str, Site]) -> dict[str, Contact]:
         contacts[first] = contact
         for kind, number in (("fixed", fixed), ("mobile", mobile)):
             if number:
-                service = Service.create(
+                service = create_service(
                     account=account, site=site, kind=kind, number=number,
                     extension=number[-3:] if kind == "fixed" else None,
                     label=f"{'Ligne' if kind == 'fixed' else 'Mobile'} {first} {last}",
-                    holder=contact,
+                    holder=contact, backup_number=BACKUP.get(number),
                 )
                 ServiceContact.create(service=service, contact=contact)
         for product in licences:
             Licence.create(account=account, contact=contact, product=product)
-    fax = Service.create(account=account, site=sites["paris"], kind="fax",
+    fax = create_service(account=account, site=sites["paris"], kind="fax",
                          number="+33100000190", label="Fax du siège")
     ServiceContact.create(service=fax, contact=contacts["Camille"])
-    Service.update(backup_number="+33600000104").where(Service.number == "+33100000104").execute()
     return contacts
 
 
 def _welcome_number(account: Account, site: Site, contacts: dict[str, Contact]) -> None:
-    welcome = Service.create(account=account, site=site, kind="welcome", number=WELCOME_NUMBER,
+    welcome = create_service(account=account, site=site, kind="welcome", number=WELCOME_NUMBER,
                              label="Accueil — standard")
     ServiceContact.create(service=welcome, contact=contacts["Emma"])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from webapp.db import db
 from webapp.models import (
@@ -66,21 +66,53 @@ def is_queue_agent(service: Service) -> bool:
 
 # --- reading --------------------------------------------------------------------------------
 
-def ensure_profiles(service: Service) -> list[ForwardingProfile]:
-    """The line's profiles, default first; a line without any gets its default one."""
-    profiles = list(ForwardingProfile.select().where(ForwardingProfile.service == service.id)
-                    .order_by(ForwardingProfile.is_default.desc(), ForwardingProfile.name))
-    if profiles:
-        return profiles
+def _stored(service: Service) -> list[ForwardingProfile]:
+    return list(ForwardingProfile.select().where(ForwardingProfile.service == service.id)
+                .order_by(ForwardingProfile.is_default.desc(), ForwardingProfile.name))
+
+
+def _default_values(service: Service) -> dict:
+    backup = service.backup_number
+    return {"name": DEFAULT_PROFILE_NAME, "is_default": True, "is_active": True,
+            "unavailable_kind": TARGET_NUMBER if backup else TARGET_NONE,
+            "unavailable_number": backup or None}
+
+
+def create_default_profile(service: Service) -> bool:
+    """Give a fixed line its default profile (idempotent); True if one was created.
+
+    Called where fixed lines come into existence (`services.lines.create_service`), by
+    `flask db-upgrade` and the demo loader (backfill), and before any profile change.
+    """
     with db.atomic():
-        if not ForwardingProfile.select().where(
-                ForwardingProfile.service == service.id).exists():
-            backup = service.backup_number
-            ForwardingProfile.create(
-                service=service.id, name=DEFAULT_PROFILE_NAME, is_default=True, is_active=True,
-                unavailable_kind=TARGET_NUMBER if backup else TARGET_NONE,
-                unavailable_number=backup or None)
-    return ensure_profiles(service)
+        if ForwardingProfile.select().where(ForwardingProfile.service == service.id).exists():
+            return False
+        ForwardingProfile.create(service=service.id, **_default_values(service))
+    return True
+
+
+def profiles_for(service: Service) -> list[ForwardingProfile]:
+    """The line's profiles, default first, without writing anything (GET pages).
+
+    A line that has none yet (created outside `create_service`, before the backfill)
+    shows its default profile *virtually*: an unsaved row (`id` None) that the first
+    change stores (ARCHITECTURE §5: GET never changes state).
+    """
+    return _stored(service) or [ForwardingProfile(service=service.id, **_default_values(service))]
+
+
+def switches(services) -> dict[int, list[ForwardingProfile]]:
+    """LINE-1 one-click switch on directory pages: the profiles of each fixed line among
+    `services` (read-only, see `profiles_for`)."""
+    return {s.id: profiles_for(s) for s in services if s.kind == "fixed"}
+
+
+def ensure_profiles(service: Service) -> list[ForwardingProfile]:
+    """The line's stored profiles, default first; creates the default one if missing.
+
+    Writes: only for POST handlers and services (pages use `profiles_for`)."""
+    create_default_profile(service)
+    return _stored(service)
 
 
 def active_profile(service: Service) -> ForwardingProfile:
@@ -434,13 +466,16 @@ def set_queue_settings(service: Service, form: dict, actor: Actor) -> Outcome:
     return outcome
 
 
-def ensure_account_profiles(account_id: int) -> int:
-    """Give every fixed line of the account its default profile (idempotent); returns how
-    many lines got one. Used by the demo loader and after bulk imports."""
+def ensure_account_profiles(account_id: int | None = None) -> int:
+    """Give every fixed line (of the account, or of all accounts) its default profile
+    (idempotent); returns how many lines got one. Run by `flask db-upgrade` and the demo
+    loader: a migration-free backfill for lines created before `create_service`."""
     created = 0
-    lines = Service.select().where((Service.account == account_id) & (Service.kind == "fixed"))
+    lines = Service.select().where((Service.kind == "fixed") & ~fn.EXISTS(
+        ForwardingProfile.select(ForwardingProfile.id).where(
+            ForwardingProfile.service == Service.id)))
+    if account_id is not None:
+        lines = lines.where(Service.account == account_id)
     for line in lines:
-        if not ForwardingProfile.select().where(ForwardingProfile.service == line.id).exists():
-            ensure_profiles(line)
-            created += 1
+        created += create_default_profile(line)
     return created
