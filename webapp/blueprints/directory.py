@@ -10,6 +10,7 @@ from webapp.extensions import client_ip
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, get_contact_or_404, requires, scoped_contacts
 from webapp.services import directory as directory_service
+from webapp.services import forwarding
 from webapp.services import sites as sites_service
 from webapp.services.directory import ContactForm
 
@@ -37,8 +38,10 @@ def contacts():
 def contact(contact_id: int):
     contact = get_contact_or_404(contact_id)
     access = current_access()
-    return render("directory/contact.html", contact=contact,
-                  details=directory_service.details(contact, access.site_ids),
+    details = directory_service.details(contact, access.site_ids)
+    return render("directory/contact.html", contact=contact, details=details,
+                  switches=forwarding.switches(details.services)
+                  if access.can("services.manage") else {},
                   site_path=sites_service.paths({contact.site_id}, access.account_id).get(
                       contact.site_id) if contact.site_id else None)
 

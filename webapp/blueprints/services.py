@@ -20,7 +20,7 @@ from webapp.security import (
     scoped_services,
 )
 from webapp.services import equipment as equipment_service
-from webapp.services import holders, softphone
+from webapp.services import forwarding, holders, softphone
 from webapp.services import sites as sites_service
 from webapp.services.directory import parse_page
 from webapp.services.equipment import EquipmentForm
@@ -82,7 +82,9 @@ def _detail_page(service, status: int = 200, **ctx):
         equipment=list(Equipment.select().where(Equipment.line == service.id)),
         site_path=sites_service.paths({service.site_id}, access.account_id)[service.site_id],
         sites=sites_service.options(access) if access.can("sites.manage") else [],
-        holder_kinds=holders.HOLDER_KINDS, **ctx)
+        holder_kinds=holders.HOLDER_KINDS,
+        switches=forwarding.switches([service]) if access.can("services.manage") else {},
+        **ctx)
 
 
 @bp.route("/<int:service_id>")
