@@ -80,4 +80,4 @@ def test_line4_restricted_user_gets_404_on_paris_line(new_browser, demo, db_conn
     assert b.client.get(_url(paris)).status_code == 404
     response = b.post(_url(paris), {"number": "0612345678"}, token_from="/compte")
     assert response.status_code == 404
-    assert BlockedNumber.select().count() == 0
+    assert BlockedNumber.select().where(BlockedNumber.service == paris).count() == 0

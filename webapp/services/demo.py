@@ -20,6 +20,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.permissions import SCOPE_SITES
+from webapp.services import demo_directory
 from webapp.services.accounts import admin_role, create_account, default_site
 from webapp.services.passwords import hash_password
 from webapp.services.provisioning import create_service
@@ -73,6 +74,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         _equipment(existing)
         _exchange(existing, password)
         _welcome_routing(existing)
+        demo_directory.seed(existing)
         return DemoResult(existing, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, False)
     with db.atomic():
         account = create_account(DEMO_COMPANY)
@@ -84,6 +86,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         _line_settings(account)
         _exchange(account, password)
     _welcome_routing(account)
+    demo_directory.seed(account)  # issue 8: folders, outside contacts, blacklist, history
     return DemoResult(account, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, True)
 
 
