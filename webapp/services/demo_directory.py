@@ -1,7 +1,7 @@
 """Demo directory and call history (issue 8, DIR-5 / LINE-4 / LINE-5), for `load_demo`.
 
 - Folders: « Direction générale », « Atelier », « Commercial » and an outside-contacts
-  folder « Prestataires et fournisseurs » (four suppliers with company, job, numbers);
+  folder « Prestataires » (four suppliers with company, job, numbers);
   every demo employee is filed in a folder with a job title.
 - Liste noire: the reception line blocks a nuisance caller and anonymous calls.
 - Call history: CDR rows (`CallRecord`) for several lines over the previous and the
@@ -31,9 +31,9 @@ FOLDERS = [
     ("Direction générale", False),
     ("Atelier", False),
     ("Commercial", False),
-    ("Prestataires et fournisseurs", True),
+    ("Prestataires", True),
 ]
-OUTSIDE = "Prestataires et fournisseurs"
+OUTSIDE = "Prestataires"
 
 # Demo employee (first name) → (folder, job title).
 FILING = {
