@@ -288,6 +288,7 @@ class State:
         self.dirty_numbers: set[str] = set()
         self.finished: set[str] = set()
         self._out = Output()
+        self._ts_at, self._ts_str = -1, ""
         self._touched: set[tuple[str, str]] = set()
         self._newly_waiting: list[str] = []
         self.set_config(config)
@@ -424,17 +425,19 @@ class State:
         out, self._out = self._out, Output()
         return out
 
-    def _cmd(self, kind: str, call: Call, **fields: object) -> None:
-        cmd = {"type": kind, "ts": str(self.now), "call": call.id}
-        for k, v in fields.items():
-            cmd[k] = v if v.__class__ is str else str(v)
-        self._out.commands.append(cmd)
+    def _ts(self) -> str:
+        if self._ts_at != self.now:
+            self._ts_at, self._ts_str = self.now, str(self.now)
+        return self._ts_str
 
-    def _log(self, kind: str, call: Call, **fields: object) -> None:
-        rec = {"type": kind, "ts": str(self.now), "number": call.number, "call": call.id}
-        for k, v in fields.items():
-            rec[k] = v if v.__class__ is str else str(v)
-        self._out.logs.append(rec)
+    def _cmd(self, kind: str, call: Call, **fields: str) -> None:
+        """A command for `out`; every field is a string (PROTOCOL.md)."""
+        self._out.commands.append({"type": kind, "ts": self._ts(), "call": call.id, **fields})
+
+    def _log(self, kind: str, call: Call, **fields: str) -> None:
+        """A record for `log`; every field is a string (PROTOCOL.md)."""
+        self._out.logs.append({"type": kind, "ts": self._ts(), "number": call.number,
+                               "call": call.id, **fields})
 
     def _next_seq(self) -> int:
         self.seq += 1
@@ -625,7 +628,8 @@ class State:
             self._cancel_offers(call, stop=True)
             self._unwait(call)
             self._cmd("forward", call, to=cfg.backup)
-            self._log("forwarded", call, line=line, to=cfg.backup, wait_ms=self.now - call.arrived)
+            self._log("forwarded", call, line=line, to=cfg.backup,
+                      wait_ms=str(self.now - call.arrived))
             self._finish(call)
         else:
             self._after_offer(call)
@@ -635,7 +639,7 @@ class State:
         if call is None:
             return
         if call.status == "bridged":
-            self._log("completed", call, line=call.line, talk_ms=self.now - call.bridged)
+            self._log("completed", call, line=call.line, talk_ms=str(self.now - call.bridged))
             agent = self.agents.get(call.line or "")
             if agent is not None and agent.call == call.id:
                 agent.call = None
@@ -645,7 +649,7 @@ class State:
             return
         self._cancel_offers(call, stop=False)  # the PBX dropped the legs with the call
         self._unwait(call)
-        self._log("abandoned", call, wait_ms=self.now - call.arrived)
+        self._log("abandoned", call, wait_ms=str(self.now - call.arrived))
         self._finish(call)
 
     def _on_call_pickup(self, ev: dict) -> None:
@@ -663,7 +667,7 @@ class State:
         self._cancel_offers(call, stop=True)
         self._unwait(call)
         self._cmd("transfer", call, to=ev["to"])
-        self._log("transferred", call, to=ev["to"], wait_ms=self.now - call.arrived)
+        self._log("transferred", call, to=ev["to"], wait_ms=str(self.now - call.arrived))
         self._finish(call)
 
     def _on_call_hold(self, ev: dict) -> None:
@@ -739,7 +743,7 @@ class State:
         self._cancel_offers(call, stop=True)
         self._unwait(call)
         self._cmd("hangup", call)
-        self._log("closed", call, reason=reason, wait_ms=self.now - call.arrived)
+        self._log("closed", call, reason=reason, wait_ms=str(self.now - call.arrived))
         self._finish(call)
 
     def _go_then(self, call: Call) -> None:
@@ -769,7 +773,7 @@ class State:
         self._touch_agent(agent)
         self._touch_call(call)
         self._push_timer(offer.deadline, tseq, "ring", call.id, line)
-        self._cmd("ring", call, line=line, timeout_s=prof.ring_s,
+        self._cmd("ring", call, line=line, timeout_s=str(prof.ring_s),
                   confirm="1" if prof.confirm else "0", callee_media=prof.callee_preanswer or "")
 
     def _end_offer(self, call: Call, line: str, result: str, stop: bool) -> None:
@@ -780,7 +784,7 @@ class State:
             self._touch_agent(agent, freed=True)
         if stop:
             self._cmd("stop_ring", call, line=line)
-        self._log("offered", call, line=line, result=result, ring_ms=self.now - offer.start)
+        self._log("offered", call, line=line, result=result, ring_ms=str(self.now - offer.start))
         self._touch_call(call)
 
     def _cancel_offers(self, call: Call, stop: bool) -> None:
@@ -815,7 +819,7 @@ class State:
         agent = self._agent(line)
         if offer is not None:
             self._log("offered", call, line=line, result="answered",
-                      ring_ms=self.now - offer.start)
+                      ring_ms=str(self.now - offer.start))
             if agent.ringing == call.id:
                 agent.ringing = None
         self._unwait(call)
@@ -824,7 +828,7 @@ class State:
         agent.call = call.id
         self._touch_agent(agent)
         self._touch_call(call)
-        self._log("answered", call, line=line, wait_ms=self.now - call.arrived)
+        self._log("answered", call, line=line, wait_ms=str(self.now - call.arrived))
 
     def _unwait(self, call: Call) -> None:
         if call.status != "waiting":
