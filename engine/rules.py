@@ -303,6 +303,12 @@ class State:
         self.line_numbers: dict[str, set[str]] = {}
         self.number_lines: dict[str, list[str]] = {}
         self.number_rest: dict[tuple[str, str], int] = {}
+        # per queue: (position, agent) of the agents whose line accepts queue calls
+        self.pickable: dict[tuple[str, str], tuple[tuple[int, AgentCfg], ...]] = {
+            (num.number, prof.name): tuple((i, a) for i, a in enumerate(prof.agents)
+                                           if self._accepts(a.line))
+            for num in config.numbers.values() for prof in num.profiles.values()
+            if prof.type == "queue"}
         for num in config.numbers.values():
             lines: list[str] = []
             for prof in num.profiles.values():
@@ -895,16 +901,14 @@ class State:
     def _pick(self, call: Call, prof: Profile) -> str | None:
         """Q-4/Q-5/Q-6: best available agent not yet offered this call in this round."""
         # available() inlined: this loop runs for every queue head at every dispatch
-        agents, lines, now, rest_ms = self.agents, self.config.lines, self.now, prof.rest_s * 1000
+        agents, now, rest_ms = self.agents, self.now, prof.rest_s * 1000
         cands = []
-        for i, a in enumerate(prof.agents):
-            ag = agents.get(a.line)
+        for c in self.pickable[(call.number, prof.name)]:
+            ag = agents.get(c[1].line)
             if (ag is None or not ag.registered or ag.external or ag.call or ag.ringing
                     or (rest_ms and ag.last_end is not None and now - ag.last_end < rest_ms)):
                 continue
-            cfg = lines.get(a.line)
-            if cfg is None or cfg.accept_queue_calls:
-                cands.append((i, a))
+            cands.append(c)
         if not cands:
             return None
         fresh = [c for c in cands if c[1].line not in call.offered]
