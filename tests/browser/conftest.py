@@ -84,3 +84,28 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def complete_signin(page, email: str, password: str, smtp, run_jobs) -> None:
+    """From the sign-in page: password, "Activer", then the code read from the SMTP sink."""
+    from tests.conftest import code_in
+
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    activate = page.get_by_role("button", name="Activer")
+    code = page.get_by_label("Code de vérification")
+    code.or_(activate).wait_for()
+    if activate.is_visible():  # first sign-in: 2FA to activate (TFA-1)
+        activate.click()
+        code.wait_for()
+    run_jobs()
+    code.fill(code_in(smtp.last(email)))
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def sign_in(page, live_server, demo, smtp, run_jobs, path: str = "/") -> None:
+    """The demo administrator signs in (first time: 2FA activation) and lands on `path`."""
+    page.goto(live_server.url + path)
+    complete_signin(page, demo.admin_email, demo.password, smtp, run_jobs)
+    page.locator("main h1").wait_for()

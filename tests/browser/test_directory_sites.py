@@ -6,23 +6,11 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot
-from tests.conftest import code_in
+from tests.browser.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, live_server, demo, smtp, run_jobs, path: str = "/"):
-    page.goto(live_server.url + path)
-    page.get_by_label("Adresse e-mail").fill(demo.admin_email)
-    page.get_by_label("Mot de passe").fill(demo.password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="Activer").click()
-    page.get_by_label("Code de vérification").wait_for()
-    run_jobs()
-    page.get_by_label("Code de vérification").fill(code_in(smtp.last(demo.admin_email)))
-    page.get_by_role("button", name="Se connecter").click()
-    page.locator("main h1").wait_for()
 
 
 def row(page, name: str):

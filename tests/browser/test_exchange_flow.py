@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.conftest import ARTIFACTS, complete_signin, screenshot
 from tests.conftest import code_in
 from tests.exchange.conftest import PDF, PNG, STAFF_EMAIL, StaffBrowser, link_of
 
@@ -17,18 +17,7 @@ pytestmark = pytest.mark.browser
 def _customer_sign_in(page, base: str, email: str, password: str, smtp, run_jobs,
                       path: str = "/") -> None:
     page.goto(base + path)
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    activate = page.get_by_role("button", name="Activer")
-    code = page.get_by_label("Code de vérification")
-    code.or_(activate).wait_for()
-    if activate.is_visible():  # first sign-in: 2FA to activate (TFA-1)
-        activate.click()
-        code.wait_for()
-    run_jobs()
-    code.fill(code_in(smtp.last(email)))
-    page.get_by_role("button", name="Se connecter").click()
+    complete_signin(page, email, password, smtp, run_jobs)
 
 
 def _event_count(page, kind: str) -> int:
@@ -120,14 +109,7 @@ def test_mail1_ticket_reply_email_link_signin_2fa_lands_on_ticket(
     link = link_of(smtp.last(demo.admin_email))
     page.goto(link.replace("http://manager.test", live_server.url))
     assert "/connexion?next=" in page.url
-    page.get_by_label("Adresse e-mail").fill(demo.admin_email)
-    page.get_by_label("Mot de passe").fill(demo.password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="Activer").click()
-    page.get_by_label("Code de vérification").wait_for()
-    run_jobs()
-    page.get_by_label("Code de vérification").fill(code_in(smtp.last(demo.admin_email)))
-    page.get_by_role("button", name="Se connecter").click()
+    complete_signin(page, demo.admin_email, demo.password, smtp, run_jobs)
     page.get_by_text("Le technicien passe demain matin.").wait_for()
     assert page.url == f"{live_server.url}/tickets/{ticket.id}"
     screenshot(page, "exchange-mail-link-landed")

@@ -11,22 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.conftest import code_in
+from tests.browser.conftest import sign_in as _sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def _sign_in(page, live_server, demo, smtp, run_jobs) -> None:
-    page.goto(live_server.url + "/")
-    page.get_by_label("Adresse e-mail").fill(demo.admin_email)
-    page.get_by_label("Mot de passe").fill(demo.password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="Activer").click()
-    page.get_by_label("Code de vérification").wait_for()
-    run_jobs()
-    page.get_by_label("Code de vérification").fill(code_in(smtp.last(demo.admin_email)))
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name="Tableau de bord").wait_for()
 
 
 def test_dir5_dir6_folders_move_export_edit_sync(live_server, new_page, demo, smtp, run_jobs,

@@ -6,22 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.conftest import code_in
+from tests.browser.conftest import sign_in as _sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def _sign_in(page, base, demo, smtp, run_jobs):
-    page.goto(base + "/connexion")
-    page.get_by_label("Adresse e-mail").fill(demo.admin_email)
-    page.get_by_label("Mot de passe").fill(demo.password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="Activer").click()
-    page.get_by_label("Code de vérification").wait_for()
-    run_jobs()
-    page.get_by_label("Code de vérification").fill(code_in(smtp.last(demo.admin_email)))
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name="Tableau de bord").wait_for()
 
 
 @pytest.mark.parametrize("name,width,height", [("phone", 390, 844), ("tablet", 800, 1280),
@@ -32,7 +21,7 @@ def test_layout_fits_phone_and_tablet(live_server, new_page, demo, smtp, run_job
     page.goto(live_server.url + "/connexion")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"layout-signin-{name}")
-    _sign_in(page, live_server.url, demo, smtp, run_jobs)
+    _sign_in(page, live_server, demo, smtp, run_jobs)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     nav = page.get_by_role("navigation", name="Menu principal")
     assert nav.get_by_role("link", name="Annuaire").is_visible() or width < 500
@@ -45,7 +34,7 @@ def test_layout_fits_phone_and_tablet(live_server, new_page, demo, smtp, run_job
 
 
 def test_layout_keyboard_reaches_menu_and_signs_out(live_server, page, demo, smtp, run_jobs):
-    _sign_in(page, live_server.url, demo, smtp, run_jobs)
+    _sign_in(page, live_server, demo, smtp, run_jobs)
     page.keyboard.press("Tab")  # skip link first
     assert page.evaluate("document.activeElement.textContent").strip() == "Aller au contenu"
     page.locator("summary", has_text="Claire Dubois").focus()

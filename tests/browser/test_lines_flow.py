@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot
-from tests.conftest import code_in
+from tests.browser.conftest import screenshot, sign_in
 from tests.lines.audio_files import wav_bytes
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, live_server, demo, smtp, run_jobs) -> None:
-    page.goto(live_server.url + "/")
-    page.get_by_label("Adresse e-mail").fill(demo.admin_email)
-    page.get_by_label("Mot de passe").fill(demo.password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("button", name="Activer").click()
-    page.get_by_label("Code de vérification").wait_for()
-    run_jobs()
-    page.get_by_label("Code de vérification").fill(code_in(smtp.last(demo.admin_email)))
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name="Tableau de bord").wait_for()
 
 
 def test_line1_line2_wn5_profiles_and_voicemail_in_the_browser(live_server, page, new_page,
