@@ -42,3 +42,14 @@ def init_db(url: str) -> Database:
     database = make_database(url)
     db.initialize(database)
     return database
+
+
+def with_own_connection(chunks):
+    """Wrap a streamed response body: the generator outlives the request, so it opens
+    (and then closes) a database connection of its own if the request's one is gone."""
+    opened = db.connect(reuse_if_open=True)
+    try:
+        yield from chunks
+    finally:
+        if opened and not db.is_closed():
+            db.close()

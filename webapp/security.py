@@ -162,3 +162,16 @@ def get_contact_or_404(contact_id: int):
     if contact is None:
         abort(404)
     return contact
+
+
+def current_actor():
+    """Who acts, from where, and where their changes go (audit, engine reload, files)."""
+    from flask import current_app
+    from flask_login import current_user
+
+    from webapp.extensions import client_ip
+    from webapp.services.changes import Actor
+
+    settings = current_app.extensions["cm_settings"]
+    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
+                 settings.ENGINE_SHARD, settings.DATA_DIR)

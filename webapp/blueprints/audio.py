@@ -6,14 +6,12 @@ import io
 
 from flask import Blueprint, abort, current_app, flash, g, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.models import AUDIO_KINDS, AudioFile
 from webapp.rendering import redirect_to, render
-from webapp.security import current_access, get_for_account_or_404, requires
+from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import audio as audio_service
-from webapp.services.changes import Actor, FormError
+from webapp.services.changes import FormError
 
 bp = Blueprint("audio", __name__, url_prefix="/configurer/audio")
 
@@ -22,11 +20,6 @@ bp = Blueprint("audio", __name__, url_prefix="/configurer/audio")
 def _nav():
     g.active_nav = "configure"
 
-
-def _actor() -> Actor:
-    settings = current_app.extensions["cm_settings"]
-    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
-                 settings.ENGINE_SHARD, settings.DATA_DIR)
 
 
 def _uses_for_display(audio: AudioFile) -> list[str]:
@@ -65,7 +58,7 @@ def upload():
     try:
         audio = audio_service.upload(filename=filename, data=data,
                                      name=request.form.get("name", ""),
-                                     kind=request.form.get("kind", ""), actor=_actor())
+                                     kind=request.form.get("kind", ""), actor=current_actor())
     except FormError as exc:
         return _index(400, form=exc.values, errors=exc.errors)
     flash(_("Fichier « %(name)s » ajouté à la bibliothèque.", name=audio.name), "success")
@@ -94,7 +87,7 @@ def file(audio_id: int):
 def rename(audio_id: int):
     audio = get_for_account_or_404(AudioFile, audio_id)
     try:
-        audio_service.rename(audio, request.form.get("name", ""), actor=_actor())
+        audio_service.rename(audio, request.form.get("name", ""), actor=current_actor())
     except FormError as exc:
         return _index(400, edit_id=audio.id, edit_errors=exc.errors,
                       edit_value=exc.values.get("name"))
@@ -107,7 +100,7 @@ def rename(audio_id: int):
 def delete(audio_id: int):
     audio = get_for_account_or_404(AudioFile, audio_id)
     try:
-        audio_service.delete(audio, actor=_actor())
+        audio_service.delete(audio, actor=current_actor())
     except audio_service.AudioInUse:
         return _index(409, in_use=(audio, _uses_for_display(audio)))
     flash(_("Fichier « %(name)s » supprimé.", name=audio.name), "success")

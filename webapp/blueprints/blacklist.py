@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, request, url_for
+from flask import Blueprint, flash, g, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.rendering import redirect_to, render
-from webapp.security import get_service_or_404, requires
+from webapp.security import current_actor, get_service_or_404, requires
 from webapp.services import blacklist as blacklist_service
 from webapp.services import phones
-from webapp.services.changes import Actor, FormError
+from webapp.services.changes import FormError
 
 bp = Blueprint("blacklist", __name__, url_prefix="/services/<int:service_id>/liste-noire")
 
@@ -22,11 +20,6 @@ LINE_KINDS = ("fixed", "mobile")
 def _nav():
     g.active_nav = "services"
 
-
-def _actor() -> Actor:
-    settings = current_app.extensions["cm_settings"]
-    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
-                 settings.ENGINE_SHARD, settings.DATA_DIR)
 
 
 def _page(service, status=200, value="", error=None):
@@ -48,7 +41,7 @@ def add(service_id: int):
     service = get_service_or_404(service_id, LINE_KINDS)
     raw = request.form.get("number", "")
     try:
-        number = blacklist_service.add_number(service, raw, _actor())
+        number = blacklist_service.add_number(service, raw, current_actor())
     except FormError as exc:
         return _page(service, 400, value=raw, error=_(exc.errors["number"]))
     flash(_("Le %(number)s est bloqué : ses appels iront directement sur la messagerie.",
@@ -61,7 +54,7 @@ def add(service_id: int):
 def remove(service_id: int):
     service = get_service_or_404(service_id, LINE_KINDS)
     number = request.form.get("number", "")
-    if not blacklist_service.remove_number(service, number, _actor()):
+    if not blacklist_service.remove_number(service, number, current_actor()):
         return _page(service, 400, error=_("Ce numéro n'est pas dans la liste noire."))
     flash(_("Le %(number)s n'est plus bloqué.", number=phones.display(number)), "success")
     return redirect_to(url_for("blacklist.index", service_id=service.id))
@@ -72,7 +65,7 @@ def remove(service_id: int):
 def anonymous(service_id: int):
     service = get_service_or_404(service_id, LINE_KINDS)
     blocked = request.form.get("anonymous") == "1"
-    blacklist_service.set_anonymous(service, blocked, _actor())
+    blacklist_service.set_anonymous(service, blocked, current_actor())
     flash(_("Les appels anonymes sont bloqués.") if blocked else
           _("Les appels anonymes ne sont plus bloqués."), "success")
     return redirect_to(url_for("blacklist.index", service_id=service.id))

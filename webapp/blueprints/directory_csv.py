@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.db import with_own_connection
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, requires
 from webapp.services import directory_csv
@@ -24,18 +25,6 @@ from worker import directory_sync
 
 bp = Blueprint("directory_csv", __name__, url_prefix="/annuaire/csv")
 
-
-def _own_connection(chunks):
-    """Stream without holding the request context: the generator opens (and closes) its
-    own database connection if the request's one is gone."""
-    from webapp.db import db
-
-    opened = db.connect(reuse_if_open=True)
-    try:
-        yield from chunks
-    finally:
-        if opened and not db.is_closed():
-            db.close()
 
 
 @bp.before_request
@@ -61,7 +50,7 @@ def index():
 def export():
     """Streamed: constant memory whatever the directory size."""
     stamp = dt.date.today().strftime("%Y%m%d")
-    response = Response(_own_connection(directory_csv.export_rows(current_access())),
+    response = Response(with_own_connection(directory_csv.export_rows(current_access())),
                         mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="annuaire-{stamp}.csv"'

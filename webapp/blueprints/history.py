@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, Response, g, request
 from flask_babel import gettext as _
 
+from webapp.db import with_own_connection
 from webapp.rendering import render
 from webapp.security import current_access, get_service_or_404, requires
 from webapp.services import call_history, phones, usage
@@ -16,18 +17,6 @@ bp = Blueprint("history", __name__, url_prefix="/services/<int:service_id>/histo
 
 LINE_KINDS = ("fixed", "mobile")
 
-
-def _own_connection(chunks):
-    """Stream without holding the request context: the generator opens (and closes) its
-    own database connection if the request's one is gone."""
-    from webapp.db import db
-
-    opened = db.connect(reuse_if_open=True)
-    try:
-        yield from chunks
-    finally:
-        if opened and not db.is_closed():
-            db.close()
 
 
 @bp.before_request
@@ -59,7 +48,7 @@ def export(service_id: int):
     tz = call_history.zone(current_access().account_id)
     filters = call_history.parse_filters(request.args, tz)
     rows = (chunk.encode() for chunk in call_history.export_rows(service, filters, tz))
-    response = Response(_own_connection(rows), mimetype="text/csv")
+    response = Response(with_own_connection(rows), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="historique-{service.number.lstrip("+")}-'

@@ -3,14 +3,13 @@ queue-call flag and backup number (LINE-3). Permission "Gérer les services", si
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.models import Contact, ForwardingProfile, Service
 from webapp.rendering import redirect_to, render
 from webapp.security import (
+    current_actor,
     get_service_or_404,
     requires,
     safe_next,
@@ -20,7 +19,7 @@ from webapp.security import (
 from webapp.services import audio as audio_service
 from webapp.services import forwarding, phones
 from webapp.services import voicemail as voicemail_service
-from webapp.services.changes import Actor, FormError
+from webapp.services.changes import FormError
 
 bp = Blueprint("lines", __name__, url_prefix="/services/<int:service_id>/ligne")
 
@@ -29,11 +28,6 @@ bp = Blueprint("lines", __name__, url_prefix="/services/<int:service_id>/ligne")
 def _nav():
     g.active_nav = "services"
 
-
-def _actor() -> Actor:
-    settings = current_app.extensions["cm_settings"]
-    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
-                 settings.ENGINE_SHARD, settings.DATA_DIR)
 
 
 def _line(service_id: int) -> Service:
@@ -88,7 +82,7 @@ def settings(service_id: int):
 def update_queue(service_id: int):
     service = _line(service_id)
     try:
-        outcome = forwarding.set_queue_settings(service, request.form, _actor())
+        outcome = forwarding.set_queue_settings(service, request.form, current_actor())
     except FormError as exc:
         return _page(service, 400, queue_values=exc.values, queue_errors=exc.errors)
     flash(_("Paramètres d'appels du numéro d'accueil enregistrés."), "success")
@@ -116,7 +110,8 @@ def new_profile(service_id: int):
 def create_profile(service_id: int):
     service = _line(service_id)
     try:
-        outcome = forwarding.create_profile(service, request.form, _candidates(service), _actor())
+        outcome = forwarding.create_profile(service, request.form, _candidates(service),
+                                            current_actor())
     except FormError as exc:
         return _profile_form(service, None, exc.values or request.form, exc.errors, 400)
     flash(_("Profil « %(name)s » créé.", name=outcome.profile.name), "success")
@@ -137,7 +132,8 @@ def update_profile(service_id: int, profile_id: int):
     service = _line(service_id)
     profile = _profile(service, profile_id, write=True)
     try:
-        outcome = forwarding.update_profile(profile, request.form, _candidates(service), _actor())
+        outcome = forwarding.update_profile(profile, request.form, _candidates(service),
+                                            current_actor())
     except FormError as exc:
         return _profile_form(service, profile, exc.values or request.form, exc.errors, 400)
     flash(_("Profil « %(name)s » enregistré.", name=outcome.profile.name), "success")
@@ -154,7 +150,7 @@ def activate_profile(service_id: int, profile_id: int):
     back = safe_next(request.form.get("next"),
                      url_for("lines.settings", service_id=service.id) + "#renvois")
     try:
-        outcome = forwarding.activate(profile, _actor())
+        outcome = forwarding.activate(profile, current_actor())
     except FormError as exc:
         flash(exc.errors["form"], "error")
         return redirect_to(back)
@@ -169,7 +165,7 @@ def delete_profile(service_id: int, profile_id: int):
     service = _line(service_id)
     profile = _profile(service, profile_id, write=True)
     try:
-        forwarding.delete_profile(profile, _actor())
+        forwarding.delete_profile(profile, current_actor())
     except FormError as exc:
         return _page(service, 409, page_error=exc.errors["form"])
     flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
@@ -205,7 +201,7 @@ def update_voicemail(service_id: int):
         upload = (file.filename, file.stream.read(audio_service.MAX_BYTES + 1))
         file.close()
     try:
-        voicemail_service.update(service, request.form, upload=upload, actor=_actor())
+        voicemail_service.update(service, request.form, upload=upload, actor=current_actor())
     except FormError as exc:
         return _voicemail_form(service, exc.values, exc.errors, 400)
     flash(_("Messagerie vocale enregistrée."), "success")

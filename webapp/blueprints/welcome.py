@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.models import PROFILE_TYPES, QUEUE_MODES, Service, WelcomeProfile, WelcomeTimeRule
 from webapp.rendering import redirect_to, render
-from webapp.security import current_access, get_service_or_404, requires, scoped_services
+from webapp.security import (
+    current_access,
+    current_actor,
+    get_service_or_404,
+    requires,
+    scoped_services,
+)
 from webapp.services import phones
 from webapp.services import welcome as svc
-from webapp.services.changes import Actor, FormError
+from webapp.services.changes import FormError
 
 bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
 
@@ -28,11 +32,6 @@ bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
 def _nav():
     g.active_nav = "configure"
 
-
-def actor() -> Actor:
-    settings = current_app.extensions["cm_settings"]
-    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
-                 settings.ENGINE_SHARD, settings.DATA_DIR)
 
 
 def _number(service_id: int) -> Service:
@@ -139,7 +138,7 @@ def _save(service: Service, profile: WelcomeProfile | None):
             abort(404)
         return _form_page(service, profile, svc.apply_row_op(form, op, add), {})
     try:
-        outcome = svc.save_profile(service, profile, form, _allowed_lines(), actor())
+        outcome = svc.save_profile(service, profile, form, _allowed_lines(), current_actor())
     except svc.OutOfScope:
         abort(404)
     except FormError as exc:
@@ -168,7 +167,7 @@ def set_entry(service_id: int, profile_id: int):
     service = _number(service_id)
     profile = _profile(service, profile_id)
     try:
-        outcome = svc.set_entry(service, profile, actor())
+        outcome = svc.set_entry(service, profile, current_actor())
     except FormError as exc:
         return _number_page(service, 400, page_error=" ".join(exc.errors.values()))
     flash(_("« %(name)s » est maintenant le profil d'entrée.", name=profile.name), "success")
@@ -182,7 +181,7 @@ def delete_profile(service_id: int, profile_id: int):
     service = _number(service_id)
     profile = _profile(service, profile_id)
     try:
-        outcome = svc.delete_profile(service, profile, actor())
+        outcome = svc.delete_profile(service, profile, current_actor())
     except FormError as exc:
         return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
     flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
@@ -196,7 +195,7 @@ def add_rule(service_id: int):
     service = _number(service_id)
     form = svc.rule_form(request.form)
     try:
-        outcome = svc.add_rule(service, form, actor())
+        outcome = svc.add_rule(service, form, current_actor())
     except FormError as exc:
         return _number_page(service, 400, rule_values=form, rule_errors=exc.errors)
     flash(_("Règle horaire ajoutée."), "success")
@@ -213,7 +212,7 @@ def delete_rule(service_id: int, rule_id: int):
     if rule is None:
         abort(404)
     try:
-        outcome = svc.delete_rule(service, rule, actor())
+        outcome = svc.delete_rule(service, rule, current_actor())
     except FormError as exc:
         return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
     flash(_("Règle horaire supprimée."), "success")
