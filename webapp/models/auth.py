@@ -78,10 +78,9 @@ class UserRole(BaseModel):
         indexes = ((("user", "role"), True),)
 
 
-class TrustedBrowser(BaseModel):
-    """TFA-3: a browser trusted for 7 days; only the token's hash is stored."""
+class TrustedBrowserFields(BaseModel):
+    """Columns shared by customers' and operator staff's trusted browsers (no table)."""
 
-    user = ForeignKeyField(User, backref="trusted_browsers", on_delete="CASCADE")
     token_hash = CharField(max_length=64, unique=True)
     browser = CharField(max_length=120)
     ip = CharField(max_length=64)
@@ -91,10 +90,15 @@ class TrustedBrowser(BaseModel):
     revoked_at = DateTimeField(null=True)
 
 
-class OneTimeCode(BaseModel):
-    """TFA-2: a 6-digit code bound to one sign-in attempt, stored as an HMAC."""
+class TrustedBrowser(TrustedBrowserFields):
+    """TFA-3: a browser trusted for 7 days; only the token's hash is stored."""
 
-    user = ForeignKeyField(User, backref="codes", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="trusted_browsers", on_delete="CASCADE")
+
+
+class CodeFields(BaseModel):
+    """Columns shared by customers' and operator staff's 2FA codes (no table)."""
+
     attempt = CharField(max_length=64, index=True)
     code_hash = CharField(max_length=64)
     created_at = DateTimeField(default=utcnow)
@@ -102,6 +106,12 @@ class OneTimeCode(BaseModel):
     failed_attempts = IntegerField(default=0)
     used_at = DateTimeField(null=True)
     invalidated_at = DateTimeField(null=True)
+
+
+class OneTimeCode(CodeFields):
+    """TFA-2: a 6-digit code bound to one sign-in attempt, stored as an HMAC."""
+
+    user = ForeignKeyField(User, backref="codes", on_delete="CASCADE")
 
 
 class PasswordToken(BaseModel):

@@ -19,7 +19,7 @@ from peewee import (
 )
 
 from webapp.i18n import N_
-from webapp.models.auth import TFA_INACTIVE, User
+from webapp.models.auth import TFA_INACTIVE, CodeFields, TrustedBrowserFields, User
 from webapp.models.base import BaseModel, utcnow
 from webapp.models.core import Account, Site
 from webapp.models.mail import OutboundEmail
@@ -45,30 +45,16 @@ class StaffUser(BaseModel):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class StaffCode(BaseModel):
-    """Same shape as `OneTimeCode` so that services.auth handles both principals."""
+class StaffCode(CodeFields):
+    """Same columns as `OneTimeCode` so that services.auth handles both principals."""
 
     user = ForeignKeyField(StaffUser, backref="codes", on_delete="CASCADE")
-    attempt = CharField(max_length=64, index=True)
-    code_hash = CharField(max_length=64)
-    created_at = DateTimeField(default=utcnow)
-    expires_at = DateTimeField()
-    failed_attempts = IntegerField(default=0)
-    used_at = DateTimeField(null=True)
-    invalidated_at = DateTimeField(null=True)
 
 
-class StaffTrustedBrowser(BaseModel):
-    """Same shape as `TrustedBrowser` (TFA-3 for staff)."""
+class StaffTrustedBrowser(TrustedBrowserFields):
+    """Same columns as `TrustedBrowser` (TFA-3 for staff)."""
 
     user = ForeignKeyField(StaffUser, backref="trusted_browsers", on_delete="CASCADE")
-    token_hash = CharField(max_length=64, unique=True)
-    browser = CharField(max_length=120)
-    ip = CharField(max_length=64)
-    created_at = DateTimeField(default=utcnow)
-    last_used_at = DateTimeField(default=utcnow)
-    expires_at = DateTimeField()
-    revoked_at = DateTimeField(null=True)
 
 
 # services.auth picks the code and trust tables from the principal's class.
