@@ -142,17 +142,9 @@ def get_service_or_404(service_id: int, kinds: tuple[str, ...] | None = None):
 
 def scoped_contacts():
     """Contacts of the current account whose site is in scope (no site = default site)."""
-    from webapp.models import Contact, Site
+    from webapp.services.access import contacts_in_scope
 
-    access = current_access()
-    query = Contact.select().where(Contact.account == access.account_id)
-    if access.site_ids is not None:
-        default = Site.get_or_none((Site.account == access.account_id) & Site.is_default)
-        in_scope = Contact.site.in_(list(access.site_ids))
-        if default is not None and default.id in access.site_ids:
-            in_scope = in_scope | Contact.site.is_null()
-        query = query.where(in_scope)
-    return query
+    return contacts_in_scope(current_access())
 
 
 def get_contact_or_404(contact_id: int):

@@ -86,3 +86,17 @@ def may_have_account(user: User) -> bool:
         or Service.select().where(Service.holder == contact_id).exists()
         or Licence.select().where(Licence.contact == contact_id).exists()
     )
+
+
+def contacts_in_scope(access: Access):
+    """Contacts of the account inside the user's site scope (no site = default site)."""
+    from webapp.models import Contact
+
+    query = Contact.select().where(Contact.account == access.account_id)
+    if access.site_ids is not None:
+        default = Site.get_or_none((Site.account == access.account_id) & Site.is_default)
+        in_scope = Contact.site.in_(list(access.site_ids))
+        if default is not None and default.id in access.site_ids:
+            in_scope = in_scope | Contact.site.is_null()
+        query = query.where(in_scope)
+    return query

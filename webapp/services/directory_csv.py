@@ -34,7 +34,7 @@ from webapp.db import db
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User
 from webapp.models.core import Folder
 from webapp.services import audit, phones
-from webapp.services.access import Access
+from webapp.services.access import Access, contacts_in_scope
 from webapp.services.directory import EMAIL_RE
 
 COLUMNS = [
@@ -74,14 +74,7 @@ class CsvFileError(ValueError):
 
 def scoped(access: Access):
     """Contacts of the account inside the user's site scope (no site = default site)."""
-    query = Contact.select().where(Contact.account == access.account_id)
-    if access.site_ids is not None:
-        default = Site.get_or_none((Site.account == access.account_id) & Site.is_default)
-        cond = Contact.site.in_(list(access.site_ids))
-        if default is not None and default.id in access.site_ids:
-            cond = cond | Contact.site.is_null()
-        query = query.where(cond)
-    return query
+    return contacts_in_scope(access)
 
 
 # --- export ---------------------------------------------------------------------------
