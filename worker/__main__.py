@@ -20,6 +20,9 @@ def main() -> None:
     ensure_db(settings)
     connection = redis_for(settings.REDIS_URL)
     queues = [Queue(name, connection=connection) for name in QUEUES]
+    from worker.notify import schedule_overdue_sweep
+
+    schedule_overdue_sweep(connection)  # the daily "paiement en retard" reminders
     Worker(queues, connection=connection).work(with_scheduler=True)
 
 

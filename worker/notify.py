@@ -7,16 +7,23 @@ retries with backoff, permanent failures listed for staff, MAIL-2).
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from rq import Queue
+
 from webapp.db import db
 from webapp.models import (
     DEPLOYMENT_KINDS,
     SLOTS,
+    Account,
     DeploymentEvent,
     Invoice,
     TicketMessage,
 )
+from webapp.redis_conn import redis_for
 from webapp.services import billing
-from webapp.services.notify import recipients, send_once
+from webapp.services.notify import NOTIFY_QUEUE, recipients, send_once
 from webapp.settings import load
 from worker.bootstrap import ensure_db
 
@@ -110,3 +117,43 @@ def invoice_issued(invoice_id: int) -> int:
 def payment_overdue(invoice_id: int, day: str) -> int:
     return _invoice_mail(invoice_id, f"payment_overdue:{invoice_id}:{day}", "payment_overdue",
                          "Paiement en retard : facture")
+
+
+# Automatic "paiement en retard" reminders: these days after the due date (MAIL-1).
+REMINDER_DAYS = (1, 7, 15, 30)
+SWEEP_HOUR = 8  # local time of the daily sweep
+SWEEP_ZONE = ZoneInfo("Europe/Paris")
+
+
+def overdue_sweep() -> int:
+    """Daily job: remind the billing users of each invoice that is 1, 7, 15 or 30 days late.
+
+    Idempotent per invoice and day (`payment_overdue` keys its e-mails by day), and it
+    schedules the next day's sweep itself, so the chain survives worker restarts.
+    """
+    def due_today(settings) -> list[tuple[int, str]]:
+        found = []
+        for account in Account.select():
+            today = billing.today_for(account)
+            for invoice in billing.overdue(account.id, today):
+                if (today - invoice.due_on).days in REMINDER_DAYS:
+                    found.append((invoice.id, today.isoformat()))
+        return found
+
+    pending = _run(due_today)
+    sent = sum(payment_overdue(invoice_id, day) for invoice_id, day in pending)
+    schedule_overdue_sweep(redis_for(load().REDIS_URL))
+    return sent
+
+
+def schedule_overdue_sweep(connection, now: dt.datetime | None = None) -> str:
+    """Put the next sweep (08:00 Paris time) on the RQ scheduler; one job id per day, so
+    several workers or restarts never schedule it twice."""
+    now = (now or dt.datetime.now(SWEEP_ZONE)).astimezone(SWEEP_ZONE)
+    run_at = now.replace(hour=SWEEP_HOUR, minute=0, second=0, microsecond=0)
+    if run_at <= now:
+        run_at += dt.timedelta(days=1)
+    job_id = f"overdue-sweep-{run_at.date().isoformat()}"
+    Queue(NOTIFY_QUEUE, connection=connection).enqueue_at(
+        run_at, "worker.notify.overdue_sweep", job_id=job_id, description="overdue_sweep()")
+    return job_id

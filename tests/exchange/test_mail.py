@@ -130,3 +130,54 @@ def test_mail2_permanently_failed_mail_listed_for_staff_without_its_content(
     page = staff.client.get("/ops/courriels").get_data(as_text=True)
     assert "absent@example.test" in page and "ConnectionRefusedError" in page
     assert "manager.test/tickets/1" not in page
+
+
+def test_mail1_overdue_reminders_sent_automatically_on_days_1_7_15_30(
+        demo, smtp, run_jobs, redis_conn, db_conn, time_machine):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from rq import Queue
+
+    from webapp.models import Invoice
+    from worker.notify import NOTIFY_QUEUE
+
+    invoice = q(Invoice, Invoice.number == "F-DEMO-00002")
+    due = dt.date(2026, 10, 1)
+    Invoice.update(due_on=due).where(Invoice.id == invoice.id).execute()
+    queue = Queue(NOTIFY_QUEUE, connection=redis_conn)
+
+    def sweep_on(days_late: int) -> int:
+        time_machine.move_to(dt.datetime.combine(due + dt.timedelta(days=days_late),
+                                                 dt.time(8, 0), ZoneInfo("Europe/Paris")),
+                             tick=False)
+        smtp.clear()
+        queue.enqueue("worker.notify.overdue_sweep")
+        run_jobs()
+        return len(smtp.messages(demo.admin_email))
+
+    sent = {late: sweep_on(late) for late in (0, 1, 2, 7, 8, 15, 30, 31)}
+    assert sent == {0: 0, 1: 1, 2: 0, 7: 1, 8: 0, 15: 1, 30: 1, 31: 0}
+    assert sweep_on(30) == 0  # the same day twice: never a second reminder
+    subject = smtp.messages()[-1]["Subject"] if smtp.messages() else ""
+    assert subject == ""  # nothing at all went out on that second sweep
+
+
+def test_mail1_overdue_sweep_is_scheduled_daily_once(redis_conn, db_conn):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    from worker.notify import NOTIFY_QUEUE, schedule_overdue_sweep
+
+    paris = ZoneInfo("Europe/Paris")
+    morning = dt.datetime(2026, 12, 1, 7, 30, tzinfo=paris)
+    evening = dt.datetime(2026, 12, 1, 18, 0, tzinfo=paris)
+    assert schedule_overdue_sweep(redis_conn, morning) == "overdue-sweep-2026-12-01"
+    assert schedule_overdue_sweep(redis_conn, evening) == "overdue-sweep-2026-12-02"
+    assert schedule_overdue_sweep(redis_conn, evening) == "overdue-sweep-2026-12-02"
+    registry = ScheduledJobRegistry(queue=Queue(NOTIFY_QUEUE, connection=redis_conn))
+    assert sorted(registry.get_job_ids()) == ["overdue-sweep-2026-12-01",
+                                              "overdue-sweep-2026-12-02"]
