@@ -57,6 +57,8 @@ ROUTES = [
     Route("welcome.set_entry", "POST", **PROFILE),
     Route("welcome.delete_profile", "POST", **PROFILE),
     Route("welcome.add_rule", "POST", **NUMBER),
+    Route("welcome.edit_rule", restricted=404, other=404, args=_rule),
+    Route("welcome.edit_rule", "POST", restricted=404, other=404, args=_rule),
     Route("welcome.delete_rule", "POST", restricted=404, other=404, args=_rule),
     Route("switchboard.index"),
     Route("switchboard.stream"),

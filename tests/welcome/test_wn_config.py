@@ -308,3 +308,34 @@ def test_wn1_dates_shown_in_account_time_zone(db_conn, demo, welcome):
 
     profile, at = preview(welcome, dt.datetime(2026, 1, 1, 10, 0))
     assert profile.key == "ferme" and at.hour == 10
+
+
+def test_wn1_time_rule_edited_in_place_checked_like_a_new_one(admin, welcome, redis_conn,
+                                                              db_conn):
+    shut = WelcomeProfile.get(WelcomeProfile.key == "ferme")
+    url = f"{BASE}/{welcome.id}/regles"
+    assert admin.post(url, {"kind": "weekly", "days": ["5"], "start": "10:00", "end": "12:00",
+                            "profile": str(shut.id), "label": "Samedi"}).status_code == 303
+    rule = WelcomeTimeRule.get(WelcomeTimeRule.label == "Samedi")
+    count = WelcomeTimeRule.select().count()
+    form = admin.client.get(f"{url}/{rule.id}").data.decode()
+    assert 'value="10:00"' in form and "Enregistrer la règle" in form  # prefilled
+    # Overlap with another rule is refused, the typed values are kept, nothing changes.
+    r = admin.post(f"{url}/{rule.id}", {"kind": "weekly", "days": ["0"], "start": "12:00",
+                                         "end": "13:00", "profile": str(shut.id),
+                                         "label": "Samedi"}, token_from=f"{url}/{rule.id}")
+    assert r.status_code == 400 and "chevauche" in r.data.decode()
+    assert 'value="13:00"' in r.data.decode()
+    assert WelcomeTimeRule.get_by_id(rule.id).days == "5"
+    # Moving the slot over its own old hours is not an overlap with itself.
+    redis_conn.delete("acd:{0}:in")
+    r = admin.post(f"{url}/{rule.id}", {"kind": "weekly", "days": ["5"], "start": "09:00",
+                                         "end": "13:00", "profile": str(shut.id),
+                                         "label": "Samedi matin"}, token_from=f"{url}/{rule.id}")
+    assert r.status_code == 303
+    changed = WelcomeTimeRule.get_by_id(rule.id)
+    assert (changed.start, changed.end, changed.label) == ("09:00", "13:00", "Samedi matin")
+    assert WelcomeTimeRule.select().count() == count
+    assert [f[b"type"] for _, f in redis_conn.xrange("acd:{0}:in")] == [b"config.reload"]
+    assert "le profil « Fermé » répond" in admin.client.get(
+        f"{BASE}/{welcome.id}?date=2026-12-05&time=09:30").data.decode()

@@ -70,7 +70,8 @@ def index():
 
 
 def _number_page(service: Service, status: int = 200, rule_values=None, rule_errors=None,
-                 page_error=None, when: dt.datetime | None = None, preview_error=None):
+                 page_error=None, when: dt.datetime | None = None, preview_error=None,
+                 editing_rule: WelcomeTimeRule | None = None):
     answering, at = svc.preview(service, when)
     profiles = svc.profiles_of(service)
     return render("welcome/number.html", status=status, service=service, profiles=profiles,
@@ -79,7 +80,7 @@ def _number_page(service: Service, status: int = 200, rule_values=None, rule_err
                   lines_of=svc.lines_of, keys_of=svc.keys_of, phones=phones,
                   rule=rule_values or svc.rule_form(), rule_errors=rule_errors or {},
                   page_error=page_error, days=svc.DAY_NAMES, answering=answering, at=at,
-                  preview_error=preview_error)
+                  preview_error=preview_error, editing_rule=editing_rule)
 
 
 @bp.route("/<int:service_id>")
@@ -203,14 +204,38 @@ def add_rule(service_id: int):
     return redirect_to(url_for("welcome.number", service_id=service.id) + "#regles")
 
 
-@bp.route("/<int:service_id>/regles/<int:rule_id>/supprimer", methods=["POST"])
-@requires("services.manage")
-def delete_rule(service_id: int, rule_id: int):
-    service = _number(service_id)
+def _rule(service: Service, rule_id: int) -> WelcomeTimeRule:
     rule = WelcomeTimeRule.get_or_none((WelcomeTimeRule.id == rule_id)
                                        & (WelcomeTimeRule.service == service.id))
     if rule is None:
         abort(404)
+    return rule
+
+
+@bp.route("/<int:service_id>/regles/<int:rule_id>", methods=["GET", "POST"])
+@requires("services.manage")
+def edit_rule(service_id: int, rule_id: int):
+    """The rule form filled with this rule; saving changes it in place (WN-1)."""
+    service = _number(service_id)
+    rule = _rule(service, rule_id)
+    if request.method == "GET":
+        return _number_page(service, rule_values=svc.rule_to_form(rule), editing_rule=rule)
+    form = svc.rule_form(request.form)
+    try:
+        outcome = svc.add_rule(service, form, current_actor(), rule=rule)
+    except FormError as exc:
+        return _number_page(service, 400, rule_values=form, rule_errors=exc.errors,
+                            editing_rule=rule)
+    flash(_("Règle horaire modifiée."), "success")
+    _engine_flash(outcome)
+    return redirect_to(url_for("welcome.number", service_id=service.id) + "#regles")
+
+
+@bp.route("/<int:service_id>/regles/<int:rule_id>/supprimer", methods=["POST"])
+@requires("services.manage")
+def delete_rule(service_id: int, rule_id: int):
+    service = _number(service_id)
+    rule = _rule(service, rule_id)
     try:
         outcome = svc.delete_rule(service, rule, current_actor())
     except FormError as exc:

@@ -463,7 +463,19 @@ def _minutes(hhmm: str) -> int:
     return int(hhmm[:2]) * 60 + int(hhmm[3:])
 
 
-def add_rule(service: Service, form: dict, actor: Actor) -> Outcome:
+def rule_to_form(rule: WelcomeTimeRule) -> dict:
+    """The edit form of an existing rule, in the shape `rule_form` parses."""
+    whole_day = rule.date is not None and rule.start == "00:00" and rule.end == "24:00"
+    return {"kind": "dated" if rule.date else "weekly",
+            "days": (rule.days or "").split(",") if rule.days else [],
+            "date": rule.date.isoformat() if rule.date else "",
+            "start": rule.start, "end": rule.end, "whole_day": "1" if whole_day else "",
+            "profile": str(rule.profile_id), "label": rule.label or ""}
+
+
+def add_rule(service: Service, form: dict, actor: Actor,
+             rule: WelcomeTimeRule | None = None) -> Outcome:
+    """Add a time rule, or change `rule` in place (same checks, overlap with the others)."""
     errors: dict[str, str] = {}
     profiles = {p.id: p for p in WelcomeProfile.select().where(
         WelcomeProfile.service == service.id)}
@@ -496,27 +508,37 @@ def add_rule(service: Service, form: dict, actor: Actor) -> Outcome:
     else:
         errors["kind"] = "Choisissez un créneau hebdomadaire ou une exception datée."
     if not errors:
-        clash = _overlap(service, day, days, start, end)
+        clash = _overlap(service, day, days, start, end, ignore=rule.id if rule else None)
         if clash:
             errors["start"] = (f"Ce créneau chevauche une règle existante ({describe_rule(clash)} "
                                f"→ {clash.profile.name}). Modifiez les horaires.")
     if errors:
         raise FormError(errors, form)
+    values = {"profile": profile_id, "label": form["label"], "date": day,
+              "days": ",".join(map(str, days)) or None, "start": start, "end": end}
+    after = {"date": str(day) if day else None, "days": days, "start": start, "end": end,
+             "profile": profiles[profile_id].name}
     with db.atomic():
-        rule = WelcomeTimeRule.create(service=service.id, profile=profile_id, label=form["label"],
-                                      date=day, days=",".join(map(str, days)) or None,
-                                      start=start, end=end)
-        audit.record("welcome.rule_added", account=service.account_id, user=actor.user,
-                     ip=actor.ip, service_id=service.id, rule_id=rule.id,
-                     after={"date": str(day) if day else None, "days": days, "start": start,
-                            "end": end, "profile": profiles[profile_id].name})
+        if rule is None:
+            rule = WelcomeTimeRule.create(service=service.id, **values)
+            audit.record("welcome.rule_added", account=service.account_id, user=actor.user,
+                         ip=actor.ip, service_id=service.id, rule_id=rule.id, after=after)
+        else:
+            before = describe_rule(rule)
+            WelcomeTimeRule.update(**values).where(WelcomeTimeRule.id == rule.id).execute()
+            _commit_checked(service, {})
+            audit.record("welcome.rule_changed", account=service.account_id, user=actor.user,
+                         ip=actor.ip, service_id=service.id, rule_id=rule.id, before=before,
+                         after=after)
     return Outcome(profiles[profile_id], _notify(actor))
 
 
 def _overlap(service: Service, day: dt.date | None, days: list[int], start: str,
-             end: str) -> WelcomeTimeRule | None:
+             end: str, ignore: int | None = None) -> WelcomeTimeRule | None:
     lo, hi = _minutes(start), _minutes(end)
     for rule in rules_of(service):
+        if rule.id == ignore:
+            continue
         same = (rule.date == day) if day else (
             rule.date is None and set(days) & {int(d) for d in rule.days.split(",")})
         if same and _minutes(rule.start) < hi and lo < _minutes(rule.end):
