@@ -3,53 +3,43 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import gettext as _
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
+from webapp.i18n import N_
 from webapp.rendering import render
+
+# status → (title, what to do); 403's description may list the missing permissions.
+PAGES = {
+    400: (N_("Formulaire expiré"),
+          N_("Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page puis "
+             "recommencez.")),
+    403: (N_("Accès refusé"),
+          N_("Votre rôle ne donne pas accès à cette page. Demandez à un administrateur de vous "
+             "accorder la permission nécessaire.")),
+    404: (N_("Page introuvable"), N_("Cette page n'existe pas ou ne vous est pas accessible.")),
+    405: (N_("Action impossible"),
+          N_("Cette action n'est pas possible ainsi. Revenez à la page précédente.")),
+    413: (N_("Fichier trop lourd"), N_("L'envoi dépasse la taille autorisée.")),
+    429: (N_("Trop de tentatives"),
+          N_("Trop de tentatives en peu de temps. Patientez quelques minutes avant de "
+             "réessayer.")),
+    500: (N_("Erreur du serveur"),
+          N_("Une erreur inattendue s'est produite. Réessayez ; si elle persiste, contactez le "
+             "support.")),
+}
+
+
+def _page(code: int, missing: list | None = None):
+    title, message = PAGES[code]
+    return render("errors/error.html", status=code, code=code, title=gettext(title),
+                  message=gettext(message), missing=missing or [])
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        return render("errors/error.html", status=400, code=400,
-                      title=_("Formulaire expiré"),
-                      message=_("Ce formulaire a expiré ou ne vient pas de cette page. "
-                                "Rechargez la page puis recommencez."))
-
-    @app.errorhandler(403)
-    def forbidden(error):
-        missing = error.description if isinstance(error.description, list) else []
-        return render("errors/error.html", status=403, code=403, missing=missing,
-                      title=_("Accès refusé"),
-                      message=_("Votre rôle ne donne pas accès à cette page. "
-                                "Demandez à un administrateur de vous accorder la permission "
-                                "nécessaire."))
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return render("errors/error.html", status=404, code=404, title=_("Page introuvable"),
-                      message=_("Cette page n'existe pas ou ne vous est pas accessible."))
-
-    @app.errorhandler(405)
-    def not_allowed(error):
-        return render("errors/error.html", status=405, code=405, title=_("Action impossible"),
-                      message=_("Cette action n'est pas possible ainsi. Revenez à la page "
-                                "précédente."))
-
-    @app.errorhandler(413)
-    def too_large(error):
-        return render("errors/error.html", status=413, code=413, title=_("Fichier trop lourd"),
-                      message=_("L'envoi dépasse la taille autorisée."))
-
-    @app.errorhandler(429)
-    def too_many(error):
-        return render("errors/error.html", status=429, code=429, title=_("Trop de tentatives"),
-                      message=_("Trop de tentatives en peu de temps. Patientez quelques "
-                                "minutes avant de réessayer."))
-
-    @app.errorhandler(500)
-    def server_error(error):
-        return render("errors/error.html", status=500, code=500, title=_("Erreur du serveur"),
-                      message=_("Une erreur inattendue s'est produite. Réessayez ; si elle "
-                                "persiste, contactez le support."))
+    app.register_error_handler(CSRFError, lambda error: _page(400))
+    app.register_error_handler(
+        403, lambda error: _page(403, error.description
+                                 if isinstance(error.description, list) else None))
+    for code in (404, 405, 413, 429, 500):
+        app.register_error_handler(code, lambda error, code=code: _page(code))

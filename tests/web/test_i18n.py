@@ -138,3 +138,10 @@ def test_french_by_default_english_available_user_choice_beats_accept_language(
     other.post("/langue", {"language": "fr", "next": "/"}, token_from="/")
     page = browser.client.get("/").get_data(as_text=True)
     assert '<html lang="fr"' in page and "<h1>Tableau de bord</h1>" in page
+
+
+def test_error_pages_follow_the_language(client):
+    french = client.get("/nulle-part").get_data(as_text=True)
+    english = client.get("/nulle-part", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Page introuvable" in french
+    assert "Page introuvable" not in english and "Page not found" in english
