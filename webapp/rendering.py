@@ -38,3 +38,21 @@ def redirect_to(url: str, status: int = 303) -> Response:
     response = make_response("", status)
     response.headers["Location"] = url
     return response
+
+
+def attachment_download(attachment, data_dir) -> Response:
+    """A stored ticket attachment, always as a download that no browser renders (TKT-2);
+    404 when its file is gone. Callers check who may see it first."""
+    from flask import abort
+
+    from webapp.services.tickets import attachment_disposition, path_of
+
+    path = path_of(attachment, data_dir)
+    if not path.is_file():
+        abort(404)
+    response = make_response(path.read_bytes())  # at most 2 MB (TKT-2)
+    response.headers["Content-Type"] = attachment.content_type
+    response.headers["Content-Disposition"] = attachment_disposition(attachment.filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

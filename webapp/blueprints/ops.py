@@ -44,14 +44,13 @@ from webapp.models import (
     Ticket,
     utcnow,
 )
-from webapp.rendering import render
+from webapp.rendering import attachment_download, render
 from webapp.security import public, safe_next
 from webapp.services import audit, billing, deployments, pdf
 from webapp.services import auth as auth_service
 from webapp.services import staff as staff_service
 from webapp.services import tickets as ticket_service
 from webapp.services.browsers import describe_browser
-from webapp.services.tickets import attachment_disposition
 from webapp.services.tokens import digest, new_token
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
@@ -451,14 +450,7 @@ def attachment(attachment_id: int):
                                    & Attachment.message.is_null(False))
     if found is None:
         abort(404)
-    path = ticket_service.path_of(found, _settings().DATA_DIR)
-    if not path.is_file():
-        abort(404)
-    response = make_response(path.read_bytes())  # at most 2 MB (TKT-2)
-    response.headers["Content-Type"] = found.content_type
-    response.headers["Content-Disposition"] = attachment_disposition(found.filename)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_download(found, _settings().DATA_DIR)
 
 
 # --- orders, invoices, payments -----------------------------------------------------------

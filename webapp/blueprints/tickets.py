@@ -17,10 +17,9 @@ from flask_login import current_user
 
 from webapp.extensions import client_ip, htmx
 from webapp.models import TICKET_CLOSED, TICKET_OPEN, Attachment, Ticket
-from webapp.rendering import render
+from webapp.rendering import attachment_download, render
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import tickets as service
-from webapp.services.tickets import attachment_disposition
 from webapp.services.tokens import new_token
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -123,12 +122,4 @@ def download(attachment_id: int):
         & Attachment.message.is_null(False))
     if attachment is None:
         abort(404)
-    path = service.path_of(attachment, _settings().DATA_DIR)
-    if not path.is_file():
-        abort(404)
-    response = make_response(path.read_bytes())  # at most 2 MB (TKT-2)
-    response.headers["Content-Type"] = attachment.content_type
-    response.headers["Content-Disposition"] = attachment_disposition(attachment.filename)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_download(attachment, _settings().DATA_DIR)
