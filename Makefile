@@ -16,7 +16,7 @@ export SMTP_URL ?= smtp://127.0.0.1:$(SMTP_PORT)
 export FLASK_APP := webapp.app
 export PORT := $(WEB_PORT)
 
-.PHONY: run test install install-test assets translations redis-bin chromium-bin \
+.PHONY: run test install install-test assets translations redis-bin chromium-bin po-tidy \
         redis-up migrate demo lint bench clean postgres-bin
 
 ## run: install, migrate, load the demo company, start every Procfile process
@@ -104,3 +104,8 @@ bench: install-test redis-bin
 
 clean:
 	rm -rf $(VENV) node_modules webapp/static/vendor
+
+## po-tidy: keep the hand-maintained English catalogue sorted by msgid, without locations
+## (parallel edits then rarely meet; run after adding entries)
+po-tidy: install
+	@$(BIN)/python -c "from babel.messages.pofile import read_po, write_po; p='webapp/translations/en/LC_MESSAGES/messages.po'; c=read_po(open(p,'rb')); write_po(open(p,'wb'), c, no_location=True, sort_output=True, width=100)"
