@@ -7,7 +7,7 @@ numbers, 1,000 agents, arrivals / answers / refusals / hang-ups / external calls
   (b) the engine (streams.Engine, events clock) on the same entries;
   (c) latency from an event's XADD to its first command's XADD seen by a reader,
       at a fixed offered load (default 2,000 events/s), engine as a subprocess;
-  (d) the pure core alone (rules.State.handle), no Redis.
+  (d) the pure core alone (state.State.handle), no Redis.
 Targets: (b) >= 0.5 x (a); p99 of (c) <= 5 ms. Each of --repeat rounds runs (a) then (b)
 and also prints the CPU time per event of this process and of redis-server, a figure
 that other work on the (shared) cores hardly moves; the median round is reported.
@@ -28,8 +28,8 @@ from pathlib import Path
 import redis
 
 from engine.config import parse
-from engine.rules import State
 from engine.scenario import build_config, scenario
+from engine.state import State
 from engine.streams import Engine, tune_gc
 from tests.servers import RedisServer
 
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     tune_gc()
     doc = build_config(100, 10)
     cfg = parse(doc)
-    events = scenario(cfg, args.calls, T0, seed=11, gap_ms=60)
+    events = scenario(cfg, args.calls, T0, State(cfg, 0, T0), seed=11, gap_ms=60)
     kinds: dict[str, int] = {}
     for ev in events:
         kinds[ev["type"]] = kinds.get(ev["type"], 0) + 1

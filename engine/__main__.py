@@ -10,7 +10,7 @@ from collections.abc import Callable
 import redis
 
 from engine.config import ConfigError, load_file, parse
-from engine.rules import Config
+from engine.model import Config
 from engine.streams import Engine, tune_gc
 
 

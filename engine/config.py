@@ -14,12 +14,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.rules import AgentCfg, Config, LineCfg, NumberCfg, Profile, TimeRule
+from engine.model import (
+    DEFAULT_TIMEZONE,
+    PROFILE_TYPES,
+    AgentCfg,
+    Config,
+    LineCfg,
+    NumberCfg,
+    Profile,
+    TimeRule,
+)
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MEDIA_FIELDS = ("caller_preanswer", "callee_preanswer", "music")
-PROFILE_TYPES = ("queue", "ring_all", "sequential", "menu", "announcement")
 MENU_KEYS = set("0123456789*#")
 
 
@@ -88,7 +96,7 @@ def parse(doc: Any) -> Config:
     """Validate the whole document; raise ConfigError listing every faulty path."""
     ck = _Checker()
     doc = ck.obj(doc, "(document)")
-    tz = doc.get("timezone", "Europe/Paris")
+    tz = doc.get("timezone", DEFAULT_TIMEZONE)
     try:
         if not isinstance(tz, str) or not tz:
             raise ZoneInfoNotFoundError(tz)

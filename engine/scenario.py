@@ -2,17 +2,35 @@
 
 The live simulator reacts to the engine's commands in real time; tests and the
 benchmark instead need a fixed event list that is still *coherent* (agents answer
-calls that actually ring them). We get it by playing the PBX against the pure
-core offline: with `--clock events` the real engine then takes exactly the same
-decisions, so the replayed events stay meaningful.
+calls that actually ring them). We get it by playing the PBX offline against an
+engine given by the caller (the pure core, `engine.state.State`): with `--clock
+events` the real engine then takes exactly the same decisions, so the replayed
+events stay meaningful. Like any PBX side, this module knows only the
+configuration model and the streams contract; what it knows of a call (its legs
+ringing, whether it is bridged or over) it learns from the commands, as a PBX does.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
+from typing import Protocol
 
-from engine.rules import Config, State
+from engine.model import Config
+
+
+class _Emitted(Protocol):
+    commands: list[dict[str, str]]
+
+
+class Distributor(Protocol):
+    """What the scenario plays against: events in (with their "now"), commands out."""
+
+    def handle(self, event: dict[str, str], now: int) -> _Emitted: ...
+
+
+# Commands after which the call is over for the PBX (PROTOCOL.md "Commands")
+_FINAL = ("forward", "transfer", "reject_busy", "hangup")
 
 
 def build_config(numbers: int, agents_per_number: int, rest_s: int = 5,
@@ -29,11 +47,12 @@ def build_config(numbers: int, agents_per_number: int, rest_s: int = 5,
     return {"timezone": "Europe/Paris", "lines": {}, "numbers": nums}
 
 
-def scenario(config: Config, calls: int, start_ms: int, seed: int = 1,
-             gap_ms: float = 200.0, engine_seed: int = 0) -> list[dict[str, str]]:
-    """Events of `calls` calls (plus registrations and external calls), time-ordered."""
+def scenario(config: Config, calls: int, start_ms: int, engine: Distributor, seed: int = 1,
+             gap_ms: float = 200.0) -> list[dict[str, str]]:
+    """Events of `calls` calls (plus registrations and external calls), time-ordered,
+    played against `engine` (fresh, at `start_ms`; it is left in the final state)."""
     rng = random.Random(seed)
-    core = State(config, engine_seed, start_ms)
+    pbx = _PbxView()
     numbers = sorted(config.numbers)
     lines = sorted({a.line for n in config.numbers.values() for p in n.profiles.values()
                     for a in p.agents} | {li for n in config.numbers.values()
@@ -60,12 +79,13 @@ def scenario(config: Config, calls: int, start_ms: int, seed: int = 1,
             later(t + rng.randrange(2000, 30000), {"type": "line.idle", "line": line})
     while heap:
         at, _, event = heapq.heappop(heap)
-        if not _still_valid(core, event):
+        if not pbx.still_valid(event):
             continue
         event = {**event, "ts": str(at)}
         events.append(event)
-        out = core.handle(event, at)
-        for cmd in out.commands:
+        pbx.sent(event)
+        for cmd in engine.handle(event, at).commands:
+            pbx.received(cmd)
             _react(rng, cmd, at, later)
         if event["type"] == "call.arrived" and rng.random() < 0.3:
             later(at + int(rng.expovariate(1 / 40000)),
@@ -75,16 +95,49 @@ def scenario(config: Config, calls: int, start_ms: int, seed: int = 1,
     return events
 
 
-def _still_valid(core: State, event: dict[str, str]) -> bool:
-    call = core.calls.get(event.get("call", ""))
-    kind = event["type"]
-    if kind in ("call.answered", "call.ring_failed"):
-        return call is not None and event["line"] in call.offers
-    if kind == "call.ended":
-        if call is None:
-            return False
-        return event.get("_if") != "unbridged" or call.status != "bridged"
-    return True
+class _PbxView:
+    """The calls as the PBX sees them: live, bridged, and their agent legs ringing."""
+
+    def __init__(self) -> None:
+        self.live: set[str] = set()
+        self.bridged: set[str] = set()
+        self.legs: dict[str, set[str]] = {}  # call -> its agent lines ringing
+
+    def still_valid(self, event: dict[str, str]) -> bool:
+        """Would this scheduled reaction still make sense now?"""
+        kind, call = event["type"], event.get("call", "")
+        if kind in ("call.answered", "call.ring_failed"):
+            return event["line"] in self.legs.get(call, ())
+        if kind == "call.ended":
+            return call in self.live and (event.get("_if") != "unbridged"
+                                          or call not in self.bridged)
+        return True
+
+    def sent(self, event: dict[str, str]) -> None:
+        kind, call = event["type"], event.get("call", "")
+        if kind == "call.arrived":
+            self.live.add(call)
+        elif kind == "call.ring_failed":  # the agent leg is gone
+            self.legs.get(call, set()).discard(event["line"])
+        elif kind == "call.ended":  # every leg went with the call
+            self._over(call)
+
+    def received(self, cmd: dict[str, str]) -> None:
+        kind, call = cmd["type"], cmd.get("call", "")
+        if kind == "ring":
+            self.legs.setdefault(call, set()).add(cmd["line"])
+        elif kind == "stop_ring":
+            self.legs.get(call, set()).discard(cmd["line"])
+        elif kind == "bridge":
+            self.legs.get(call, set()).discard(cmd["line"])
+            self.bridged.add(call)
+        elif kind in _FINAL:
+            self._over(call)
+
+    def _over(self, call: str) -> None:
+        self.live.discard(call)
+        self.bridged.discard(call)
+        self.legs.pop(call, None)
 
 
 def _react(rng: random.Random, cmd: dict[str, str], at: int, later) -> None:

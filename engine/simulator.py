@@ -22,7 +22,8 @@ from collections.abc import Callable
 import redis
 
 from engine.config import ConfigError, load_file
-from engine.rules import Config
+from engine.model import Config
+from engine.protocol import Keys
 
 CDR = "pbx:cdr"
 BLACKLIST = "pbx:blacklist:{line}"
@@ -37,7 +38,8 @@ class Simulator:
                  seed: int | None = None) -> None:
         self.conn = conn
         self.config = config
-        self.inp, self.out = f"acd:{{{shard}}}:in", f"acd:{{{shard}}}:out"
+        keys = Keys(shard)
+        self.inp, self.out = keys.inp, keys.out
         self.rng = random.Random(seed)
         self.rate = rate_per_min / 60.0
         self.answer_s, self.ring_out, self.decline = answer_s, ring_out, decline

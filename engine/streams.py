@@ -1,7 +1,7 @@
 """Redis Streams shell around the pure core (PROTOCOL.md "Keys").
 
 Kept thin on purpose: read a batch from `acd:{N}:in` through group `engine`,
-feed each event to `rules.State`, then write in one MULTI/EXEC exactly what the
+feed each event to `state.State`, then write in one MULTI/EXEC exactly what the
 batch changed (per call, per agent, per number), the `out`/`log` entries and
 the XACK. A crash before EXEC leaves the entries pending and the stored state
 untouched, so the restart replays them from the same state: nothing lost,
@@ -11,7 +11,6 @@ nothing emitted twice.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import signal
 import time
@@ -20,21 +19,16 @@ from itertools import chain
 
 import redis
 
-from engine.rules import (
-    Config,
-    Output,
-    State,
-    agent_to_row,
-    call_to_row,
-    malformed,
-    restore,
-)
-from engine.rules import to_json as _json
+from engine.codec import agent_to_row, call_to_row, loads
+from engine.codec import to_json as _json
+from engine.entities import Output
+from engine.model import Config
+from engine.protocol import GROUP, Keys, malformed
+from engine.state import State, restore
 
 log = logging.getLogger("engine")
 _chain = chain.from_iterable
 
-GROUP = "engine"
 DONE_KEEP_MS = 7 * 24 * 3600 * 1000  # duplicate `call.arrived` detection window
 PRUNE_EVERY = 1000  # batches between two prunes of the finished-call index
 MAX_BLOCK_MS = 500  # upper bound of a blocking read, so SIGTERM is noticed quickly
@@ -109,14 +103,6 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-class Keys:
-    def __init__(self, shard: int) -> None:
-        p = f"acd:{{{shard}}}:"
-        self.inp, self.out, self.log, self.state = p + "in", p + "out", p + "log", p + "state"
-        self.calls, self.agents, self.done, self.meta = (
-            p + "calls", p + "agents", p + "done", p + "meta")
-
-
 class Engine:
     """One shard's distributor, rq-worker style: injected connection, `work(burst)`."""
 
@@ -156,8 +142,8 @@ class Engine:
         config = self.load_config()
         k = self.keys
         meta = {a.decode(): b.decode() for a, b in self.conn.hgetall(k.meta).items()}
-        calls = [json.loads(v) for v in self.conn.hvals(k.calls)]
-        agents = [json.loads(v) for v in self.conn.hvals(k.agents)]
+        calls = [loads(v) for v in self.conn.hvals(k.calls)]
+        agents = [loads(v) for v in self.conn.hvals(k.agents)]
         done = {m.decode(): int(s) for m, s in self.conn.zrange(k.done, 0, -1, withscores=True)}
         now = int(meta.get("now", 0)) if self.clock == "events" else self._wall()
         self.state = restore(config, self.seed, now, int(meta.get("seq", 0)), calls, agents, done)

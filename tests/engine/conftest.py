@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from engine.config import parse
-from engine.rules import Output, State
+from engine.entities import Output
+from engine.state import State
 
 T0 = 1767607200000  # Monday 2026-01-05 11:00 Europe/Paris
 NUM = "+33100000001"

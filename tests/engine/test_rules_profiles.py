@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from engine.rules import call_to_dict, restore
+from engine.codec import call_to_dict
+from engine.state import restore
 from tests.engine.conftest import A1, A2, A3, NUM, T0, Core, brief, number_doc, queue_doc
 
 ANNONCE = {"type": "announcement", "media": "ferme"}

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.config import parse
-from engine.rules import State
+from engine.state import State
 from tests.engine.conftest import A1, A2, A3, A4, NUM, T0
 
 N2 = "+33100000002"

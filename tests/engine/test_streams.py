@@ -18,8 +18,8 @@ import redis
 
 from engine import streams as engine_streams
 from engine.config import parse
-from engine.rules import State
 from engine.scenario import build_config, scenario
+from engine.state import State
 from engine.streams import Engine
 from tests.engine.conftest import A1, A2, NUM, T0, queue_doc
 
@@ -85,7 +85,7 @@ def test_q12_kill_9_mid_burst_then_restart_loses_and_repeats_nothing(
         redis_url, redis_conn, tmp_path):
     conn = redis_conn
     doc = build_config(20, 5, rest_s=3)
-    events = scenario(parse(doc), 1500, T0, seed=3, gap_ms=150)
+    events = scenario(cfg := parse(doc), 1500, T0, State(cfg, 0, T0), seed=3, gap_ms=150)
     path = write_doc(tmp_path, doc)
     xadd_all(conn, events)
     kills = 0
@@ -134,7 +134,7 @@ def test_malformed_and_unknown_entries_are_acknowledged_logged_once_and_ignored(
 def test_sigterm_finishes_the_batch_and_exits_cleanly(redis_url, redis_conn, tmp_path):
     conn = redis_conn
     doc = build_config(10, 4)
-    events = scenario(parse(doc), 800, T0, seed=5, gap_ms=300)
+    events = scenario(cfg := parse(doc), 800, T0, State(cfg, 0, T0), seed=5, gap_ms=300)
     path = write_doc(tmp_path, doc)
     xadd_all(conn, events)
     proc = start_engine(redis_url, path, tmp_path, "--batch", "10")

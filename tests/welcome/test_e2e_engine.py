@@ -163,6 +163,7 @@ def test_swb3_statistics_match_the_engine_log_exactly(admin, welcome, redis_conn
                                                       db_conn):
     from engine.config import parse
     from engine.scenario import scenario
+    from engine.state import State
     from webapp.models import CallLogEntry
     from webapp.services import stats
     from webapp.services.engine_config import build_document
@@ -170,7 +171,7 @@ def test_swb3_statistics_match_the_engine_log_exactly(admin, welcome, redis_conn
 
     config = parse(build_document())
     t0 = int(time.time() * 1000) - 3_600_000
-    events = scenario(config, 120, t0, seed=7)
+    events = scenario(config, 120, t0, State(config, 0, t0), seed=7)
     pipe = redis_conn.pipeline(transaction=False)
     for ev in events:
         pipe.xadd(IN, ev)

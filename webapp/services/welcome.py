@@ -561,7 +561,7 @@ def preview(service: Service, when_local: dt.datetime | None = None) -> tuple[
     """Which profile answers at `when_local` (naive, account time zone; default now),
     computed by the engine's own `route` on this number's document section."""
     from engine.config import ConfigError, parse
-    from engine.rules import route
+    from engine.model import route
 
     account = Account.get_by_id(service.account_id)
     zone = ZoneInfo(account.timezone or "Europe/Paris")

@@ -1,15 +1,20 @@
-"""Pure queue-distribution state machine (SPEC.md Q-1..Q-12, PROTOCOL.md).
+"""The queue-distribution state machine (SPEC.md Q-1..Q-12, PROTOCOL.md), pure.
 
-No I/O and no project imports, so every rule can be tested exhaustively with an
-explicit clock. The Redis shell (streams.py) feeds events with a "now", fires due
-timers through the same entry points, persists the entities this module marks
-dirty and publishes the commands and log records it returns.
+No I/O and no project imports outside engine/'s pure core (model, entities,
+protocol, snapshot), so every rule can be tested exhaustively with an explicit
+clock. The Redis shell (streams.py) feeds events with a "now", fires due timers
+through the same entry points, persists the entities this module marks dirty and
+publishes the commands and log records it returns.
 
 The state is split in two: entities (calls, agents, finished call ids, clock,
 sequence counter) that are persisted one by one, and indices (waiting lists,
 timer heap, per-line lookups) rebuilt from the entities and the configuration.
 Every ordering decision uses persisted keys, never dict or set iteration order,
 so a state restored after a crash behaves exactly like the one that crashed.
+
+One module on purpose (the longest of engine/): every transition keeps the same
+indices and the invariant behind every skipped dispatch (see `_touch_agent`), and
+splitting the transitions would spread that one invariant over several files.
 """
 
 from __future__ import annotations
@@ -17,258 +22,24 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
-import json
-from dataclasses import dataclass, field, fields
-from datetime import datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from zoneinfo import ZoneInfo
+
+from engine.codec import agent_from_dict, call_from_dict
+from engine.entities import Agent, Call, Offer, Output, Status
+from engine.model import (
+    MENU,
+    QUEUE,
+    RANDOM,
+    RING_ALL,
+    SEQUENTIAL,
+    AgentCfg,
+    Config,
+    Profile,
+    route,
+)
+from engine.protocol import malformed
+from engine.snapshot import snapshot, snapshot_json
 
 MAX_CHAIN = 16  # PROTOCOL.md: a `then` loop without time passing is cut after 16 steps
-RING_FAIL_REASONS = ("unreachable", "busy", "declined")
-
-# Required fields per event type (PROTOCOL.md "Events"); `call.key` may have line "".
-EVENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "line.registered": ("line",),
-    "line.unregistered": ("line",),
-    "line.busy": ("line",),
-    "line.idle": ("line",),
-    "call.arrived": ("call", "number"),
-    "call.answered": ("call", "line"),
-    "call.key": ("call", "key"),
-    "call.ring_failed": ("call", "line", "reason"),
-    "call.ended": ("call",),
-    "clock": (),
-    "call.pickup": ("call", "line"),
-    "call.transfer": ("call", "to"),
-    "call.hold": ("call",),
-    "call.resume": ("call",),
-    "config.reload": (),
-}
-
-
-# --------------------------------------------------------------------------- JSON
-
-
-def _not_json(obj: object) -> object:
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-# to_json(obj) == json.dumps(obj, separators=(",", ":"), ensure_ascii=False) for the str,
-# int, bool, None, list and dict values the engine stores; json.dumps builds a new
-# encoder on every call, which costs more than encoding a small call or agent record.
-_str_json = encode_basestring
-if c_make_encoder is not None:
-    _encoder = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",",
-                              False, False, True)
-
-    def to_json(obj: object) -> str:
-        return "".join(_encoder(obj, 0))
-else:  # pragma: no cover - CPython always has the C accelerator
-    to_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-@dataclass(frozen=True)
-class AgentCfg:
-    line: str
-    priority: int = 1
-    weight: int = 1
-
-
-@dataclass(frozen=True)
-class Profile:
-    """One routing profile; fields irrelevant to its type keep their defaults."""
-
-    name: str
-    type: str
-    size: int = 10
-    rest_s: int = 0
-    ring_s: int = 20
-    mode: str = "inactivity"
-    confirm: bool = False
-    caller_preanswer: str | None = None
-    callee_preanswer: str | None = None
-    music: str | None = None
-    agents: tuple[AgentCfg, ...] = ()
-    lines: tuple[str, ...] = ()
-    media: str | None = None
-    keys: dict[str, str] = field(default_factory=dict)
-    timeout_s: int = 10
-    then: str | None = None
-
-
-@dataclass(frozen=True)
-class TimeRule:
-    profile: str
-    date: str | None = None  # "YYYY-MM-DD" (dated) ...
-    days: tuple[int, ...] = ()  # ... or weekly, 0 = Monday
-    start: str = "00:00"  # "HH:MM", inclusive
-    end: str = "24:00"  # "HH:MM", exclusive
-
-
-@dataclass(frozen=True)
-class NumberCfg:
-    number: str
-    entry: str
-    rules: tuple[TimeRule, ...]
-    profiles: dict[str, Profile]
-
-
-@dataclass(frozen=True)
-class LineCfg:
-    accept_queue_calls: bool = True
-    backup: str | None = None
-
-
-@dataclass(frozen=True)
-class Config:
-    timezone: str
-    lines: dict[str, LineCfg]
-    numbers: dict[str, NumberCfg]
-
-
-def route(config: Config, number: NumberCfg, now_ms: int) -> str:
-    """Entry profile at `now_ms`: dated rules first, then weekly, else `entry`."""
-    if not number.rules:
-        return number.entry
-    local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(config.timezone))
-    day, hhmm, weekday = local.date().isoformat(), local.strftime("%H:%M"), local.weekday()
-    for rule in number.rules:
-        if rule.date == day and rule.start <= hhmm < rule.end:
-            return rule.profile
-    for rule in number.rules:
-        if rule.date is None and weekday in rule.days and rule.start <= hhmm < rule.end:
-            return rule.profile
-    return number.entry
-
-
-# --------------------------------------------------------------------------- entities
-
-
-@dataclass
-class Offer:
-    line: str
-    start: int
-    deadline: int
-    tseq: int
-    confirming: bool = False
-
-
-@dataclass
-class Call:
-    id: str
-    number: str
-    caller: str
-    arrived: int
-    seq: int
-    profile: str = ""
-    status: str = "new"  # waiting | ringing | menu | bridged (finished calls are dropped)
-    enqueued: int = 0  # FIFO key: when the call entered its current queue
-    offers: dict[str, Offer] = field(default_factory=dict)
-    offered: list[str] = field(default_factory=list)  # lines offered in the current round
-    seq_pos: int = 0  # sequential profile: index of the next line to try
-    line: str | None = None  # bridged line
-    bridged: int = 0
-    held: bool = False
-    deadline: int = 0  # menu timeout
-    tseq: int = 0
-    chain_at: int = -1
-    chain: int = 0
-    music: bool = False  # hold music already started in this profile
-    picks: int = 0  # random draws so far, keys the deterministic RNG
-
-
-@dataclass
-class Agent:
-    line: str
-    registered: bool = False
-    since: int = 0  # registration time: idle reference when never called (Q-5)
-    external: int = 0  # external calls in progress (line.busy / line.idle)
-    call: str | None = None  # bridged call
-    ringing: str | None = None  # call being offered (one at a time, Q-1)
-    last_end: int | None = None  # end of the last call of any kind (Q-5, Q-8)
-    rest_tseq: int = 0
-
-
-CALL_FIELDS = tuple(f.name for f in fields(Call))
-OFFER_FIELDS = tuple(f.name for f in fields(Offer))
-AGENT_FIELDS = tuple(f.name for f in fields(Agent))
-_OFFERS_AT = CALL_FIELDS.index("offers")
-
-
-def call_to_dict(call: Call) -> dict:
-    d = dict(call.__dict__)
-    d["offers"] = [dict(o.__dict__) for o in call.offers.values()]
-    return d
-
-
-def call_to_row(call: Call) -> list:
-    """Compact stored form: the values in CALL_FIELDS order (offers as OFFER_FIELDS rows).
-    A dataclass __init__ assigns its fields in declaration order, so __dict__ is in
-    that order; a JSON array of it is about a third of the keyed JSON and cheaper to
-    build and encode."""
-    row = list(call.__dict__.values())
-    row[_OFFERS_AT] = [list(o.__dict__.values()) for o in call.offers.values()]
-    return row
-
-
-def call_from_dict(d: dict | list) -> Call:
-    """Inverse of call_to_row, and of call_to_dict (records written before the compact form)."""
-    if isinstance(d, list):
-        d = dict(zip(CALL_FIELDS, d, strict=True))
-        d["offers"] = [dict(zip(OFFER_FIELDS, o, strict=True)) for o in d["offers"]]
-    else:
-        d = dict(d)
-    offers = {o["line"]: Offer(**o) for o in d.pop("offers")}
-    return Call(offers=offers, **d)
-
-
-def agent_to_dict(agent: Agent) -> dict:
-    return dict(agent.__dict__)
-
-
-def agent_to_row(agent: Agent) -> list:
-    """Compact stored form: the values in AGENT_FIELDS order."""
-    return list(agent.__dict__.values())
-
-
-def agent_from_dict(d: dict | list) -> Agent:
-    """Inverse of agent_to_row, and of agent_to_dict (the older keyed form)."""
-    if isinstance(d, list):
-        return Agent(*d)
-    return Agent(**d)
-
-
-@dataclass(slots=True)
-class Output:
-    """What one `handle`/`advance` produced, in emission order."""
-
-    commands: list[dict[str, str]] = field(default_factory=list)
-    logs: list[dict[str, str]] = field(default_factory=list)
-    ignored: str | None = None  # why the event was dropped (malformed / unknown type)
-
-
-def malformed(event: dict) -> str | None:
-    """Reason an event cannot be handled, or None; unknown calls are not malformed."""
-    kind = event.get("type")
-    if kind not in EVENT_FIELDS:
-        return f"unknown type {kind!r}"
-    ts = event.get("ts")
-    if not isinstance(ts, str) or not ts.isdigit():
-        return f"{kind}: bad ts {ts!r}"
-    for name in EVENT_FIELDS[kind]:
-        if not event.get(name):
-            return f"{kind}: missing {name}"
-    if kind == "call.key" and "line" not in event:
-        return "call.key: missing line"
-    if kind == "call.ring_failed" and event["reason"] not in RING_FAIL_REASONS:
-        return f"call.ring_failed: bad reason {event['reason']!r}"
-    return None
-
-
-# --------------------------------------------------------------------------- the machine
 
 _HANDLERS: dict[str, str] = {}  # event type -> State method name (only types that passed malformed)
 
@@ -308,16 +79,16 @@ class State:
             (num.number, prof.name): tuple((i, a) for i, a in enumerate(prof.agents)
                                            if self._accepts(a.line))
             for num in config.numbers.values() for prof in num.profiles.values()
-            if prof.type == "queue"}
+            if prof.type == QUEUE}
         for num in config.numbers.values():
             lines: list[str] = []
             for prof in num.profiles.values():
-                plines = [a.line for a in prof.agents] if prof.type == "queue" else prof.lines
+                plines = [a.line for a in prof.agents] if prof.type == QUEUE else prof.lines
                 for line in plines:
                     if line not in lines:
                         lines.append(line)
                     self.line_numbers.setdefault(line, set()).add(num.number)
-                    if prof.type == "queue":
+                    if prof.type == QUEUE:
                         self.line_queues.setdefault(line, []).append((num.number, prof.name))
                         self.line_queue_rests.setdefault(line, []).append(
                             ((num.number, prof.name), prof.rest_s))
@@ -340,12 +111,12 @@ class State:
         self.timers: list[tuple[int, int, str, str, str]] = []
         for call in self.calls.values():
             self.by_number.setdefault(call.number, set()).add(call.id)
-            if call.status == "waiting":
+            if call.status == Status.WAITING:
                 self._waiting_list((call.number, call.profile)).append(
                     (call.enqueued, call.seq, call.id))
             for o in call.offers.values():
                 self.timers.append((o.deadline, o.tseq, "ring", call.id, o.line))
-            if call.status == "menu":
+            if call.status == Status.MENU:
                 self.timers.append((call.deadline, call.tseq, "menu", call.id, ""))
         for lst in self.waiting.values():
             lst.sort()
@@ -409,7 +180,7 @@ class State:
             call = self.calls[cid]
             num = config.numbers.get(call.number)
             prof = num.profiles.get(call.profile) if num else None
-            if call.status == "waiting" and (prof is None or prof.type != "queue"):
+            if call.status == Status.WAITING and (prof is None or prof.type != QUEUE):
                 self._unwait(call)
                 if num is None:
                     self._close(call, "unknown_number")
@@ -522,7 +293,7 @@ class State:
         if kind == "ring":
             offer = call.offers.get(line)
             return offer is not None and offer.tseq == tseq and offer.deadline == due
-        return call.status == "menu" and call.tseq == tseq and call.deadline == due
+        return call.status == Status.MENU and call.tseq == tseq and call.deadline == due
 
     def _fire(self, kind: str, key: str, line: str) -> None:
         if kind == "rest":
@@ -606,7 +377,7 @@ class State:
             return
         line = ev.get("line", "")
         if not line:
-            if call.status == "menu":
+            if call.status == Status.MENU:
                 prof = self._profile(call)
                 target = prof.keys.get(ev["key"]) if prof else None
                 if target is None:
@@ -644,7 +415,7 @@ class State:
         call = self.calls.get(ev["call"])
         if call is None:
             return
-        if call.status == "bridged":
+        if call.status == Status.BRIDGED:
             self._log("completed", call, line=call.line, talk_ms=str(self.now - call.bridged))
             agent = self.agents.get(call.line or "")
             if agent is not None and agent.call == call.id:
@@ -660,7 +431,7 @@ class State:
 
     def _on_call_pickup(self, ev: dict) -> None:
         call = self.calls.get(ev["call"])
-        if call is None or call.status == "bridged":
+        if call is None or call.status == Status.BRIDGED:
             return
         self._cancel_offers(call, stop=True)
         self._unwait(call)
@@ -668,7 +439,7 @@ class State:
 
     def _on_call_transfer(self, ev: dict) -> None:
         call = self.calls.get(ev["call"])
-        if call is None or call.status == "bridged":
+        if call is None or call.status == Status.BRIDGED:
             return  # a connected call is transferred from the agent's own phone
         self._cancel_offers(call, stop=True)
         self._unwait(call)
@@ -678,14 +449,14 @@ class State:
 
     def _on_call_hold(self, ev: dict) -> None:
         call = self.calls.get(ev["call"])
-        if call is not None and call.status == "bridged" and not call.held:
+        if call is not None and call.status == Status.BRIDGED and not call.held:
             call.held = True
             self._cmd("hold", call)
             self._touch_call(call)
 
     def _on_call_resume(self, ev: dict) -> None:
         call = self.calls.get(ev["call"])
-        if call is not None and call.status == "bridged" and call.held:
+        if call is not None and call.status == Status.BRIDGED and call.held:
             call.held = False
             self._cmd("resume", call)
             self._touch_call(call)
@@ -703,9 +474,9 @@ class State:
             self._close(call, "loop" if prof else "no_profile")
             return
         call.profile, call.music, call.offered, call.seq_pos = name, False, [], 0
-        call.status = "new"
+        call.status = Status.NEW
         self._touch_call(call)
-        if prof.type == "queue":
+        if prof.type == QUEUE:
             q = (call.number, name)
             waiting = self._waiting_list(q)
             if len(waiting) >= prof.size:  # Q-2: only waiting calls count
@@ -714,12 +485,12 @@ class State:
                 self._finish(call)
                 return
             self._preanswer(call, prof)
-            call.status, call.enqueued = "waiting", self.now
+            call.status, call.enqueued = Status.WAITING, self.now
             if not waiting:  # else no agent is available there (see _touch_agent)
                 self._touched.add(q)
             bisect.insort(waiting, (call.enqueued, call.seq, call.id))
             self._newly_waiting.append(call.id)
-        elif prof.type == "ring_all":
+        elif prof.type == RING_ALL:
             self._preanswer(call, prof)
             lines = [line for line in prof.lines if self.available(line, 0)]
             if not lines:
@@ -727,13 +498,13 @@ class State:
                 return
             for line in lines:
                 self._offer(call, line, prof)
-        elif prof.type == "sequential":
+        elif prof.type == SEQUENTIAL:
             self._preanswer(call, prof)
             self._ring_next(call, prof)
-        elif prof.type == "menu":
+        elif prof.type == MENU:
             self._preanswer(call, prof)
             self._cmd("play", call, media=prof.media or "default")
-            call.status, call.deadline = "menu", self.now + prof.timeout_s * 1000
+            call.status, call.deadline = Status.MENU, self.now + prof.timeout_s * 1000
             call.tseq = self._next_seq()
             self._push_timer(call.deadline, call.tseq, "menu", call.id)
         else:  # announcement
@@ -773,7 +544,7 @@ class State:
         offer = Offer(line, self.now, self.now + prof.ring_s * 1000, tseq)
         call.offers[line] = offer
         call.offered.append(line)
-        call.status = "ringing"
+        call.status = Status.RINGING
         agent = self._agent(line)
         agent.ringing = call.id
         self._touch_agent(agent)
@@ -802,8 +573,8 @@ class State:
         prof = self._profile(call)
         if prof is None:
             self._close(call, "no_profile")
-        elif prof.type == "queue":
-            call.status = "waiting"  # back at its place, at the head, even if full (Q-6)
+        elif prof.type == QUEUE:
+            call.status = Status.WAITING  # back at its place, at the head, even if full (Q-6)
             q = (call.number, call.profile)
             waiting = self._waiting_list(q)
             if not waiting:  # else no agent is available there (see _touch_agent)
@@ -811,10 +582,10 @@ class State:
             bisect.insort(waiting, (call.enqueued, call.seq, call.id))
             self._newly_waiting.append(call.id)
             self._touch_call(call)
-        elif prof.type == "ring_all":
+        elif prof.type == RING_ALL:
             if not call.offers:
                 self._go_then(call)
-        elif prof.type == "sequential":
+        elif prof.type == SEQUENTIAL:
             self._ring_next(call, prof)
 
     def _bridge(self, call: Call, line: str) -> None:
@@ -830,20 +601,20 @@ class State:
                 agent.ringing = None
         self._unwait(call)
         self._cmd("bridge", call, line=line)
-        call.status, call.line, call.bridged = "bridged", line, self.now
+        call.status, call.line, call.bridged = Status.BRIDGED, line, self.now
         agent.call = call.id
         self._touch_agent(agent)
         self._touch_call(call)
         self._log("answered", call, line=line, wait_ms=str(self.now - call.arrived))
 
     def _unwait(self, call: Call) -> None:
-        if call.status != "waiting":
+        if call.status != Status.WAITING:
             return
         lst = self.waiting.get((call.number, call.profile), [])
         i = bisect.bisect_left(lst, (call.enqueued, call.seq, call.id))
         if i < len(lst) and lst[i][2] == call.id:
             del lst[i]
-        call.status = "new"
+        call.status = Status.NEW
 
     def _finish(self, call: Call) -> None:
         self._unwait(call)
@@ -892,7 +663,7 @@ class State:
                 heapq.heappush(heap, (lst[0][0], lst[0][1], q))
         for cid in self._newly_waiting:
             call = self.calls.get(cid)
-            if call is not None and call.status == "waiting" and not call.music:
+            if call is not None and call.status == Status.WAITING and not call.music:
                 prof = self._profile(call)
                 call.music = True  # Q-11: hold music only once the call actually waits
                 self._cmd("play", call, media=(prof.music if prof else None) or "default")
@@ -917,7 +688,7 @@ class State:
             fresh = cands
         best = min(a.priority for _, a in fresh)
         pool = [c for c in fresh if c[1].priority == best]
-        if prof.mode == "random":
+        if prof.mode == RANDOM:
             total = sum(a.weight for _, a in pool)
             r = self._random(call) * total
             for _, a in pool:
@@ -932,6 +703,14 @@ class State:
 
         return min(pool, key=idle_since)[1].line
 
+    def snapshot(self, number: str) -> dict:
+        """The switchboard snapshot of one welcome number (engine/snapshot.py)."""
+        return snapshot(self, number)
+
+    def snapshot_json(self, number: str) -> str:
+        """to_json(self.snapshot(number)), built faster (engine/snapshot.py)."""
+        return snapshot_json(self, number)
+
     def _random(self, call: Call) -> float:
         """Seeded draw keyed by (seed, call, draw count): identical after a crash restart."""
         call.picks += 1
@@ -939,105 +718,6 @@ class State:
                                  digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64
 
-    # ---- switchboard snapshot ---------------------------------------------------------
-
-    def snapshot(self, number: str) -> dict:
-        """The `acd:{N}:state` JSON for one welcome number (shape in engine/README.md)."""
-        waiting, ringing, menu, bridged = self._snapshot_calls(number)
-        agents = [{"line": line, "state": state, "call": call, "external": external,
-                   "rest_until_ms": rest_until}
-                  for line, state, call, external, rest_until in self._agent_views(number)]
-        return {"number": number, "ts": self.now, "waiting": waiting, "ringing": ringing,
-                "menu": menu, "bridged": bridged, "agents": agents}
-
-    def snapshot_json(self, number: str) -> str:
-        """to_json(self.snapshot(number)), built faster: the shell publishes up to
-        ~1,000 of these a second, and the agent views are most of each."""
-        waiting, ringing, menu, bridged = self._snapshot_calls(number)
-        agents = ",".join([
-            _AGENT_VIEW % (_str_json(line), state,
-                           "null" if call is None else _str_json(call),
-                           "true" if external else "false",
-                           "null" if rest_until is None else rest_until)
-            for line, state, call, external, rest_until in self._agent_views(number)])
-        return _SNAPSHOT % (_str_json(number), self.now, to_json(waiting), to_json(ringing),
-                            to_json(menu), to_json(bridged), agents)
-
-    def _snapshot_calls(self, number: str) -> tuple[list, list, list, list]:
-        """The number's waiting, ringing, menu and bridged calls, as snapshot entries."""
-        by_seq = sorted([self.calls[c] for c in self.by_number.get(number, ())],
-                        key=_seq_of)
-        waiting, ringing, menu, bridged = [], [], [], []
-        positions: dict[str, int] = {}
-        for q in self.queues_by_number.get(number, ()):  # this number's queues only
-            for pos, (_, _, cid) in enumerate(self.waiting[q], 1):
-                positions[cid] = pos
-        for c in by_seq:
-            status = c.status
-            if status == "waiting":
-                waiting.append({"call": c.id, "caller": c.caller, "profile": c.profile,
-                                "arrived_ms": c.arrived, "position": positions.get(c.id, 0),
-                                "queued_ms": c.enqueued})
-            elif status == "ringing":
-                offers = c.offers
-                ringing.append({"call": c.id, "caller": c.caller, "profile": c.profile,
-                                "arrived_ms": c.arrived,
-                                "lines": sorted(offers, key=lambda li: offers[li].tseq),
-                                "since_ms": min((o.start for o in offers.values()),
-                                                default=c.arrived)})
-            elif status == "menu":
-                menu.append({"call": c.id, "caller": c.caller, "profile": c.profile,
-                             "arrived_ms": c.arrived})
-            elif status == "bridged":
-                bridged.append({"call": c.id, "caller": c.caller, "profile": c.profile,
-                                "arrived_ms": c.arrived, "line": c.line, "since_ms": c.bridged,
-                                "held": c.held})
-        if len(waiting) > 1:
-            waiting.sort(key=_queue_place)
-        return waiting, ringing, menu, bridged
-
-    def _agent_views(self, number: str) -> list[tuple[str, str, str | None, bool, int | None]]:
-        """(line, state, call, external, rest_until_ms) of every line of the number's
-        profiles, in document order."""
-        now, agents_by_line = self.now, self.agents
-        views = []
-        for line, rest_ms, accepts in self.number_views.get(number, ()):
-            agent = agents_by_line.get(line)
-            if agent is None:
-                views.append((line, "offline", None, False, None))
-                continue
-            rest_until = None
-            if agent.last_end is not None:
-                end = agent.last_end + rest_ms
-                rest_until = end if end > now else None
-            if not agent.registered:
-                state = "offline"
-            elif agent.call or agent.external:
-                state = "in_call"
-            elif agent.ringing:
-                state = "ringing"
-            elif not accepts:
-                state = "not_accepting"
-            elif rest_until is not None:
-                state = "resting"
-            else:
-                state = "available"
-            views.append((line, state, agent.call or agent.ringing, bool(agent.external),
-                          rest_until))
-        return views
-
-
-_SNAPSHOT = ('{"number":%s,"ts":%d,"waiting":%s,"ringing":%s,"menu":%s,"bridged":%s,'
-             '"agents":[%s]}')
-_AGENT_VIEW = '{"line":%s,"state":"%s","call":%s,"external":%s,"rest_until_ms":%s}'
-
-
-def _seq_of(call: Call) -> int:
-    return call.seq
-
-
-def _queue_place(w: dict) -> tuple[str, int]:
-    return (w["profile"], w["position"])
 
 
 def restore(config: Config, seed: int, now: int, seq: int, calls: list[dict | list],
@@ -1050,7 +730,3 @@ def restore(config: Config, seed: int, now: int, seq: int, calls: list[dict | li
     state.rebuild()
     return state
 
-
-def handle(state: State, event: dict[str, str], now_ms: int) -> Output:
-    """Functional-style alias of State.handle for callers that prefer it."""
-    return state.handle(event, now_ms)

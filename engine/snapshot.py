@@ -1,0 +1,132 @@
+"""The switchboard snapshot (`acd:{N}:state`, shape in engine/README.md), pure.
+
+One JSON object per welcome number: its waiting, ringing, menu and bridged calls
+and the state of every line of its profiles, read from a `State` (its entities
+and indices) without changing it. The shell publishes `snapshot_json`, built by
+hand because it runs up to ~1,000 times a second; `snapshot` is the same as a
+dict, and the two are kept identical by a test.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.codec import to_json
+from engine.entities import Call, Status
+
+if TYPE_CHECKING:
+    from engine.state import State
+
+_str_json = to_json  # a JSON string literal
+
+# Agent states in a snapshot (`agents[].state`)
+OFFLINE = "offline"
+IN_CALL = "in_call"  # a queue call or an external one (`external` tells which)
+RINGING = "ringing"
+NOT_ACCEPTING = "not_accepting"
+RESTING = "resting"
+AVAILABLE = "available"
+AGENT_STATES = (OFFLINE, IN_CALL, RINGING, NOT_ACCEPTING, RESTING, AVAILABLE)
+
+
+def snapshot(state: State, number: str) -> dict:
+    """The `acd:{N}:state` JSON for one welcome number (shape in engine/README.md)."""
+    waiting, ringing, menu, bridged = _snapshot_calls(state, number)
+    agents = [{"line": line, "state": view, "call": call, "external": external,
+               "rest_until_ms": rest_until}
+              for line, view, call, external, rest_until in agent_views(state, number)]
+    return {"number": number, "ts": state.now, "waiting": waiting, "ringing": ringing,
+            "menu": menu, "bridged": bridged, "agents": agents}
+
+
+def snapshot_json(state: State, number: str) -> str:
+    """to_json(snapshot(state, number)), built faster: the shell publishes up to
+    ~1,000 of these a second, and the agent views are most of each."""
+    waiting, ringing, menu, bridged = _snapshot_calls(state, number)
+    agents = ",".join([
+        _AGENT_VIEW % (_str_json(line), view,
+                       "null" if call is None else _str_json(call),
+                       "true" if external else "false",
+                       "null" if rest_until is None else rest_until)
+        for line, view, call, external, rest_until in agent_views(state, number)])
+    return _SNAPSHOT % (_str_json(number), state.now, to_json(waiting), to_json(ringing),
+                        to_json(menu), to_json(bridged), agents)
+
+
+def _snapshot_calls(state: State, number: str) -> tuple[list, list, list, list]:
+    """The number's waiting, ringing, menu and bridged calls, as snapshot entries."""
+    by_seq = sorted([state.calls[c] for c in state.by_number.get(number, ())],
+                    key=_seq_of)
+    waiting, ringing, menu, bridged = [], [], [], []
+    positions: dict[str, int] = {}
+    for q in state.queues_by_number.get(number, ()):  # this number's queues only
+        for pos, (_, _, cid) in enumerate(state.waiting[q], 1):
+            positions[cid] = pos
+    for c in by_seq:
+        status = c.status
+        if status == Status.WAITING:
+            waiting.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                            "arrived_ms": c.arrived, "position": positions.get(c.id, 0),
+                            "queued_ms": c.enqueued})
+        elif status == Status.RINGING:
+            offers = c.offers
+            ringing.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                            "arrived_ms": c.arrived,
+                            "lines": sorted(offers, key=lambda li: offers[li].tseq),
+                            "since_ms": min((o.start for o in offers.values()),
+                                            default=c.arrived)})
+        elif status == Status.MENU:
+            menu.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                         "arrived_ms": c.arrived})
+        elif status == Status.BRIDGED:
+            bridged.append({"call": c.id, "caller": c.caller, "profile": c.profile,
+                            "arrived_ms": c.arrived, "line": c.line, "since_ms": c.bridged,
+                            "held": c.held})
+    if len(waiting) > 1:
+        waiting.sort(key=_queue_place)
+    return waiting, ringing, menu, bridged
+
+
+def agent_views(state: State, number: str
+                ) -> list[tuple[str, str, str | None, bool, int | None]]:
+    """(line, view, call, external, rest_until_ms) of every line of the number's
+    profiles, in document order."""
+    now, agents_by_line = state.now, state.agents
+    views = []
+    for line, rest_ms, accepts in state.number_views.get(number, ()):
+        agent = agents_by_line.get(line)
+        if agent is None:
+            views.append((line, OFFLINE, None, False, None))
+            continue
+        rest_until = None
+        if agent.last_end is not None:
+            end = agent.last_end + rest_ms
+            rest_until = end if end > now else None
+        if not agent.registered:
+            view = OFFLINE
+        elif agent.call or agent.external:
+            view = IN_CALL
+        elif agent.ringing:
+            view = RINGING
+        elif not accepts:
+            view = NOT_ACCEPTING
+        elif rest_until is not None:
+            view = RESTING
+        else:
+            view = AVAILABLE
+        views.append((line, view, agent.call or agent.ringing, bool(agent.external),
+                      rest_until))
+    return views
+
+
+_SNAPSHOT = ('{"number":%s,"ts":%d,"waiting":%s,"ringing":%s,"menu":%s,"bridged":%s,'
+             '"agents":[%s]}')
+_AGENT_VIEW = '{"line":%s,"state":"%s","call":%s,"external":%s,"rest_until_ms":%s}'
+
+
+def _seq_of(call: Call) -> int:
+    return call.seq
+
+
+def _queue_place(w: dict) -> tuple[str, int]:
+    return (w["profile"], w["position"])
