@@ -18,6 +18,7 @@ from webapp.db import db, init_db
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
 from webapp.redis_conn import redis_for
 from webapp.security import request_is_public
+from webapp.translate import translate
 
 LOCALES = ("fr", "en")
 
@@ -185,6 +186,8 @@ def _install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value.replace(tzinfo=dt.UTC), fmt) if value else ""
     )
+    # A service's message (webapp.i18n.Text) shows in the reader's language.
+    app.jinja_env.finalize = translate
     app.jinja_env.globals.update(
         static_url=static_url,
         current_access=current_access,

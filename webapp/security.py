@@ -162,7 +162,7 @@ def current_actor():
     from flask_login import current_user
 
     from webapp.extensions import client_ip
-    from webapp.services.changes import Actor
+    from webapp.services.actor import Actor
 
     settings = current_app.extensions["cm_settings"]
     return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,

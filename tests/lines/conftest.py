@@ -52,7 +52,7 @@ def files_under(root: Path) -> set[str]:
 def actor(demo, db_conn, redis_url, data_dir):
     """The demo administrator as the author of service-level changes."""
     from webapp.models import User
-    from webapp.services.changes import Actor
+    from webapp.services.actor import Actor
 
     user = User.get(User.email == demo.admin_email)
     return Actor(user, "127.0.0.1", redis_url, 0, data_dir)

@@ -12,7 +12,7 @@ from tests.lines.audio_files import mp3_bytes, wav_bytes
 from tests.lines.conftest import files_under
 from webapp.models import AudioFile, AuditEvent, VoicemailSettings
 from webapp.services import audio as audio_service
-from webapp.services.changes import FormError
+from webapp.services.errors import FormError
 
 URL = "/configurer/audio"
 

@@ -25,8 +25,8 @@ def _audio(d) -> dict:
     """A real file of the demo account, made on first use (demo data has no audio)."""
     from tests.lines.audio_files import wav_bytes
     from webapp.models import Account, AudioFile, User
+    from webapp.services.actor import Actor
     from webapp.services.audio import upload
-    from webapp.services.changes import Actor
     from webapp.settings import load
 
     existing = AudioFile.get_or_none(AudioFile.account == d.account_id)

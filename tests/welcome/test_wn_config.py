@@ -157,8 +157,8 @@ def test_wn4_duplicate_line_and_empty_lines_refused(admin, welcome, ids):
 def _audio(db_conn, welcome, kind, name):
     from tests.lines.audio_files import wav_bytes
     from webapp.models import User
+    from webapp.services.actor import Actor
     from webapp.services.audio import upload
-    from webapp.services.changes import Actor
     from webapp.settings import load
 
     s = load()

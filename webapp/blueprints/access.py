@@ -15,6 +15,7 @@ from webapp.services import roles as roles_service
 from webapp.services import sites as sites_service
 from webapp.services.access import user_roles
 from webapp.services.roles import AccessError, RoleForm
+from webapp.translate import translate
 
 bp = Blueprint("access", __name__, url_prefix="/preferences/acces")
 
@@ -141,7 +142,7 @@ def role_delete(role_id: int):
         roles_service.delete(current_access(), role, user=current_user, ip=client_ip())
     except AccessError as error:
         return render("access/role_delete.html", status=409, role=role,
-                      error=_(error.message, **error.values))
+                      error=translate(error.message))
     flash(_("Le rôle « %(name)s » est supprimé.", name=role.name), "success")
     return redirect_to(url_for("access.roles"))
 
@@ -179,7 +180,7 @@ def user_new():
         user = roles_service.grant(access, contact, chosen, acting=current_user, ip=client_ip())
     except AccessError as error:
         return render("access/user_new.html", status=400, email=email, chosen=chosen,
-                      roles=_grantable_roles(), error=_(error.message, **error.values))
+                      roles=_grantable_roles(), error=translate(error.message))
     sent = auth_service.send_password_link(user.email, settings=current_app.extensions[
         "cm_settings"], ip=client_ip())
     flash(_("%(name)s a maintenant accès au Manager.", name=contact.full_name)
@@ -196,7 +197,7 @@ def user_roles_update(user_id: int):
         roles_service.set_roles(current_access(), user, _role_ids(), acting=current_user,
                                 ip=client_ip())
     except AccessError as error:
-        return _user_page(user, status=400, error=_(error.message, **error.values))
+        return _user_page(user, status=400, error=translate(error.message))
     flash(_("Les rôles sont enregistrés : ils s'appliquent dès la prochaine page de "
             "l'utilisateur."), "success")
     return redirect_to(url_for("access.user_detail", user_id=user.id))
@@ -215,7 +216,7 @@ def user_remove(user_id: int):
         roles_service.remove(current_access(), user, acting=current_user, ip=client_ip())
     except AccessError as error:
         return render("access/user_remove.html", status=409, user=user,
-                      error=_(error.message, **error.values))
+                      error=translate(error.message))
     auth_service.end_all_sessions(user)
     flash(_("%(name)s n'a plus accès au Manager ; ses sessions sont terminées.",
             name=user.contact.full_name), "success")

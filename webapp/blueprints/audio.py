@@ -11,7 +11,7 @@ from webapp.models import AUDIO_KINDS, AudioFile
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import audio as audio_service
-from webapp.services.changes import FormError
+from webapp.services.errors import FormError
 
 bp = Blueprint("audio", __name__, url_prefix="/configurer/audio")
 

@@ -9,7 +9,7 @@ from webapp.rendering import redirect_to, render
 from webapp.security import current_actor, get_service_or_404, requires
 from webapp.services import blacklist as blacklist_service
 from webapp.services import phones
-from webapp.services.changes import FormError
+from webapp.services.errors import FormError
 
 bp = Blueprint("blacklist", __name__, url_prefix="/services/<int:service_id>/liste-noire")
 

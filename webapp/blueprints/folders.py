@@ -13,8 +13,8 @@ from webapp.security import current_access, get_contact_or_404, requires, scoped
 from webapp.services import directory as directory_service
 from webapp.services import folders as folders_service
 from webapp.services import sites as sites_service
-from webapp.services.changes import FormError
 from webapp.services.directory import ContactForm
+from webapp.services.errors import FormError
 from webapp.services.folders import CardForm
 
 bp = Blueprint("folders", __name__, url_prefix="/annuaire/dossiers")

@@ -19,7 +19,7 @@ from webapp.security import (
 from webapp.services import audio as audio_service
 from webapp.services import forwarding, phones
 from webapp.services import voicemail as voicemail_service
-from webapp.services.changes import FormError
+from webapp.services.errors import FormError
 
 bp = Blueprint("lines", __name__, url_prefix="/services/<int:service_id>/ligne")
 

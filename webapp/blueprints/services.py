@@ -25,6 +25,7 @@ from webapp.services import sites as sites_service
 from webapp.services.directory import parse_page
 from webapp.services.equipment import EquipmentForm
 from webapp.services.holders import HolderError
+from webapp.translate import translate
 
 bp = Blueprint("services", __name__, url_prefix="/services")
 
@@ -116,7 +117,7 @@ def dissociate(service_id: int):
     try:
         was_holder = holders.dissociate(service, contact, user=current_user, ip=client_ip())
     except HolderError as error:
-        return _detail_page(service, 400, error=_(str(error)))
+        return _detail_page(service, 400, error=translate(error.message))
     if was_holder:
         flash(_("%(name)s n'est plus associé au service. C'était son titulaire : le service "
                 "n'a plus de titulaire, choisissez-en un autre.", name=contact.full_name),
@@ -142,7 +143,7 @@ def set_holder(service_id: int):
     try:
         holders.set_holder(service, contact_id, user=current_user, ip=client_ip())
     except HolderError as error:
-        return _detail_page(service, 400, error=_(str(error)))
+        return _detail_page(service, 400, error=translate(error.message))
     flash(_("Le titulaire est enregistré."), "success")
     return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
 

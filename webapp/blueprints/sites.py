@@ -18,6 +18,7 @@ from webapp.rendering import render
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import sites as sites_service
 from webapp.services.sites import SiteError
+from webapp.translate import translate
 
 bp = Blueprint("sites", __name__, url_prefix="/gerer/sites")
 
@@ -31,7 +32,7 @@ def site_or_404(site_id: int) -> Site:
 
 
 def _message(error: SiteError) -> str:
-    return _(error.message, **error.values)
+    return translate(error.message)
 
 
 def _partial(block: str, status: int = 200, retarget: str | None = None,

@@ -9,12 +9,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, g, request
-from flask_babel import gettext as _
 
 from webapp.rendering import render
 from webapp.security import current_access, get_service_or_404
 from webapp.services import phones
 from webapp.services import stats as svc
+from webapp.translate import translate
 
 bp = Blueprint("stats", __name__, url_prefix="/configurer/statistiques")
 
@@ -36,7 +36,7 @@ def _query(service_id: int):
         period = svc.period(key, zone, start=start, end=end)
         error = None
     except svc.PeriodError as exc:
-        period, error = svc.period("today", zone), _(str(exc))
+        period, error = svc.period("today", zone), translate(exc.message)
     return service, zone, period, error, {"periode": key, "du": start, "au": end}
 
 

@@ -23,7 +23,7 @@ from webapp.security import (
 )
 from webapp.services import phones
 from webapp.services import welcome as svc
-from webapp.services.changes import FormError
+from webapp.services.errors import FormError
 
 bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
 

@@ -19,7 +19,8 @@ from peewee import IntegrityError
 from webapp.db import db
 from webapp.models import AUDIO_KINDS, AudioFile, Service, VoicemailSettings
 from webapp.services import audit
-from webapp.services.changes import Actor, FormError
+from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LABEL = "5 Mo"

@@ -18,7 +18,8 @@ from webapp.db import db
 from webapp.models import Service
 from webapp.models.history import ANONYMOUS, BlockedNumber
 from webapp.services import audit, phones
-from webapp.services.changes import Actor, FormError
+from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 
 log = logging.getLogger(__name__)
 

@@ -36,6 +36,7 @@ from webapp.models.core import Folder
 from webapp.services import audit, phones
 from webapp.services.access import Access, contacts_in_scope
 from webapp.services.directory import EMAIL_RE
+from webapp.services.errors import FormError
 
 COLUMNS = [
     ("id", "Identifiant du contact (vide pour un nouveau contact)"),
@@ -68,8 +69,8 @@ ERRORS_SHOWN = 200
 FORMULA = ("=", "+", "-", "@")
 
 
-class CsvFileError(ValueError):
-    """The file as a whole is unusable (French message)."""
+class CsvFileError(FormError):
+    """The file as a whole is unusable (webapp.services.errors)."""
 
 
 def scoped(access: Access):

@@ -17,7 +17,7 @@ from webapp.db import db
 from webapp.models import Contact, Service
 from webapp.models.core import Folder
 from webapp.services import audit, phones
-from webapp.services.changes import FormError
+from webapp.services.errors import FormError
 
 NAME_MAX = 80
 PHOTO_MAX_BYTES = 5 * 1024 * 1024

@@ -27,8 +27,9 @@ from webapp.models import (
     VoicemailSettings,
 )
 from webapp.services import audit, phones
-from webapp.services.changes import Actor, FormError
+from webapp.services.actor import Actor
 from webapp.services.engine_notify import publish_config_reload
+from webapp.services.errors import FormError
 
 DEFAULT_PROFILE_NAME = "Par défaut"
 NAME_MAX = 60

@@ -8,14 +8,15 @@ from webapp.db import db
 from webapp.models import SERVICE_KINDS, Contact, Service, ServiceContact, Site
 from webapp.services import audit
 from webapp.services.directory import Page, paginate
+from webapp.services.errors import FormError
 
 # DIR-3: a voice or fax service has a holder; a welcome number has none.
 HOLDER_KINDS = ("fixed", "mobile", "fax")
 SERVICE_PAGE = 50
 
 
-class HolderError(ValueError):
-    pass
+class HolderError(FormError):
+    """A refusal of this area, with its message (webapp.services.errors)."""
 
 
 def listing(query, kind: str | None, site_ids: list[int] | None, page: int,

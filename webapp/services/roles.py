@@ -16,6 +16,7 @@ from webapp.models import Contact, Licence, Role, RoleSite, Site, User, UserRole
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_DEFAULT, SCOPE_SITES
 from webapp.services import audit
 from webapp.services.access import Access, may_have_account, with_descendants
+from webapp.services.errors import FormError
 
 SCOPES = {
     SCOPE_ALL: "Tous (aucune restriction)",
@@ -24,11 +25,8 @@ SCOPES = {
 }
 
 
-class AccessError(ValueError):
-    def __init__(self, message: str, **values) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
+class AccessError(FormError):
+    """A refusal of this area, with its message (webapp.services.errors)."""
 
 
 @dataclass

@@ -15,19 +15,15 @@ from webapp.db import db
 from webapp.models import Equipment, Service, Site
 from webapp.services import audit
 from webapp.services.access import Access
+from webapp.services.errors import FormError
 
 NAME_MAX = 120
 BRANCH_PAGE = 100  # children shown per branch request (SITE-4: 1,000 sites stay usable)
 REFUSAL_LIST_MAX = 20
 
 
-class SiteError(ValueError):
-    """A refusal a person can act on; `str(error)` is a French msgid with %(…)s values."""
-
-    def __init__(self, message: str, **values) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
+class SiteError(FormError):
+    """A site-tree change refused (webapp.services.errors)."""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from webapp.models import CallLogEntry, Service
+from webapp.services.errors import FormError
 
 OUTCOMES = ("answered", "abandoned", "rejected", "forwarded", "transferred", "closed")
 PERIODS = {"today": "Aujourd'hui", "7d": "7 derniers jours", "30d": "30 derniers jours",
@@ -28,8 +29,8 @@ SERVICE_LEVEL_MS = 20_000
 MAX_CUSTOM_DAYS = 366
 
 
-class PeriodError(ValueError):
-    """A custom period that cannot be used; the message is French."""
+class PeriodError(FormError):
+    """A custom period that cannot be used (webapp.services.errors)."""
 
 
 @dataclass(frozen=True)

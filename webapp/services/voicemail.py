@@ -24,7 +24,8 @@ from webapp.models import (
 )
 from webapp.services import audio as audio_service
 from webapp.services import audit
-from webapp.services.changes import Actor, FormError
+from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 from webapp.services.passwords import hash_password
 
 GREETING_DEFAULT = "default"

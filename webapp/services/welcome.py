@@ -31,8 +31,9 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import audit, phones
-from webapp.services.changes import Actor, FormError
+from webapp.services.actor import Actor
 from webapp.services.engine_notify import publish_config_reload
+from webapp.services.errors import FormError
 
 SIZE = (1, 10)
 REST = (0, 240)

@@ -19,8 +19,8 @@ from webapp.models import (
     WelcomeProfile,
     WelcomeTimeRule,
 )
+from webapp.services.actor import Actor
 from webapp.services.audio import inspect, save_checked
-from webapp.services.changes import Actor
 
 AGENTS = [("+33100000101", 1), ("+33100000102", 1), ("+33100000103", 2), ("+33100000104", 2)]
 HOLIDAYS = [("2026-12-25", "Noël"), ("2026-01-01", "Jour de l'an")]

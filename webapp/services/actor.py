@@ -1,0 +1,35 @@
+"""Who makes a change: a customer's user, a staff member or the system (convention 13).
+
+Every service that changes something takes one `Actor`: it says whom to audit, from
+which address, and where side effects go (engine reloads on Redis, files under
+data_dir) — so services need no Flask request to know any of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: object = None  # webapp.models.User for a customer's user
+    ip: str | None = None
+    redis_url: str = ""
+    engine_shard: int = 0
+    data_dir: Path = field(default_factory=lambda: Path("var"))
+    staff: object = None  # webapp.models.StaffUser for the back office
+
+    @classmethod
+    def system(cls, redis_url: str = "", engine_shard: int = 0,
+               data_dir: Path | None = None) -> Actor:
+        """Scheduled jobs and commands: no person, no address."""
+        return cls(None, None, redis_url, engine_shard, data_dir or Path("var"))
+
+    @property
+    def kind(self) -> str:
+        return "staff" if self.staff is not None else "user" if self.user is not None else "system"
+
+    @property
+    def account_id(self) -> int:
+        return self.user.account_id
