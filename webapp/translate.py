@@ -17,6 +17,7 @@ def translate(value):
         return value
     values = {key: translate(item) for key, item in value.values.items()}
     if value.plural is not None:
+        values.pop("num", None)  # ngettext sets it from its third argument
         return ngettext(value.msgid, value.plural, value.num, **values)
     return gettext(value.msgid, **values)
 

@@ -145,3 +145,25 @@ def test_error_pages_follow_the_language(client):
     english = client.get("/nulle-part", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Page introuvable" in french
     assert "Page introuvable" not in english and "Page not found" in english
+
+
+def test_ui5_service_messages_are_translated_in_the_view(app):
+    """A service refuses with a French msgid and its values (no Flask there); the page
+    shows it in the reader's language, and French code paths read the French text."""
+    from flask import render_template_string
+
+    from webapp.i18n import _ as mark
+    from webapp.i18n import ngettext
+    from webapp.services.errors import FormError
+    from webapp.translate import translate
+
+    refusal = FormError({"name": mark("Le rôle « %(name)s » est supprimé.", name="Compta")})
+    assert refusal.errors["name"] == "Le rôle « Compta » est supprimé."
+    calls = ngettext("%(num)s appel", "%(num)s appels", 3)
+    assert calls == "3 appels" and ngettext("%(num)s appel", "%(num)s appels", 1) == "1 appel"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert translate(refusal.message) == "The role “Compta” has been deleted."
+        page = render_template_string("{{ e.name }} / {{ n }}", e=refusal.errors, n=calls)
+        assert page == "The role “Compta” has been deleted. / 3 calls"
+    with app.test_request_context():
+        assert translate(refusal.message) == "Le rôle « Compta » est supprimé."
