@@ -224,7 +224,8 @@ def _profile(ck: _Checker, name: str, raw: dict, path: str, ref: Any) -> Profile
                        rest_s=ck.int_in(raw, "rest_s", path, 0, 240),
                        ring_s=ck.int_in(raw, "ring_s", path, 5, 120), mode=mode,
                        confirm=ck.boolean(raw, "confirm", path, False),
-                       agents=tuple(agents), **common)
+                       agents=tuple(agents),
+                       autopause=ck.int_in(raw, "autopause", path, 0, 5, 0), **common)
     if kind in ("ring_all", "sequential"):
         raw_lines = raw.get("lines")
         lines: list[str] = []

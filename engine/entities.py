@@ -66,6 +66,9 @@ class Agent:
     ringing: str | None = None  # call being offered (one at a time, Q-1)
     last_end: int | None = None  # end of the last call of any kind
     rest_tseq: int = 0
+    paused: str | None = None  # the break's reason code while paused
+    paused_at: int = 0  # when the break started
+    misses: int = 0  # queue offers in a row let ring out or declined ("Pause automatique")
 
 
 @dataclass(slots=True)

@@ -54,6 +54,7 @@ class Profile:
     keys: dict[str, str] = field(default_factory=dict)
     timeout_s: int = 10
     then: str | None = None
+    autopause: int = 0  # pause the line after that many missed offers in a row (0: off)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "call.hold": ("call",),
     "call.resume": ("call",),
     "config.reload": (),
+    "line.paused": ("line", "reason"),
+    "line.unpaused": ("line",),
 }
 
 

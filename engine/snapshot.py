@@ -26,15 +26,18 @@ RINGING = "ringing"
 NOT_ACCEPTING = "not_accepting"
 RESTING = "resting"
 AVAILABLE = "available"
-AGENT_STATES = (OFFLINE, IN_CALL, RINGING, NOT_ACCEPTING, RESTING, AVAILABLE)
+PAUSED = "paused"  # Q-13
+AGENT_STATES = (OFFLINE, IN_CALL, RINGING, NOT_ACCEPTING, RESTING, AVAILABLE, PAUSED)
 
 
 def snapshot(state: State, number: str) -> dict:
     """The `acd:{N}:state` JSON for one welcome number (shape in engine/README.md)."""
     waiting, ringing, menu, bridged = _snapshot_calls(state, number)
     agents = [{"line": line, "state": view, "call": call, "external": external,
-               "rest_until_ms": rest_until}
-              for line, view, call, external, rest_until in agent_views(state, number)]
+               "rest_until_ms": rest_until, "rests": rests, "pause_reason": reason,
+               "paused_since_ms": since}
+              for line, view, call, external, rest_until, rests, reason, since
+              in agent_views(state, number)]
     return {"number": number, "ts": state.now, "waiting": waiting, "ringing": ringing,
             "menu": menu, "bridged": bridged, "agents": agents}
 
@@ -47,8 +50,12 @@ def snapshot_json(state: State, number: str) -> str:
         _AGENT_VIEW % (_str_json(line), view,
                        "null" if call is None else _str_json(call),
                        "true" if external else "false",
-                       "null" if rest_until is None else rest_until)
-        for line, view, call, external, rest_until in agent_views(state, number)])
+                       "null" if rest_until is None else rest_until,
+                       "null" if rests is None else to_json(rests),
+                       "null" if reason is None else _str_json(reason),
+                       "null" if since is None else since)
+        for line, view, call, external, rest_until, rests, reason, since
+        in agent_views(state, number)])
     return _SNAPSHOT % (_str_json(number), state.now, to_json(waiting), to_json(ringing),
                         to_json(menu), to_json(bridged), agents)
 
@@ -87,27 +94,41 @@ def _snapshot_calls(state: State, number: str) -> tuple[list, list, list, list]:
     return waiting, ringing, menu, bridged
 
 
-def agent_views(state: State, number: str
-                ) -> list[tuple[str, str, str | None, bool, int | None]]:
-    """(line, view, call, external, rest_until_ms) of every line of the number's
-    profiles, in document order."""
+def agent_views(state: State, number: str) -> list[tuple]:
+    """(line, view, call, external, rest_until_ms, rests, pause_reason, paused_since_ms) of
+    every line of the number's profiles, in document order.
+
+    Q-8: each queue applies its own rest, so the line is `resting` only while it rests
+    for every queue of this number that has it — until the earliest of those ends
+    (`rest_until_ms`), when the engine may offer it this number's calls again; `rests`
+    lists, when the line is in several of the number's queues, {queue: end} of those
+    where it still rests (else null). Q-13: a paused line is `paused` (unless a call is
+    up or ringing) with its reason and start."""
     now, agents_by_line = state.now, state.agents
     views = []
-    for line, rest_ms, accepts in state.number_views.get(number, ()):
+    for line, queue_rests, accepts in state.number_views.get(number, ()):
         agent = agents_by_line.get(line)
         if agent is None:
-            views.append((line, OFFLINE, None, False, None))
+            views.append((line, OFFLINE, None, False, None, None, None, None))
             continue
-        rest_until = None
-        if agent.last_end is not None:
-            end = agent.last_end + rest_ms
-            rest_until = end if end > now else None
+        rest_until = rests = None
+        last_end = agent.last_end
+        if last_end is not None and queue_rests:
+            rest_until = min(last_end + ms for _, ms in queue_rests)
+            if rest_until <= now:
+                rest_until = None
+            if len(queue_rests) > 1:
+                rests = {name: last_end + ms for name, ms in queue_rests
+                         if last_end + ms > now} or None
+        paused = agent.paused
         if not agent.registered:
             view = OFFLINE
         elif agent.call or agent.external:
             view = IN_CALL
         elif agent.ringing:
             view = RINGING
+        elif paused is not None:
+            view = PAUSED
         elif not accepts:
             view = NOT_ACCEPTING
         elif rest_until is not None:
@@ -115,13 +136,15 @@ def agent_views(state: State, number: str
         else:
             view = AVAILABLE
         views.append((line, view, agent.call or agent.ringing, bool(agent.external),
-                      rest_until))
+                      rest_until, rests, paused,
+                      agent.paused_at if paused is not None else None))
     return views
 
 
 _SNAPSHOT = ('{"number":%s,"ts":%d,"waiting":%s,"ringing":%s,"menu":%s,"bridged":%s,'
              '"agents":[%s]}')
-_AGENT_VIEW = '{"line":%s,"state":"%s","call":%s,"external":%s,"rest_until_ms":%s}'
+_AGENT_VIEW = ('{"line":%s,"state":"%s","call":%s,"external":%s,"rest_until_ms":%s,"rests":%s,'
+               '"pause_reason":%s,"paused_since_ms":%s}')
 
 
 def _seq_of(call: Call) -> int:

@@ -73,7 +73,7 @@ class State:
         self.line_rests: dict[str, set[int]] = {}
         self.line_numbers: dict[str, set[str]] = {}
         self.number_lines: dict[str, list[str]] = {}
-        self.number_rest: dict[tuple[str, str], int] = {}
+        self.number_rest: dict[tuple[str, str], tuple[tuple[str, int], ...]] = {}
         # per queue: (position, agent) of the agents whose line accepts queue calls
         self.pickable: dict[tuple[str, str], tuple[tuple[int, AgentCfg], ...]] = {
             (num.number, prof.name): tuple((i, a) for i, a in enumerate(prof.agents)
@@ -94,11 +94,13 @@ class State:
                             ((num.number, prof.name), prof.rest_s))
                         self.line_rests.setdefault(line, set()).add(prof.rest_s)
                         key = (num.number, line)
-                        self.number_rest[key] = max(self.number_rest.get(key, 0), prof.rest_s)
+                        self.number_rest[key] = (*self.number_rest.get(key, ()),
+                                                 (prof.name, prof.rest_s * 1000))
             self.number_lines[num.number] = lines
-        # snapshot() per number: (line, rest of that line on this number in ms, accepts?)
-        self.number_views: dict[str, list[tuple[str, int, bool]]] = {
-            number: [(line, self.number_rest.get((number, line), 0) * 1000, self._accepts(line))
+        # snapshot() per number: (line, (queue, rest ms) of the number's queues that have
+        # the line, accepts?): Q-8, each queue its own rest (engine/snapshot.py)
+        self.number_views: dict[str, list[tuple[str, tuple[tuple[str, int], ...], bool]]] = {
+            number: [(line, self.number_rest.get((number, line), ()), self._accepts(line))
                      for line in lines]
             for number, lines in self.number_lines.items()}
         self.rebuild()
@@ -216,6 +218,11 @@ class State:
         self._out.logs.append({"type": kind, "ts": self._ts(), "number": call.number,
                                "call": call.id, **fields})
 
+    def _outcome(self, kind: str, call: Call, **fields: str) -> None:
+        """An outcome for `log`, with the caller and the profile (callbacks, per-queue
+        service level: SWB-6)."""
+        self._log(kind, call, **fields, caller=call.caller, profile=call.profile)
+
     def _next_seq(self) -> int:
         self.seq += 1
         return self.seq
@@ -241,7 +248,7 @@ class State:
         agent = self.agents.get(line)
         if agent is None or not agent.registered or agent.external or agent.call:
             return False
-        if agent.ringing or not self._accepts(line):
+        if agent.ringing or agent.paused or not self._accepts(line):
             return False
         return not (rest_s and agent.last_end is not None
                     and self.now - agent.last_end < rest_s * 1000)
@@ -272,7 +279,7 @@ class State:
             self.dirty_agents.add(line)
         self.dirty_numbers.update(self.line_numbers.get(line, ()))
         if (freed and agent.registered and not agent.external and not agent.call
-                and not agent.ringing and self._accepts(line)):
+                and not agent.ringing and not agent.paused and self._accepts(line)):
             last_end, now = agent.last_end, self.now
             for q, rest_s in self.line_queue_rests.get(line, ()):
                 if not rest_s or last_end is None or now - last_end >= rest_s * 1000:
@@ -330,6 +337,27 @@ class State:
         if call is not None and agent.line in call.offers:
             self._end_offer(call, agent.line, "failed", stop=True)
             self._after_offer(call)
+
+    def _on_line_paused(self, ev: dict) -> None:
+        """Q-13: no queue offer while paused, whatever the queue (outside calls still ring)."""
+        agent = self._agent(ev["line"])
+        if agent.paused is None:
+            self._pause(agent, ev["reason"][:24])
+
+    def _pause(self, agent: Agent, reason: str) -> None:
+        agent.paused, agent.paused_at, agent.misses = reason, self.now, 0
+        self._out.logs.append({"type": "line.paused", "ts": self._ts(), "line": agent.line,
+                               "reason": reason})
+        self._touch_agent(agent)
+
+    def _on_line_unpaused(self, ev: dict) -> None:
+        agent = self.agents.get(ev["line"])
+        if agent is None or agent.paused is None:
+            return
+        self._out.logs.append({"type": "line.unpaused", "ts": self._ts(), "line": agent.line,
+                               "paused_ms": str(self.now - agent.paused_at)})
+        agent.paused, agent.paused_at, agent.misses = None, 0, 0
+        self._touch_agent(agent, freed=True)
 
     def _on_line_busy(self, ev: dict) -> None:
         agent = self._agent(ev["line"])
@@ -405,7 +433,7 @@ class State:
             self._cancel_offers(call, stop=True)
             self._unwait(call)
             self._cmd("forward", call, to=cfg.backup)
-            self._log("forwarded", call, line=line, to=cfg.backup,
+            self._outcome("forwarded", call, line=line, to=cfg.backup,
                       wait_ms=str(self.now - call.arrived))
             self._finish(call)
         else:
@@ -416,7 +444,8 @@ class State:
         if call is None:
             return
         if call.status == Status.BRIDGED:
-            self._log("completed", call, line=call.line, talk_ms=str(self.now - call.bridged))
+            self._log("completed", call, line=call.line, talk_ms=str(self.now - call.bridged),
+                      profile=call.profile)
             agent = self.agents.get(call.line or "")
             if agent is not None and agent.call == call.id:
                 agent.call = None
@@ -426,7 +455,7 @@ class State:
             return
         self._cancel_offers(call, stop=False)  # the PBX dropped the legs with the call
         self._unwait(call)
-        self._log("abandoned", call, wait_ms=str(self.now - call.arrived))
+        self._outcome("abandoned", call, wait_ms=str(self.now - call.arrived))
         self._finish(call)
 
     def _on_call_pickup(self, ev: dict) -> None:
@@ -444,7 +473,7 @@ class State:
         self._cancel_offers(call, stop=True)
         self._unwait(call)
         self._cmd("transfer", call, to=ev["to"])
-        self._log("transferred", call, to=ev["to"], wait_ms=str(self.now - call.arrived))
+        self._outcome("transferred", call, to=ev["to"], wait_ms=str(self.now - call.arrived))
         self._finish(call)
 
     def _on_call_hold(self, ev: dict) -> None:
@@ -481,7 +510,7 @@ class State:
             waiting = self._waiting_list(q)
             if len(waiting) >= prof.size:  # Q-2: only waiting calls count
                 self._cmd("reject_busy", call)
-                self._log("rejected", call, reason="queue_full")
+                self._outcome("rejected", call, reason="queue_full")
                 self._finish(call)
                 return
             self._preanswer(call, prof)
@@ -520,7 +549,7 @@ class State:
         self._cancel_offers(call, stop=True)
         self._unwait(call)
         self._cmd("hangup", call)
-        self._log("closed", call, reason=reason, wait_ms=str(self.now - call.arrived))
+        self._outcome("closed", call, reason=reason, wait_ms=str(self.now - call.arrived))
         self._finish(call)
 
     def _go_then(self, call: Call) -> None:
@@ -556,6 +585,13 @@ class State:
     def _end_offer(self, call: Call, line: str, result: str, stop: bool) -> None:
         offer = call.offers.pop(line)
         agent = self.agents.get(line)
+        if agent is not None and result in ("timeout", "declined"):
+            prof = self._profile(call)
+            if prof is not None and prof.type == QUEUE:  # "Pause automatique" (Q-13)
+                agent.misses += 1
+                self.dirty_agents.add(line)
+                if prof.autopause and agent.misses >= prof.autopause and agent.paused is None:
+                    self._pause(agent, "auto")
         if agent is not None and agent.ringing == call.id:
             agent.ringing = None
             self._touch_agent(agent, freed=True)
@@ -599,13 +635,14 @@ class State:
                       ring_ms=str(self.now - offer.start))
             if agent.ringing == call.id:
                 agent.ringing = None
+        agent.misses = 0
         self._unwait(call)
         self._cmd("bridge", call, line=line)
         call.status, call.line, call.bridged = Status.BRIDGED, line, self.now
         agent.call = call.id
         self._touch_agent(agent)
         self._touch_call(call)
-        self._log("answered", call, line=line, wait_ms=str(self.now - call.arrived))
+        self._outcome("answered", call, line=line, wait_ms=str(self.now - call.arrived))
 
     def _unwait(self, call: Call) -> None:
         if call.status != Status.WAITING:
@@ -677,7 +714,8 @@ class State:
         for c in self.pickable[(call.number, prof.name)]:
             ag = agents.get(c[1].line)
             if (ag is None or not ag.registered or ag.external or ag.call or ag.ringing
-                    or (rest_ms and ag.last_end is not None and now - ag.last_end < rest_ms)):
+                    or ag.paused or (rest_ms and ag.last_end is not None
+                                     and now - ag.last_end < rest_ms)):
                 continue
             cands.append(c)
         if not cands:

@@ -158,7 +158,8 @@ def test_swb_pickup_of_waiting_call_bridges_to_that_line():
     out = c.ev("call.pickup", at=3000, call="c1", line=A3)
     assert brief(out) == [("bridge", "c1", A3)]
     assert c.outcomes("c1")[0] == {"type": "answered", "ts": str(T0 + 3000), "number": NUM,
-                                   "call": "c1", "line": A3, "wait_ms": "3000"}
+                                   "call": "c1", "line": A3, "wait_ms": "3000",
+                                   "caller": "+33612345678", "profile": "jour"}
     assert c.state.calls["c1"].status == "bridged"
 
 
@@ -245,11 +246,14 @@ def test_snapshot_shape_for_the_switchboard():
         "menu": [], "bridged": [],
         "agents": [
             {"line": A1, "state": "resting", "call": None, "external": False,
-             "rest_until_ms": T0 + 10040},
+             "rest_until_ms": T0 + 10040, "rests": None, "pause_reason": None,
+             "paused_since_ms": None},
             {"line": A2, "state": "ringing", "call": "c2", "external": False,
-             "rest_until_ms": None},
+             "rest_until_ms": None, "rests": None, "pause_reason": None,
+             "paused_since_ms": None},
             {"line": A3, "state": "offline", "call": None, "external": False,
-             "rest_until_ms": None}]}
+             "rest_until_ms": None, "rests": None, "pause_reason": None,
+             "paused_since_ms": None}]}
 
 
 def test_snapshot_json_is_exactly_the_json_of_the_snapshot():

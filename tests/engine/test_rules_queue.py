@@ -58,7 +58,8 @@ def test_q2_call_beyond_size_is_rejected_busy():
     out = c.arrive("c9", at=10)
     assert brief(out) == [("reject_busy", "c9")]
     assert c.outcomes("c9") == [{"type": "rejected", "ts": str(T0 + 10), "number": NUM,
-                                 "call": "c9", "reason": "queue_full"}]
+                                 "call": "c9", "reason": "queue_full",
+                                 "caller": "+33612345678", "profile": "jour"}]
 
 
 def test_q2_ringing_call_does_not_count_in_queue_size():
@@ -359,7 +360,8 @@ def test_q9_unreachable_line_forwards_to_its_backup_number():
     assert brief(out) == [("forward", "c1", "+33600000001")]
     assert c.outcomes("c1") == [{"type": "forwarded", "ts": str(T0 + 20), "number": NUM,
                                  "call": "c1", "line": A1, "to": "+33600000001",
-                                 "wait_ms": "10"}]
+                                 "wait_ms": "10", "caller": "+33612345678",
+                                 "profile": "jour"}]
 
 
 @pytest.mark.parametrize("reason", ["busy", "declined"])
