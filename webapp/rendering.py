@@ -7,6 +7,7 @@ block of the same name (`site_tree`); any other request gets the whole page.
 from __future__ import annotations
 
 from flask import Response, make_response, render_template, request
+from flask_htmx import make_response as htmx_response
 from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
 
@@ -29,12 +30,10 @@ def render(template: str, status: int = 200, **context) -> Response:
     return response
 
 
-def redirect_to(url: str, status: int = 303) -> Response:
+def redirect_to(url: str, status: int = 303, htmx_status: int = 204) -> Response:
     """A redirect that HTMX follows as a full navigation (`HX-Redirect`)."""
     if htmx:
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
+        return htmx_response("", htmx_status, redirect=url)
     response = make_response("", status)
     response.headers["Location"] = url
     return response

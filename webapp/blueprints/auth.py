@@ -14,23 +14,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import client_ip, limiter
-from webapp.models import TFA_ACTIVE, TFA_DISABLED, TrustedBrowser, User, utcnow
+from webapp.models import User
 from webapp.rendering import render
 from webapp.security import public, safe_next
 from webapp.services import audit
 from webapp.services import auth as auth_service
 from webapp.services.access import access_for
-from webapp.services.browsers import describe_browser
-from webapp.services.tokens import digest, new_token
+from webapp.signin import Door
 
 bp = Blueprint("auth", __name__)
 
 TRUST_COOKIE = "cm_trust"
-PRE_AUTH_TTL_S = 15 * 60
 
 
 def _settings():
@@ -70,105 +67,6 @@ def login():
     return _after_password(user, next_url)
 
 
-def _after_password(user: User, next_url: str):
-    """The password is right: new session id, then 2FA unless trusted or disabled."""
-    logout_user()
-    session.clear()
-    trust_token = request.cookies.get(TRUST_COOKIE)
-    if user.tfa_state == TFA_DISABLED:
-        return _complete(user, next_url)
-    if user.tfa_state == TFA_ACTIVE and auth_service.is_trusted(user, trust_token,
-                                                                  ip=client_ip()):
-        trusted = TrustedBrowser.get(TrustedBrowser.token_hash == digest(trust_token))
-        return _complete(user, next_url, trust_id=trusted.id)
-    attempt = new_token()
-    session["pre_auth"] = {"user_id": user.id, "attempt": attempt, "next": next_url,
-                           "at": time.time(), "code_sent": False}
-    if user.tfa_state == TFA_ACTIVE:
-        _send_code(user, attempt)
-    current_app.session_interface.regenerate(session)
-    return redirect(url_for("auth.verify"), 303)
-
-
-def _pending() -> tuple[User | None, dict]:
-    pending = session.get("pre_auth") or {}
-    if not pending or time.time() - pending.get("at", 0) > PRE_AUTH_TTL_S:
-        return None, {}
-    user = User.get_or_none(User.id == pending["user_id"])
-    if user is None or not user.is_active:
-        return None, {}
-    return user, pending
-
-
-def _send_code(user: User, attempt: str) -> None:
-    auth_service.issue_code(user, attempt, settings=_settings(),
-                            browser=describe_browser(request.user_agent.string),
-                            ip=client_ip())
-    pending = session.get("pre_auth") or {}
-    pending["code_sent"] = True
-    session["pre_auth"] = pending
-
-
-@bp.route("/connexion/verification", methods=["GET", "POST"])
-@public
-@limiter.limit("30 per minute", methods=["POST"])
-def verify():
-    user, pending = _pending()
-    if user is None:
-        flash(_("Votre tentative de connexion a expiré : reconnectez-vous."), "warning")
-        return redirect(url_for("auth.login"))
-    context = {"user": user, "code_sent": pending.get("code_sent"),
-               "activating": user.tfa_state != TFA_ACTIVE}
-    if request.method == "GET":
-        return render("auth/verify.html", **context)
-    code = request.form.get("code", "").strip()
-    result = auth_service.check_code(user, pending["attempt"], code, settings=_settings())
-    if result is auth_service.CodeResult.OK:
-        auth_service.activate_tfa(user, client_ip())
-        trust_id = None
-        token = None
-        if request.form.get("trust") == "1":
-            token = auth_service.trust_browser(
-                user, browser=describe_browser(request.user_agent.string), ip=client_ip())
-            trust_id = TrustedBrowser.get(TrustedBrowser.token_hash == digest(token)).id
-        response = _complete(user, pending.get("next", ""), trust_id=trust_id)
-        if token:
-            response.set_cookie(
-                TRUST_COOKIE, token, max_age=int(auth_service.TRUST_TTL.total_seconds()),
-                httponly=True, samesite="Lax",
-                secure=current_app.config["SESSION_COOKIE_SECURE"], path="/connexion")
-        return response
-    if result is auth_service.CodeResult.WRONG:
-        left = auth_service.tries_left(user, pending["attempt"])
-        error = ngettext("Code incorrect. Il vous reste %(num)d essai.",
-                         "Code incorrect. Il vous reste %(num)d essais.", left)
-    elif result is auth_service.CodeResult.EXPIRED:
-        error = _("Ce code a expiré : demandez un nouveau code.")
-    else:
-        error = _("Ce code n'est plus valable (trop d'essais ou remplacé) : "
-                  "demandez un nouveau code.")
-    return render("auth/verify.html", status=400, error=error, code=code, **context)
-
-
-def _resend_key() -> str:
-    pending = session.get("pre_auth") or {}
-    return f"resend:{pending.get('user_id', client_ip())}"
-
-
-@bp.route("/connexion/envoyer-code", methods=["POST"])
-@public
-@limiter.limit("3 per minute; 10 per hour", key_func=_resend_key)
-def send_code():
-    """"Activer" and "Envoyer un nouveau code": a fresh code, the previous one dies."""
-    user, pending = _pending()
-    if user is None:
-        return redirect(url_for("auth.login"))
-    _send_code(user, pending["attempt"])
-    flash(_("Un code vient de vous être envoyé par e-mail à %(email)s.", email=user.email),
-          "info")
-    return redirect(url_for("auth.verify"), 303)
-
-
 def _complete(user: User, next_url: str, trust_id: int | None = None):
     session.clear()
     login_user(user)
@@ -177,10 +75,37 @@ def _complete(user: User, next_url: str, trust_id: int | None = None):
     if trust_id:
         session["trust_id"] = trust_id
     current_app.session_interface.regenerate(session)
-    User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+    auth_service.record_sign_in(user)
     audit.record("signin.success", account=user.account_id, user=user, ip=client_ip(),
                  trusted=bool(trust_id))
     return redirect(safe_next(next_url, url_for("main.dashboard")), 303)
+
+
+DOOR = Door(blueprint="auth", kind="user", session_key="pre_auth", trust_cookie=TRUST_COOKIE,
+            cookie_path="/connexion", layout="auth/_layout.html", finish=_complete)
+
+
+def _after_password(user: User, next_url: str):
+    logout_user()
+    return DOOR.begin(user, next_url)
+
+
+@bp.route("/connexion/verification", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute", methods=["POST"])
+def verify():
+    return DOOR.verify()
+
+
+def _resend_key() -> str:
+    return f"resend:{DOOR.pending_id()}"
+
+
+@bp.route("/connexion/envoyer-code", methods=["POST"])
+@public
+@limiter.limit("3 per minute; 10 per hour", key_func=_resend_key)
+def send_code():
+    return DOOR.send_code()
 
 
 @bp.route("/deconnexion", methods=["POST"])

@@ -16,6 +16,7 @@ from webapp.models import (
     Contact,
     OneTimeCode,
     PasswordToken,
+    StaffUser,
     TrustedBrowser,
     User,
     utcnow,
@@ -77,6 +78,18 @@ def _who(principal):
     """What the audit journal records as the actor (staff ids are prefixed)."""
     return principal if isinstance(principal, User) else SimpleNamespace(
         id=f"staff:{principal.id}")
+
+
+def principal(kind: str, principal_id: int | None):
+    """The active customer user (kind "user") or staff member ("staff") with this id."""
+    model = StaffUser if kind == "staff" else User
+    found = model.get_or_none(model.id == principal_id) if principal_id else None
+    return found if found is not None and found.is_active else None
+
+
+def record_sign_in(principal) -> None:
+    model = type(principal)
+    model.update(last_login_at=utcnow()).where(model.id == principal.id).execute()
 
 
 def _first_name(principal) -> str:
@@ -215,6 +228,12 @@ def is_trusted(user: User, token: str | None, *, ip: str) -> bool:
         return False
     TrustedBrowser.update(last_used_at=now, ip=ip).where(TrustedBrowser.id == row.id).execute()
     return True
+
+
+def trusted_browser_id(user, token: str) -> int:
+    """The row id of a browser token just issued or checked (kept in the session)."""
+    TrustedBrowser = _trusts(user)  # noqa: N806
+    return TrustedBrowser.get(TrustedBrowser.token_hash == digest(token)).id
 
 
 def trusted_browser_alive(token: str | None) -> bool:

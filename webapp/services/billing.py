@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from webapp.db import db
+from webapp.i18n import N_, _
 from webapp.models import (
     ORDER_OPEN,
     ORDER_STATUSES,
@@ -23,10 +24,11 @@ from webapp.models import (
     Invoice,
     Order,
     Payment,
-    StaffUser,
     utcnow,
 )
 from webapp.services import audit, notify
+from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 
 
 def today_for(account: Account | None) -> dt.date:
@@ -118,105 +120,104 @@ def _next_number(prefix: str, model, column) -> str:
     return f"{prefix}{year}-{count + 1:05d}"
 
 
-def create_order(account: Account, *, title: str, amount_raw: str,
-                 staff: StaffUser) -> tuple[Order | None, dict[str, str]]:
+AMOUNT_HINT = N_("Indiquez un montant positif, par exemple 149,90.")
+
+
+def create_order(account: Account, *, title: str, amount_raw: str, actor: Actor) -> Order:
     errors = {}
     if not title.strip():
-        errors["title"] = "Indiquez l'objet de la commande."
+        errors["title"] = _("Indiquez l'objet de la commande.")
     amount = parse_amount(amount_raw)
     if amount is None:
-        errors["amount"] = "Indiquez un montant positif, par exemple 149,90."
+        errors["amount"] = _(AMOUNT_HINT)
     if errors:
-        return None, errors
+        raise FormError(errors)
     order = Order.create(account=account, title=title.strip()[:200], amount_cents=amount,
                          reference=_next_number("C", Order, Order.reference))
-    audit.record("order.created", account=account.id, staff=staff.id, order=order.id)
-    return order, {}
+    audit.record("order.created", account=account.id, staff=actor.staff.id, order=order.id)
+    return order
 
 
-def set_order_status(order: Order, status: str, *, staff: StaffUser) -> str | None:
+def set_order_status(order: Order, status: str, *, actor: Actor) -> None:
     if status not in ORDER_STATUSES:
-        return "Statut inconnu."
+        raise FormError({"order_status": _("Statut inconnu.")})
     Order.update(status=status, updated_at=utcnow()).where(Order.id == order.id).execute()
-    audit.record("order.status", account=order.account_id, staff=staff.id, order=order.id,
+    audit.record("order.status", account=order.account_id, staff=actor.staff.id, order=order.id,
                  status=status)
-    return None
 
 
 def issue_invoice(account: Account, *, label: str, amount_raw: str, due_raw: str,
-                  order_id: int | None, staff: StaffUser, redis_url: str,
-                  ) -> tuple[Invoice | None, dict[str, str]]:
+                  order_id: int | None, actor: Actor) -> Invoice:
     """Issue an invoice; the account's billing users get the "facture émise" e-mail."""
     errors = {}
     today = today_for(account)
     if not label.strip():
-        errors["label"] = "Indiquez l'objet de la facture."
+        errors["label"] = _("Indiquez l'objet de la facture.")
     amount = parse_amount(amount_raw)
     if amount is None:
-        errors["amount"] = "Indiquez un montant positif, par exemple 149,90."
+        errors["amount"] = _(AMOUNT_HINT)
     try:
         due = dt.date.fromisoformat(due_raw.strip())
     except ValueError:
         due = None
-        errors["due_on"] = "Indiquez une date d'échéance valide."
+        errors["due_on"] = _("Indiquez une date d'échéance valide.")
     if due is not None and due < today:
-        errors["due_on"] = "L'échéance ne peut pas précéder la date d'émission."
+        errors["due_on"] = _("L'échéance ne peut pas précéder la date d'émission.")
     order = None
     if order_id:
         order = Order.get_or_none((Order.id == order_id) & (Order.account == account))
         if order is None:
-            errors["order"] = "Cette commande n'appartient pas à ce client."
+            errors["order"] = _("Cette commande n'appartient pas à ce client.")
     if errors:
-        return None, errors
+        raise FormError(errors)
     invoice = Invoice.create(account=account, order=order, label=label.strip()[:200],
                              issued_on=today, due_on=due, amount_cents=amount,
                              number=_next_number("F", Invoice, Invoice.number))
-    audit.record("invoice.issued", account=account.id, staff=staff.id, invoice=invoice.id)
-    notify.enqueue(redis_url, "invoice_issued", invoice.id)
-    return invoice, {}
+    audit.record("invoice.issued", account=account.id, staff=actor.staff.id, invoice=invoice.id)
+    notify.enqueue(actor.redis_url, "invoice_issued", invoice.id)
+    return invoice
 
 
 def record_payment(invoice: Invoice, *, amount_raw: str, date_raw: str, method: str,
-                   staff: StaffUser) -> str | None:
+                   actor: Actor) -> None:
     amount = parse_amount(amount_raw)
     if amount is None:
-        return "Indiquez un montant positif, par exemple 149,90."
+        raise FormError({"amount": _(AMOUNT_HINT)})
     try:
         received = dt.date.fromisoformat(date_raw.strip())
     except ValueError:
-        return "Indiquez la date de réception du paiement."
+        raise FormError({"date": _("Indiquez la date de réception du paiement.")}) from None
     with db.atomic():
         fresh = Invoice.get_by_id(invoice.id)
         if amount > fresh.balance_cents:
-            return f"Le paiement dépasse le reste dû ({euros(fresh.balance_cents)})."
+            raise FormError({"amount": _("Le paiement dépasse le reste dû (%(balance)s).",
+                                         balance=euros(fresh.balance_cents))})
         Payment.create(account=invoice.account_id, invoice=invoice, amount_cents=amount,
                        received_on=received, method=method.strip()[:30] or "virement",
-                       staff=staff)
+                       staff=actor.staff)
         Invoice.update(paid_cents=Invoice.paid_cents + amount).where(
             Invoice.id == invoice.id).execute()
-    audit.record("invoice.payment", account=invoice.account_id, staff=staff.id,
+    audit.record("invoice.payment", account=invoice.account_id, staff=actor.staff.id,
                  invoice=invoice.id, amount_cents=amount)
-    return None
 
 
-def set_credit_limit(account: Account, *, amount_raw: str, staff: StaffUser) -> str | None:
+def set_credit_limit(account: Account, *, amount_raw: str, actor: Actor) -> None:
     amount = parse_amount(amount_raw)
     if amount is None:
-        return "Indiquez un encours autorisé positif, par exemple 5000."
+        raise FormError({"limit": _("Indiquez un encours autorisé positif, par exemple 5000.")})
     (CreditLimit.insert(account=account, limit_cents=amount, updated_at=utcnow())
      .on_conflict(conflict_target=[CreditLimit.account],
                   update={CreditLimit.limit_cents: amount, CreditLimit.updated_at: utcnow()})
      .execute())
-    audit.record("credit_limit.set", account=account.id, staff=staff.id, limit_cents=amount)
-    return None
+    audit.record("credit_limit.set", account=account.id, staff=actor.staff.id,
+                 limit_cents=amount)
 
 
-def send_overdue_reminder(invoice: Invoice, *, staff: StaffUser, redis_url: str) -> str | None:
+def send_overdue_reminder(invoice: Invoice, *, actor: Actor) -> None:
     """MAIL-1 "paiement en retard": at most one reminder per invoice and day."""
     today = today_for(invoice.account)
     if invoice.is_paid or invoice.due_on >= today:
-        return "Cette facture n'est pas en retard de paiement."
-    audit.record("invoice.reminder", account=invoice.account_id, staff=staff.id,
+        raise FormError(_("Cette facture n'est pas en retard de paiement."))
+    audit.record("invoice.reminder", account=invoice.account_id, staff=actor.staff.id,
                  invoice=invoice.id)
-    notify.enqueue(redis_url, "payment_overdue", invoice.id, today.isoformat())
-    return None
+    notify.enqueue(actor.redis_url, "payment_overdue", invoice.id, today.isoformat())

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import (
     DEPLOYMENT_KINDS,
     DEPLOYMENT_OPEN,
@@ -14,10 +15,11 @@ from webapp.models import (
     Deployment,
     DeploymentEvent,
     Site,
-    StaffUser,
     utcnow,
 )
 from webapp.services import audit, notify
+from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 
 # Allowed moves; "scheduled" is reached through `schedule` (it needs a date and a slot).
 TRANSITIONS = {
@@ -84,71 +86,68 @@ def parse_date(raw: str) -> dt.date | None:
 
 
 def create(*, account: Account, kind: str, title: str, site_id: int | None, numbers: str,
-           staff: StaffUser) -> tuple[Deployment | None, dict[str, str]]:
+           actor: Actor) -> Deployment:
     errors: dict[str, str] = {}
     if kind not in DEPLOYMENT_KINDS:
-        errors["kind"] = "Choisissez le type de déploiement."
+        errors["kind"] = _("Choisissez le type de déploiement.")
     site = None
     if site_id:
         site = Site.get_or_none((Site.id == site_id) & (Site.account == account))
         if site is None:
-            errors["site"] = "Ce site n'appartient pas à ce client."
+            errors["site"] = _("Ce site n'appartient pas à ce client.")
     parsed, bad = parse_numbers(numbers)
     if bad:
-        errors["numbers"] = "Numéros non reconnus : " + ", ".join(bad[:5])
+        errors["numbers"] = _("Numéros non reconnus : %(numbers)s", numbers=", ".join(bad[:5]))
     if kind in ("fixed_porting", "mobile_porting") and not parsed and "numbers" not in errors:
-        errors["numbers"] = "Une portabilité concerne au moins un numéro."
+        errors["numbers"] = _("Une portabilité concerne au moins un numéro.")
     if errors:
-        return None, errors
+        raise FormError(errors)
     with db.atomic():
         deployment = Deployment.create(
             account=account, site=site, kind=kind, title=title.strip()[:200],
             reference=_next_reference("D", Deployment), numbers="\n".join(parsed))
         DeploymentEvent.create(deployment=deployment, status="requested", change="created",
-                               staff=staff)
-    audit.record("deployment.created", account=account.id, staff=staff.id,
+                               staff=actor.staff)
+    audit.record("deployment.created", account=account.id, staff=actor.staff.id,
                  deployment=deployment.id)
-    return deployment, {}
+    return deployment
 
 
-def schedule(deployment: Deployment, *, date_raw: str, slot: str, staff: StaffUser,
-             redis_url: str, today: dt.date) -> str | None:
+def schedule(deployment: Deployment, *, date_raw: str, slot: str, actor: Actor,
+             today: dt.date) -> None:
     """Set or change the date and slot; the customer is told by e-mail (MAIL-1)."""
     date = parse_date(date_raw)
     if date is None:
-        return "Indiquez une date valide."
+        raise FormError({"date": _("Indiquez une date valide.")})
     if date < today:
-        return "La date ne peut pas être passée."
+        raise FormError({"date": _("La date ne peut pas être passée.")})
     if slot not in SLOTS:
-        return "Choisissez un créneau."
+        raise FormError({"slot": _("Choisissez un créneau.")})
     if deployment.status not in ("requested", "scheduled"):
-        return "Ce déploiement ne peut plus être planifié."
+        raise FormError(_("Ce déploiement ne peut plus être planifié."))
     if deployment.scheduled_date == date and deployment.slot == slot:
-        return "La date et le créneau sont inchangés."
+        raise FormError(_("La date et le créneau sont inchangés."))
     change = "rescheduled" if deployment.status == "scheduled" else "scheduled"
     with db.atomic():
         Deployment.update(scheduled_date=date, slot=slot, status="scheduled",
                           updated_at=utcnow()).where(Deployment.id == deployment.id).execute()
         event = DeploymentEvent.create(deployment=deployment, status="scheduled", change=change,
-                                       scheduled_date=date, slot=slot, staff=staff)
-    audit.record(f"deployment.{change}", account=deployment.account_id, staff=staff.id,
+                                       scheduled_date=date, slot=slot, staff=actor.staff)
+    audit.record(f"deployment.{change}", account=deployment.account_id, staff=actor.staff.id,
                  deployment=deployment.id)
-    notify.enqueue(redis_url, "deployment_changed", event.id)
-    return None
+    notify.enqueue(actor.redis_url, "deployment_changed", event.id)
 
 
-def move(deployment: Deployment, status: str, *, staff: StaffUser, redis_url: str,
-         note: str = "") -> str | None:
+def move(deployment: Deployment, status: str, *, actor: Actor, note: str = "") -> None:
     if status not in TRANSITIONS.get(deployment.status, ()):
-        return "Ce changement de statut n'est pas possible."
+        raise FormError({"status": _("Ce changement de statut n'est pas possible.")})
     with db.atomic():
         Deployment.update(status=status, updated_at=utcnow()).where(
             Deployment.id == deployment.id).execute()
         event = DeploymentEvent.create(
             deployment=deployment, status=status, change="status", note=note.strip()[:300],
-            scheduled_date=deployment.scheduled_date, slot=deployment.slot, staff=staff)
-    audit.record("deployment.status", account=deployment.account_id, staff=staff.id,
+            scheduled_date=deployment.scheduled_date, slot=deployment.slot, staff=actor.staff)
+    audit.record("deployment.status", account=deployment.account_id, staff=actor.staff.id,
                  deployment=deployment.id, status=status)
     if status == "done":
-        notify.enqueue(redis_url, "deployment_changed", event.id)
-    return None
+        notify.enqueue(actor.redis_url, "deployment_changed", event.id)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import (
     TICKET_CLOSED,
     TICKET_OPEN,
@@ -26,6 +27,8 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import audit, notify
+from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 from webapp.services.tokens import digest
 
 MAX_FILES = 3
@@ -300,15 +303,16 @@ def inbox(status: str = TICKET_OPEN, assigned: int | None = None):
     return query.order_by(Ticket.updated_at.desc())
 
 
-def staff_reply(ticket: Ticket, *, staff: StaffUser, body: str, close: bool,
-                redis_url: str) -> tuple[TicketMessage | None, str | None]:
+def staff_reply(ticket: Ticket, *, actor: Actor, body: str, close: bool) -> TicketMessage:
     """The operator answers; the customer sees it in the thread and gets the e-mail."""
     body = body.strip()
     if not body:
-        return None, "Écrivez la réponse."
+        raise FormError({"body": _("Écrivez la réponse.")})
     if len(body) > MAX_BODY:
-        return None, f"La réponse ne peut pas dépasser {MAX_BODY} caractères."
+        raise FormError({"body": _("La réponse ne peut pas dépasser %(max)s caractères.",
+                                   max=MAX_BODY)})
     now = utcnow()
+    staff = actor.staff
     with db.atomic():
         message = TicketMessage.create(ticket=ticket, author_staff=staff, body=body)
         changes = {"updated_at": now}
@@ -319,24 +323,26 @@ def staff_reply(ticket: Ticket, *, staff: StaffUser, body: str, close: bool,
         Ticket.update(**changes).where(Ticket.id == ticket.id).execute()
     audit.record("ticket.staff_reply", account=ticket.account_id, staff=staff.id,
                  ticket=ticket.id, closed=close)
-    notify.enqueue(redis_url, "ticket_reply", message.id)
-    return message, None
+    notify.enqueue(actor.redis_url, "ticket_reply", message.id)
+    return message
 
 
-def set_status(ticket: Ticket, status: str, *, staff: StaffUser) -> None:
+def set_status(ticket: Ticket, status: str, *, actor: Actor) -> None:
+    if status not in (TICKET_OPEN, TICKET_CLOSED):
+        raise FormError({"status": _("Statut inconnu.")})
     now = utcnow()
     Ticket.update(status=status, updated_at=now,
                   closed_at=now if status == TICKET_CLOSED else None).where(
         Ticket.id == ticket.id).execute()
-    audit.record(f"ticket.{status}", account=ticket.account_id, staff=staff.id, ticket=ticket.id)
+    audit.record(f"ticket.{status}", account=ticket.account_id, staff=actor.staff.id,
+                 ticket=ticket.id)
 
 
-def assign(ticket: Ticket, staff_id: int | None, *, by: StaffUser) -> bool:
+def assign(ticket: Ticket, staff_id: int | None, *, actor: Actor) -> None:
     if staff_id is not None and not StaffUser.select().where(
             (StaffUser.id == staff_id) & StaffUser.is_active).exists():
-        return False
+        raise FormError({"staff": _("Choisissez un membre actif de l'équipe.")})
     Ticket.update(assigned_to=staff_id, updated_at=utcnow()).where(
         Ticket.id == ticket.id).execute()
-    audit.record("ticket.assigned", account=ticket.account_id, staff=by.id, ticket=ticket.id,
-                 to=staff_id)
-    return True
+    audit.record("ticket.assigned", account=ticket.account_id, staff=actor.staff.id,
+                 ticket=ticket.id, to=staff_id)

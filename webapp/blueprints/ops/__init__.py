@@ -1,0 +1,88 @@
+"""Operator back-office (OPS-1): its own staff accounts, sign-in and 2FA, under /ops.
+
+Customer sessions never open it and staff sessions never open customer pages:
+the staff principal lives under its own session keys (`staff_*`), which the
+customer login loader ignores. The app-wide customer sign-in check does not
+apply here (views are `public` to it); `_staff_only` guards every view instead.
+
+One blueprint `ops`, one module per sub-area: signin, accounts (home, accounts,
+credit limits), deployments, tickets, invoices (orders, invoices, payments), emails.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
+
+from webapp.extensions import client_ip
+from webapp.models import DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES, ORDER_STATUSES, SLOTS
+from webapp.rendering import redirect_to
+from webapp.security import public, safe_next
+from webapp.services import backoffice, billing
+from webapp.services.actor import Actor
+
+bp = Blueprint("ops", __name__, url_prefix="/ops")
+
+OPEN_ENDPOINTS = {"ops.login", "ops.verify", "ops.send_code", "ops.logout", "ops.password_help"}
+LABELS = {"kinds": DEPLOYMENT_KINDS, "statuses": DEPLOYMENT_STATUSES, "slots": SLOTS,
+          "order_statuses": ORDER_STATUSES, "euros": billing.euros}
+
+
+def staff_route(rule: str, **options):
+    """A back-office view: open to the customer check, guarded by `_staff_only`."""
+    def decorate(view):
+        return bp.route(rule, **options)(public(view))
+    return decorate
+
+
+def settings():
+    return current_app.extensions["cm_settings"]
+
+
+def current_staff():
+    return backoffice.signed_in_staff(session.get("staff_id"), session.get("staff_auth_version"),
+                                      session.get("staff_trust_id"))
+
+
+def staff_actor() -> Actor:
+    """The signed-in staff member as the author of a change."""
+    config = settings()
+    return Actor(None, client_ip(), config.REDIS_URL, config.ENGINE_SHARD, config.DATA_DIR,
+                 staff=g.staff)
+
+
+def found_or_404(obj):
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def done(message: str, url: str):
+    flash(message, "success")
+    return redirect(url, 303)
+
+
+def next_page(raw: str | None) -> str:
+    target = safe_next(raw, "")
+    return target if target.startswith("/ops/") or target == "/ops" else ""
+
+
+@bp.before_request
+def _staff_only():
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    staff = current_staff()
+    if staff is None:
+        target = url_for("ops.login", next=request.full_path.rstrip("?"))
+        return redirect_to(target, status=302, htmx_status=401)
+    g.staff = staff
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# The views (imported last: they register on `bp`).
+from webapp.blueprints.ops import accounts, deployments, emails, invoices, signin, tickets  # noqa: E402, F401, I001

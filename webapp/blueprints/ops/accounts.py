@@ -1,0 +1,50 @@
+"""Back-office home, customer accounts and their credit limit (OPS-1, BIL-1)."""
+
+from __future__ import annotations
+
+from flask import g, request, url_for
+from flask_babel import gettext as _
+
+from webapp.blueprints.ops import LABELS, done, found_or_404, staff_actor, staff_route
+from webapp.rendering import render
+from webapp.services import backoffice, billing
+from webapp.services.errors import FormError
+
+
+@staff_route("/")
+def home():
+    return render("ops/home.html", **backoffice.home_counts(g.staff.id))
+
+
+@staff_route("/comptes")
+def accounts():
+    return render("ops/accounts.html", rows=backoffice.accounts_with_balance(), **LABELS)
+
+
+def account_page(account, status: int = 200, **extra):
+    """The account page; a refused form of it comes back with `form`, `errors`, `form_name`."""
+    return render("ops/account.html", status=status, account=account,
+                  today=billing.today_for(account), **backoffice.account_overview(account),
+                  form=extra.pop("form", {}), errors=extra.pop("errors", {}),
+                  form_name=extra.pop("form_name", None), **LABELS, **extra)
+
+
+def account_or_404(account_id: int):
+    return found_or_404(backoffice.account(account_id))
+
+
+@staff_route("/comptes/<int:account_id>")
+def account(account_id: int):
+    return account_page(account_or_404(account_id))
+
+
+@staff_route("/comptes/<int:account_id>/encours", methods=["POST"])
+def credit_limit(account_id: int):
+    found = account_or_404(account_id)
+    try:
+        billing.set_credit_limit(found, amount_raw=request.form.get("limit", ""),
+                                 actor=staff_actor())
+    except FormError as exc:
+        return account_page(found, 400, form=request.form, errors=exc.errors,
+                            form_name="credit")
+    return done(_("Encours autorisé enregistré."), url_for("ops.account", account_id=found.id))

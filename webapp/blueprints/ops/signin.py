@@ -1,0 +1,92 @@
+"""Staff sign-in: the password here, then the same 2FA steps as customers (webapp.signin)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from webapp.blueprints.ops import current_staff, next_page, staff_route
+from webapp.extensions import client_ip, limiter
+from webapp.rendering import render
+from webapp.services import audit
+from webapp.services import auth as auth_service
+from webapp.services import staff as staff_service
+from webapp.signin import Door
+
+TRUST_COOKIE = "cm_staff_trust"
+
+
+def _account_key() -> str:
+    return "ops-signin:" + request.form.get("email", "").strip().lower()
+
+
+def _failed(response) -> bool:
+    return response.status_code >= 400
+
+
+def _complete(staff, next_url: str, trust_id: int | None = None):
+    session.clear()  # a customer session in this browser ends too: never both at once
+    session["staff_id"] = staff.id
+    session["staff_auth_version"] = staff.auth_version
+    session["started_at"] = time.time()
+    if trust_id:
+        session["staff_trust_id"] = trust_id
+    current_app.session_interface.regenerate(session)
+    auth_service.record_sign_in(staff)
+    audit.record("ops.signin", staff=staff.id, ip=client_ip(), trusted=bool(trust_id))
+    return redirect(next_page(next_url) or url_for("ops.home"), 303)
+
+
+DOOR = Door(blueprint="ops", kind="staff", session_key="staff_pre_auth",
+            trust_cookie=TRUST_COOKIE, cookie_path="/ops", layout="ops/_auth.html",
+            finish=_complete, reset_path="/ops/mot-de-passe")
+
+
+@staff_route("/connexion", methods=["GET", "POST"])
+@limiter.limit("20 per minute; 100 per hour", methods=["POST"], deduct_when=_failed)
+@limiter.limit("5 per minute; 20 per hour", key_func=_account_key, methods=["POST"],
+               deduct_when=_failed)
+def login():
+    next_url = next_page(request.values.get("next"))
+    email = request.values.get("email", "")
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(next_url or url_for("ops.home"))
+        return render("ops/login.html", email=email, next_url=next_url)
+    staff = staff_service.authenticate(email, request.form.get("password", ""))
+    if staff is None:
+        audit.record("ops.signin_failed", ip=client_ip())
+        return render("ops/login.html", status=401, email=email, next_url=next_url,
+                      error=_("Adresse e-mail ou mot de passe incorrect."))
+    return DOOR.begin(staff, next_url)
+
+
+@staff_route("/connexion/verification", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def verify():
+    return DOOR.verify()
+
+
+def _resend_key() -> str:
+    return f"ops-resend:{DOOR.pending_id()}"
+
+
+@staff_route("/connexion/envoyer-code", methods=["POST"])
+@limiter.limit("3 per minute; 10 per hour", key_func=_resend_key)
+def send_code():
+    return DOOR.send_code()
+
+
+@staff_route("/deconnexion", methods=["POST"])
+def logout():
+    for key in ("staff_id", "staff_auth_version", "staff_trust_id", "staff_pre_auth"):
+        session.pop(key, None)
+    flash(_("Vous êtes déconnecté du back-office."), "info")
+    return redirect(url_for("ops.login"), 303)
+
+
+@staff_route("/mot-de-passe")
+def password_help():
+    return render("ops/password_help.html")

@@ -1,0 +1,132 @@
+"""One sign-in flow with e-mailed 2FA, for customers (`auth`) and operator staff (`ops`).
+
+The blueprint checks the password, then hands the principal to its `Door`: from there
+both follow the same steps (TFA-1..3, OPS-1) — a trusted browser or disabled 2FA
+signs in at once; otherwise a pending attempt lives in the session for 15 minutes,
+a code goes out by e-mail (or on "Activer" the first time), `verify` checks it and
+may trust the browser, then the door's `finish` opens the session. The rules
+themselves (codes, tries, trusted browsers) are in `webapp.services.auth`; this
+module owns what is Flask's: the session, the cookie and the page
+(`auth/verify.html`, extending the door's layout).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from webapp.extensions import client_ip
+from webapp.models import TFA_ACTIVE, TFA_DISABLED
+from webapp.rendering import render
+from webapp.services import auth as auth_service
+from webapp.services.browsers import describe_browser
+from webapp.services.tokens import new_token
+
+PRE_AUTH_TTL_S = 15 * 60
+
+
+@dataclass(frozen=True)
+class Door:
+    blueprint: str  # endpoints <blueprint>.login / .verify / .send_code
+    kind: str  # "user" or "staff" (auth_service.principal)
+    session_key: str  # where the pending attempt lives
+    trust_cookie: str
+    cookie_path: str
+    layout: str  # the card layout the 2FA page extends
+    finish: Callable  # finish(principal, next_url, trust_id) -> response
+    reset_path: str | None = None  # the password help page named in the code e-mail
+
+    def begin(self, principal, next_url: str):
+        """The password is right: a new session, then 2FA unless trusted or disabled."""
+        session.clear()
+        token = request.cookies.get(self.trust_cookie)
+        if principal.tfa_state == TFA_DISABLED:
+            return self.finish(principal, next_url, None)
+        if principal.tfa_state == TFA_ACTIVE and auth_service.is_trusted(
+                principal, token, ip=client_ip()):
+            return self.finish(principal, next_url, auth_service.trusted_browser_id(
+                principal, token))
+        attempt = new_token()
+        session[self.session_key] = {"user_id": principal.id, "attempt": attempt, "next": next_url,
+                                     "at": time.time(), "code_sent": False}
+        if principal.tfa_state == TFA_ACTIVE:
+            self._send_code(principal, attempt)
+        current_app.session_interface.regenerate(session)
+        return redirect(url_for(f"{self.blueprint}.verify"), 303)
+
+    def pending(self) -> tuple[object | None, dict]:
+        pending = session.get(self.session_key) or {}
+        if not pending or time.time() - pending.get("at", 0) > PRE_AUTH_TTL_S:
+            return None, {}
+        principal = auth_service.principal(self.kind, pending.get("user_id"))
+        return (principal, pending) if principal is not None else (None, {})
+
+    def pending_id(self) -> object:
+        """Rate-limit key of the code resends: the pending principal, else the address."""
+        return (session.get(self.session_key) or {}).get("user_id", client_ip())
+
+    def _send_code(self, principal, attempt: str) -> None:
+        settings = current_app.extensions["cm_settings"]
+        auth_service.issue_code(
+            principal, attempt, settings=settings,
+            browser=describe_browser(request.user_agent.string), ip=client_ip(),
+            reset_url=f"{settings.BASE_URL}{self.reset_path}" if self.reset_path else None)
+        pending = session.get(self.session_key) or {}
+        pending["code_sent"] = True
+        session[self.session_key] = pending
+
+    def verify(self):
+        """The 2FA page (GET) and the code it posts."""
+        principal, pending = self.pending()
+        if principal is None:
+            flash(_("Votre tentative de connexion a expiré : reconnectez-vous."), "warning")
+            return redirect(url_for(f"{self.blueprint}.login"))
+        context = {"principal": principal, "code_sent": pending.get("code_sent"),
+                   "activating": principal.tfa_state != TFA_ACTIVE, "door": self}
+        if request.method == "GET":
+            return render("auth/verify.html", **context)
+        code = request.form.get("code", "").strip()
+        settings = current_app.extensions["cm_settings"]
+        result = auth_service.check_code(principal, pending["attempt"], code, settings=settings)
+        if result is auth_service.CodeResult.OK:
+            return self._signed_in(principal, pending.get("next", ""))
+        if result is auth_service.CodeResult.WRONG:
+            left = auth_service.tries_left(principal, pending["attempt"])
+            error = ngettext("Code incorrect. Il vous reste %(num)d essai.",
+                             "Code incorrect. Il vous reste %(num)d essais.", left)
+        elif result is auth_service.CodeResult.EXPIRED:
+            error = _("Ce code a expiré : demandez un nouveau code.")
+        else:
+            error = _("Ce code n'est plus valable (trop d'essais ou remplacé) : "
+                      "demandez un nouveau code.")
+        return render("auth/verify.html", status=400, error=error, code=code, **context)
+
+    def _signed_in(self, principal, next_url: str):
+        auth_service.activate_tfa(principal, client_ip())
+        token = trust_id = None
+        if request.form.get("trust") == "1":
+            token = auth_service.trust_browser(
+                principal, browser=describe_browser(request.user_agent.string), ip=client_ip())
+            trust_id = auth_service.trusted_browser_id(principal, token)
+        response = self.finish(principal, next_url, trust_id)
+        if token:
+            response.set_cookie(
+                self.trust_cookie, token, max_age=int(auth_service.TRUST_TTL.total_seconds()),
+                httponly=True, samesite="Lax", path=self.cookie_path,
+                secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
+
+    def send_code(self):
+        """"Activer" and "Envoyer un nouveau code": a fresh code, the previous one dies."""
+        principal, pending = self.pending()
+        if principal is None:
+            return redirect(url_for(f"{self.blueprint}.login"))
+        self._send_code(principal, pending["attempt"])
+        flash(_("Un code vient de vous être envoyé par e-mail à %(email)s.",
+                email=principal.email), "info")
+        return redirect(url_for(f"{self.blueprint}.verify"), 303)
