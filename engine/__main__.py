@@ -7,15 +7,15 @@ import logging
 import sys
 from collections.abc import Callable
 
-import redis
-
 from engine.config import ConfigError, load_file, parse
 from engine.model import Config
+from engine.redis_client import connect
 from engine.streams import Engine, tune_gc
 
 
-def config_loader(path: str | None) -> Callable[[], Config]:
-    """The file when given, else the web side's builder (imported only here, lazily)."""
+def config_loader(path: str | None, shard: int = 0) -> Callable[[], Config]:
+    """The file when given, else the web side's builder for this shard's accounts only
+    (imported only here, lazily)."""
     if path:
         return lambda: load_file(path)
     try:
@@ -24,7 +24,7 @@ def config_loader(path: str | None) -> Callable[[], Config]:
         raise SystemExit(
             "engine: no --config given and webapp.services.engine_config.build_document "
             f"cannot be imported ({exc}); pass --config engine/demo_config.json") from exc
-    return lambda: parse(build_document())
+    return lambda: parse(build_document(shard=shard))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s engine %(levelname)s %(message)s")
     tune_gc()
-    loader = config_loader(args.config)
-    conn = redis.Redis.from_url(args.redis_url)
+    loader = config_loader(args.config, args.shard)
+    conn = connect(args.redis_url)  # one server or a Redis Cluster
     engine = Engine(conn, loader, shard=args.shard, clock=args.clock, seed=args.seed,
                     batch=args.batch)
     engine.install_signal_handlers()

@@ -244,8 +244,10 @@ class Engine:
         values[0] = _json([_flat(out.commands), _flat(out.logs), live, gone, finished, lines,
                            list(snaps), [eid.decode() for eid in ids]])
         pipe = self.conn.pipeline(transaction=True)
-        pipe.eval(COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done, k.state, k.meta, k.inp,
-                  "\n".join(values), str(state.now), str(state.seq), GROUP)
+        # EVAL by name: redis-py's cluster pipeline has no eval() (engine/redis_client.py)
+        pipe.execute_command("EVAL", COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done,
+                             k.state, k.meta, k.inp, "\n".join(values), str(state.now),
+                             str(state.seq), GROUP)
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
             horizon = state.now - DONE_KEEP_MS

@@ -153,3 +153,78 @@ class PostgresServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def redis_cli_binary() -> str:
+    found = os.environ.get("REDIS_CLI_BIN") or shutil.which("redis-cli")
+    if not found:  # pragma: no cover - the Makefile's redis-bin installs Debian's redis-tools
+        raise RuntimeError("redis-cli introuvable : lancez `make test` (paquet redis-tools)")
+    return found
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+class RedisClusterServer:
+    """A real Redis Cluster of `masters` redis-server nodes (`cluster-enabled yes`, no
+    replicas) on free loopback ports, joined by `redis-cli --cluster create`."""
+
+    def __init__(self, masters: int = 3) -> None:
+        self.ports = [_cluster_port() for _ in range(masters)]
+        self.dir = tempfile.mkdtemp(prefix="cm-redis-cluster-")
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def start(self) -> RedisClusterServer:
+        for port in self.ports:
+            node_dir = Path(self.dir) / str(port)
+            node_dir.mkdir()
+            self.procs.append(subprocess.Popen(
+                [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                 "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
+                 "--dir", str(node_dir), "--loglevel", "warning"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for port in self.ports:
+            wait_for_port(port)
+        subprocess.run([redis_cli_binary(), "--cluster", "create",
+                        *[f"127.0.0.1:{p}" for p in self.ports], "--cluster-yes"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # every node agrees the slots are covered
+            states = [subprocess.run([redis_cli_binary(), "-p", str(p), "cluster", "info"],
+                                     capture_output=True, text=True).stdout for p in self.ports]
+            if all("cluster_state:ok" in s for s in states):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> RedisClusterServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

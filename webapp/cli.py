@@ -1,4 +1,5 @@
-"""Operations commands (README): db-upgrade, demo, create-admin."""
+"""Operations commands (README): db-upgrade, demo, create-admin, create-staff, shards,
+shard-move."""
 
 from __future__ import annotations
 
@@ -60,6 +61,50 @@ def register(app: Flask) -> None:
             make_admin(account, email, first_name, last_name)
             send_password_link(email, settings=settings)
         click.echo(f"Compte créé pour {company} ; lien de mot de passe envoyé à {email}.")
+
+    @app.cli.command("shards")
+    def shards_list() -> None:
+        """Accounts per engine shard (SCALE-1)."""
+        from peewee import fn
+
+        from webapp.models import Account
+
+        settings = current_app.extensions["cm_settings"]
+        with db.connection_context():
+            counts = dict(Account.select(Account.shard, fn.COUNT(Account.id))
+                          .group_by(Account.shard).tuples())
+        for shard in sorted(set(counts) | set(range(settings.ENGINE_SHARDS))):
+            flag = "" if shard < settings.ENGINE_SHARDS else " (hors ENGINE_SHARDS)"
+            click.echo(f"shard {shard} : {counts.get(shard, 0)} compte(s){flag}")
+
+    @app.cli.command("shard-move")
+    @click.argument("account_id", type=int)
+    @click.argument("shard", type=int)
+    @click.option("--timeout", default=60.0, show_default=True,
+                  help="Secondes d'attente de la fin des appels en cours sur l'ancien shard.")
+    def shard_move(account_id: int, shard: int, timeout: float) -> None:
+        """Move an account to another engine shard: drain, move, reload both (SCALE-1)."""
+        from webapp.models import Account
+        from webapp.redis_conn import engine_redis_for
+        from webapp.services.shards import MoveError, move_account
+
+        settings = current_app.extensions["cm_settings"]
+        with db.connection_context():
+            account = Account.get_or_none(Account.id == account_id)
+            if account is None:
+                raise click.ClickException(f"Compte {account_id} introuvable.")
+            try:
+                report = move_account(account, shard, shards=settings.ENGINE_SHARDS,
+                                      engine_conn=engine_redis_for(settings.ENGINE_REDIS_URL),
+                                      engine_url=settings.ENGINE_REDIS_URL, timeout_s=timeout)
+            except MoveError as exc:
+                raise click.ClickException(str(exc)) from exc
+        if report.source == report.target:
+            click.echo(f"Le compte {account_id} est déjà sur le shard {shard}.")
+            return
+        click.echo(f"Compte {account_id} déplacé du shard {report.source} vers le shard "
+                   f"{report.target} (attente {report.waited_s:.1f} s, "
+                   f"{len(report.lines)} ligne(s) connectée(s) reportée(s)).")
 
     @app.cli.command("create-staff")
     @click.argument("email")

@@ -10,3 +10,11 @@ from redis import Redis
 @lru_cache(maxsize=8)
 def redis_for(url: str) -> Redis:
     return Redis.from_url(url)
+
+
+@lru_cache(maxsize=8)
+def engine_redis_for(url: str):
+    """The engine's keys (`acd:{N}:…`) at ENGINE_REDIS_URL: a Redis or a RedisCluster."""
+    from engine.redis_client import connect
+
+    return connect(url)

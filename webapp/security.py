@@ -163,7 +163,9 @@ def current_actor():
 
     from webapp.extensions import client_ip
     from webapp.services.actor import Actor
+    from webapp.services.shards import shard_of
 
     settings = current_app.extensions["cm_settings"]
-    return Actor(current_user._get_current_object(), client_ip(), settings.REDIS_URL,
-                 settings.ENGINE_SHARD, settings.DATA_DIR)
+    user = current_user._get_current_object()
+    return Actor(user, client_ip(), settings.REDIS_URL, shard_of(user.account_id),
+                 settings.DATA_DIR, engine_redis_url=settings.ENGINE_REDIS_URL)

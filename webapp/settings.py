@@ -50,7 +50,14 @@ class Settings:
         default_factory=lambda: int(os.environ.get("SESSION_MAX_HOURS", "12"))
     )
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
-    ENGINE_SHARD: int = field(default_factory=lambda: int(os.environ.get("ENGINE_SHARD", "0")))
+    # SCALE-1: new accounts are spread over shards 0..ENGINE_SHARDS-1 (one engine each);
+    # the engine's keys and streams live on ENGINE_REDIS_URL (a Redis Cluster is fine),
+    # sessions, limits and RQ stay on REDIS_URL.
+    ENGINE_SHARDS: int = field(
+        default_factory=lambda: max(1, int(os.environ.get("ENGINE_SHARDS", "1"))))
+    ENGINE_REDIS_URL: str = field(
+        default_factory=lambda: os.environ.get("ENGINE_REDIS_URL")
+        or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     TESTING: bool = False
 
 
@@ -58,4 +65,7 @@ def load(overrides: dict | None = None) -> Settings:
     settings = Settings()
     for key, value in (overrides or {}).items():
         setattr(settings, key, value)
+    if "REDIS_URL" in (overrides or {}) and "ENGINE_REDIS_URL" not in overrides \
+            and not os.environ.get("ENGINE_REDIS_URL"):
+        settings.ENGINE_REDIS_URL = settings.REDIS_URL
     return settings

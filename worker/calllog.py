@@ -110,15 +110,23 @@ class CallLog:
         self.conn.xack(stream, GROUP, *[eid for eid, _ in entries])  # only after the commit
 
     def step(self, ids: str, block: int | None) -> int:
-        """Read and apply one batch from every stream; returns how many entries."""
-        answer = self.conn.xreadgroup(GROUP, self.consumer, {s: ids for s in self.handlers},
-                                      count=self.batch, block=block)
+        """Read and apply one batch from every stream; returns how many entries.
+
+        On a Redis Cluster (the engine's shards, SCALE-1) one XREADGROUP cannot span
+        slots: one read per stream then, only the last one blocking, and only when the
+        others brought nothing."""
         total = 0
-        for stream, raw in answer or []:
-            entries = _decode(raw)
-            if entries:
-                self._apply(stream.decode(), entries)
-                total += len(entries)
+        reads = ([[s] for s in self.handlers] if hasattr(self.conn, "get_default_node")
+                 else [list(self.handlers)])
+        for n, streams in enumerate(reads):
+            wait = block if n == len(reads) - 1 and not total else None
+            answer = self.conn.xreadgroup(GROUP, self.consumer, {s: ids for s in streams},
+                                          count=self.batch, block=wait)
+            for stream, raw in answer or []:
+                entries = _decode(raw)
+                if entries:
+                    self._apply(stream.decode(), entries)
+                    total += len(entries)
         return total
 
     def work(self, burst: bool = False) -> None:
@@ -131,10 +139,12 @@ class CallLog:
                 return
 
 
-def handlers(shard: int) -> list[StreamHandler]:
+def handlers(shards: int = 1) -> list[StreamHandler]:
+    """Every shard's `acd:{N}:log` (SCALE-1: an account may have been moved, statistics
+    read them all) and `pbx:cdr`."""
     from worker.cdr import CdrHandler  # issue 8: pbx:cdr → per-line call history (LINE-5)
 
-    return [AcdLogHandler(shard), CdrHandler()]
+    return [*(AcdLogHandler(n) for n in range(max(1, shards))), CdrHandler()]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -147,9 +157,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load()
     ensure_db(settings)
-    conn = redis.Redis.from_url(settings.REDIS_URL)
-    worker = CallLog(conn, handlers(settings.ENGINE_SHARD),
-                     consumer=f"calllog-{settings.ENGINE_SHARD}")
+    from engine.redis_client import connect
+
+    conn = connect(settings.ENGINE_REDIS_URL)  # the engine's logs and pbx:cdr
+    # consumer name as before shards: pending entries of an older run are re-read
+    worker = CallLog(conn, handlers(settings.ENGINE_SHARDS), consumer="calllog-0")
 
     def stop(*_):
         worker.stopping = True

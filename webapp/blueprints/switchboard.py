@@ -24,7 +24,7 @@ from flask_wtf.csrf import generate_csrf
 
 from webapp.extensions import client_ip
 from webapp.models import Service
-from webapp.redis_conn import redis_for
+from webapp.redis_conn import engine_redis_for
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, get_service_or_404, requires, scoped_services
 from webapp.services import audit, phones
@@ -43,6 +43,13 @@ def _guard():
 
 def _settings():
     return current_app.extensions["cm_settings"]
+
+
+def _engine():
+    """The engine's Redis (ENGINE_REDIS_URL) and the signed-in account's shard (SCALE-1)."""
+    from webapp.services.shards import shard_of
+
+    return engine_redis_for(_settings().ENGINE_REDIS_URL), shard_of(current_user.account_id)
 
 
 def _numbers() -> list[Service]:
@@ -71,9 +78,9 @@ def _renderer(can_act: bool, csrf_value: str):
 
 @bp.route("")
 def index():
-    conn = redis_for(_settings().REDIS_URL)
+    conn, shard = _engine()
     boards = svc.boards(_numbers())
-    raw = svc.read(conn, _settings().ENGINE_SHARD, [b.number for b in boards])
+    raw = svc.read(conn, shard, [b.number for b in boards])
     views = {b.number: svc.view(b, raw.get(b.number)) for b in boards}
     return render("switchboard/index.html", boards=boards, views=views, phones=phones,
                   can_act=current_access().can("calls.supervise"), csrf_value=generate_csrf(),
@@ -82,11 +89,10 @@ def index():
 
 @bp.route("/flux")
 def stream():
-    settings = _settings()
     boards = svc.boards(_numbers())  # everything from the database is read now
-    conn = redis_for(settings.REDIS_URL)
+    conn, shard = _engine()
     render_fn = _renderer(current_access().can("calls.supervise"), generate_csrf())
-    body = svc.changes(conn, settings.ENGINE_SHARD, boards, render_fn)
+    body = svc.changes(conn, shard, boards, render_fn)
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
@@ -104,9 +110,8 @@ def _action_page(service, call, part, message=None, error=None, status=200, form
 @requires("calls.supervise")
 def call_actions(service_id: int, call: str):
     service = get_service_or_404(service_id, kinds=("welcome",))
-    settings = _settings()
-    part = svc.call_on_board(redis_for(settings.REDIS_URL), settings.ENGINE_SHARD,
-                             service.number, call)
+    conn, shard = _engine()
+    part = svc.call_on_board(conn, shard, service.number, call)
     return _action_page(service, call, part)
 
 
@@ -116,9 +121,8 @@ def act(service_id: int, call: str, action: str):
     if action not in svc.ACTIONS:
         abort(404)
     service = get_service_or_404(service_id, kinds=("welcome",))
-    settings = _settings()
-    conn = redis_for(settings.REDIS_URL)
-    part = svc.call_on_board(conn, settings.ENGINE_SHARD, service.number, call)
+    conn, shard = _engine()
+    part = svc.call_on_board(conn, shard, service.number, call)
     form = request.form
     if part is None:
         return _action_page(service, call, None, status=409,
@@ -147,7 +151,7 @@ def act(service_id: int, call: str, action: str):
             action in ("attente", "reprendre") and part != "bridged"):
         return _action_page(service, call, part, status=409,
                             error=_("Cette action n'est pas possible pour un appel dans cet état."))
-    svc.send(conn, settings.ENGINE_SHARD, svc.ACTIONS[action], call, **fields)
+    svc.send(conn, shard, svc.ACTIONS[action], call, **fields)
     audit.record("switchboard." + svc.ACTIONS[action].split(".")[1],
                  account=service.account_id, user=current_user, ip=client_ip(),
                  number=service.number, call=call, **fields)

@@ -7,6 +7,7 @@ from peewee import (
     CharField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     TextField,
 )
 
@@ -35,6 +36,8 @@ class Account(BaseModel):
     name = CharField(max_length=200)
     timezone = CharField(max_length=64, default="Europe/Paris")
     created_at = DateTimeField(default=utcnow)
+    # SCALE-1: the engine shard of the account's telephony (`acd:{N}:…`), set at creation.
+    shard = IntegerField(default=0, index=True)
 
 
 class Site(BaseModel):

@@ -10,9 +10,16 @@ from webapp.services import audit
 DEFAULT_SITE_NAME = "Site par défaut"
 
 
-def create_account(name: str, timezone: str = "Europe/Paris") -> Account:
+def create_account(name: str, timezone: str = "Europe/Paris", shards: int | None = None) -> Account:
+    """`shards`: ENGINE_SHARDS (read from the environment when not given, SCALE-1)."""
+    from webapp.services.shards import assign_shard
+
+    if shards is None:
+        from webapp.settings import load
+
+        shards = load().ENGINE_SHARDS
     with db.atomic():
-        account = Account.create(name=name, timezone=timezone)
+        account = Account.create(name=name, timezone=timezone, shard=assign_shard(shards))
         Site.create(account=account, name=DEFAULT_SITE_NAME, is_default=True)
         Role.create(account=account, name=ADMIN_ROLE_NAME, builtin=True,
                     permissions=" ".join(PERMISSIONS), scope=SCOPE_ALL)

@@ -16,9 +16,15 @@ class Actor:
     user: object = None  # webapp.models.User for a customer's user
     ip: str | None = None
     redis_url: str = ""
-    engine_shard: int = 0
+    engine_shard: int = 0  # the account's shard (SCALE-1)
     data_dir: Path = field(default_factory=lambda: Path("var"))
     staff: object = None  # webapp.models.StaffUser for the back office
+    engine_redis_url: str = ""  # ENGINE_REDIS_URL; empty: redis_url
+
+    @property
+    def engine_url(self) -> str:
+        """Where the engine's streams are (`acd:{N}:…`): ENGINE_REDIS_URL."""
+        return self.engine_redis_url or self.redis_url
 
     @classmethod
     def system(cls, redis_url: str = "", engine_shard: int = 0,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
-from webapp.redis_conn import redis_for
+from webapp.redis_conn import engine_redis_for
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,8 @@ def engine_stream(shard: int) -> str:
 
 
 def publish_config_reload(redis_url: str, shard: int = 0) -> bool:
-    """XADD `{"type": "config.reload", "ts": <ms>}` on `acd:{N}:in`.
+    """XADD `{"type": "config.reload", "ts": <ms>}` on `acd:{N}:in` (`redis_url`: the
+    engine's, ENGINE_REDIS_URL; `shard`: the edited account's, SCALE-1).
 
     Called after the database change is committed. Returns False (and logs)
     when Redis cannot be reached, so the caller can tell the person; the change
@@ -25,8 +26,8 @@ def publish_config_reload(redis_url: str, shard: int = 0) -> bool:
     """
     fields = {"type": "config.reload", "ts": str(int(time.time() * 1000))}
     try:
-        redis_for(redis_url).xadd(engine_stream(shard), fields)
-    except RedisError:
+        engine_redis_for(redis_url).xadd(engine_stream(shard), fields)
+    except (RedisError, RedisClusterException, OSError):
         log.exception("config.reload could not be published on shard %s", shard)
         return False
     return True

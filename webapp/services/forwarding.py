@@ -311,7 +311,7 @@ def _sync_backup(service_id: int) -> tuple[str | None, str | None]:
 
 
 def _notify(actor: Actor) -> bool:
-    return publish_config_reload(actor.redis_url, actor.engine_shard)
+    return publish_config_reload(actor.engine_url, actor.engine_shard)
 
 
 def _snapshot(profile: ForwardingProfile | dict) -> dict:

@@ -380,7 +380,7 @@ def _commit_checked(service: Service, values: dict) -> None:
 
 
 def _notify(actor: Actor) -> bool:
-    return publish_config_reload(actor.redis_url, actor.engine_shard)
+    return publish_config_reload(actor.engine_url, actor.engine_shard)
 
 
 # --- profile changes ---------------------------------------------------------------------
@@ -589,8 +589,9 @@ def media_id(audio_id: int | None) -> str | None:
     return f"audio-{audio_id}" if audio_id else None
 
 
-def number_section(service: Service) -> dict | None:
-    """`numbers[<number>]` of the document; None while the number has no entry profile."""
+def number_section(service: Service, timezone: str | None = None) -> dict | None:
+    """`numbers[<number>]` of the document; None while the number has no entry profile.
+    It carries the account's time zone (`timezone`, SCALE-3: its time rules run there)."""
     profiles = list(WelcomeProfile.select().where(WelcomeProfile.service == service.id))
     entry = next((p for p in profiles if p.is_entry), None)
     if entry is None:
@@ -636,14 +637,24 @@ def number_section(service: Service) -> dict | None:
             rule = {"days": [int(d) for d in r.days.split(",")], "from": r.start, "to": r.end,
                     "profile": keys[r.profile_id]}
         rules.append(rule)
-    return {"entry": entry.key, "rules": rules, "profiles": out}
+    if timezone is None:
+        timezone = Account.select(Account.timezone).where(
+            Account.id == service.account_id).scalar()
+    return {"entry": entry.key, "rules": rules, "profiles": out,
+            "timezone": timezone or "Europe/Paris"}
 
 
-def numbers_section() -> dict[str, dict]:
-    """Every welcome number that has an entry profile (the engine's whole shard)."""
+def numbers_section(shard: int = 0) -> dict[str, dict]:
+    """Every welcome number of the shard's accounts that has an entry profile."""
+    from webapp.services.engine_config import shard_accounts
+
     found: dict[str, dict] = {}
-    for service in Service.select().where(Service.kind == "welcome").order_by(Service.number):
-        section = number_section(service)
+    zones = dict(Account.select(Account.id, Account.timezone).where(
+        Account.id.in_(shard_accounts(shard))).tuples())
+    for service in Service.select().where(
+            (Service.kind == "welcome") & Service.account.in_(shard_accounts(shard))
+    ).order_by(Service.number):
+        section = number_section(service, zones[service.account_id])
         if section is not None:
             found[service.number] = section
     return found

@@ -58,7 +58,10 @@ def seed(account: Account, admin_email: str, redis_url: str, data_dir: Path) -> 
     if welcome is None or WelcomeProfile.select().where(
             WelcomeProfile.service == welcome.id).exists():
         return
-    actor = Actor(User.get(User.email == admin_email), "127.0.0.1", redis_url, 0, data_dir)
+    from webapp.services.shards import shard_of
+
+    actor = Actor(User.get(User.email == admin_email), "127.0.0.1", redis_url, shard_of(account.id),
+                  data_dir)
     hello = _audio(actor, "Bienvenue chez Atelier Dupont")
     closed = _audio(actor, "Nous sommes fermés")
     with db.atomic():

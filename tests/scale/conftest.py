@@ -1,0 +1,136 @@
+"""Fixtures of the operator-scale area (issue 13): a real 3-master Redis Cluster for the
+engine's keys, accounts on two shards, engines as subprocesses (`python -m engine`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.servers import RedisClusterServer
+
+ROOT = Path(__file__).parents[2]
+PASSWORD = "scale-tests-password-2026"
+
+
+@pytest.fixture(scope="session")
+def redis_cluster():
+    with RedisClusterServer(masters=3) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_conn(redis_cluster):
+    from engine.redis_client import connect
+
+    conn = connect(redis_cluster.url)
+    conn.flushall()  # every primary
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def app(redis_cluster, cluster_conn, database_url, redis_url, smtp, monkeypatch):
+    """The web app with two engine shards whose keys live on the Redis Cluster (sessions,
+    limits and RQ stay on the plain REDIS_URL)."""
+    from webapp.app import create_app
+
+    monkeypatch.setenv("ENGINE_SHARDS", "2")
+    monkeypatch.setenv("ENGINE_REDIS_URL", redis_cluster.url)
+    yield create_app({"TESTING": True})
+
+
+def make_account(name: str, prefix: str, *, timezone: str = "Europe/Paris",
+                 agents: int = 2, rest_s: int = 0):
+    """An account with `agents` fixed lines, a welcome number whose entry is a queue of
+    those lines (no time rule: it always answers), and a signed-in-able administrator."""
+    from webapp.models import TFA_INACTIVE, Service, User, WelcomeLine, WelcomeProfile
+    from webapp.models.base import utcnow
+    from webapp.services.accounts import create_account, create_admin, default_site
+    from webapp.services.passwords import hash_password
+    from webapp.services.provisioning import create_service
+
+    account = create_account(name, timezone=timezone)
+    site = default_site(account)
+    lines = [create_service(account=account, site=site, kind="fixed",
+                            number=f"{prefix}{101 + i}", label=f"Ligne {i + 1}")
+             for i in range(agents)]
+    welcome = create_service(account=account, site=site, kind="welcome",
+                             number=f"{prefix}001", label="Accueil")
+    queue = WelcomeProfile.create(service=welcome, key="jour", name="Jour", kind="queue",
+                                  is_entry=True, size=5, rest_s=rest_s, ring_s=60)
+    for i, line in enumerate(lines):
+        WelcomeLine.create(profile=queue, line=line, priority=1, weight=1, position=i)
+    email = f"admin@{name.lower()}.test"
+    create_admin(account, email, "Admin", name)
+    User.update(password_hash=hash_password(PASSWORD), password_set_at=utcnow(),
+                tfa_state=TFA_INACTIVE).where(User.email == email).execute()
+    Service.get_by_id(welcome.id)
+    return account, welcome, lines, email
+
+
+class Engines:
+    """`python -m engine --shard N` subprocesses building their document from the DB."""
+
+    def __init__(self, redis_url: str, database_url: str, logs: Path) -> None:
+        self.redis_url, self.database_url, self.logs = redis_url, database_url, logs
+        self.procs: dict[int, subprocess.Popen] = {}
+
+    def start(self, shard: int) -> subprocess.Popen:
+        err = open(self.logs / f"engine-{shard}.err", "ab")  # noqa: SIM115 - the child keeps it
+        self.procs[shard] = subprocess.Popen(
+            [sys.executable, "-m", "engine", "--redis-url", self.redis_url, "--shard",
+             str(shard)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "DATABASE_URL": self.database_url})
+        err.close()
+        return self.procs[shard]
+
+    def kill9(self, shard: int) -> None:
+        proc = self.procs.pop(shard)
+        proc.kill()  # SIGKILL: no clean stop
+        proc.wait(10)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            proc.wait(10)
+
+
+@pytest.fixture
+def engines(redis_cluster, database_url, tmp_path):
+    found = Engines(redis_cluster.url, database_url, tmp_path)
+    yield found
+    found.stop()
+
+
+def wait_for(predicate, timeout: float = 30.0, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def entries(conn, stream: str) -> list[dict[str, str]]:
+    return [{k.decode(): v.decode() for k, v in f.items()} for _, f in conn.xrange(stream)]
+
+
+def send(conn, shard: int, **fields) -> None:
+    fields.setdefault("ts", str(int(time.time() * 1000)))
+    conn.xadd(f"acd:{{{shard}}}:in", {k: str(v) for k, v in fields.items()})
+
+
+def caught_up(conn, shard: int) -> bool:
+    stream = f"acd:{{{shard}}}:in"
+    if not conn.exists(stream):
+        return False
+    groups = conn.xinfo_groups(stream)
+    last = conn.xinfo_stream(stream)["last-generated-id"]
+    return bool(groups) and groups[0]["pending"] == 0 and groups[0]["last-delivered-id"] == last
