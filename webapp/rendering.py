@@ -6,12 +6,58 @@ block of the same name (`site_tree`); any other request gets the whole page.
 
 from __future__ import annotations
 
-from flask import Response, make_response, render_template, request
+from flask import Response, current_app, make_response, render_template, request
 from flask_htmx import make_response as htmx_response
-from jinja2_fragments import BlockNotFoundError
-from jinja2_fragments.flask import render_block
 
 from webapp.extensions import htmx
+
+
+class BlockNotFoundError(LookupError):
+    pass
+
+
+def render_block(template_name: str, block_name: str, **context) -> str:
+    """One block of a template, seeing everything the whole page sees (REL-3).
+
+    Rendering a block alone (as jinja2-fragments does) skips the template's top-level
+    statements, so a block using a macro imported — or a variable set — at the top of
+    the page fails with `UndefinedError` only when requested as a partial. Here the
+    template's root is run first up to its first output: in a template that extends a
+    layout, that executes every top-level import and `set` of the page (and of its
+    parents) and nothing else; then the block renders in that same context.
+    """
+    app = current_app._get_current_object()
+    app.update_template_context(context)
+    env = app.jinja_env
+    template = env.get_template(template_name)
+    block = template.blocks.get(block_name)
+    if block is None:
+        raise BlockNotFoundError(f"block {block_name!r} not in {template_name!r}")
+    ctx = template.new_context(context)
+    try:
+        root = template.root_render_func(ctx)
+        if _extends(env, template_name):
+            next(root, None)  # the child's top level has run, the layout has started
+        else:
+            for _chunk in root:  # a standalone page: its top level interleaves with output
+                pass
+        root.close()
+        return env.concat(block(ctx))
+    except Exception:
+        return env.handle_exception()
+
+
+_EXTENDS: dict[str, bool] = {}
+
+
+def _extends(env, template_name: str) -> bool:
+    if template_name not in _EXTENDS:
+        from jinja2 import nodes
+
+        source = env.loader.get_source(env, template_name)[0]
+        _EXTENDS[template_name] = any(
+            isinstance(node, nodes.Extends) for node in env.parse(source).body)
+    return _EXTENDS[template_name]
 
 
 def render(template: str, status: int = 200, **context) -> Response:

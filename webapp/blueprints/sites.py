@@ -10,11 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 
 from webapp.extensions import client_ip, htmx
 from webapp.models import Site
-from webapp.rendering import render
+from webapp.rendering import render, render_block
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import sites as sites_service
 from webapp.services.sites import SiteError
