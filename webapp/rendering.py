@@ -22,9 +22,10 @@ def render_block(template_name: str, block_name: str, **context) -> str:
     Rendering a block alone (as jinja2-fragments does) skips the template's top-level
     statements, so a block using a macro imported — or a variable set — at the top of
     the page fails with `UndefinedError` only when requested as a partial. Here the
-    template's root is run first up to its first output: in a template that extends a
-    layout, that executes every top-level import and `set` of the page (and of its
-    parents) and nothing else; then the block renders in that same context.
+    template's root runs first with its blocks silenced (in a template that extends a
+    layout, only up to the layout's first output): every top-level import and `set` of
+    the page takes effect and nothing is rendered; then the block renders in that same
+    context.
     """
     app = current_app._get_current_object()
     app.update_template_context(context)
@@ -34,17 +35,37 @@ def render_block(template_name: str, block_name: str, **context) -> str:
     if block is None:
         raise BlockNotFoundError(f"block {block_name!r} not in {template_name!r}")
     ctx = template.new_context(context)
+    _run_top_level(template, ctx, _extends(env, template_name))
     try:
-        root = template.root_render_func(ctx)
-        if _extends(env, template_name):
-            next(root, None)  # the child's top level has run, the layout has started
-        else:
-            for _chunk in root:  # a standalone page: its top level interleaves with output
-                pass
-        root.close()
         return env.concat(block(ctx))
     except Exception:
         return env.handle_exception()
+
+
+def _run_top_level(template, ctx, extends: bool) -> None:
+    """Execute the template's top-level statements in `ctx`, rendering nothing."""
+    # Every block silenced: only imports and sets take effect, nothing is rendered.
+    blocks = ctx.blocks
+    ctx.blocks = {name: [_silent] for name in blocks}
+    silenced = ctx.blocks
+    root = template.root_render_func(ctx)
+    try:
+        if extends:
+            next(root, None)  # the child's top level has run, the layout has started
+        else:  # a template of blocks only: its own top-level output is dropped
+            for _chunk in root:
+                pass
+    except Exception:  # top-level output needing what only the whole page has: skip it
+        pass
+    finally:
+        root.close()
+        for name, chain in silenced.items():  # the layouts' blocks, for super()
+            blocks.setdefault(name, []).extend(chain[1:] if name in blocks else [])
+        ctx.blocks = blocks
+
+
+def _silent(ctx):
+    return iter(())
 
 
 _EXTENDS: dict[str, bool] = {}
