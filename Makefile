@@ -9,19 +9,23 @@ VAR := var
 WEB_PORT ?= 5000
 REDIS_PORT ?= 6379
 SMTP_PORT ?= 8025
+SIP_PORT ?= 5060
+CONNECTOR_PORT ?= 5070
+RTP_PORT ?= 40000
 
 export BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
 export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export SMTP_URL ?= smtp://127.0.0.1:$(SMTP_PORT)
+export SIP_PORT CONNECTOR_PORT RTP_PORT
 export FLASK_APP := webapp.app
 export PORT := $(WEB_PORT)
 
 .PHONY: run test install install-test assets translations redis-bin redis-cli-bin wrk-bin \
         chromium-bin po-tidy \
-        redis-up migrate demo lint bench clean postgres-bin
+        redis-up migrate demo lint bench clean postgres-bin sip-bin
 
 ## run: install, migrate, load the demo company, start every Procfile process
-run: install assets translations redis-bin redis-up $(VAR)/secret_key
+run: install assets translations redis-bin sip-bin redis-up $(VAR)/secret_key
 	@export SECRET_KEY="$$(cat $(VAR)/secret_key)"; \
 	$(BIN)/flask --app webapp.app db-upgrade && \
 	admin=$$($(BIN)/flask --app webapp.app demo) && \
@@ -34,7 +38,7 @@ run: install assets translations redis-bin redis-up $(VAR)/secret_key
 	exec $(BIN)/honcho start -f Procfile
 
 ## test: install what the tests need (Redis, chromium) and run the whole suite
-test: install-test assets translations redis-bin redis-cli-bin chromium-bin postgres-bin
+test: install-test assets translations redis-bin redis-cli-bin chromium-bin postgres-bin sip-bin
 	$(BIN)/python -m pytest
 
 $(VENV)/bin/python:
@@ -88,6 +92,15 @@ chromium-bin:
 postgres-bin:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+## Debian's Kamailio (registrar/proxy, with its Redis, JSON and utils modules) and SIPp for
+## the real-telephony side (issue 14); pjsua2 comes from requirements.txt (PyPI wheel).
+sip-bin:
+	@(command -v kamailio >/dev/null && command -v sipp >/dev/null && \
+	  ls /usr/lib/*/kamailio/modules/ndb_redis.so >/dev/null 2>&1) || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kamailio \
+	    kamailio-redis-modules kamailio-json-modules kamailio-utils-modules \
+	    kamailio-sqlite-modules sip-tester sox >/dev/null)
 
 ## Start a local Redis for `make run` unless one already answers on REDIS_PORT.
 redis-up:

@@ -36,6 +36,7 @@ class SoftphoneCredential(BaseModel):
     service = ForeignKeyField(Service, backref="softphone_credentials", on_delete="CASCADE")
     login = CharField(max_length=60, unique=True)
     secret_hash = CharField(max_length=64)
+    sip_ha1 = CharField(max_length=32, null=True)  # MD5(login:realm:secret), PBX-1 digest
     created_by = CharField(max_length=40, null=True)  # user id
     created_at = DateTimeField(default=utcnow)
     revoked_at = DateTimeField(null=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from pbx.settings import load as pbx_settings
 from webapp.db import db
 from webapp.models import Service, SoftphoneCredential, utcnow
-from webapp.services import audit
+from webapp.redis_conn import redis_for
+from webapp.services import audit, sip_directory
 from webapp.services.tokens import digest
 
 
@@ -24,7 +26,7 @@ def live(service: Service) -> SoftphoneCredential | None:
             .order_by(SoftphoneCredential.id.desc()).first())
 
 
-def generate(service: Service, *, user=None, ip=None) -> Issued:
+def generate(service: Service, *, user=None, ip=None, redis_url: str | None = None) -> Issued:
     """New credentials; every earlier one of this line is revoked in the same transaction."""
     if service.kind != "fixed":
         raise ValueError("Keyyo Phone credentials exist for fixed lines only")
@@ -32,12 +34,19 @@ def generate(service: Service, *, user=None, ip=None) -> Issued:
     login = f"kp{service.number.lstrip('+')}-{secrets.token_hex(3)}"
     now = utcnow()
     with db.atomic():
+        old = [c.login for c in SoftphoneCredential.select(SoftphoneCredential.login).where(
+            (SoftphoneCredential.service == service.id)
+            & SoftphoneCredential.revoked_at.is_null())]
         revoked = SoftphoneCredential.update(revoked_at=now).where(
             (SoftphoneCredential.service == service.id)
             & SoftphoneCredential.revoked_at.is_null()).execute()
         SoftphoneCredential.create(account=service.account_id, service=service.id, login=login,
                                    secret_hash=digest(secret),
+                                   sip_ha1=sip_directory.ha1(login, secret),
                                    created_by=str(user.id) if user else None, created_at=now)
+    # PBX-1: Kamailio learns the new login and drops the old registration at once
+    sip_directory.credentials_changed(service, redis_for(redis_url or pbx_settings().redis_url),
+                                    old)
     audit.record("softphone.generated", account=service.account_id, user=user, ip=ip,
                  service=service.id, login=login, revoked=revoked)
     return Issued(login, secret)

@@ -1,0 +1,141 @@
+"""Real Kamailio (`python -m pbx.sip`) and, for PBX-2.., the real connector and engine,
+shared per module; phones are pjsua2 accounts in this process (tests/pbx/phones.py)."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).parents[2]
+
+
+def sip_ping(port: int, timeout: float = 15.0) -> None:
+    """Wait until a SIP server answers OPTIONS on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(0.2)
+        me = s.getsockname()[1]
+        while time.monotonic() < deadline:
+            msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK{time.monotonic_ns()}\r\n"
+                   f"From: <sip:ping@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1:{port}>\r\n"
+                   f"Call-ID: ping{time.monotonic_ns()}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 5\r\n"
+                   "Content-Length: 0\r\n\r\n")
+            s.sendto(msg.encode(), ("127.0.0.1", port))
+            try:
+                if s.recv(4096).startswith(b"SIP/2.0 200"):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"no SIP server answers on 127.0.0.1:{port}")
+
+
+class Sip:
+    """Settings shared by Kamailio, the connector and the phones of one module."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.connector_port = free_port()
+        self.rtp_port = 30000 + (os.getpid() % 200) * 100
+        self.dir = Path(tempfile.mkdtemp(prefix="cm-sip-"))
+        self.procs: list[subprocess.Popen] = []
+
+    def env(self, redis_url: str, **extra: str) -> dict[str, str]:
+        return {**os.environ, "REDIS_URL": redis_url, "SIP_PORT": str(self.port),
+                "CONNECTOR_PORT": str(self.connector_port), "SIP_MIN_EXPIRES": "2",
+                "RTP_PORT": str(self.rtp_port), "RTP_PORT_COUNT": "100",
+                "SIP_RUN_DIR": str(self.dir / "kamailio"), "PYTHONUNBUFFERED": "1", **extra}
+
+    def start_kamailio(self, redis_url: str) -> subprocess.Popen:
+        with open(self.dir / "kamailio.log", "ab") as err:
+            debug = os.environ.get("TEST_SIP_DEBUG", "2")  # 3: every SIP step in the log
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pbx.sip", "--no-sync", "--debug", debug], cwd=ROOT,
+                env=self.env(redis_url), stdout=err, stderr=err)
+        self.procs.append(proc)
+        try:
+            sip_ping(self.port)
+        except RuntimeError:
+            proc.kill()
+            raise RuntimeError((self.dir / "kamailio.log").read_text()[-3000:]) from None
+        return proc
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+@pytest.fixture(scope="module")
+def sip(redis_server):
+    s = Sip()
+    s.start_kamailio(redis_server.url)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def ids(db_conn, demo):
+    from tests.routes import demo_ids
+
+    return demo_ids(demo.account)
+
+
+@pytest.fixture(scope="module")
+def phones_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("phones")
+
+
+@pytest.fixture
+def make_phone(phones_dir):
+    from tests.pbx.phones import Phone, pump
+
+    made: list[Phone] = []
+
+    def make(name: str, tone_hz: float = 1000.0) -> Phone:
+        phone = Phone(name, tone_hz, phones_dir)
+        made.append(phone)
+        return phone
+
+    yield make
+    for phone in made:
+        phone.close()
+    pump(0.3)
+
+
+def credentials(admin, service_id: int) -> tuple[str, str]:
+    """Generate the line's Keyyo Phone credentials the way a manager does (DIR-4)."""
+    token_page = admin.client.get("/compte").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', token_page).group(1)
+    r = admin.client.post(f"/services/{service_id}/keyyo-phone", data={"csrf_token": token})
+    assert r.status_code == 200, r.status_code
+    page = html.unescape(r.get_data(as_text=True))
+    login = re.search(r"<dt>Identifiant</dt><dd><code>([^<]+)</code>", page).group(1)
+    secret = re.search(r'id="softphone-secret">([^<]+)<', page).group(1)
+    return login, secret
+
+
+def in_events(conn, shard: int = 0, kinds: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    out = []
+    for _id, fields in conn.xrange(f"acd:{{{shard}}}:in"):
+        e = {k.decode(): v.decode() for k, v in fields.items()}
+        if not kinds or e.get("type") in kinds:
+            out.append(e)
+    return out
