@@ -44,10 +44,11 @@ def current_staff():
 
 
 def staff_actor() -> Actor:
-    """The signed-in staff member as the author of a change."""
+    """The signed-in staff member as the author of a change (an engine reload it causes
+    goes to the edited account's shard: `services.shards.shard_of`, SCALE-1)."""
     config = settings()
-    return Actor(None, client_ip(), config.REDIS_URL, config.ENGINE_SHARD, config.DATA_DIR,
-                 staff=g.staff)
+    return Actor(None, client_ip(), config.REDIS_URL, 0, config.DATA_DIR, staff=g.staff,
+                 engine_redis_url=config.ENGINE_REDIS_URL)
 
 
 def found_or_404(obj):
