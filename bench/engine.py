@@ -177,6 +177,89 @@ def _measure(url: str, conn: redis.Redis, events: list[dict], origin: list[int],
     return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat)
 
 
+def raw_echo(url: str) -> None:
+    """The raw loop as a blocking service (`--raw-echo URL`): the latency baseline of (e)."""
+    conn = redis.Redis.from_url(url)
+    try:
+        conn.xgroup_create(IN, "raw", id="0", mkstream=True)
+    except redis.ResponseError:
+        pass
+    while True:
+        resp = conn.xreadgroup("raw", "raw-0", {IN: ">"}, count=BATCH, block=500)
+        if not resp:
+            continue
+        pipe = conn.pipeline(transaction=True)
+        ids = []
+        for eid, fields in resp[0][1]:
+            ids.append(eid)
+            pipe.xadd(OUT, {"type": "echo", "ts": fields[b"ts"], "call": fields.get(b"call", b"")})
+        pipe.xack(IN, "raw", *ids)
+        pipe.execute()
+
+
+def wall_latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, rate: int,
+                 raw: bool = False) -> tuple[float, float, int]:
+    """(e) The outside harness: `python -m engine --clock wall` (or the raw echo loop),
+    the mix offered at `rate` events/s with `ts` = now, so that ring timeouts and rest
+    ends fire on the wall clock between events; latency of each `call.arrived` to the
+    first `out` entry of its call (p50, p99, samples)."""
+    conn.flushall()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "doc.json"
+        path.write_text(json.dumps(doc))
+        cmd = ([sys.executable, "-m", "bench.engine", "--raw-echo", url] if raw else
+               [sys.executable, "-m", "engine", "--redis-url", url, "--config", str(path),
+                "--clock", "wall"])
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while not conn.exists(IN):  # the group exists: it is listening
+                time.sleep(0.05)
+            time.sleep(0.3)
+            return _measure_calls(url, conn, events, rate)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _measure_calls(url: str, conn: redis.Redis, events: list[dict], rate: int
+                   ) -> tuple[float, float, int]:
+    arrived: dict[bytes, float] = {}
+    seen: dict[bytes, float] = {}
+    done = threading.Event()
+
+    def reader() -> None:
+        rconn = redis.Redis.from_url(url)
+        last = "0"
+        while not done.is_set():
+            resp = rconn.xread({OUT: last}, count=1000, block=100)
+            now = time.perf_counter()
+            for eid, fields in resp[0][1] if resp else []:
+                last = eid
+                call = fields.get(b"call")
+                if call and call not in seen:
+                    seen[call] = now
+        rconn.close()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    t0 = time.perf_counter()
+    for i, ev in enumerate(events):
+        target = t0 + i / rate
+        if (wait := target - time.perf_counter()) > 0:
+            time.sleep(wait)
+        now = time.perf_counter()
+        if ev["type"] == "call.arrived":
+            arrived[ev["call"].encode()] = now
+        conn.xadd(IN, {**ev, "ts": str(int(time.time() * 1000))})
+    time.sleep(0.5)  # the last replies
+    done.set()
+    thread.join(timeout=30)
+    lat = sorted((seen[c] - t) * 1000 for c, t in arrived.items() if c in seen)
+    if not lat:
+        return float("nan"), float("nan"), 0
+    return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.engine", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,7 +268,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--latency-seconds", type=float, default=10.0)
     ap.add_argument("--repeat", type=int, default=3,
                     help="rounds of (a) then (b), to show the spread on a shared machine")
+    ap.add_argument("--raw-echo", metavar="URL", help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=("throughput", "latency", "wall"),
+                    help="run one part only")
     args = ap.parse_args(argv)
+    if args.raw_echo:
+        return raw_echo(args.raw_echo)
     tune_gc()
     doc = build_config(100, 10)
     cfg = parse(doc)
@@ -195,31 +283,46 @@ def main(argv: list[str] | None = None) -> None:
         kinds[ev["type"]] = kinds.get(ev["type"], 0) + 1
     print(f"event mix: {len(events)} events, 100 numbers, 1000 agents: {kinds}")
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    core_rate, origin = pure_core(events, doc)
-    rounds = []
+    part = args.only
+    n_lat = int(args.rate * args.latency_seconds)
     with RedisServer() as server:
         conn = redis.Redis.from_url(server.url)
-        for r in range(args.repeat):
-            raw = raw_loop(conn, events, raw_cpu := Cpu(conn))
-            eng = engine_loop(conn, events, doc, eng_cpu := Cpu(conn))
-            rounds.append((eng / raw, raw, eng))
-            (rc, rs), (ec, es) = raw_cpu.per_event(len(events)), eng_cpu.per_event(len(events))
-            print(f"    round {r + 1}: raw {raw:8.0f} ev/s, engine {eng:8.0f} ev/s, "
-                  f"ratio {eng / raw:.2f} | CPU µs/event (client+redis): raw {rc:.1f}+{rs:.1f},"
-                  f" engine {ec:.1f}+{es:.1f}, ratio {(rc + rs) / (ec + es):.2f}")
-        ratio, raw, eng = sorted(rounds)[len(rounds) // 2]  # the median round
-        n_lat = int(args.rate * args.latency_seconds)
-        lat_events = events[:n_lat]
-        lat_origin = [i for i in origin if i < n_lat]
-        p50, p99, samples = latency(server.url, conn, lat_events, doc, lat_origin, args.rate)
+        if part in (None, "throughput"):
+            rounds = []
+            for r in range(args.repeat):
+                raw = raw_loop(conn, events, raw_cpu := Cpu(conn))
+                eng = engine_loop(conn, events, doc, eng_cpu := Cpu(conn))
+                rounds.append((eng / raw, raw, eng))
+                (rc, rs), (ec, es) = (raw_cpu.per_event(len(events)),
+                                      eng_cpu.per_event(len(events)))
+                print(f"    round {r + 1}: raw {raw:8.0f} ev/s, engine {eng:8.0f} ev/s, "
+                      f"ratio {eng / raw:.2f} | CPU µs/event (client+redis): raw "
+                      f"{rc:.1f}+{rs:.1f}, engine {ec:.1f}+{es:.1f}, ratio "
+                      f"{(rc + rs) / (ec + es):.2f}")
+            ratio, raw, eng = sorted(rounds)[len(rounds) // 2]  # the median round
+            print(f"(a) raw Redis loop      : {raw:10.0f} events/s   (median round of "
+                  f"{len(rounds)})")
+            print(f"(b) engine              : {eng:10.0f} events/s")
+            print(f"    ratio engine / raw  : {ratio:10.2f}   (target >= 0.70; rounds "
+                  f"{min(rounds)[0]:.2f}..{max(rounds)[0]:.2f})")
+        if part in (None, "latency"):
+            core_rate, origin = pure_core(events, doc)
+            lat_events = events[:n_lat]
+            lat_origin = [i for i in origin if i < n_lat]
+            p50, p99, samples = latency(server.url, conn, lat_events, doc, lat_origin,
+                                        args.rate)
+            print(f"(c) latency at {args.rate} ev/s, events clock: p50 {p50:.2f} ms, p99 "
+                  f"{p99:.2f} ms over {samples} events   (target p99 <= 5 ms)")
+            print(f"(d) pure core           : {core_rate:10.0f} events/s")
+        if part in (None, "wall"):
+            r50, r99, rn = wall_latency(server.url, conn, events[:n_lat], doc, args.rate,
+                                        raw=True)
+            e50, e99, en = wall_latency(server.url, conn, events[:n_lat], doc, args.rate)
+            print(f"(e) outside harness at {args.rate} ev/s, wall clock, call.arrived -> "
+                  f"first command of the call: engine p50 {e50:.2f} ms, p99 {e99:.2f} ms "
+                  f"({en} calls); raw loop p50 {r50:.2f} ms, p99 {r99:.2f} ms ({rn})   "
+                  "(target p99 <= 5 ms)")
         conn.close()
-    print(f"(a) raw Redis loop      : {raw:10.0f} events/s   (median round of {len(rounds)})")
-    print(f"(b) engine              : {eng:10.0f} events/s")
-    print(f"    ratio engine / raw  : {ratio:10.2f}   (target >= 0.50; rounds "
-          f"{min(rounds)[0]:.2f}..{max(rounds)[0]:.2f})")
-    print(f"(c) latency at {args.rate} ev/s: p50 {p50:.2f} ms, p99 {p99:.2f} ms "
-          f"over {samples} events   (target p99 <= 5 ms)")
-    print(f"(d) pure core           : {core_rate:10.0f} events/s")
     print("load average at end: {:.2f} {:.2f} {:.2f} (2 cores shared: figures vary with it)"
           .format(*os.getloadavg()))
 

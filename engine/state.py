@@ -31,7 +31,6 @@ from engine.model import (
     RANDOM,
     RING_ALL,
     SEQUENTIAL,
-    AgentCfg,
     Config,
     Profile,
     route,
@@ -74,9 +73,11 @@ class State:
         self.line_numbers: dict[str, set[str]] = {}
         self.number_lines: dict[str, list[str]] = {}
         self.number_rest: dict[tuple[str, str], tuple[tuple[str, int], ...]] = {}
-        # per queue: (position, agent) of the agents whose line accepts queue calls
-        self.pickable: dict[tuple[str, str], tuple[tuple[int, AgentCfg], ...]] = {
-            (num.number, prof.name): tuple((i, a) for i, a in enumerate(prof.agents)
+        # per queue: (position, line, priority, weight) of the agents whose line
+        # accepts queue calls
+        self.pickable: dict[tuple[str, str], tuple[tuple[int, str, int, int], ...]] = {
+            (num.number, prof.name): tuple((i, a.line, a.priority, a.weight)
+                                           for i, a in enumerate(prof.agents)
                                            if self._accepts(a.line))
             for num in config.numbers.values() for prof in num.profiles.values()
             if prof.type == QUEUE}
@@ -707,39 +708,54 @@ class State:
         self._newly_waiting.clear()
 
     def _pick(self, call: Call, prof: Profile) -> str | None:
-        """Q-4/Q-5/Q-6: best available agent not yet offered this call in this round."""
-        # available() inlined: this loop runs for every queue head at every dispatch
-        agents, now, rest_ms = self.agents, self.now, prof.rest_s * 1000
-        cands = []
-        for c in self.pickable[(call.number, prof.name)]:
-            ag = agents.get(c[1].line)
+        """Q-4/Q-5/Q-6: best available agent not yet offered this call in this round
+        (when everyone available was offered it, a new round starts)."""
+        # available() inlined, one pass: this loop runs for every queue head at every
+        # dispatch
+        agents, now, rest_ms, offered = self.agents, self.now, prof.rest_s * 1000, call.offered
+        if prof.mode == RANDOM:
+            cands = []
+            for c in self.pickable[(call.number, prof.name)]:
+                ag = agents.get(c[1])
+                if (ag is None or not ag.registered or ag.external or ag.call or ag.ringing
+                        or ag.paused or (rest_ms and ag.last_end is not None
+                                         and now - ag.last_end < rest_ms)):
+                    continue
+                cands.append(c)
+            if not cands:
+                return None
+            fresh = [c for c in cands if c[1] not in offered]
+            if not fresh:
+                call.offered = []
+                fresh = cands
+            best = min(c[2] for c in fresh)
+            pool = [c for c in fresh if c[2] == best]
+            r = self._random(call) * sum(c[3] for c in pool)
+            for c in pool:
+                r -= c[3]
+                if r < 0:
+                    return c[1]
+            return pool[-1][1]
+        # inactivity: lowest priority value, then idle the longest (end of the last call,
+        # or registration), then document order
+        best_any = best_fresh = None
+        for pos, line, priority, _ in self.pickable[(call.number, prof.name)]:
+            ag = agents.get(line)
             if (ag is None or not ag.registered or ag.external or ag.call or ag.ringing
                     or ag.paused or (rest_ms and ag.last_end is not None
                                      and now - ag.last_end < rest_ms)):
                 continue
-            cands.append(c)
-        if not cands:
-            return None
-        fresh = [c for c in cands if c[1].line not in call.offered]
-        if not fresh:
-            call.offered = []  # everyone available was tried: a new round starts
-            fresh = cands
-        best = min(a.priority for _, a in fresh)
-        pool = [c for c in fresh if c[1].priority == best]
-        if prof.mode == RANDOM:
-            total = sum(a.weight for _, a in pool)
-            r = self._random(call) * total
-            for _, a in pool:
-                r -= a.weight
-                if r < 0:
-                    return a.line
-            return pool[-1][1].line
-
-        def idle_since(c: tuple[int, AgentCfg]) -> tuple[int, int]:
-            agent = self.agents[c[1].line]
-            return (agent.last_end if agent.last_end is not None else agent.since, c[0])
-
-        return min(pool, key=idle_since)[1].line
+            key = (priority, ag.since if ag.last_end is None else ag.last_end, pos, line)
+            if best_any is None or key < best_any:
+                best_any = key
+            if line not in offered and (best_fresh is None or key < best_fresh):
+                best_fresh = key
+        if best_fresh is not None:
+            return best_fresh[3]
+        if best_any is not None:
+            call.offered = []
+            return best_any[3]
+        return None
 
     def snapshot(self, number: str) -> dict:
         """The switchboard snapshot of one welcome number (engine/snapshot.py)."""

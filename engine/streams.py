@@ -20,10 +20,11 @@ from itertools import chain
 import redis
 
 from engine.codec import agent_to_row, call_to_row, loads
-from engine.codec import to_json as _json
+from engine.codec import to_json_bytes as _json
 from engine.entities import Output
 from engine.model import Config
 from engine.protocol import GROUP, Keys, malformed
+from engine.snapshot import snapshot
 from engine.state import State, restore
 
 log = logging.getLogger("engine")
@@ -32,7 +33,7 @@ _chain = chain.from_iterable
 DONE_KEEP_MS = 7 * 24 * 3600 * 1000  # duplicate `call.arrived` detection window
 PRUNE_EVERY = 1000  # batches between two prunes of the finished-call index
 MAX_BLOCK_MS = 500  # upper bound of a blocking read, so SIGTERM is noticed quickly
-SNAPSHOT_EVERY_S = 0.1  # switchboard snapshots: at most 10 writes/s per number (SWB-1: < 1 s)
+SNAPSHOT_EVERY_S = 0.2  # switchboard snapshots: at most 5 writes/s per number (SWB-1: < 1 s)
 SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
 
 
@@ -52,6 +53,11 @@ SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
 #            server far less than decoding them as JSON strings, and one argument
 #            (rather than two) is one chunk less for redis-py to send.
 #   ARGV[2], ARGV[3]: meta `now`, `seq`; ARGV[4]: the consumer group
+#   ARGV[5], ARGV[6]: how many new entries to read next ("0": none) and the consumer.
+# It returns those entries as one JSON text, [[id, [field, value, ...]], ...] (or ""):
+# the next batch costs no round trip of its own, and one orjson.loads of it costs a
+# fraction of redis-py's parse of the XREADGROUP reply. They are read in the same
+# transaction as the XACK of this batch: a crash leaves them pending, re-read first.
 COMMIT = r"""
 local blob = ARGV[1]
 local pos = string.find(blob, '\n', 1, true)
@@ -86,8 +92,25 @@ local ids = b[8]
 for i = 1, #ids, 1000 do
   redis.call('XACK', KEYS[8], ARGV[4], unpack(ids, i, math.min(i + 999, #ids)))
 end
-return 0
+if ARGV[5] == '0' then
+  return ''
+end
+local r = redis.call('XREADGROUP', 'GROUP', ARGV[4], ARGV[6], 'COUNT', ARGV[5],
+                     'STREAMS', KEYS[8], '>')
+if not r then
+  return ''
+end
+return cjson.encode(r[1][2])
 """
+
+
+Entry = tuple[str, "dict[str, str] | None"]  # an `in` entry: id, fields (None: deleted)
+
+
+def _decoded(raw: list[tuple[bytes, dict | None]]) -> list[Entry]:
+    """redis-py's XREADGROUP entries as Entry."""
+    return [(eid.decode(), {k.decode(): v.decode("utf-8", "replace") for k, v in f.items()}
+             if f else None) for eid, f in raw]
 
 
 def _flat(entries: list[dict[str, str]]) -> list[list[str]]:
@@ -155,58 +178,76 @@ class Engine:
         state = self.state or self.setup()
         handled = 0
         pending = True  # first re-read what a previous run read but did not acknowledge
-        while not self.stopping:
+        ahead: list[Entry] = []  # the next batch, read by the last commit (COMMIT's read)
+        while not self.stopping or ahead:  # on SIGTERM, finish the batch in hand
+            if ahead:
+                entries, ahead = ahead, []
+                handled += len(entries)
+                ahead = self.handle_batch(entries, read_next=not self.stopping)
+                continue
             if self.clock == "wall":
                 due = state.next_timer()
                 if due is not None and due <= self._wall():
-                    self._commit(state.advance(self._wall()), [])
+                    ahead = self._commit(state.advance(self._wall()), [], read_next=not pending)
                     continue
+            if self._snap_pending and not pending:
+                # caught up: publish the snapshots still waiting (the commit also reads
+                # what came in meanwhile). A burst ends with all of them; a running
+                # engine keeps each number's pace (SNAPSHOT_EVERY_S), a few per round
+                # trip, so that a quiet moment never turns into a long write.
+                if burst or self._snapshot_due():
+                    ahead = self._commit(Output(), [], flush_snapshots=burst, read_next=True)
+                    if ahead or not burst:
+                        continue
+                    break
             block = None
             if not burst and not pending:
                 block = MAX_BLOCK_MS
+                if self._snap_pending:
+                    block = int(SNAPSHOT_EVERY_S * 1000) or 1
                 due = state.next_timer() if self.clock == "wall" else None
                 if due is not None:
                     block = max(1, min(block, due - self._wall()))
             start = "0" if pending else ">"
             resp = self.conn.xreadgroup(GROUP, self.consumer, {self.keys.inp: start},
                                         count=self.batch, block=block)
-            entries = resp[0][1] if resp else []
+            entries = _decoded(resp[0][1]) if resp else []
             if pending and not entries:
                 pending = False
                 continue
             if not entries:
-                if self._snap_pending:  # caught up: publish the last snapshots now
-                    self._commit(Output(), [], flush_snapshots=True)
                 if burst:
                     break
                 continue
-            handled += self.handle_batch(entries)
+            handled += len(entries)
+            ahead = self.handle_batch(entries, read_next=not pending and not self.stopping)
         return handled
 
     # ---- one batch --------------------------------------------------------------------
 
-    def handle_batch(self, entries: list[tuple[bytes, dict | None]]) -> int:
+    def handle_batch(self, entries: list[Entry], read_next: bool = False) -> list[Entry]:
+        """Handle `entries` and commit; returns the next batch when `read_next`
+        (read by the same transaction), else []."""
         state = self.state
         assert state is not None
         total = Output()
+        commands, logs = total.commands, total.logs
         ids = []
-        for eid, raw in entries:
+        for eid, event in entries:
             ids.append(eid)
-            if not raw:
-                log.warning("entry %s: deleted from the stream, acknowledged", eid.decode())
+            if event is None:
+                log.warning("entry %s: deleted from the stream, acknowledged", eid)
                 continue
-            event = {k.decode(): v.decode("utf-8", "replace") for k, v in raw.items()}
             now = self._now(event)
             if event.get("type") == "config.reload" and malformed(event) is None:
                 out = self._reload(now)
             else:
                 out = state.handle(event, now)
             if out.ignored:
-                log.warning("entry %s ignored: %s", eid.decode(), out.ignored)
-            total.commands.extend(out.commands)
-            total.logs.extend(out.logs)
-        self._commit(total, ids)
-        return len(entries)
+                log.warning("entry %s ignored: %s", eid, out.ignored)
+            commands += out.commands
+            logs += out.logs
+        return self._commit(total, ids, read_next=read_next)
 
     def _reload(self, now: int) -> Output:
         assert self.state is not None
@@ -217,14 +258,17 @@ class Engine:
             return self.state.advance(now)
         return self.state.reload(config, now)
 
-    def _commit(self, out: Output, ids: list[bytes], flush_snapshots: bool = False) -> None:
+    def _commit(self, out: Output, ids: list[str], flush_snapshots: bool = False,
+                read_next: bool = False) -> list[Entry]:
+        """Write what the batch changed, its entries and its XACK in one MULTI/EXEC;
+        with `read_next`, the same transaction reads the next batch (returned)."""
         state = self.state
         assert state is not None
         k = self.keys
         calls, agents, done = state.calls, state.agents, state.done
         live: list[str] = []
         gone: list[str] = []
-        values: list[str] = [""]  # the JSON array (set below), then call rows, agent
+        values: list[bytes] = [b""]  # the JSON array (set below), then call rows, agent
         # rows, snapshots: see COMMIT
         for cid in state.dirty_calls:  # only what this batch touched (PROTOCOL.md)
             call = calls.get(cid)
@@ -240,14 +284,15 @@ class Engine:
         values += [_json(agent_to_row(agents[line])) for line in lines]
         snaps = self._snapshots(flush_snapshots)
         values += snaps.values()
-        values.append("")  # every line ends with "\n"
+        values.append(b"")  # every line ends with "\n"
         values[0] = _json([_flat(out.commands), _flat(out.logs), live, gone, finished, lines,
-                           list(snaps), [eid.decode() for eid in ids]])
+                           list(snaps), ids])
         pipe = self.conn.pipeline(transaction=True)
         # EVAL by name: redis-py's cluster pipeline has no eval() (engine/redis_client.py)
         pipe.execute_command("EVAL", COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done,
-                             k.state, k.meta, k.inp, "\n".join(values), str(state.now),
-                             str(state.seq), GROUP)
+                             k.state, k.meta, k.inp, b"\n".join(values), str(state.now),
+                             str(state.seq), GROUP, self.batch if read_next else 0,
+                             self.consumer)
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
             horizon = state.now - DONE_KEEP_MS
@@ -262,10 +307,24 @@ class Engine:
                 expired.append(cid)
             for cid in expired:
                 del state.done[cid]
-        pipe.execute()
+        blob = pipe.execute()[0]
         state.clear_dirty()
+        if not blob:
+            return []
+        try:
+            return [(eid, dict(zip(f[::2], f[1::2], strict=True)) if f else None)
+                    for eid, f in loads(blob)]
+        except ValueError:  # not UTF-8: the careful way (the batch is pending, unread)
+            resp = self.conn.xreadgroup(GROUP, self.consumer, {k.inp: "0"}, count=self.batch)
+            return _decoded(resp[0][1]) if resp else []
 
-    def _snapshots(self, flush: bool) -> dict[str, str]:
+    def _snapshot_due(self) -> bool:
+        """Is a waiting snapshot's number past its SNAPSHOT_EVERY_S?"""
+        mono, at = time.monotonic(), self._snap_at
+        return any(mono - at.get(number, 0.0) >= SNAPSHOT_EVERY_S
+                   for number in self._snap_pending)
+
+    def _snapshots(self, flush: bool) -> dict[str, bytes]:
         """Snapshots due now: each number at most every SNAPSHOT_EVERY_S, a few per batch,
         all of them when the engine is idle (flush)."""
         state = self.state
@@ -284,7 +343,7 @@ class Engine:
         for number in due:
             del self._snap_pending[number]
             self._snap_at[number] = mono
-        return {number: state.snapshot_json(number) for number in due}
+        return {number: _json(snapshot(state, number)) for number in due}
 
     # ---- clocks -----------------------------------------------------------------------
 
