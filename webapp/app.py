@@ -84,13 +84,24 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or "fr"
 
 
+def _select_timezone() -> str | None:
+    """SCALE-3: dates on screen in the signed-in user's account time zone (flask-babel
+    asks once per request); the back office and signed-out pages keep the default."""
+    if current_user and current_user.is_authenticated:
+        from webapp.models import Account
+
+        return Account.select(Account.timezone).where(
+            Account.id == current_user.account_id).scalar() or None
+    return None
+
+
 def _init_extensions(app: Flask, settings) -> None:
     server_session.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale,
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -70,6 +70,7 @@ ROUTES = [
     Route("ops.accounts", **STAFF_ONLY),
     Route("ops.account", args=_account, **STAFF_ONLY),
     Route("ops.credit_limit", "POST", args=_account, **STAFF_ONLY),
+    Route("ops.account_timezone", "POST", args=_account, **STAFF_ONLY),
     Route("ops.deployments_list", **STAFF_ONLY),
     Route("ops.deployment_new", "POST", args=_account, **STAFF_ONLY),
     Route("ops.deployment", args=_deployment("D-DEMO-00001"), **STAFF_ONLY),

@@ -21,6 +21,7 @@ ROUTES = [
     Route("main.health", **PUBLIC),
     Route("main.dashboard"),
     Route("main.account"),
+    Route("main.account_timezone", "POST", restricted=403),
     Route("main.area", args=lambda d: {"key": "store"}),
     Route("preferences.index"),
     Route("preferences.security"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, flash, g, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.db import db
 from webapp.navigation import item_by_key
-from webapp.rendering import render
-from webapp.security import public
+from webapp.rendering import redirect_to, render
+from webapp.security import current_access, current_actor, public
 from webapp.services.applications import applications_for
 
 bp = Blueprint("main", __name__)
@@ -34,7 +35,36 @@ def area(key: str):
 
 @bp.route("/compte")
 def account():
-    return render("main/account.html", applications=applications_for(current_user.contact))
+    return _account_page()
+
+
+def _account_page(status: int = 200, errors=None, form=None):
+    from webapp.models import Account
+    from webapp.services.accounts import SUGGESTED_TIMEZONES
+
+    return render("main/account.html", status=status,
+                  applications=applications_for(current_user.contact),
+                  account=Account.get_by_id(current_user.account_id),
+                  can_set_timezone=current_access().is_admin, zones=SUGGESTED_TIMEZONES,
+                  errors=errors or {}, form=form or {})
+
+
+@bp.route("/compte/fuseau-horaire", methods=["POST"])
+def account_timezone():
+    """SCALE-3: the account's time zone, set by one of its administrators."""
+    from webapp.models import Account
+    from webapp.services.accounts import set_timezone
+    from webapp.services.errors import FormError
+
+    if not current_access().is_admin:
+        abort(403, description=["Administrateur"])
+    try:
+        set_timezone(Account.get_by_id(current_user.account_id),
+                     request.form.get("timezone", ""), current_actor())
+    except FormError as exc:
+        return _account_page(400, errors=exc.errors, form=request.form)
+    flash(_("Fuseau horaire enregistré."), "success")
+    return redirect_to(url_for("main.account"))
 
 
 @bp.route("/sante")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from webapp.db import db
 from webapp.models import Account, Contact, Licence, Role, Site, User, UserRole
 from webapp.permissions import ADMIN_ROLE_NAME, PERMISSIONS, SCOPE_ALL
@@ -47,3 +49,53 @@ def create_admin(
         UserRole.create(user=user, role=admin_role(account))
     audit.record("user.created", account=account, user=user, role=ADMIN_ROLE_NAME)
     return user
+
+
+# --- the account's time zone (SCALE-3) ----------------------------------------------------
+
+# Offered first in the pickers; any IANA name is accepted.
+SUGGESTED_TIMEZONES = (
+    "Europe/Paris", "America/Martinique", "America/Guadeloupe", "America/Cayenne",
+    "Indian/Reunion", "Indian/Mayotte", "Pacific/Noumea", "Pacific/Tahiti",
+    "America/Miquelon", "Europe/Brussels", "Europe/Zurich", "Europe/Luxembourg",
+    "America/Montreal", "Africa/Casablanca", "UTC",
+)
+
+
+@cache
+def _zones() -> frozenset[str]:
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
+
+
+def valid_timezone(name: str) -> str | None:
+    """The IANA name as zoneinfo knows it, or None (no file paths, no abbreviations)."""
+    name = (name or "").strip()
+    return name if name in _zones() else None
+
+
+def set_timezone(account: Account, raw: str, actor) -> bool | None:
+    """Change the account's time zone: its time rules, statistics, history, usage months,
+    e-mails and dates on screen follow it. Refuses a name zoneinfo does not know
+    (FormError on `timezone`). Returns None when nothing changed, else whether the
+    engine of the account's shard was told (`config.reload`: the time rules moved)."""
+    from webapp.i18n import _
+    from webapp.services.engine_notify import publish_config_reload
+    from webapp.services.errors import FormError
+
+    name = valid_timezone(raw)
+    if name is None:
+        raise FormError({"timezone": _("Choisissez un fuseau horaire IANA, par exemple "
+                                       "Europe/Paris, America/Martinique ou Indian/Reunion.")},
+                        {"timezone": raw})
+    before = account.timezone
+    if name == before:
+        return None
+    with db.atomic():
+        Account.update(timezone=name).where(Account.id == account.id).execute()
+        audit.record("account.timezone.updated", account=account.id, user=actor.user,
+                     ip=actor.ip, staff=getattr(actor.staff, "id", None), before=before,
+                     after=name)
+    account.timezone = name
+    return publish_config_reload(actor.engine_url, account.shard)

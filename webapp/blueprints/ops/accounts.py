@@ -23,7 +23,9 @@ def accounts():
 
 def account_page(account, status: int = 200, **extra):
     """The account page; a refused form of it comes back with `form`, `errors`, `form_name`."""
-    return render("ops/account.html", status=status, account=account,
+    from webapp.services.accounts import SUGGESTED_TIMEZONES
+
+    return render("ops/account.html", status=status, account=account, zones=SUGGESTED_TIMEZONES,
                   today=billing.today_for(account), **backoffice.account_overview(account),
                   form=extra.pop("form", {}), errors=extra.pop("errors", {}),
                   form_name=extra.pop("form_name", None), **LABELS, **extra)
@@ -48,3 +50,17 @@ def credit_limit(account_id: int):
         return account_page(found, 400, form=request.form, errors=exc.errors,
                             form_name="credit")
     return done(_("Encours autorisé enregistré."), url_for("ops.account", account_id=found.id))
+
+
+@staff_route("/comptes/<int:account_id>/fuseau-horaire", methods=["POST"])
+def account_timezone(account_id: int):
+    """SCALE-3: the operator sets a customer account's time zone."""
+    from webapp.services.accounts import set_timezone
+
+    found = account_or_404(account_id)
+    try:
+        set_timezone(found, request.form.get("timezone", ""), staff_actor())
+    except FormError as exc:
+        return account_page(found, 400, form=request.form, errors=exc.errors,
+                            form_name="timezone")
+    return done(_("Fuseau horaire enregistré."), url_for("ops.account", account_id=found.id))
