@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_db(settings.DATABASE_URL)
     _init_extensions(app, settings)
     _register_blueprints(app)
+    _retry_write_conflicts(app)
     _install_request_hooks(app, settings)
     _install_template_helpers(app)
     from webapp import cli, errors
@@ -118,6 +119,29 @@ def _register_blueprints(app: Flask) -> None:
         bp = getattr(module, "bp", None)
         if bp is not None:
             app.register_blueprint(bp)
+
+
+def _retry_write_conflicts(app: Flask) -> None:
+    """REL-1: an unsafe request whose transaction lost a PostgreSQL conflict (serialisation
+    failure, deadlock) is run again, a bounded number of times (webapp.db)."""
+    import functools
+
+    from webapp.db import retry_conflicts
+
+    def wrap(view):
+        retried = retry_conflicts(view)
+
+        @functools.wraps(view)
+        def dispatch(**kwargs):
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                return view(**kwargs)
+            return retried(**kwargs)
+
+        return dispatch
+
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":
+            app.view_functions[endpoint] = wrap(view)
 
 
 def _install_request_hooks(app: Flask, settings) -> None:

@@ -2,14 +2,25 @@
 
 A `DatabaseProxy` lets models be declared before we know whether we talk to a
 SQLite file (default) or PostgreSQL (`DATABASE_URL`).
+
+Concurrent writes (REL-1): on SQLite every transaction (`db.atomic()`, whoever opens it)
+begins with BEGIN IMMEDIATE — the database's default begin mode here — so it takes the
+write lock up front and waits for it (busy_timeout) instead of failing when a read-then-
+write cannot upgrade its lock. On PostgreSQL, serialisation failures and deadlocks are
+retried a bounded number of times by `retry_conflicts`, which the web app applies to
+every unsafe request, the RQ worker to every job and calllog to every batch
+(`write_transaction` = a transaction run through it).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import random
+import time
 from pathlib import Path
 
-from peewee import Database, DatabaseProxy
+from peewee import Database, DatabaseProxy, OperationalError, PeeweeException
 from playhouse.db_url import connect
 
 db = DatabaseProxy()
@@ -21,7 +32,7 @@ logging.getLogger("peewee").setLevel(logging.INFO)
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
-    "busy_timeout": 10000,
+    "busy_timeout": 15000,  # ms a writer waits for the lock (longer than any transaction)
     "synchronous": "normal",
 }
 
@@ -31,7 +42,7 @@ def make_database(url: str) -> Database:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return connect(url, pragmas=SQLITE_PRAGMAS)
+        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     return connect(url)
@@ -53,3 +64,62 @@ def with_own_connection(chunks):
     finally:
         if opened and not db.is_closed():
             db.close()
+
+
+# --- write conflicts (REL-1) -------------------------------------------------------------
+
+log = logging.getLogger("webapp.db")
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+MAX_ATTEMPTS = 5
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A PostgreSQL serialisation failure or deadlock: the whole transaction may be rerun."""
+    for candidate in (exc, exc.__cause__, exc.__context__, *getattr(exc, "args", ())):
+        if getattr(candidate, "pgcode", None) in RETRYABLE_SQLSTATES:
+            return True
+    return False
+
+
+def retry_conflicts(fn=None, *, attempts: int = MAX_ATTEMPTS):
+    """Decorator: rerun `fn` (from the start) when its transaction lost a conflict, with a
+    short jittered backoff, at most `attempts` times. Only at the outermost level: inside
+    a transaction the conflict belongs to the caller's transaction, which is re-raised."""
+    if fn is None:
+        return functools.partial(retry_conflicts, attempts=attempts)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return fn(*args, **kwargs)
+            except PeeweeException as exc:
+                if attempt == attempts or not is_conflict(exc) or in_transaction():
+                    raise
+                log.warning("write conflict (%s), attempt %d of %d: retrying",
+                            str(exc).splitlines()[0], attempt, attempts)
+                time.sleep(random.uniform(0.01, 0.05) * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def in_transaction() -> bool:
+    return db.obj is not None and not db.is_closed() and db.transaction_depth() > 0
+
+
+def write_transaction(fn):
+    """Decorator: `fn` runs in one transaction (SQLite: BEGIN IMMEDIATE), rerun on a
+    PostgreSQL conflict."""
+    @retry_conflicts
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with db.atomic():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or is locked for now (REL-2: wait and retry)."""
+    return isinstance(exc, OperationalError) and not is_conflict(exc)

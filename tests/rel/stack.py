@@ -1,0 +1,125 @@
+"""The product's processes for real, each started from its Procfile line (REL tests).
+
+`Stack` runs `bash -c "exec <Procfile line>"` in the repository, as the supervisor does,
+with DATABASE_URL / REDIS_URL / PORT / SMTP settings in the environment; each process
+logs into its own file. Helpers sign sessions in over HTTP (password, then the e-mailed
+code the real RQ worker sends to the SMTP sink).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from tests.servers import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def procfile() -> dict[str, str]:
+    lines = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, command = line.partition(":")
+            lines[name.strip()] = command.strip()
+    return lines
+
+
+class Stack:
+    def __init__(self, tmp: Path, database_url: str, redis_url: str, **env: str) -> None:
+        self.tmp = tmp
+        self.port = free_port()
+        self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                    "ENGINE_REDIS_URL": redis_url, "PORT": str(self.port),
+                    "PYTHONUNBUFFERED": "1", **env}
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, name: str, command: str | None = None) -> subprocess.Popen:
+        command = command or procfile()[name]
+        with open(self.tmp / f"{name}.log", "ab") as log:
+            proc = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=self.env,
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self.procs[name] = proc
+        if name == "web":
+            wait_for_port(self.port, timeout=30)
+        return proc
+
+    def log(self, name: str) -> str:
+        path = self.tmp / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs[name]
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            proc.wait(30)
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(base: str, email: str, password: str, smtp, trust_from: requests.Session | None
+            = None, timeout: float = 30) -> requests.Session:
+    """A signed-in HTTP session; with `trust_from`, its trusted-browser cookie skips 2FA."""
+    from tests.conftest import code_in
+
+    s = requests.Session()
+    if trust_from is not None:
+        for cookie in trust_from.cookies:
+            if "trust" in cookie.name:
+                s.cookies.set(cookie.name, cookie.value)
+    r = s.post(base + "/connexion", data={"email": email, "password": password,
+                                          "csrf_token": csrf(s.get(base + "/connexion").text)},
+               allow_redirects=False, timeout=timeout)
+    assert r.status_code == 303, r.text[:300]
+    if r.headers["Location"].endswith("/connexion/verification"):
+        page = s.get(base + "/connexion/verification", timeout=timeout).text
+        before = len(smtp.messages(email))
+        if "Activer" in page and 'name="code"' not in page:
+            s.post(base + "/connexion/envoyer-code", data={"csrf_token": csrf(page)},
+                   timeout=timeout)
+            page = s.get(base + "/connexion/verification", timeout=timeout).text
+        deadline = time.monotonic() + timeout
+        while len(smtp.messages(email)) <= before:
+            assert time.monotonic() < deadline, "no 2FA code e-mailed (is the worker up?)"
+            time.sleep(0.1)
+        r = s.post(base + "/connexion/verification",
+                   data={"code": code_in(smtp.last(email)), "trust": "1",
+                         "csrf_token": csrf(page)}, allow_redirects=False, timeout=timeout)
+        assert r.status_code == 303, r.text[:300]
+    return s
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message or "condition not met in time")
+        time.sleep(interval)
