@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable
 
 from engine.config import ConfigError, load_file, parse
 from engine.model import Config
+from engine.outage import Outage, retry
 from engine.redis_client import connect
 from engine.streams import Engine, tune_gc
+
+log = logging.getLogger("engine")
 
 
 def config_loader(path: str | None, shard: int = 0) -> Callable[[], Config]:
@@ -39,17 +43,44 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s engine %(levelname)s %(message)s")
     tune_gc()
     loader = config_loader(args.config, args.shard)
-    conn = connect(args.redis_url)  # one server or a Redis Cluster
-    engine = Engine(conn, loader, shard=args.shard, clock=args.clock, seed=args.seed,
-                    batch=args.batch)
-    engine.install_signal_handlers()
-    try:
-        engine.setup()
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:  # REL-4: the document is checked before anything connects to Redis
+        if retry(loader, Outage(log, "database (configuration document)"),
+                 lambda: stopping) is None:
+            return 0
     except ConfigError as exc:
         print(f"engine: invalid configuration document:\n{exc}", file=sys.stderr)
         return 2
-    engine.work()
-    logging.getLogger("engine").info("stopped cleanly")
+    redis_down = Outage(log, f"Redis at {args.redis_url}")
+    conn = retry(lambda: connect(args.redis_url), redis_down, lambda: stopping)  # or a Cluster
+    if conn is None:
+        return 0
+    engine = Engine(conn, loader, shard=args.shard, clock=args.clock, seed=args.seed,
+                    batch=args.batch)
+    engine.install_signal_handlers()
+    engine.stopping = stopping
+    while not engine.stopping:
+        try:
+            # (re)built from what Redis holds: a batch whose MULTI/EXEC failed is still
+            # pending there and is replayed from the state it was read in (REL-2)
+            retry(engine.setup, redis_down, lambda: engine.stopping)
+            engine.work()
+        except ConfigError as exc:
+            print(f"engine: invalid configuration document:\n{exc}", file=sys.stderr)
+            return 2
+        except Exception as exc:
+            from engine.outage import transient
+
+            if not transient(exc):
+                raise
+            redis_down.wait(exc, lambda: engine.stopping)
+    log.info("stopped cleanly")
     return 0
 
 

@@ -19,7 +19,8 @@ from typing import Protocol
 
 import redis
 
-from webapp.db import db
+from engine.outage import Outage, retry, transient
+from webapp.db import db, write_transaction
 
 GROUP = "calllog"
 log = logging.getLogger("calllog")
@@ -102,10 +103,9 @@ class CallLog:
     def _apply(self, stream: str, entries: Entries) -> None:
         opened = db.connect(reuse_if_open=True)
         try:
-            with db.atomic():
-                self.handlers[stream].handle(entries)
+            write_transaction(self.handlers[stream].handle)(entries)
         finally:
-            if opened:
+            if opened and not db.is_closed():
                 db.close()
         self.conn.xack(stream, GROUP, *[eid for eid, _ in entries])  # only after the commit
 
@@ -130,11 +130,31 @@ class CallLog:
         return total
 
     def work(self, burst: bool = False) -> None:
-        self.ensure_groups()
-        while self.step("0", None):  # our own pending entries first (crash recovery)
-            pass
+        """Until SIGTERM. A Redis or database outage (REL-2) is one log line, then tries
+        with backoff; a batch that was not committed was not acknowledged, so after the
+        outage our own pending entries are read again first, as after a crash."""
+        outage = Outage(log, "Redis or the database")
+        recovering = True
         while not self.stopping:
-            got = self.step(">", None if burst else self.block_ms)
+            try:
+                if recovering:
+                    self.ensure_groups()
+                    while self.step("0", None):  # our own pending entries first
+                        pass
+                    recovering = False
+                got = self.step(">", None if burst else self.block_ms)
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                if not db.is_closed():
+                    try:
+                        db.close()
+                    except Exception:  # noqa: BLE001 - a dead connection is dropped anyway
+                        pass
+                outage.wait(exc, lambda: self.stopping)
+                recovering = True
+                continue
+            outage.ok()
             if burst and not got:
                 return
 
@@ -159,16 +179,21 @@ def main(argv: list[str] | None = None) -> None:
     ensure_db(settings)
     from engine.redis_client import connect
 
-    conn = connect(settings.ENGINE_REDIS_URL)  # the engine's logs and pbx:cdr
-    # consumer name as before shards: pending entries of an older run are re-read
-    worker = CallLog(conn, handlers(settings.ENGINE_SHARDS), consumer="calllog-0")
+    stopping = False
 
     def stop(*_):
-        worker.stopping = True
+        nonlocal stopping
+        stopping = worker.stopping = True
 
+    worker = CallLog(None, handlers(settings.ENGINE_SHARDS), consumer="calllog-0")
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    worker.work(burst=args.burst)
+    # the engine's logs and pbx:cdr (REL-4: an unreachable Redis is one line, then retries)
+    worker.conn = retry(lambda: connect(settings.ENGINE_REDIS_URL),
+                        Outage(log, f"Redis at {settings.ENGINE_REDIS_URL}"), lambda: stopping)
+    # consumer name as before shards: pending entries of an older run are re-read
+    if worker.conn is not None:
+        worker.work(burst=args.burst)
 
 
 if __name__ == "__main__":

@@ -91,3 +91,42 @@ def test_rel1_concurrent_writes_never_fail(demo_db, redis_url, redis_conn, smtp,
             assert "database is locked" not in stack.log(name)
     finally:
         stack.stop()
+
+
+def test_rel1_postgres_deadlock_is_retried(postgres_demo):
+    """Two transactions updating the same two rows in opposite orders deadlock on a real
+    PostgreSQL; the one PostgreSQL aborts (40P01) is run again and both succeed."""
+    from webapp.db import db, write_transaction
+    from webapp.models import Site
+
+    _url, demo = postgres_demo
+    with db.connection_context():
+        a, b = (Site.create(account=demo.account, name=f"Verrou {n}").id for n in "AB")
+    barrier = threading.Barrier(2)
+    attempts = {"ab": 0, "ba": 0}
+    done, failures = [], []
+
+    def swap(me: str, first: int, second: int) -> None:
+        @write_transaction
+        def transaction():
+            attempts[me] += 1
+            Site.update(name=f"{me} premier").where(Site.id == first).execute()
+            if attempts[me] == 1:
+                barrier.wait(10)  # both hold their first row: the second updates deadlock
+            Site.update(name=f"{me} second").where(Site.id == second).execute()
+
+        try:
+            with db.connection_context():
+                transaction()
+            done.append(me)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=swap, args=("ab", a, b)),
+               threading.Thread(target=swap, args=("ba", b, a))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures and sorted(done) == ["ab", "ba"]
+    assert sorted(attempts.values()) == [1, 2]  # exactly one was rerun
