@@ -50,11 +50,13 @@ class AcdLogHandler:
         self.stream = f"acd:{{{shard}}}:log"
         self._accounts: dict[str, int | None] = {}
 
-    def _account(self, number: str) -> int | None:
+    def _account(self, number: str, kinds: tuple[str, ...] = ("welcome",)) -> int | None:
+        """The account of a welcome number (outcomes, offers) or, for a break (Q-13,
+        `line.paused`/`line.unpaused`: no number), of the fixed line."""
         from webapp.models import Service
 
         if number not in self._accounts:
-            row = Service.get_or_none((Service.number == number) & (Service.kind == "welcome"))
+            row = Service.get_or_none((Service.number == number) & Service.kind.in_(kinds))
             self._accounts[number] = row.account_id if row else None
         return self._accounts[number]
 
@@ -68,13 +70,17 @@ class AcdLogHandler:
                 log.warning("ignored malformed log entry %s", entry_id)
                 continue
             number = f.get("number", "")
+            account = (self._account(number) if number
+                       else self._account(f.get("line", ""), ("fixed",)))
             rows.append({
-                "shard": self.shard, "entry_id": entry_id, "account": self._account(number),
+                "shard": self.shard, "entry_id": entry_id, "account": account,
                 "number": number, "call": f.get("call", ""), "type": f["type"],
                 "line": f.get("line") or None, "result": f.get("result") or None,
                 "reason": f.get("reason") or None, "to": f.get("to") or None,
                 "wait_ms": _int(f.get("wait_ms")), "ring_ms": _int(f.get("ring_ms")),
-                "talk_ms": _int(f.get("talk_ms")), "ts_ms": ts})
+                "talk_ms": _int(f.get("talk_ms")), "paused_ms": _int(f.get("paused_ms")),
+                "caller": (f.get("caller") or None) and f["caller"][:20],
+                "profile": (f.get("profile") or None) and f["profile"][:40], "ts_ms": ts})
         for start in range(0, len(rows), 200):
             CallLogEntry.insert_many(rows[start:start + 200]).on_conflict_ignore().execute()
 

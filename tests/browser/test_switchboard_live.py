@@ -77,7 +77,7 @@ def test_swb1_swb2_switchboard_live_on_a_tablet_and_transfer_reaches_engine(
     card = page.locator(".sb-call[data-call='desk-1']")
     card.wait_for()
     assert "06 12 34 56 78" in card.inner_text()
-    card.get_by_role("link", name="Décrocher / transférer").click()
+    card.get_by_role("button", name="Décrocher / transférer").click()
     panel = page.locator("#sb-action")
     panel.get_by_label("ou vers un numéro").fill("06 98 76 54 32")
     screenshot(page, "switchboard-transfer-panel")

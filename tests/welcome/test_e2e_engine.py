@@ -105,18 +105,20 @@ def test_swb1_swb2_switchboard_stream_shows_changes_and_actions_reach_the_engine
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
     body = iter(response.response)
-    first = read_until(body, "event: clock")
-    assert f"event: n{welcome.id}-agents" in first and "Disponible" in first
+    first = read_until(body, "sb-now")  # the full state, once per connection
+    assert "event: full" in first and f'id="n{welcome.id}-a-_33100000101"' in first
+    assert "Disponible" in first
     # a call arrives: both agents are offered it one at a time (ringing) — the stream
-    # carries the calls part, and the agents part because one agent now rings
+    # carries the call's item, and the ringing agent's item
     send(redis_conn, type="call.arrived", call="k1", number=welcome.number,
          caller="+33612345678", ts=t0 + 100)
     seen = read_until(body, "06 12 34 56 78")
-    assert f"event: n{welcome.id}-calls" in seen
-    # nothing changes: the stream stays quiet (no part re-sent) until the next change
+    assert "event: u" in seen and f'id="n{welcome.id}-c-k1"' in seen
+    # only what changed travels: a third agent registers, the call's item is not re-sent
     send(redis_conn, type="line.registered", line="+33100000103", ts=t0 + 200)
     seen = read_until(body, "+33100000103")
-    assert f"event: n{welcome.id}-calls" not in seen  # only the agents part changed
+    assert f'id="n{welcome.id}-c-k1"' not in seen
+    assert f'id="n{welcome.id}-a-_33100000101"' not in seen
     # SWB-2: pick the ringing call up on Claire's line from the page
     from webapp.models import Service
 

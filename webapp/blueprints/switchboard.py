@@ -1,10 +1,15 @@
-"""The reception-desk switchboard (SPEC SWB-1, SWB-2): live page, SSE stream, actions.
+"""The reception-desk switchboard (SPEC SWB-1, SWB-2, SWB-4..8, Q-13): live page, wallboard,
+SSE stream, call and agent actions, directory search, callbacks.
 
 Viewing needs "Superviser les appels" or "Gérer les services"; actions need "Superviser
 les appels". Only welcome numbers in the user's site scope are shown or acted on.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -13,7 +18,7 @@ from flask import (
     current_app,
     flash,
     g,
-    render_template,
+    get_template_attribute,
     request,
     url_for,
 )
@@ -22,20 +27,34 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from webapp.db import db
 from webapp.extensions import client_ip
-from webapp.models import Service
+from webapp.i18n import N_
+from webapp.models import CallbackMark, CallLogEntry, Contact, Service, WelcomeLine, WelcomeProfile
 from webapp.redis_conn import engine_redis_for
 from webapp.rendering import redirect_to, render
-from webapp.security import current_access, get_service_or_404, requires, scoped_services
-from webapp.services import audit, phones
+from webapp.security import (
+    current_access,
+    current_actor,
+    get_service_or_404,
+    requires,
+    scoped_contacts,
+    scoped_services,
+)
+from webapp.services import audit, breaks, phones
+from webapp.services import stats as stats_svc
 from webapp.services import switchboard as svc
 
 bp = Blueprint("switchboard", __name__, url_prefix="/standard")
 
+ITEMS = "switchboard/_items.html"
+CB_KINDS = {"abandoned": N_("Abandonné"), "rejected": N_("Rejeté (file pleine)"),
+            "closed": N_("Sans réponse")}
+
 
 @bp.before_request
 def _guard():
-    g.active_nav = "configure"
+    g.active_nav = "switchboard"
     access = current_access()
     if not (access.can("calls.supervise") or access.can("services.manage")):
         abort(403, description=["Superviser les appels"])
@@ -43,6 +62,12 @@ def _guard():
 
 def _settings():
     return current_app.extensions["cm_settings"]
+
+
+def heartbeat_s() -> float:
+    settings = _settings()
+    return float(current_app.config.get("SSE_HEARTBEAT_S")
+                 or getattr(settings, "SSE_HEARTBEAT_S", None) or svc.HEARTBEAT_S)
 
 
 def _engine():
@@ -56,54 +81,150 @@ def _numbers() -> list[Service]:
     return list(scoped_services(("welcome",)).order_by(Service.number))
 
 
-def render_parts(board: svc.Board, v: dict, can_act: bool, csrf_value: str) -> dict[str, str]:
-    ctx = dict(b=board, v=v, can_act=can_act, csrf_value=csrf_value)
-    return {f"n{board.service_id}-calls": render_template("switchboard/_calls.html", **ctx),
-            f"n{board.service_id}-agents": render_template("switchboard/_agents.html", **ctx)}
+def _safe(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", value)
 
 
-def _renderer(can_act: bool, csrf_value: str):
-    """Renders parts inside a short-lived context of its own, pushed and popped between
+def render_items(board: svc.Board, v: dict, can_act: bool, wall: bool = False) -> dict[str, str]:
+    """{item id: one-line HTML} of one number (see services/switchboard.changes)."""
+    sid = board.service_id
+    percent = stats_svc.percent
+    if wall:
+        tile = get_template_attribute(ITEMS, "wall_tile")
+        return {f"n{sid}-wall": svc.compact(str(tile(f"n{sid}-wall", board, svc.wall(v), percent,
+                                                     svc.WALL_STATES)))}
+    call_item = get_template_attribute(ITEMS, "call_item")
+    agent_item = get_template_attribute(ITEMS, "agent_item")
+    items = {f"n{sid}-sum": svc.compact(str(get_template_attribute(ITEMS, "summary")(
+        f"n{sid}-sum", board, v, stats_svc.seconds, percent)))}
+    zone = ZoneInfo(board.zone)
+    for r in board.callbacks:
+        r["who"], r["detail"] = svc.caller_label(r["caller"], _directory_for(board))
+        r["kind_label"] = CB_KINDS.get(r["type"], r["type"])
+        r["at"] = dt.datetime.fromtimestamp(r["ts_ms"] / 1000, zone).strftime("%H:%M")
+    items[f"n{sid}-cb"] = svc.compact(str(get_template_attribute(ITEMS, "callbacks")(
+        f"n{sid}-cb", board, can_act)))
+    for part in ("waiting", "menu", "ringing", "bridged"):
+        for c in v[part]:
+            if part == "waiting":
+                c["order"] = f"{c.get('profile', '')}|{c.get('queued_ms') or 0:015d}|{c['call']}"
+            else:
+                c["order"] = f"{c.get('since_ms') or c.get('arrived_ms') or 0:015d}|{c['call']}"
+            key = f"n{sid}-c-{_safe(c['call'])}"
+            items[key] = svc.compact(str(call_item(key, board, c, part, can_act)))
+    for i, a in enumerate(v["agents"]):
+        a["pause_label"] = _(breaks.reason_label(board.account_id, a.get("pause_reason")))
+        key = f"n{sid}-a-{_safe(a['line'])}"
+        items[key] = svc.compact(str(agent_item(key, board, a, f"{i:04d}", can_act)))
+    return items
+
+
+def _directory_for(board: svc.Board) -> svc.Directory:
+    return g.setdefault("sb_directory", svc.Directory(board.account_id))
+
+
+def grouped(items: dict[str, str]) -> dict[str, list[str]]:
+    """Items by the list they belong to (`data-list`), in `data-order`; parts by id."""
+    lists: dict[str, list[tuple[str, str]]] = {}
+    for key, html in items.items():
+        m = re.search(r'data-list="([^"]+)" data-order="([^"]*)"', html)
+        if m:
+            lists.setdefault(m.group(1), []).append((m.group(2), html))
+        else:
+            lists[key] = [("", html)]
+    return {k: [h for _o, h in sorted(rows)] for k, rows in lists.items()}
+
+
+def _renderer(can_act: bool, wall: bool):
+    """Renders items inside a short-lived context of its own, pushed and popped between
     two yields: the stream never holds the request's context (no stream_with_context),
     so the request ends (database closed, thread's context stack clean) before streaming."""
     app = current_app._get_current_object()
     base_url, locale = request.host_url, str(get_locale() or "fr")
+    directory_box: list = [None]  # the stream's Directory, set by the caller
 
     def render_in_own_context(board: svc.Board, v: dict) -> dict[str, str]:
         with app.test_request_context("/standard", base_url=base_url), force_locale(locale):
-            return render_parts(board, v, can_act, csrf_value)
+            g.sb_directory = directory_box[0]
+            with db.connection_context():
+                return render_items(board, v, can_act, wall)
 
-    return render_in_own_context
+    def refresh(boards: list[svc.Board]) -> None:
+        with app.app_context(), db.connection_context():
+            svc.refresh(boards)
+        if directory_box[0] is not None:
+            directory_box[0].cache.clear()
+
+    return render_in_own_context, refresh, directory_box
+
+
+def _page(template: str, wall: bool):
+    conn, shard = _engine()
+    boards = svc.boards(_numbers())
+    raw = svc.read(conn, shard, [b.number for b in boards])
+    can_act = current_access().can("calls.supervise") and not wall
+    g.sb_directory = svc.Directory(boards[0].account_id) if boards else None
+    lists = {b.number: grouped(render_items(b, svc.view(b, raw.get(b.number), g.sb_directory),
+                                            can_act, wall)) for b in boards}
+    return render(template, boards=boards, lists=lists, phones=phones, can_act=can_act,
+                  csrf_value=generate_csrf(), server_ms=svc.now_ms(),
+                  heartbeat_ms=int(heartbeat_s() * 1000))
 
 
 @bp.route("")
 def index():
-    conn, shard = _engine()
-    boards = svc.boards(_numbers())
-    raw = svc.read(conn, shard, [b.number for b in boards])
-    views = {b.number: svc.view(b, raw.get(b.number)) for b in boards}
-    return render("switchboard/index.html", boards=boards, views=views, phones=phones,
-                  can_act=current_access().can("calls.supervise"), csrf_value=generate_csrf(),
-                  server_ms=svc.now_ms())
+    return _page("switchboard/index.html", wall=False)
+
+
+@bp.route("/mur")
+def wall():
+    return _page("switchboard/wall.html", wall=True)
 
 
 @bp.route("/flux")
 def stream():
     boards = svc.boards(_numbers())  # everything from the database is read now
     conn, shard = _engine()
-    render_fn = _renderer(current_access().can("calls.supervise"), generate_csrf())
-    body = svc.changes(conn, shard, boards, render_fn)
+    wall_view = request.args.get("vue") == "mur"
+    render_fn, refresh_fn, box = _renderer(
+        current_access().can("calls.supervise") and not wall_view, wall_view)
+    box[0] = svc.Directory(boards[0].account_id if boards else 0)
+    body = svc.changes(conn, shard, boards, render_fn, refresh_fn=refresh_fn,
+                       directory=box[0], heartbeat_s=heartbeat_s())
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
     return response
 
 
-def _action_page(service, call, part, message=None, error=None, status=200, form=None):
+# --- call actions (SWB-2, SWB-4, SWB-5) ----------------------------------------------------
+
+def _own_line_id() -> int | None:
+    row = scoped_services(("fixed",)).where(Service.holder == current_user.contact_id).first()
+    return row.id if row else None
+
+
+def _caller(entry: dict | None) -> tuple[str, str]:
+    if entry is None:
+        return "", ""
+    g.sb_directory = svc.Directory(current_user.account_id)
+    return svc.caller_label(entry.get("caller") or "", g.sb_directory)
+
+
+def _action_page(service, call, where, message=None, error=None, status=200, form=None,
+                 results=None, q=""):
     lines = list(scoped_services(("fixed",)).order_by(Service.number))
+    part, entry = where if where else (None, None)
+    who, detail = _caller(entry)
     return render("switchboard/action.html", status=status, service=service, call=call,
-                  part=part, message=message, error=error, lines=lines, phones=phones,
-                  form=form or {})
+                  part=part, entry=entry, who=who, detail=detail, message=message, error=error,
+                  lines=lines, phones=phones, form=form or {}, own_line=_own_line_id(),
+                  results=results, q=q)
+
+
+def _ended(service, call, status=409):
+    return _action_page(service, call, None, status=status,
+                        error=_("Cet appel est terminé : plus rien à faire pour lui."))
 
 
 @bp.route("/<int:service_id>/appels/<call>")
@@ -111,8 +232,58 @@ def _action_page(service, call, part, message=None, error=None, status=200, form
 def call_actions(service_id: int, call: str):
     service = get_service_or_404(service_id, kinds=("welcome",))
     conn, shard = _engine()
-    part = svc.call_on_board(conn, shard, service.number, call)
-    return _action_page(service, call, part)
+    where = svc.call_on_board(conn, shard, service.number, call)
+    if where is None:
+        return _ended(service, call, 200)
+    return _action_page(service, call, where)
+
+
+def directory_results(q: str) -> list[dict]:
+    """SWB-5: contacts in scope by name, company or number (any format), each with every
+    number: work, mobile, the lines they hold (with their extension)."""
+    q = " ".join((q or "").split())
+    if len(q) < 2:
+        return []
+    query = scoped_contacts()
+    for word in q.split()[:4]:
+        like = f"%{word}%"
+        cond = (Contact.first_name ** like) | (Contact.last_name ** like) | (
+            Contact.company ** like)
+        digits = re.sub(r"\D", "", word)
+        if len(digits) >= 2:
+            tail = f"%{digits.lstrip('0')[-9:]}%"
+            cond = cond | (Contact.phone_work ** tail) | (Contact.phone_mobile ** tail) | (
+                Contact.id.in_(Service.select(Service.holder).where(
+                    (Service.number ** tail) | (Service.extension == digits))))
+        query = query.where(cond)
+    out = []
+    for c in query.order_by(Contact.last_name, Contact.first_name).limit(8):
+        numbers: list[tuple[str, str]] = []
+        for s in Service.select().where((Service.holder == c.id)
+                                        & Service.kind.in_(("fixed", "mobile"))):
+            label = _("Ligne fixe") if s.kind == "fixed" else _("Mobile")
+            if s.extension:
+                label += " · " + _("poste %(e)s", e=s.extension)
+            numbers.append((s.number, label))
+        for value, label in ((c.phone_work, _("Travail")), (c.phone_mobile, _("Mobile"))):
+            if value and value not in [n for n, _l in numbers]:
+                numbers.append((value, label))
+        out.append({"name": c.full_name, "company": c.company or "", "numbers": numbers})
+    return out
+
+
+@bp.route("/<int:service_id>/appels/<call>/annuaire")
+@requires("calls.supervise")
+def directory_search(service_id: int, call: str):
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    q = request.args.get("q", "")
+    return render("switchboard/_directory.html", service=service, call=call, q=q,
+                  results=directory_results(q), phones=phones)
+
+
+def _target_name(number: str) -> str:
+    person = svc.identify(current_user.account_id, number)
+    return f"{person.name} ({phones.display(number)})" if person else phones.display(number)
 
 
 @bp.route("/<int:service_id>/appels/<call>/<action>", methods=["POST"])
@@ -122,16 +293,16 @@ def act(service_id: int, call: str, action: str):
         abort(404)
     service = get_service_or_404(service_id, kinds=("welcome",))
     conn, shard = _engine()
-    part = svc.call_on_board(conn, shard, service.number, call)
+    where = svc.call_on_board(conn, shard, service.number, call)
     form = request.form
-    if part is None:
-        return _action_page(service, call, None, status=409,
-                            error=_("Cet appel n'est plus en cours sur ce numéro."))
+    if where is None:
+        return _ended(service, call)
+    part = where[0]
     fields: dict[str, str] = {}
     if action == "decrocher":
         line = scoped_services(("fixed",)).where(Service.id == form.get("line", type=int)).first()
         if line is None:
-            return _action_page(service, call, part, status=400, form=form,
+            return _action_page(service, call, where, status=400, form=form,
                                 error=_("Choisissez la ligne qui prend l'appel."))
         fields["line"] = line.number
     elif action == "transferer":
@@ -143,25 +314,105 @@ def act(service_id: int, call: str, action: str):
         elif form.get("to"):
             target = phones.normalize(form.get("to"))
         if target is None:
-            return _action_page(service, call, part, status=400, form=form,
+            return _action_page(service, call, where, status=400, form=form,
                                 error=_("Choisissez une ligne ou saisissez un numéro valide "
                                         "(ex. 01 23 45 67 89)."))
         fields["to"] = target
     if (action in ("decrocher", "transferer") and part == "bridged") or (
             action in ("attente", "reprendre") and part != "bridged"):
-        return _action_page(service, call, part, status=409,
+        return _action_page(service, call, where, status=409,
                             error=_("Cette action n'est pas possible pour un appel dans cet état."))
     svc.send(conn, shard, svc.ACTIONS[action], call, **fields)
     audit.record("switchboard." + svc.ACTIONS[action].split(".")[1],
                  account=service.account_id, user=current_user, ip=client_ip(),
                  number=service.number, call=call, **fields)
-    messages = {"decrocher": _("Demande envoyée : l'appel est pris par la ligne %(l)s.",
-                               l=phones.display(fields.get("line"))),
-                "transferer": _("Demande envoyée : l'appel est transféré vers %(t)s.",
-                                t=phones.display(fields.get("to"))),
-                "attente": _("Demande envoyée : l'appel est mis en attente."),
-                "reprendre": _("Demande envoyée : l'appel est repris.")}
+    who = _caller(where[1])[0]
+    messages = {"decrocher": _("Demande envoyée : l'appel de %(c)s est pris par %(l)s.",
+                               c=who, l=_target_name(fields.get("line", ""))),
+                "transferer": _("Demande envoyée : l'appel de %(c)s est transféré vers %(t)s.",
+                                c=who, t=_target_name(fields.get("to", ""))),
+                "attente": _("Demande envoyée : l'appel de %(c)s est mis en attente.", c=who),
+                "reprendre": _("Demande envoyée : l'appel de %(c)s est repris.", c=who)}
     if request.headers.get("HX-Request"):
-        return _action_page(service, call, part, message=messages[action])
+        return _action_page(service, call, where, message=messages[action])
     flash(messages[action], "success")
+    return redirect_to(url_for("switchboard.index") + f"#n{service.id}")
+
+
+# --- agents: breaks from the board (Q-13) ----------------------------------------------------
+
+def _agent_line(service: Service, line: str) -> Service:
+    """A line in scope that is an agent of one of this number's queue profiles."""
+    row = scoped_services(("fixed",)).where(
+        (Service.number == line) & Service.id.in_(
+            WelcomeLine.select(WelcomeLine.line).join(WelcomeProfile).where(
+                WelcomeProfile.service == service.id))).first()
+    if row is None:
+        abort(404)
+    return row
+
+
+def _agent_page(service, line, status=200, message=None, error=None):
+    conn, shard = _engine()
+    agent = svc.agent_on_board(conn, shard, service.number, line.number) or {}
+    names = svc.line_names(service.account_id)
+    return render("switchboard/agent.html", status=status, service=service, line=line,
+                  agent=agent, name=names.get(line.number, phones.display(line.number)),
+                  reasons=breaks.reasons(service.account_id), message=message, error=error,
+                  reason_label=lambda c: breaks.reason_label(service.account_id, c),
+                  phones=phones)
+
+
+@bp.route("/<int:service_id>/agents/<line>")
+@requires("calls.supervise")
+def agent_actions(service_id: int, line: str):
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    return _agent_page(service, _agent_line(service, line))
+
+
+@bp.route("/<int:service_id>/agents/<line>/<action>", methods=["POST"])
+@requires("calls.supervise")
+def agent_act(service_id: int, line: str, action: str):
+    if action not in ("pause", "reprise"):
+        abort(404)
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    row = _agent_line(service, line)
+    actor = current_actor()
+    conn = engine_redis_for(actor.engine_url)
+    name = svc.line_names(service.account_id).get(row.number, phones.display(row.number))
+    if action == "pause":
+        code = request.form.get("reason", "")
+        if not breaks.valid_reason(service.account_id, code):
+            return _agent_page(service, row, 400, error=_("Choisissez le motif de la pause."))
+        breaks.pause(conn, row, code, actor, "standard")
+        message = _("Demande envoyée : %(n)s est mis(e) en pause (%(r)s).", n=name,
+                    r=_(breaks.reason_label(service.account_id, code)))
+    else:
+        breaks.unpause(conn, row, actor, "standard")
+        message = _("Demande envoyée : fin de pause pour %(n)s.", n=name)
+    if request.headers.get("HX-Request"):
+        return _agent_page(service, row, message=message)
+    flash(message, "success")
+    return redirect_to(url_for("switchboard.index") + f"#n{service.id}")
+
+
+# --- callbacks (SWB-6) -------------------------------------------------------------------------
+
+@bp.route("/<int:service_id>/rappels/<call>/traite", methods=["POST"])
+@requires("calls.supervise")
+def callback_done(service_id: int, call: str):
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    entry = CallLogEntry.get_or_none((CallLogEntry.account == service.account_id)
+                                     & (CallLogEntry.number == service.number)
+                                     & (CallLogEntry.call == call))
+    if entry is None:
+        abort(404)
+    CallbackMark.insert(account=service.account_id, call=call,
+                        by=current_user.contact_id).on_conflict_ignore().execute()
+    audit.record("switchboard.callback_done", account=service.account_id, user=current_user,
+                 ip=client_ip(), number=service.number, call=call)
+    message = _("Rappel marqué comme traité.")
+    if request.headers.get("HX-Request"):
+        return render("switchboard/_notice.html", message=message)
+    flash(message, "success")
     return redirect_to(url_for("switchboard.index") + f"#n{service.id}")

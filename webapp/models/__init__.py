@@ -63,9 +63,13 @@ from webapp.models.lines import (
 )
 from webapp.models.mail import MAIL_FAILED, MAIL_QUEUED, MAIL_SENT, OutboundEmail
 from webapp.models.welcome import (
+    PAUSE_REASONS,
     PROFILE_TYPES,
     QUEUE_MODES,
+    CallbackMark,
     CallLogEntry,
+    PauseReason,
+    StatsSubscription,
     WelcomeLine,
     WelcomeMenuKey,
     WelcomeProfile,
@@ -91,6 +95,8 @@ __all__ = [
     # welcome numbers (issue 6)
     "PROFILE_TYPES", "QUEUE_MODES", "CallLogEntry", "WelcomeLine", "WelcomeMenuKey",
     "WelcomeProfile", "WelcomeTimeRule",
+    # switchboard (issue 15)
+    "PAUSE_REASONS", "CallbackMark", "PauseReason", "StatsSubscription",
 ]
 
 ALL_MODELS = [
@@ -102,4 +108,5 @@ ALL_MODELS = [
     Equipment, SoftphoneCredential,
     AudioFile, ForwardingProfile, VoicemailSettings,
     WelcomeProfile, WelcomeLine, WelcomeMenuKey, WelcomeTimeRule, CallLogEntry,
+    PauseReason, CallbackMark, StatsSubscription,
 ]

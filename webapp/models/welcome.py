@@ -15,7 +15,7 @@ from peewee import (
 
 from webapp.i18n import N_
 from webapp.models.base import BaseModel, utcnow
-from webapp.models.core import Account, Service
+from webapp.models.core import Account, Contact, Service
 from webapp.models.lines import AudioFile
 
 # WN-2: the profile types, with their French names (PROTOCOL.md type ids).
@@ -57,6 +57,10 @@ class WelcomeProfile(BaseModel):
     then = ForeignKeyField("self", null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # SWB-6: service-level threshold of the queue (switchboard colours, statistics);
+    # Q-13: "Pause automatique" after that many offers in a row left ringing/declined (0 off).
+    sla_s = IntegerField(default=20)
+    autopause = IntegerField(default=0)
 
     class Meta:
         indexes = ((("service", "key"), True), (("service", "name"), True))
@@ -111,7 +115,7 @@ class CallLogEntry(BaseModel):
     account = ForeignKeyField(Account, null=True, backref="+", on_delete="CASCADE")
     number = CharField(max_length=20)
     call = CharField(max_length=64)
-    type = CharField(max_length=12)
+    type = CharField(max_length=16)
     line = CharField(max_length=20, null=True)
     result = CharField(max_length=12, null=True)
     reason = CharField(max_length=20, null=True)
@@ -119,9 +123,54 @@ class CallLogEntry(BaseModel):
     wait_ms = IntegerField(null=True)
     ring_ms = IntegerField(null=True)
     talk_ms = IntegerField(null=True)
+    paused_ms = IntegerField(null=True)  # `line.unpaused` (Q-13)
+    caller = CharField(max_length=20, null=True)  # outcomes, when the engine gives it
+    profile = CharField(max_length=40, null=True)  # the queue profile, when given
     ts_ms = BigIntegerField()
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("shard", "entry_id"), True), (("number", "ts_ms"), False),
                    (("account", "ts_ms"), False))
+
+
+# Q-13: the built-in break reasons (PROTOCOL `line.paused` codes) and their French labels.
+PAUSE_REASONS = {"pause": N_("Pause"), "reunion": N_("Réunion"), "dejeuner": N_("Déjeuner"),
+                 "formation": N_("Formation")}
+
+
+class PauseReason(BaseModel):
+    """One of the account's own break reasons (Q-13), managed in Configurer; its `code`
+    (made once from the label) is what `line.paused` carries."""
+
+    account = ForeignKeyField(Account, backref="+", on_delete="CASCADE")
+    code = CharField(max_length=24)
+    label = CharField(max_length=40)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "code"), True), (("account", "label"), True))
+
+
+class CallbackMark(BaseModel):
+    """SWB-6: an abandoned/missed caller of today marked "traité" by a receptionist
+    (shared by the account's receptionists)."""
+
+    account = ForeignKeyField(Account, backref="+", on_delete="CASCADE")
+    call = CharField(max_length=64)
+    by = ForeignKeyField(Contact, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "call"), True),)
+
+
+class StatsSubscription(BaseModel):
+    """A user who receives the weekly statistics report of a welcome number (SWB-8)."""
+
+    service = ForeignKeyField(Service, backref="+", on_delete="CASCADE")
+    contact = ForeignKeyField(Contact, backref="+", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("service", "contact"), True),)

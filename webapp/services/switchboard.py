@@ -1,35 +1,54 @@
-"""The reception-desk switchboard (SPEC SWB-1, SWB-2): the engine's snapshots
-(`acd:{N}:state`, engine/README.md) turned into view rows, and supervisor actions sent as
-PROTOCOL events on `acd:{N}:in`. No Flask here.
+"""The reception-desk switchboard (SPEC SWB-1, SWB-2, SWB-4..8): the engine's snapshots
+(`acd:{N}:state`, engine/README.md) turned into view rows, callers identified from the
+directory, today's counters and callbacks from the call log, and supervisor actions sent
+as PROTOCOL events on `acd:{N}:in`. No Flask here.
 
-Live updates are pushed as server-sent events: `changes()` polls the snapshots of the
-numbers on the page (one HMGET every 250 ms, well inside SWB-1's 1 s with the engine
-writing at most every 100 ms) and yields only the parts whose rendering changed; a
-quiet page gets a comment line every 25 s and nothing else.
+Live updates are server-sent events (`changes()`): the snapshots of the numbers on the
+page are polled (one HMGET every 250 ms, well inside SWB-1's 1 s with the engine writing
+at most every 100 ms) and only the *items* whose rendering changed are sent — one call,
+one agent, one summary strip —, each a small HTML element with an id that the page
+upserts (or removes, `data-del`) in place; positions in the queue are numbered by the
+page, so a call leaving does not resend the others. The first message after a
+(re)connection (`full`) carries every item: the page drops what it does not list (full
+resync, SWB-7). A quiet stream sends a `hb` event (the server's clock) every heartbeat
+interval, so a page that hears nothing for twice that knows the link is dead.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
+from peewee import JOIN
 from redis import Redis
 
-from webapp.models import Service, WelcomeProfile
+from webapp.i18n import N_
+from webapp.models import CallbackMark, CallLogEntry, Contact, Service, WelcomeProfile
 from webapp.services import phones
 
 POLL_S = 0.25
 HEARTBEAT_S = 25.0
 MAX_STREAM_S = 300.0  # then the browser reconnects: sessions are re-checked, threads freed
+REFRESH_S = 5.0  # the database side (names, profiles, counters) is re-read at most this often
 ACTIONS = {"decrocher": "call.pickup", "transferer": "call.transfer",
            "attente": "call.hold", "reprendre": "call.resume"}
 AGENT_STATES = {
-    "available": "Disponible", "ringing": "Sonne", "in_call": "En communication",
-    "resting": "Au repos", "offline": "Hors ligne",
-    "not_accepting": "N'accepte pas les appels de la file",
+    "available": N_("Disponible"), "ringing": N_("Sonne"), "in_call": N_("En communication"),
+    "resting": N_("Au repos"), "paused": N_("En pause"), "offline": N_("Hors ligne"),
+    "not_accepting": N_("N'accepte pas les appels de la file"),
 }
+# SWB-8: the wallboard's columns of agents
+WALL_STATES = (("available", N_("Disponibles")), ("in_call", N_("En communication")),
+               ("resting", N_("Au repos")), ("paused", N_("En pause")),
+               ("offline", N_("Hors ligne")))
+DEFAULT_SLA_S = 20
+SHORT_ABANDON_MS = 5_000  # statistics: abandons under 5 s are counted apart
+CALLBACK_TYPES = ("abandoned", "rejected", "closed")
 
 
 def now_ms() -> int:
@@ -41,30 +60,151 @@ def state_key(shard: int) -> str:
 
 
 @dataclass
+class Person:
+    name: str
+    company: str = ""
+
+
+@dataclass
 class Board:
-    """What the page knows about one welcome number, fetched once before streaming."""
+    """What the page knows about one welcome number from the database; `refresh()`
+    re-reads it (a renamed profile or agent shows within seconds, SWB-7)."""
 
     service_id: int
     number: str
     label: str
+    account_id: int = 0
+    zone: str = "Europe/Paris"
     names: dict[str, str] = field(default_factory=dict)  # line → person / label
     profiles: dict[str, str] = field(default_factory=dict)  # profile key → name
+    sla: dict[str, int] = field(default_factory=dict)  # profile key → threshold (s)
+    today: dict = field(default_factory=dict)  # counters (see `today_counters`)
+    callbacks: list = field(default_factory=list)
+
+    @property
+    def sla_s(self) -> int:
+        return min(self.sla.values(), default=DEFAULT_SLA_S)
 
 
 def boards(services: list[Service]) -> list[Board]:
-    found = []
-    for s in services:
-        board = Board(s.id, s.number, s.label or phones.display(s.number))
-        for p in WelcomeProfile.select().where(WelcomeProfile.service == s.id):
-            board.profiles[p.key] = p.name
-        found.append(board)
-    lines = {svc.number: svc for svc in Service.select().where(
-        (Service.account == (services[0].account_id if services else 0))
-        & (Service.kind.in_(("fixed", "mobile"))))}
-    for b in found:
-        b.names = {n: (line.holder.full_name if line.holder_id else (line.label or n))
-                   for n, line in lines.items()}
+    found = [Board(s.id, s.number, s.label or phones.display(s.number), s.account_id,
+                   s.account.timezone or "Europe/Paris") for s in services]
+    refresh(found)
     return found
+
+
+def refresh(found: list[Board]) -> None:
+    """Names, profiles, thresholds, today's counters and callbacks, from the database."""
+    if not found:
+        return
+    by_id = {b.service_id: b for b in found}
+    for b in found:
+        b.profiles, b.sla = {}, {}
+    for p in WelcomeProfile.select(WelcomeProfile.service, WelcomeProfile.key,
+                                   WelcomeProfile.name, WelcomeProfile.kind,
+                                   WelcomeProfile.sla_s).where(
+            WelcomeProfile.service.in_(list(by_id))):
+        b = by_id[p.service_id]
+        b.profiles[p.key] = p.name
+        if p.kind == "queue":
+            b.sla[p.key] = p.sla_s or DEFAULT_SLA_S
+    names = line_names(found[0].account_id)
+    for b in found:
+        b.names = names
+        b.today = today_counters(b)
+        b.callbacks = callbacks(b)
+
+
+def line_names(account_id: int) -> dict[str, str]:
+    return {s.number: (s.holder.full_name if s.holder_id else (s.label or s.number))
+            for s in Service.select(Service, Contact).join(
+                Contact, JOIN.LEFT_OUTER, on=(Service.holder == Contact.id))
+            .where((Service.account == account_id) & (Service.kind.in_(("fixed", "mobile"))))}
+
+
+def _today_ms(zone: str) -> int:
+    z = ZoneInfo(zone)
+    return int(dt.datetime.combine(dt.datetime.now(z).date(), dt.time(), z).timestamp() * 1000)
+
+
+def today_counters(b: Board) -> dict:
+    """SWB-6: today's received / answered / abandoned (short ones apart) / service level
+    against each queue's threshold, from the call log (the same rows as SWB-3)."""
+    rows = CallLogEntry.select(CallLogEntry.type, CallLogEntry.wait_ms,
+                               CallLogEntry.profile).where(
+        (CallLogEntry.account == b.account_id) & (CallLogEntry.number == b.number)
+        & (CallLogEntry.ts_ms >= _today_ms(b.zone))
+        & CallLogEntry.type.in_(("answered", "abandoned", "rejected", "forwarded",
+                                 "transferred", "closed"))).tuples()
+    received = answered = abandoned = short = within = 0
+    for kind, wait, profile in rows:
+        received += 1
+        if kind == "answered":
+            answered += 1
+            if (wait or 0) <= b.sla.get(profile or "", b.sla_s) * 1000:
+                within += 1
+        elif kind == "abandoned":
+            if (wait or 0) < SHORT_ABANDON_MS:
+                short += 1
+            else:
+                abandoned += 1
+    counted = received - short
+    return {"received": received, "answered": answered, "abandoned": abandoned,
+            "short": short, "sl": (within / counted) if counted else None}
+
+
+def callbacks(b: Board) -> list[dict]:
+    """SWB-6: today's callers who were not answered (abandoned, refused busy, nobody
+    answered), newest first, one row per caller, with the shared "traité" mark."""
+    rows = list(CallLogEntry.select(CallLogEntry.call, CallLogEntry.type, CallLogEntry.caller,
+                                    CallLogEntry.ts_ms, CallLogEntry.wait_ms).where(
+        (CallLogEntry.account == b.account_id) & (CallLogEntry.number == b.number)
+        & (CallLogEntry.ts_ms >= _today_ms(b.zone))
+        & CallLogEntry.type.in_(CALLBACK_TYPES)).order_by(CallLogEntry.ts_ms.desc()).limit(50))
+    answered_callers = {c for (c,) in CallLogEntry.select(CallLogEntry.caller).where(
+        (CallLogEntry.account == b.account_id) & (CallLogEntry.number == b.number)
+        & (CallLogEntry.ts_ms >= _today_ms(b.zone)) & (CallLogEntry.type == "answered")
+        & CallLogEntry.caller.is_null(False)).tuples()}
+    marks = {m.call: m for m in CallbackMark.select().where(
+        (CallbackMark.account == b.account_id)
+        & CallbackMark.call.in_([r.call for r in rows] or [""]))}
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        caller = r.caller or ""
+        if caller in seen or caller in ("", "anonymous"):
+            continue
+        seen.add(caller)
+        out.append({"call": r.call, "type": r.type, "caller": caller, "ts_ms": r.ts_ms,
+                    "done": r.call in marks, "called_back": caller in answered_callers})
+    return out
+
+
+class Directory:
+    """Callers identified from the account's directory (SWB-5), cached per stream."""
+
+    def __init__(self, account_id: int) -> None:
+        self.account_id = account_id
+        self.cache: dict[str, Person | None] = {}
+
+    def who(self, number: str) -> Person | None:
+        if not number or number == "anonymous":
+            return None
+        if number not in self.cache:
+            self.cache[number] = identify(self.account_id, number)
+        return self.cache[number]
+
+
+def identify(account_id: int, number: str) -> Person | None:
+    c = Contact.get_or_none((Contact.account == account_id) & (
+        (Contact.phone_work == number) | (Contact.phone_mobile == number)
+        | (Contact.phone_home == number)))
+    if c is None:
+        line = Service.get_or_none((Service.account == account_id) & (Service.number == number))
+        if line is None or not line.holder_id:
+            return None
+        c = line.holder
+    return Person(c.full_name, c.company or "")
 
 
 def read(conn: Redis, shard: int, numbers: list[str]) -> dict[str, bytes | None]:
@@ -73,46 +213,75 @@ def read(conn: Redis, shard: int, numbers: list[str]) -> dict[str, bytes | None]
     return dict(zip(numbers, conn.hmget(state_key(shard), numbers), strict=True))
 
 
-def view(board: Board, raw: bytes | str | None) -> dict:
+def caller_label(value: str, directory: Directory | None) -> tuple[str, str]:
+    """(who, detail): the directory name and company when known, else the number."""
+    if value in ("", "anonymous"):
+        return "Numéro masqué", ""
+    person = directory.who(value) if directory else None
+    if person:
+        return person.name, " · ".join(x for x in (person.company, phones.display(value)) if x)
+    return phones.display(value), ""
+
+
+def view(board: Board, raw: bytes | str | None, directory: Directory | None = None) -> dict:
     """Rows for the templates; durations are left to the page (`*_ms` epoch values)."""
     snap = json.loads(raw) if raw else {}
 
     def who(line: str | None) -> str:
         return board.names.get(line or "", phones.display(line)) if line else ""
 
-    def caller(c: dict) -> str:
-        value = c.get("caller") or ""
-        return "Numéro masqué" if value in ("", "anonymous") else phones.display(value)
+    def call(c: dict, **extra) -> dict:
+        name, detail = caller_label(c.get("caller") or "", directory)
+        return {**c, "who": name, "detail": detail,
+                "profile_name": board.profiles.get(c.get("profile", ""), c.get("profile", "")),
+                "sla_ms": board.sla.get(c.get("profile", ""), board.sla_s) * 1000, **extra}
 
-    def profile(c: dict) -> str:
-        return board.profiles.get(c.get("profile", ""), c.get("profile", ""))
-
-    waiting = [{**c, "who": caller(c), "profile_name": profile(c)}
-               for c in snap.get("waiting", [])]
-    ringing = [{**c, "who": caller(c), "profile_name": profile(c),
-                "agents": ", ".join(who(li) for li in c.get("lines", []))}
+    waiting = [call(c) for c in snap.get("waiting", [])]
+    ringing = [call(c, agents=", ".join(who(li) for li in c.get("lines", [])))
                for c in snap.get("ringing", [])]
-    menu = [{**c, "who": caller(c), "profile_name": profile(c)} for c in snap.get("menu", [])]
-    bridged = [{**c, "who": caller(c), "profile_name": profile(c), "agent": who(c.get("line"))}
-               for c in snap.get("bridged", [])]
-    agents = [{**a, "name": who(a["line"]), "number": phones.display(a["line"]),
-               "state_label": AGENT_STATES.get(a.get("state"), a.get("state", "")),
-               "state_class": a.get("state", "offline") if not a.get("external")
-               else "external"}
-              for a in snap.get("agents", [])]
+    menu = [call(c) for c in snap.get("menu", [])]
+    bridged = [call(c, agent=who(c.get("line"))) for c in snap.get("bridged", [])]
+    agents = []
+    for a in snap.get("agents", []):
+        rests = [{"name": board.profiles.get(k, k), "until_ms": v}
+                 for k, v in sorted((a.get("rests") or {}).items(), key=lambda kv: kv[1])]
+        agents.append({**a, "name": who(a["line"]), "number": phones.display(a["line"]),
+                       "state_label": AGENT_STATES.get(a.get("state"), a.get("state", "")),
+                       "state_class": a.get("state", "offline") if not a.get("external")
+                       else "external", "rests": rests})
     return {"known": bool(snap), "waiting": waiting, "ringing": ringing, "menu": menu,
             "bridged": bridged, "agents": agents}
 
 
-def call_on_board(conn: Redis, shard: int, number: str, call: str) -> str | None:
+def wall(v: dict) -> dict:
+    """SWB-8: one number's figures for the wallboard."""
+    counts = dict.fromkeys([k for k, _ in WALL_STATES], 0)
+    for a in v["agents"]:
+        state = a.get("state", "offline")
+        state = "in_call" if state == "ringing" else state
+        if state in counts:
+            counts[state] += 1
+    oldest = min((c.get("arrived_ms") or 0 for c in v["waiting"]), default=None)
+    return {"waiting": len(v["waiting"]), "oldest_ms": oldest, "agents": counts,
+            "sla_ms": min((c["sla_ms"] for c in v["waiting"]), default=None)}
+
+
+def call_on_board(conn: Redis, shard: int, number: str, call: str) -> tuple[str, dict] | None:
     """Where the call is on this number right now (`waiting`, `ringing`, `menu`,
-    `bridged`), or None: actions only target calls the page shows (scope)."""
+    `bridged`) and its snapshot entry, or None: actions only target calls the page shows."""
     raw = conn.hget(state_key(shard), number)
     snap = json.loads(raw) if raw else {}
     for part in ("waiting", "ringing", "menu", "bridged"):
-        if any(c.get("call") == call for c in snap.get(part, [])):
-            return part
+        for c in snap.get(part, []):
+            if c.get("call") == call:
+                return part, c
     return None
+
+
+def agent_on_board(conn: Redis, shard: int, number: str, line: str) -> dict | None:
+    raw = conn.hget(state_key(shard), number)
+    snap = json.loads(raw) if raw else {}
+    return next((a for a in snap.get("agents", []) if a.get("line") == line), None)
 
 
 def send(conn: Redis, shard: int, kind: str, call: str, **fields: str) -> str:
@@ -120,39 +289,67 @@ def send(conn: Redis, shard: int, kind: str, call: str, **fields: str) -> str:
     return conn.xadd(f"acd:{{{shard}}}:in", entry).decode()
 
 
-def sse(event: str, html: str) -> str:
-    """One SSE message; indentation and blank lines are dropped (each line break stays a
-    line break, i.e. whitespace, in the swapped HTML)."""
-    lines = [line.strip() for line in html.splitlines() if line.strip()] or [""]
-    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
+_SPACES = re.compile(r">\s+<")
 
 
-def changes(conn: Redis, shard: int, boards_: list[Board],
-            render: Callable[[Board, dict], dict[str, str]], *,
+def compact(html: str) -> str:
+    """One line of HTML: indentation and line breaks between tags dropped."""
+    return _SPACES.sub("><", " ".join(line.strip() for line in html.splitlines()
+                                      if line.strip()))
+
+
+def sse(event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+ItemsFn = Callable[[Board, dict], dict[str, str]]
+
+
+def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
+            refresh_fn: Callable[[list[Board]], None] | None = None,
+            directory: Directory | None = None,
             poll_s: float = POLL_S, heartbeat_s: float = HEARTBEAT_S,
-            max_s: float = MAX_STREAM_S, sleep: Callable[[float], None] = time.sleep,
+            max_s: float = MAX_STREAM_S, refresh_s: float = REFRESH_S,
+            sleep: Callable[[float], None] = time.sleep,
             clock: Callable[[], float] = time.monotonic) -> Iterator[str]:
-    """The SSE body: every part once at (re)connection, then only parts that changed."""
+    """The SSE body. `render(board, view)` gives {item id: one-line HTML} for a number;
+    every item once at (re)connection (`full`), then only items that changed (`u`), an
+    item gone as `<i id=… data-del></i>`."""
     by_number = {b.number: b for b in boards_}
     raw_seen: dict[str, bytes | None | int] = dict.fromkeys(by_number, -1)
-    sent: dict[str, str] = {}
-    started = last = clock()
+    sent: dict[str, dict[str, str]] = {n: {} for n in by_number}
+    started = last = refreshed = clock()
+    first = True
     yield "retry: 2000\n\n"
     while clock() - started < max_s:
+        force = False
+        if refresh_fn is not None and clock() - refreshed >= refresh_s:
+            refreshed = clock()
+            before = [(b.names, b.profiles, b.sla, b.today, b.callbacks) for b in boards_]
+            refresh_fn(boards_)
+            force = before != [(b.names, b.profiles, b.sla, b.today, b.callbacks)
+                               for b in boards_]
         out = []
         for number, raw in read(conn, shard, list(by_number)).items():
-            if raw == raw_seen[number]:
+            if raw == raw_seen[number] and not force:
                 continue
             raw_seen[number] = raw
-            for event, html in render(by_number[number], view(by_number[number], raw)).items():
-                if sent.get(event) != html:
-                    sent[event] = html
-                    out.append(sse(event, html))
-        if out:
-            out.append(sse("clock", f'<span data-server-ms="{int(time.time() * 1000)}"></span>'))
-            yield "".join(out)
+            board = by_number[number]
+            items = render(board, view(board, raw, directory))
+            old = sent[number]
+            for key, html in items.items():
+                if old.get(key) != html:
+                    out.append(html)
+            out.extend(f'<i id="{key}" data-del></i>' for key in old if key not in items)
+            sent[number] = items
+        if first:
+            out.append(f'<i id="sb-now" data-ms="{now_ms()}"></i>')
+            yield sse("full", "".join(out))
+            first, last = False, clock()
+        elif out:
+            yield sse("u", "".join(out))
             last = clock()
         elif clock() - last >= heartbeat_s:
-            yield ": \n\n"
+            yield sse("hb", str(now_ms()))
             last = clock()
         sleep(poll_s)

@@ -38,6 +38,8 @@ from webapp.services.errors import FormError
 SIZE = (1, 10)
 REST = (0, 240)
 RING = (5, 120)
+SLA = (5, 600)  # SWB-6 service-level threshold, seconds
+AUTOPAUSE = (0, 5)  # Q-13: 0 = off
 PRIORITY = (1, 5)
 WEIGHT = (1, 5)
 TIMEOUT = (1, 120)
@@ -140,13 +142,15 @@ def profile_to_form(profile: WelcomeProfile | None, kind: str = "queue") -> dict
         return {"name": "", "kind": kind if kind in PROFILE_TYPES else "queue",
                 "caller_preanswer": "", "music": "", "callee_preanswer": "", "confirm": "",
                 "size": "5", "rest_s": "10", "ring_s": "20", "mode": "inactivity",
-                "media": "", "timeout_s": "10", "then": "", "lines": [], "keys": {}}
+                "sla_s": "20", "autopause": "0", "media": "", "timeout_s": "10", "then": "",
+                "lines": [], "keys": {}}
     return {
         "name": profile.name, "kind": profile.kind,
         **{m: str(getattr(profile, f"{m}_id") or "") for m in MEDIA_FIELDS},
         "confirm": "1" if profile.confirm else "",
         "size": str(profile.size), "rest_s": str(profile.rest_s), "ring_s": str(profile.ring_s),
         "mode": profile.mode, "timeout_s": str(profile.timeout_s),
+        "sla_s": str(profile.sla_s), "autopause": str(profile.autopause),
         "then": str(profile.then_id or ""),
         "lines": [{"line": str(r.line_id), "priority": str(r.priority), "weight": str(r.weight)}
                   for r in lines_of(profile)],
@@ -158,7 +162,7 @@ def form_from_post(post) -> dict:
     """The typed values of a posted profile form, as `profile_to_form` shapes them."""
     form = {k: (post.get(k) or "").strip() for k in
             ("name", "kind", *MEDIA_FIELDS, "size", "rest_s", "ring_s", "mode",
-             "timeout_s", "then")}
+             "timeout_s", "then", "sla_s", "autopause")}
     form["confirm"] = "1" if post.get("confirm") else ""
     lines, prios, weights = (post.getlist("line"), post.getlist("priority"),
                              post.getlist("weight"))
@@ -225,6 +229,8 @@ class Cleaned:
     then_id: int | None
     lines: list[tuple[int, int, int]]  # (service id, priority, weight) in order
     keys: dict[str, int]
+    sla_s: int = 20
+    autopause: int = 0
 
 
 def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
@@ -282,6 +288,14 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
         mode = "inactivity"
     timeout_s = (_int(form, "timeout_s", TIMEOUT, "Délai de saisie", errors)
                  if kind == "menu" else 10)
+    if not form.get("sla_s"):
+        form["sla_s"] = "20"
+    if not form.get("autopause"):
+        form["autopause"] = "0"
+    sla_s = (_int(form, "sla_s", SLA, "Seuil de qualité de service", errors)
+             if kind == "queue" else 20)
+    autopause = (_int(form, "autopause", AUTOPAUSE, "Pause automatique", errors)
+                 if kind == "queue" else 0)
     others = {p.id: p for p in WelcomeProfile.select().where(
         (WelcomeProfile.service == service.id)
         & (WelcomeProfile.id != (profile.id if profile else 0)))}
@@ -332,7 +346,8 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
     if errors:
         raise FormError(errors, form)
     return Cleaned(name, kind, media, bool(form.get("confirm")) and kind in WITH_LINES,
-                   size, rest_s, ring_s, mode, timeout_s, then_id, lines, keys)
+                   size, rest_s, ring_s, mode, timeout_s, then_id, lines, keys, sla_s,
+                   autopause)
 
 
 def _slug(service_id: int, name: str) -> str:
@@ -398,6 +413,7 @@ def save_profile(service: Service, profile: WelcomeProfile | None, form: dict,
         fields = dict(name=cleaned.name, kind=cleaned.kind, confirm=cleaned.confirm,
                       size=cleaned.size, rest_s=cleaned.rest_s, ring_s=cleaned.ring_s,
                       mode=cleaned.mode, timeout_s=cleaned.timeout_s, then=cleaned.then_id,
+                      sla_s=cleaned.sla_s, autopause=cleaned.autopause,
                       updated_at=utcnow(), **cleaned.media)
         WelcomeProfile.update(**fields).where(WelcomeProfile.id == profile.id).execute()
         WelcomeLine.delete().where(WelcomeLine.profile == profile.id).execute()
@@ -614,6 +630,7 @@ def number_section(service: Service, timezone: str | None = None) -> dict | None
         if p.kind == "queue":
             out[p.key] = {"type": "queue", "size": p.size, "rest_s": p.rest_s,
                           "ring_s": p.ring_s, "mode": p.mode, "confirm": p.confirm, **common,
+                          **({"autopause": p.autopause} if p.autopause else {}),
                           "agents": [{"line": r.line.number, "priority": r.priority,
                                       "weight": r.weight if p.mode == "random" else 1}
                                      for r in rows]}

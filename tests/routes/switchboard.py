@@ -1,0 +1,56 @@
+"""Routes of issue 15: breaks ("Ma ligne", Configurer > Motifs de pause), the wallboard,
+the switchboard's directory search, agent breaks and callbacks (Q-13, SWB-4..8).
+
+"Ma ligne" acts only on a line the visitor holds: the demo administrator (Claire) holds
++33100000101, a queue agent; others get 404 on it. Board actions need "Superviser les
+appels" (restricted: 403) and a number in scope (another account: 404).
+"""
+
+from tests.routes import Route
+
+
+def _my_line(d) -> dict:
+    return {"service_id": d.ids["fixed_paris"]}
+
+
+def _reason(d) -> dict:
+    from webapp.models import PauseReason
+
+    row = PauseReason.create(account=d.account_id, code=f"matrice-{PauseReason.select().count()}",
+                             label=f"Matrice {PauseReason.select().count()}")
+    return {"reason_id": row.id}
+
+
+def _agent(action: str | None = None):
+    def args(d) -> dict:
+        found = {"service_id": d.ids["welcome"], "line": "+33100000101"}
+        if action:
+            found["action"] = action
+        return found
+    return args
+
+
+def _callback(d) -> dict:
+    from webapp.models import CallLogEntry
+
+    CallLogEntry.insert(shard=0, entry_id="matrice-cb", account=d.account_id,
+                        number="+33100000001", call="c-matrice-cb", type="abandoned",
+                        caller="+33612345678", wait_ms=30000,
+                        ts_ms=1767607200000).on_conflict_ignore().execute()
+    return {"service_id": d.ids["welcome"], "call": "c-matrice-cb"}
+
+
+ROUTES = [
+    Route("breaks.mine"),
+    Route("breaks.pause", "POST", restricted=404, other=404, args=_my_line),
+    Route("breaks.unpause", "POST", restricted=404, other=404, args=_my_line),
+    Route("breaks.reasons"),
+    Route("breaks.add_reason", "POST"),
+    Route("breaks.delete_reason", "POST", other=404, args=_reason),
+    Route("switchboard.wall"),
+    Route("switchboard.directory_search", restricted=403, other=404,
+          args=lambda d: {"service_id": d.ids["welcome"], "call": "c-matrice"}),
+    Route("switchboard.agent_actions", restricted=403, other=404, args=_agent()),
+    Route("switchboard.agent_act", "POST", restricted=403, other=404, args=_agent("pause")),
+    Route("switchboard.callback_done", "POST", restricted=403, other=404, args=_callback),
+]
