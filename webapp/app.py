@@ -223,7 +223,10 @@ def _install_template_helpers(app: Flask) -> None:
     )
     # A service's message (webapp.i18n.Text) shows in the reader's language.
     app.jinja_env.finalize = translate
+    from webapp.blueprints.pickers import state as site_picker_state
+
     app.jinja_env.globals.update(
+        site_picker_state=site_picker_state,
         static_url=static_url,
         current_access=current_access,
         has_endpoint=lambda name: name in app.view_functions,

@@ -67,8 +67,7 @@ def index():
     text = request.args.get("q", "").strip()[:60]
     page = holders.listing(scoped_services(), kind, site_ids,
                            parse_page(request.args.get("page")), text)
-    return render("services/index.html", page=page, kind=kind, site_id=site_id, q=text,
-                  sites=sites_service.options(current_access()))
+    return render("services/index.html", page=page, kind=kind, site_id=site_id, q=text)
 
 
 def _detail_page(service, status: int = 200, **ctx):
@@ -82,7 +81,7 @@ def _detail_page(service, status: int = 200, **ctx):
         credential=softphone.live(service) if service.kind == "fixed" else None,
         equipment=list(Equipment.select().where(Equipment.line == service.id)),
         site_path=sites_service.paths({service.site_id}, access.account_id)[service.site_id],
-        sites=sites_service.options(access) if access.can("sites.manage") else [],
+        can_assign_site=access.can("sites.manage"),
         holder_kinds=holders.HOLDER_KINDS,
         switches=forwarding.switches([service]) if access.can("services.manage") else {},
         **ctx)
@@ -196,8 +195,7 @@ def equipment():
     site_ids, site_id = _site_filter()
     page = equipment_service.listing(_scoped_equipment(), site_ids,
                                      parse_page(request.args.get("page")))
-    return render("services/equipment.html", page=page, site_id=site_id,
-                  sites=sites_service.options(current_access()))
+    return render("services/equipment.html", page=page, site_id=site_id)
 
 
 def _equipment_form(form: EquipmentForm, item: Equipment | None = None, status: int = 200):

@@ -268,3 +268,84 @@ def paths(site_ids: set[int], account_id: int) -> dict[int, str]:
             parts.append(name)
         result[site_id] = " › ".join(reversed(parts))
     return result
+
+
+# --- site pickers (SCALE-4) ----------------------------------------------------------------
+
+PICKER_SELECT_MAX = 30  # up to this many sites in scope, a plain <select> of them all
+PICKER_RESULTS = 20  # matches shown per search
+
+
+@dataclass
+class SitePicker:
+    """What a site field shows: every site (small accounts) or the chosen ones plus the
+    matches of a search (HTMX active search, or the plain search page without JS)."""
+
+    small: bool
+    options: list[tuple[int, str, int]] = field(default_factory=list)  # small: the tree
+    selected: list[tuple[int, str]] = field(default_factory=list)  # (id, path)
+    matches: list[tuple[int, str]] = field(default_factory=list)  # (id, path)
+    q: str = ""
+
+
+def _scoped(access: Access):
+    query = Site.select(Site.id).where(Site.account == access.account_id)
+    if access.site_ids is not None:
+        query = query.where(Site.id.in_(list(access.site_ids)))
+    return query
+
+
+def labels(site_ids, account_id: int) -> dict[int, str]:
+    """Paths of a few sites ("Région › Ville › Agence"), one query per tree level."""
+    wanted = {int(i) for i in site_ids if str(i).isdigit()}
+    rows: dict[int, tuple[str, int | None]] = {}
+    todo = set(wanted)
+    for _ in range(50):
+        if not todo:
+            break
+        found = list(Site.select(Site.id, Site.name, Site.parent).where(
+            (Site.account == account_id) & Site.id.in_(list(todo))).tuples())
+        todo = set()
+        for i, name, parent in found:
+            rows[i] = (name, parent)
+            if parent is not None and parent not in rows:
+                todo.add(parent)
+    result = {}
+    for site_id in wanted:
+        if site_id not in rows:
+            continue
+        parts, current = [], site_id
+        while current is not None and current in rows and len(parts) < 50:
+            name, current = rows[current]
+            parts.append(name)
+        result[site_id] = " › ".join(reversed(parts))
+    return result
+
+
+def search_sites(access: Access, q: str, limit: int = PICKER_RESULTS) -> list[tuple[int, str]]:
+    """Sites in scope whose name contains `q` (case-insensitive), with their paths."""
+    q = (q or "").strip()[:60]
+    query = Site.select(Site.id).where(Site.account == access.account_id)
+    if access.site_ids is not None:
+        query = query.where(Site.id.in_(list(access.site_ids)))
+    if q:
+        query = query.where(fn.LOWER(Site.name).contains(q.lower()))
+    ids = [i for (i,) in query.order_by(Site.name, Site.id).limit(limit).tuples()]
+    names = labels(ids, access.account_id)
+    return sorted(((i, names[i]) for i in ids if i in names), key=lambda r: r[1].lower())
+
+
+def picker(access: Access, selected=(), q: str = "") -> SitePicker:
+    """The site field for `access`: small accounts get the whole tree as options."""
+    count = _scoped(access).count()
+    if count <= PICKER_SELECT_MAX:
+        return SitePicker(True, options(access), q=q)
+    chosen = [str(s) for s in (selected if isinstance(selected, list | tuple | set)
+                               else [selected]) if s not in (None, "")]
+    names = labels(chosen, access.account_id)
+    in_scope = [(int(i), names[int(i)]) for i in chosen
+                if i.isdigit() and int(i) in names and access.sees_site(int(i))]
+    matches = search_sites(access, q) if q else []
+    picked = {i for i, _p in in_scope}
+    return SitePicker(False, selected=in_scope,
+                      matches=[m for m in matches if m[0] not in picked], q=q)
