@@ -14,7 +14,8 @@ from tests.scale.conftest import PASSWORD, make_account
 
 @pytest.fixture
 def big(app, db_conn, browser):
-    """An account with 1,000 sites (10 regions × 10 towns × 9 agencies, + the default) and 300 contacts."""
+    """An account with 1,001 sites (10 regions × 10 towns × 9 agencies, the default) and
+    300 contacts."""
     from webapp.db import db
     from webapp.models import Contact, Site, utcnow
 
