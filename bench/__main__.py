@@ -5,7 +5,8 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHMARKS = ["bench.engine", "bench.directory", "bench.directory_csv", "bench.switchboard_sse"]
+BENCHMARKS = ["bench.engine", "bench.directory", "bench.directory_csv", "bench.switchboard_sse",
+              "bench.pages"]
 
 
 def main() -> None:
