@@ -139,3 +139,55 @@ def in_events(conn, shard: int = 0, kinds: tuple[str, ...] = ()) -> list[dict[st
         if not kinds or e.get("type") in kinds:
             out.append(e)
     return out
+
+
+# --- PBX-2: the engine and the connector on the test's database ---------------------------
+
+class Proc:
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str], logdir: Path) -> None:
+        self.name, self.cmd, self.env, self.log = name, cmd, env, logdir / f"{name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Proc:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=out,
+                                         stderr=out)
+        return self
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def engine_proc(redis_url, database_url, sip, tmp_path, db_conn, demo):
+    """`python -m engine` (wall clock) building its document from this test's database."""
+    proc = Proc("engine", [sys.executable, "-m", "engine", "--redis-url", redis_url],
+                {**sip.env(redis_url), "DATABASE_URL": database_url}, tmp_path)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def connector(redis_url, database_url, sip, tmp_path):
+    env = {**sip.env(redis_url), "DATABASE_URL": database_url,
+           "SIP_RUN_DIR": str(tmp_path / "connector")}
+    proc = Proc("connector", [sys.executable, "-m", "pbx"], env, tmp_path).start()
+    deadline = time.monotonic() + 15
+    while "answering welcome numbers" not in proc.text():
+        if proc.proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(proc.text()[-3000:])
+        time.sleep(0.05)
+    yield proc
+    proc.stop()

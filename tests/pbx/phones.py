@@ -118,7 +118,15 @@ class PhoneCall(pj.Call):
 
     def stop_recording(self) -> None:
         if self._recorder is not None:
-            self._recorder = None  # the destructor closes the WAV
+            import gc
+
+            rec, self._recorder = self._recorder, None
+            try:
+                self.getAudioMedia(-1).stopTransmit(rec)
+            except pj.Error:
+                pass
+            del rec  # the destructor closes the WAV
+            gc.collect()
             pump(0)
 
     def hears(self, seconds: float = 1.5) -> tuple[float, float]:

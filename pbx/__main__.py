@@ -1,0 +1,5 @@
+import sys
+
+from pbx.connector import main
+
+sys.exit(main())

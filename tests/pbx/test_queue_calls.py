@@ -1,0 +1,154 @@
+"""PBX-2: welcome-number calls through real Kamailio, the real pjsua2 connector and the
+real engine; every phone registers with Keyyo Phone credentials generated through the app
+and plays its own tone, and we check what each one hears."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pbx.audio import write_tone
+from tests.pbx.conftest import credentials, in_events
+from tests.pbx.phones import pump, wait
+
+WELCOME = "+33100000001"
+A, B, CALLER = "+33100000101", "+33100000103", "+33100000105"
+MUSIC_HZ, CALLEE_HZ, CALLER_HZ, A_HZ, B_HZ = 440, 880, 620, 1000, 1250
+
+
+def _audio(account, name: str, kind: str, hz: float, data_dir):
+    import secrets
+
+    from webapp.models import AudioFile
+    from webapp.services.audio import directory
+
+    storage = f"{secrets.token_hex(16)}.wav"
+    path = write_tone(directory(data_dir, account.id) / storage, [(hz, 4.0)], rate=8000)
+    return AudioFile.create(account=account, name=name, kind=kind, format="wav",
+                            storage_name=storage, size_bytes=path.stat().st_size,
+                            duration_ms=4000, created_at=dt.datetime.now(dt.UTC))
+
+
+@pytest.fixture
+def queue(db_conn, demo, app):
+    """The demo queue « Accueil » open all day: agents +33100000101 (priority 1) and
+    +33100000103 (priority 2), 440 Hz hold music, confirmation with an 880 Hz callee
+    pre-answer (the other demo agents leave the queue)."""
+    from webapp.models import Service, WelcomeLine, WelcomeProfile, WelcomeTimeRule
+    from webapp.settings import load
+
+    welcome = Service.get(Service.number == WELCOME)
+    data_dir = load().DATA_DIR
+    WelcomeTimeRule.delete().where(WelcomeTimeRule.service == welcome.id).execute()
+    profile = WelcomeProfile.get((WelcomeProfile.service == welcome.id)
+                                 & WelcomeProfile.is_entry)
+    profile.music = _audio(welcome.account, "La440", "music", MUSIC_HZ, data_dir)
+    profile.callee_preanswer = _audio(welcome.account, "Appel", "announcement", CALLEE_HZ,
+                                      data_dir)
+    profile.caller_preanswer = None
+    profile.confirm, profile.rest_s, profile.ring_s = True, 0, 8
+    profile.save()
+    WelcomeLine.delete().where((WelcomeLine.profile == profile.id) & WelcomeLine.line.not_in(
+        Service.select(Service.id).where(Service.number.in_((A, B))))).execute()
+    return profile
+
+
+def line_id(number: str) -> int:
+    from webapp.models import Service
+
+    return Service.get(Service.number == number).id
+
+
+def registered(conn, line: str) -> bool:
+    return any(e["line"] == line for e in in_events(conn, kinds=("line.registered",)))
+
+
+def log_of(conn, shard: int = 0) -> list[dict[str, str]]:
+    return [{k.decode(): v.decode() for k, v in f.items()}
+            for _i, f in conn.xrange(f"acd:{{{shard}}}:log")]
+
+
+def near(hz: float, want: float, tol: float = 8) -> bool:
+    return abs(hz - want) <= tol
+
+
+def test_pbx2_caller_hears_the_hold_music(admin, queue, redis_conn, sip, engine_proc,
+                                          connector, make_phone):
+    engine_proc.start()
+    login, secret = credentials(admin, line_id(CALLER))
+    caller = make_phone("caller", CALLER_HZ).register(login, secret, sip.port)
+    wait(lambda: caller.registered, what="caller registered")
+    call = caller.dial(WELCOME)  # nobody of the queue is registered: the call waits
+    wait(lambda: call.state == "confirmed", timeout=15, what="answered with music")
+    arrived = in_events(redis_conn, kinds=("call.arrived",))
+    assert [(e["number"], e["caller"]) for e in arrived] == [(WELCOME, CALLER)]
+    hz, level = call.hears(1.5)
+    assert near(hz, MUSIC_HZ, 5) and level > 500, (hz, level)
+    call.hangup()
+    wait(lambda: any(e["type"] == "abandoned" for e in log_of(redis_conn)), timeout=10,
+         what="outcome abandoned")
+    ended = in_events(redis_conn, kinds=("call.ended",))
+    assert [e["by"] for e in ended] == ["caller"]
+
+
+def phones(admin, sip, make_phone, redis_conn, *lines_tones):
+    out = []
+    for line, name, hz in lines_tones:
+        login, secret = credentials(admin, line_id(line))
+        phone = make_phone(name, hz).register(login, secret, sip.port)
+        out.append(phone)
+    for phone, (line, _n, _h) in zip(out, lines_tones, strict=True):
+        wait(lambda p=phone: p.registered, what=f"{phone.name} registered")
+        wait(lambda li=line: registered(redis_conn, li), what=f"{line} registered")
+    return out
+
+
+def test_pbx2_priority_confirmation_bridge_and_statistics(admin, queue, redis_conn, sip,
+                                                          engine_proc, connector, make_phone,
+                                                          db_conn):
+    from webapp.models import Service
+    from worker.calllog import CallLog, handlers
+
+    engine_proc.start()
+    a, b, caller = phones(admin, sip, make_phone, redis_conn, (A, "agent-a", A_HZ),
+                          (B, "agent-b", B_HZ), (CALLER, "caller", CALLER_HZ))
+    call = caller.dial(WELCOME)
+    # priority 1 rings first, priority 2 does not
+    wait(lambda: a.ringing(), timeout=10, what="agent A rings")
+    pump(0.5)
+    assert b.ringing() is None
+    leg = a.ringing()
+    leg.answer(200)
+    wait(lambda: leg.state == "confirmed", what="agent A connected")
+    # confirming: agent A hears the callee pre-answer (880 Hz), the caller the music
+    hz, level = leg.hears(1.0)
+    assert near(hz, CALLEE_HZ) and level > 500, (hz, level)
+    leg.dtmf("*")
+    wait(lambda: any(e["type"] == "call.key" and e.get("key") == "*"
+                     for e in in_events(redis_conn)), what="call.key *")
+    wait(lambda: any(e["type"] == "answered" for e in log_of(redis_conn)), what="bridged")
+    pump(0.5)
+    # caller and agent hear each other
+    hz, level = call.hears(1.0)
+    assert near(hz, A_HZ) and level > 500, ("caller hears", hz, level)
+    hz, level = leg.hears(1.0)
+    assert near(hz, CALLER_HZ) and level > 500, ("agent hears", hz, level)
+    call.hangup()
+    wait(lambda: leg.state == "disconnected", what="agent leg ends with the call")
+    wait(lambda: any(e["type"] == "completed" for e in log_of(redis_conn)), what="completed")
+    outcome = next(e for e in log_of(redis_conn) if e["type"] == "answered")
+    assert outcome["line"] == A
+    assert [e["by"] for e in in_events(redis_conn, kinds=("call.ended",))] == ["caller"]
+    cdrs = [{k.decode(): v.decode() for k, v in f.items()}
+            for _i, f in redis_conn.xrange("pbx:cdr")]
+    mine = [c for c in cdrs if c.get("call") == outcome["call"]]
+    assert [(c["line"], c["status"], c["peer"]) for c in mine] == [(A, "answered", CALLER)]
+    assert int(mine[0]["answered_ms"]) <= int(mine[0]["ended_ms"])
+    # the calllog worker files it: the statistics and the line's history count the call
+    CallLog(redis_conn, handlers(1)).work(burst=True)
+    welcome = Service.get(Service.number == WELCOME)
+    page = admin.client.get(f"/configurer/statistiques/{welcome.id}").get_data(as_text=True)
+    assert '<dd id="kpi-received">1</dd>' in page and '<dd id="kpi-answered">1</dd>' in page
+    history = admin.client.get(f"/services/{line_id(A)}/historique").get_data(as_text=True)
+    assert "01 00 00 01 05" in history or CALLER in history
