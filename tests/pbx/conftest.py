@@ -83,6 +83,14 @@ class Sip:
                     proc.kill()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pjsua_teardown():
+    yield
+    from tests.pbx.phones import shutdown
+
+    shutdown()
+
+
 @pytest.fixture(scope="module")
 def sip(redis_server):
     s = Sip()

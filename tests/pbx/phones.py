@@ -13,6 +13,9 @@ import pjsua2 as pj
 from pbx.audio import dominant, rms, samples, write_tone
 
 _EP: pj.Endpoint | None = None
+# pjsua2 reuses account ids: an Account object destroyed after its shutdown() would delete
+# whichever later account got its id. Every phone object lives as long as the process.
+_PHONES: list = []
 
 
 def endpoint() -> pj.Endpoint:
@@ -165,6 +168,7 @@ class Phone(pj.Account):
         self.calls: list[PhoneCall] = []
         self.reg_code = 0
         self.registered = False
+        _PHONES.append(self)
         self.tid: int | None = None
         self.auto: str | None = None  # None: ring; "answer"; or a SIP code to reject with
         self.n = 0
@@ -247,3 +251,16 @@ class Phone(pj.Account):
             except pj.Error:
                 pass
             self.tid = None
+
+
+def shutdown() -> None:
+    """End of the test session: every call hung up and the events pumped. The library is
+    left to the process's exit (`thisown` off: the Endpoint's destructor never runs), so
+    that no Call object outlives it, whatever order the interpreter frees them in."""
+    if _EP is None:
+        return
+    for phone in _PHONES:
+        for call in phone.calls:
+            call.hangup()
+    pump(0.5)
+    _EP.thisown = False
