@@ -89,10 +89,8 @@ def _select_timezone() -> str | None:
     """SCALE-3: dates on screen in the signed-in user's account time zone (flask-babel
     asks once per request); the back office and signed-out pages keep the default."""
     if current_user and current_user.is_authenticated:
-        from webapp.models import Account
-
-        return Account.select(Account.timezone).where(
-            Account.id == current_user.account_id).scalar() or None
+        # the user's account row, loaded once per request (the layout shows its name)
+        return current_user.account.timezone or None
     return None
 
 

@@ -104,7 +104,7 @@ class Service(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("account", "kind"), False),)
+        indexes = ((("account", "kind"), False), (("account", "kind", "number"), False))
 
 
 class ServiceContact(BaseModel):

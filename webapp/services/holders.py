@@ -28,13 +28,14 @@ def listing(query, kind: str | None, site_ids: list[int] | None, page: int,
     for word in text.split()[:4]:
         like = f"%{word}%"
         query = query.where((Service.number ** like) | (Service.label ** like))
+    counted = query.select(Service.id)  # filters name Service's columns only
     holder = Contact.alias()
     query = (query.select(Service, Site, holder)
              .join(Site, on=(Service.site == Site.id))
              .switch(Service).join(holder, JOIN.LEFT_OUTER, on=(Service.holder == holder.id),
                                    attr="holder_row")
              .order_by(Service.kind, Service.number))
-    return paginate(query, page, SERVICE_PAGE)
+    return paginate(query, page, SERVICE_PAGE, count_query=counted)
 
 
 def contacts_of(service: Service) -> list[Contact]:
