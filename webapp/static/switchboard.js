@@ -211,6 +211,7 @@
     state = s;
     var el = document.getElementById("sb-link");
     if (el) { el.dataset.state = s; }
+    if (live) { live.dataset.link = s; }  // a lost link greys the data out: it is stale
   }
   function lost() {
     if (state !== "lost") { linkState("lost"); announce(live.dataset.msgLost || ""); }
@@ -225,6 +226,7 @@
     lastMsg = Date.now();
     source.addEventListener("full", function (e) {
       opened = true;
+      live.dataset.syncs = (parseInt(live.dataset.syncs || "0", 10) + 1).toString();
       retryMs = 1000;
       linkState("open");
       receive("full", e.data);
