@@ -48,7 +48,9 @@ def main() -> None:
                                    redis_server.url], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            from webapp.blueprints.switchboard import render_parts
+            from flask import g
+
+            from webapp.blueprints.switchboard import render_items
             from webapp.models import Service
             from webapp.redis_conn import redis_for
             from webapp.services import switchboard as svc
@@ -57,8 +59,11 @@ def main() -> None:
                 boards = svc.boards(list(Service.select().where(Service.kind == "welcome")))
 
             def render(board, v):
-                with app.test_request_context("/standard"):
-                    return render_parts(board, v, True, "x" * 91)
+                with app.test_request_context("/standard"), db.connection_context():
+                    g.sb_directory = directory
+                    return render_items(board, v, True)
+
+            directory = svc.Directory(boards[0].account_id)
 
             conn = redis_for(redis_server.url)
             time.sleep(2)
@@ -70,7 +75,7 @@ def main() -> None:
                          redis_server.url, "--rate", str(args.rate), "--seed", "1"],
                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(5)
-                stream = svc.changes(conn, 0, boards, render)
+                stream = svc.changes(conn, 0, boards, render, directory=directory)
                 next(stream)  # "retry:" line
                 first = next(stream)  # the full state sent once per (re)connection
                 total, writes, start = 0, 0, time.monotonic()
