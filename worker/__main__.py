@@ -59,6 +59,10 @@ def main() -> None:
 
     # the daily "paiement en retard" reminders
     retry(lambda: schedule_overdue_sweep(connection) or True, redis_down)
+    from worker.reports import schedule_weekly_reports
+
+    # the weekly statistics reports (SWB-8)
+    retry(lambda: schedule_weekly_reports(connection) or True, redis_down)
     while True:
         queues = [Queue(name, connection=connection) for name in QUEUES]
         worker = Worker(queues, connection=connection, job_class=OutageTolerantJob)

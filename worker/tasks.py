@@ -30,6 +30,9 @@ def build_message(email: OutboundEmail, mail_from: str) -> EmailMessage:
     message.set_content(email.text_body or "")
     if email.html_body:
         message.add_alternative(email.html_body, subtype="html")
+    if email.attachment_name and email.attachment_body is not None:
+        message.add_attachment(("\ufeff" + email.attachment_body).encode(), maintype="text",
+                               subtype="csv", filename=email.attachment_name)
     return message
 
 
@@ -57,7 +60,7 @@ def send_email(email_id: int) -> str:
             raise
         OutboundEmail.update(
             status=MAIL_SENT, sent_at=utcnow(), attempts=OutboundEmail.attempts + 1,
-            text_body=None, html_body=None, last_error=None,
+            text_body=None, html_body=None, attachment_body=None, last_error=None,
         ).where(OutboundEmail.id == email.id).execute()
         log.info("e-mail %s (%s) sent", email.id, email.kind)
         return "sent"

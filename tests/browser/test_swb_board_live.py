@@ -199,3 +199,11 @@ def test_swb7_phone_layout_frozen_server_shows_connexion_perdue_then_resyncs(
     page.locator("#sb-link[data-state=open]").wait_for(timeout=40000)
     wait_for(lambda: int(page.locator("#sb-live").get_attribute("data-syncs")) > syncs, 20)
     screenshot(page, "swb-phone-back")
+    # statistics on the phone: charts and the per-agent table keep their labels
+    from webapp.models import Service
+
+    welcome = Service.get(Service.number == "+33100000001")
+    page.goto(server.url + f"/configurer/statistiques/{welcome.id}?periode=7d")
+    page.get_by_role("heading", name="Statistiques de la file").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "swb-stats-phone")

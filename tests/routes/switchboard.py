@@ -54,3 +54,5 @@ ROUTES = [
     Route("switchboard.agent_act", "POST", restricted=403, other=404, args=_agent("pause")),
     Route("switchboard.callback_done", "POST", restricted=403, other=404, args=_callback),
 ]
+ROUTES.append(Route("stats.weekly_report", "POST", restricted=404, other=404,
+                    args=lambda d: {"service_id": d.ids["welcome"]}))

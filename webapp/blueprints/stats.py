@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, g, request
+from flask import Blueprint, Response, abort, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from webapp.rendering import render
+from webapp.extensions import client_ip
+from webapp.models import StatsSubscription
+from webapp.rendering import redirect_to, render
 from webapp.security import current_access, get_service_or_404
-from webapp.services import phones
+from webapp.services import audit, phones
 from webapp.services import stats as svc
 from webapp.translate import translate
 
@@ -44,7 +48,11 @@ def _query(service_id: int):
 def number(service_id: int):
     service, zone, period, error, chosen = _query(service_id)
     stats = svc.compute(service, period, zone)
+    subscribed = StatsSubscription.select().where(
+        (StatsSubscription.service == service.id)
+        & (StatsSubscription.contact == current_user.contact_id)).exists()
     return render("stats/number.html", status=400 if error else 200, service=service,
+                  subscribed=subscribed,
                   period=period, periods=svc.PERIODS, chosen=chosen, error=error, s=stats,
                   day_chart=svc.day_chart(stats), agent_chart=svc.agent_chart(stats),
                   seconds=svc.seconds, percent=svc.percent, phones=phones)
@@ -59,3 +67,21 @@ def export(service_id: int):
     name = f"statistiques-{service.number.lstrip('+')}-{period.first}-{period.last}.csv"
     return Response("\ufeff" + body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/<int:service_id>/rapport-hebdomadaire", methods=["POST"])
+def weekly_report(service_id: int):
+    """Subscribe to (or leave) the weekly e-mailed report of this number (SWB-8)."""
+    service = get_service_or_404(service_id, kinds=("welcome",))
+    mine = ((StatsSubscription.service == service.id)
+            & (StatsSubscription.contact == current_user.contact_id))
+    if request.form.get("abonner") == "1":
+        StatsSubscription.insert(service=service.id, contact=current_user.contact_id
+                                 ).on_conflict_ignore().execute()
+        flash(_("Vous recevrez chaque lundi le rapport de la semaine par e-mail."), "success")
+    else:
+        StatsSubscription.delete().where(mine).execute()
+        flash(_("Vous ne recevrez plus le rapport hebdomadaire."), "success")
+    audit.record("stats.weekly_report", account=service.account_id, user=current_user,
+                 ip=client_ip(), service_id=service.id, on=request.form.get("abonner") == "1")
+    return redirect_to(url_for("stats.number", service_id=service.id))

@@ -26,3 +26,6 @@ class OutboundEmail(BaseModel):
     last_error = CharField(max_length=300, null=True)
     created_at = DateTimeField(default=utcnow)
     sent_at = DateTimeField(null=True)
+    # one text attachment (the weekly statistics CSV, SWB-8), erased with the bodies
+    attachment_name = CharField(max_length=120, null=True)
+    attachment_body = TextField(null=True)

@@ -46,12 +46,16 @@ def send_later(
     subject: str,
     template: str,
     account=None,
+    attachment: tuple[str, str] | None = None,
     **context,
 ) -> OutboundEmail:
-    """Store the rendered message and enqueue its delivery. Call outside transactions."""
+    """Store the rendered message and enqueue its delivery. Call outside transactions.
+    `attachment`: (file name, text) of one CSV file."""
     text, html = render(template, subject=subject, **context)
+    name, body = attachment or (None, None)
     email = OutboundEmail.create(
-        account=account, kind=kind, to_addr=to, subject=subject, text_body=text, html_body=html
+        account=account, kind=kind, to_addr=to, subject=subject, text_body=text, html_body=html,
+        attachment_name=name, attachment_body=body,
     )
     enqueue(redis_url, email.id)
     return email

@@ -41,8 +41,9 @@ def recipients(account_id: int, permission: str, site_id: int | None = None) -> 
 
 
 def send_once(redis_url: str, *, key: str, to: str, kind: str, subject: str, template: str,
-              account=None, **context) -> bool:
-    """Store and queue the e-mail unless this (key, recipient) already has one."""
+              account=None, attachment: tuple[str, str] | None = None, **context) -> bool:
+    """Store and queue the e-mail unless this (key, recipient) already has one;
+    `attachment`: (file name, text) of one CSV file."""
     existing = Notification.get_or_none((Notification.key == key) & (Notification.to_addr == to))
     if existing is not None:
         email = existing.email
@@ -52,8 +53,10 @@ def send_once(redis_url: str, *, key: str, to: str, kind: str, subject: str, tem
     text, html = mail.render(template, subject=subject, **context)
     try:
         with db.atomic():
+            name, body = attachment or (None, None)
             email = OutboundEmail.create(account=account, kind=kind, to_addr=to, subject=subject,
-                                         text_body=text, html_body=html)
+                                         text_body=text, html_body=html, attachment_name=name,
+                                         attachment_body=body)
             Notification.create(key=key, to_addr=to, email=email)
     except IntegrityError:
         return False  # a concurrent run of the same job won
