@@ -12,7 +12,9 @@ talk ~45 s). Counts the bytes of the event-stream body exactly as the server wri
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,13 +81,21 @@ def main() -> None:
                 next(stream)  # "retry:" line
                 first = next(stream)  # the full state sent once per (re)connection
                 total, writes, start = 0, 0, time.monotonic()
+                lags: list[int] = []
                 while time.monotonic() - start < args.seconds:
                     chunk = next(stream)
                     total += len(chunk.encode())
                     writes += 1
+                    if chunk.startswith("event: u"):
+                        # engine's change (the snapshot's ts) → this write of the stream
+                        snap = json.loads(conn.hget("acd:{0}:state", boards[0].number))
+                        lags.append(int(time.time() * 1000) - snap["ts"])
                 per_min = total * 60 / args.seconds
-                print(f"{phase}: {per_min:.0f} bytes/min of events ({writes} writes in "
-                      f"{args.seconds:.0f} s); initial state {len(first.encode())} bytes")
+                lag = (f"; snapshot → stream write median {statistics.median(lags):.0f} ms, "
+                       f"max {max(lags)} ms") if lags else ""
+                print(f"{phase}: {per_min:.0f} bytes/min of events ({per_min / 60:.0f} B/s, "
+                      f"{writes} writes in {args.seconds:.0f} s); initial state "
+                      f"{len(first.encode())} bytes{lag}")
                 stream.close()
                 if sim:
                     sim.terminate()
@@ -93,6 +103,7 @@ def main() -> None:
         finally:
             engine.terminate()
             engine.wait(10)
+        print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -184,6 +184,14 @@ def test_swb7_phone_layout_frozen_server_shows_connexion_perdue_then_resyncs(
     screenshot(page, "swb-phone")
     # the side menu has "Standard" for whoever may see it
     assert page.locator("nav a", has_text="Standard").count() >= 1
+    # SWB-6: the sound is off by default and remembered by this browser
+    sound = page.get_by_label("Son à chaque nouvel appel en attente")
+    assert not sound.is_checked()
+    sound.check()
+    page.reload()
+    page.locator("#sb-link[data-state=open]").wait_for()
+    assert page.get_by_label("Son à chaque nouvel appel en attente").is_checked()
+    assert page.locator("[aria-live]").count() <= 2  # the status line (and panel results)
     os.kill(proc.pid, signal.SIGSTOP)  # a frozen server: no message, no heartbeat
     try:
         page.locator("#sb-link[data-state=lost]").wait_for(timeout=8000)

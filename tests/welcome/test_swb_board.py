@@ -232,3 +232,45 @@ def test_q13_swb6_queue_form_saves_threshold_and_autopause_into_the_engine_docum
     assert (profile.sla_s, profile.autopause) == (30, 3)
     doc = numbers_section()[welcome.number]["profiles"]["accueil"]
     assert doc["autopause"] == 3
+
+
+def test_swb7_a_renamed_profile_and_a_renamed_agent_show_within_seconds(db_conn, demo, welcome,
+                                                                       redis_conn, app):
+    from webapp.blueprints.switchboard import render_items
+    from webapp.models import Contact, WelcomeProfile
+    from webapp.services import switchboard as svc
+
+    redis_conn.hset(STATE, welcome.number, snapshot(
+        welcome.number, waiting=[("w1", "+33612345678", 3000)],
+        agents=[("+33100000101", "available", None)]))
+    boards = svc.boards([welcome])
+    ticks = {"t": 0.0}
+
+    def sleep(_s):
+        ticks["t"] += 1.0
+
+    def render(board, v):
+        with app.test_request_context("/standard"):
+            from flask import g
+            g.sb_directory = None
+            return render_items(board, v, True)
+
+    stream = svc.changes(redis_conn, 0, boards, render, refresh_fn=svc.refresh, refresh_s=5,
+                         heartbeat_s=60, sleep=sleep, clock=lambda: ticks["t"])
+    next(stream)
+    assert "Accueil ·" in next(stream)
+    WelcomeProfile.update(name="Standard du siège").where(
+        (WelcomeProfile.service == welcome.id) & (WelcomeProfile.key == "accueil")).execute()
+    Contact.update(first_name="Clara").where(Contact.first_name == "Claire").execute()
+    update = next(stream)  # at the next refresh (5 s here), without reconnecting
+    assert ticks["t"] <= 6
+    assert "Standard du siège ·" in update and "Clara Dubois" in update
+    stream.close()
+
+
+def test_swb7_a_user_with_no_number_gets_the_empty_state_without_a_connection_badge(
+        browser, demo):
+    browser.sign_in(demo.user_email, demo.password)
+    page = browser.client.get("/standard").data.decode().replace("&#39;", "'")
+    assert "Aucun numéro d'accueil dans votre périmètre" in page
+    assert 'id="sb-link"' not in page and "Connexion…" not in page
