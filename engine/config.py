@@ -76,6 +76,17 @@ class _Checker:
             return ""
         return value
 
+    def zone(self, value: Any, path: str) -> str | None:
+        """An IANA time zone name (Europe/Paris, Indian/Reunion), or None after an error."""
+        try:
+            if not isinstance(value, str) or not value:
+                raise ZoneInfoNotFoundError(value)
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.err(path, "must be an IANA time zone like Europe/Paris")
+            return None
+        return value
+
     def obj(self, value: Any, path: str) -> dict:
         if not isinstance(value, dict):
             self.err(path, "must be an object")
@@ -96,14 +107,7 @@ def parse(doc: Any) -> Config:
     """Validate the whole document; raise ConfigError listing every faulty path."""
     ck = _Checker()
     doc = ck.obj(doc, "(document)")
-    tz = doc.get("timezone", DEFAULT_TIMEZONE)
-    try:
-        if not isinstance(tz, str) or not tz:
-            raise ZoneInfoNotFoundError(tz)
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        ck.err("timezone", "must be an IANA time zone like Europe/Paris")
-        tz = "UTC"
+    tz = ck.zone(doc.get("timezone", DEFAULT_TIMEZONE), "timezone") or "UTC"
     lines: dict[str, LineCfg] = {}
     for key, raw in ck.obj(doc.get("lines", {}), "lines").items():
         path = f"lines.{key}"
@@ -154,7 +158,10 @@ def _number(ck: _Checker, number: str, raw: dict, path: str) -> NumberCfg:
         rule = _rule(ck, ck.obj(r, f"{path}.rules.{i}"), f"{path}.rules.{i}", ref)
         if rule is not None:
             rules.append(rule)
-    return NumberCfg(number, entry, tuple(rules), profiles)
+    timezone = raw.get("timezone")
+    if timezone is not None:
+        timezone = ck.zone(timezone, f"{path}.timezone")
+    return NumberCfg(number, entry, tuple(rules), profiles, timezone)
 
 
 def _rule(ck: _Checker, raw: dict, path: str, ref: Any) -> TimeRule | None:

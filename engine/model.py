@@ -72,6 +72,7 @@ class NumberCfg:
     entry: str
     rules: tuple[TimeRule, ...]
     profiles: dict[str, Profile]
+    timezone: str | None = None  # IANA name for its time rules; None: the document's
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,18 @@ class Config:
     numbers: dict[str, NumberCfg]
 
 
+def zone_of(config: Config, number: NumberCfg) -> str:
+    """The time zone of the number's time rules: its own, else the document's."""
+    return number.timezone or config.timezone
+
+
 def route(config: Config, number: NumberCfg, now_ms: int) -> str:
-    """Entry profile at `now_ms`: dated rules first, then weekly, else `entry`."""
+    """Entry profile at `now_ms`: dated rules first, then weekly, else `entry`; the
+    rules read the local date and time of the number's zone at that instant, so a
+    rule follows the zone's daylight-saving changes (09:00 is 09:00 on both sides)."""
     if not number.rules:
         return number.entry
-    local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(config.timezone))
+    local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(zone_of(config, number)))
     day, hhmm, weekday = local.date().isoformat(), local.strftime("%H:%M"), local.weekday()
     for rule in number.rules:
         if rule.date == day and rule.start <= hhmm < rule.end:
