@@ -31,6 +31,17 @@ def config_loader(path: str | None, shard: int = 0) -> Callable[[], Config]:
     return lambda: parse(build_document(shard=shard))
 
 
+def numbers_loader(path: str | None, shard: int = 0
+                   ) -> Callable[[list[str]], Config] | None:
+    """For scoped reloads: the builder asked for those welcome numbers only (and the
+    lines they name); None in file mode, where every reload reads the whole file."""
+    if path:
+        return None
+    from webapp.services.engine_config import build_document
+
+    return lambda numbers: parse(build_document(shard=shard, numbers=numbers))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
     parser.add_argument("--redis-url", required=True)
@@ -62,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if conn is None:
         return 0
     engine = Engine(conn, loader, shard=args.shard, clock=args.clock, seed=args.seed,
-                    batch=args.batch)
+                    batch=args.batch, load_numbers=numbers_loader(args.config, args.shard))
     engine.install_signal_handlers()
     engine.stopping = stopping
     while not engine.stopping:

@@ -22,9 +22,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
+from operator import attrgetter
 
 from engine.codec import agent_from_dict, call_from_dict
 from engine.entities import Agent, Call, Offer, Output, Status
+from engine.layout import Layout, changed_numbers, merge
 from engine.model import (
     MENU,
     QUEUE,
@@ -65,46 +67,23 @@ class State:
 
     # ---- indices ---------------------------------------------------------------------
 
-    def set_config(self, config: Config) -> None:
-        self.config = config
-        self.line_queues: dict[str, list[tuple[str, str]]] = {}
-        self.line_queue_rests: dict[str, list[tuple[tuple[str, str], int]]] = {}
-        self.line_rests: dict[str, set[int]] = {}
-        self.line_numbers: dict[str, set[str]] = {}
-        self.number_lines: dict[str, list[str]] = {}
-        self.number_rest: dict[tuple[str, str], tuple[tuple[str, int], ...]] = {}
-        # per queue: (position, line, priority, weight) of the agents whose line
-        # accepts queue calls
-        self.pickable: dict[tuple[str, str], tuple[tuple[int, str, int, int], ...]] = {
-            (num.number, prof.name): tuple((i, a.line, a.priority, a.weight)
-                                           for i, a in enumerate(prof.agents)
-                                           if self._accepts(a.line))
-            for num in config.numbers.values() for prof in num.profiles.values()
-            if prof.type == QUEUE}
-        for num in config.numbers.values():
-            lines: list[str] = []
-            for prof in num.profiles.values():
-                plines = [a.line for a in prof.agents] if prof.type == QUEUE else prof.lines
-                for line in plines:
-                    if line not in lines:
-                        lines.append(line)
-                    self.line_numbers.setdefault(line, set()).add(num.number)
-                    if prof.type == QUEUE:
-                        self.line_queues.setdefault(line, []).append((num.number, prof.name))
-                        self.line_queue_rests.setdefault(line, []).append(
-                            ((num.number, prof.name), prof.rest_s))
-                        self.line_rests.setdefault(line, set()).add(prof.rest_s)
-                        key = (num.number, line)
-                        self.number_rest[key] = (*self.number_rest.get(key, ()),
-                                                 (prof.name, prof.rest_s * 1000))
-            self.number_lines[num.number] = lines
-        # snapshot() per number: (line, (queue, rest ms) of the number's queues that have
-        # the line, accepts?): Q-8, each queue its own rest (engine/snapshot.py)
-        self.number_views: dict[str, list[tuple[str, tuple[tuple[str, int], ...], bool]]] = {
-            number: [(line, self.number_rest.get((number, line), ()), self._accepts(line))
-                     for line in lines]
-            for number, lines in self.number_lines.items()}
+    def set_config(self, config: Config, layout: Layout | None = None) -> None:
+        """Adopt a document and rebuild every index (start, restore)."""
+        self._adopt(layout if layout is not None else Layout(config))
         self.rebuild()
+
+    def _adopt(self, layout: Layout) -> None:
+        """The configuration and its lookups (engine/layout.py), as attributes."""
+        self.layout = layout
+        self.config = layout.config
+        self.line_queues = layout.line_queues
+        self.line_queue_rests = layout.line_queue_rests
+        self.line_rests = layout.line_rests
+        self.line_numbers = layout.line_numbers
+        self.number_lines = layout.number_lines
+        self.number_rest = layout.number_rest
+        self.pickable = layout.pickable
+        self.number_views = layout.number_views
 
     def rebuild(self) -> None:
         """Derive waiting lists, per-number call sets and timers from the entities."""
@@ -175,12 +154,47 @@ class State:
             heapq.heappop(self.timers)
         return None
 
-    def reload(self, config: Config, now: int) -> Output:
-        """Adopt a new document; waiting calls whose queue vanished are routed again."""
+    def reload(self, config: Config, now: int, changed: set[str] | None = None,
+               layout: Layout | None = None) -> Output:
+        """Adopt a whole new document. Only the numbers whose section changed (or that
+        name a line whose settings changed) are touched: `changed`, computed here when
+        not given; `layout`, that document's lookups when built elsewhere (off the hot
+        path), else the current ones are updated for those numbers only. Waiting calls
+        whose queue vanished are routed again."""
         self._advance(now)
-        self.set_config(config)
-        for cid in sorted(self.calls, key=lambda c: self.calls[c].seq):
-            call = self.calls[cid]
+        if changed is None:
+            changed = changed_numbers(self.config, config)
+        old_rests = self._line_rests_of(changed)
+        if layout is None:
+            self.layout.update(config, changed)
+            layout = self.layout
+        self._adopt(layout)
+        return self._after_change(changed, old_rests)
+
+    def reload_numbers(self, partial: Config, numbers: list[str], now: int) -> Output:
+        """Scoped reload (PROTOCOL.md `config.reload` with `numbers`): `partial` holds the
+        sections of those numbers (one missing is gone) and the lines they name; the
+        rest of the document stays as it is. Costs what those numbers cost."""
+        self._advance(now)
+        config, listed, lines = merge(self.config, partial, numbers)
+        changed = listed | {n for line in lines for n in self.line_numbers.get(line, ())}
+        old_rests = self._line_rests_of(changed)
+        self.layout.update(config, changed)
+        self._adopt(self.layout)
+        return self._after_change(changed, old_rests)
+
+    def _line_rests_of(self, numbers: set[str]) -> dict[str, set[int]]:
+        return {line: set(self.line_rests.get(line, ())) for n in numbers
+                for line in self.number_lines.get(n, ())}
+
+    def _after_change(self, changed: set[str], old_rests: dict[str, set[int]]) -> Output:
+        """What a configuration change of `changed` numbers implies for the live state."""
+        config = self.config
+        calls = sorted((self.calls[cid] for n in changed for cid in self.by_number.get(n, ())),
+                       key=_seq_of)
+        for call in calls:
+            if call.id not in self.calls:
+                continue
             num = config.numbers.get(call.number)
             prof = num.profiles.get(call.profile) if num else None
             if call.status == Status.WAITING and (prof is None or prof.type != QUEUE):
@@ -189,7 +203,19 @@ class State:
                     self._close(call, "unknown_number")
                 else:
                     self._enter(call, route(config, num, self.now))
-        self.dirty_numbers.update(config.numbers)
+        # Q-8: a rest delay new to a line starts counting from its last call's end
+        lines = set(old_rests).union(*(self.number_lines.get(n, ()) for n in changed))
+        for line in sorted(lines):
+            agent = self.agents.get(line)
+            if agent is None or agent.last_end is None:
+                continue
+            for rest in sorted(self.line_rests.get(line, set()) - old_rests.get(line, set())):
+                due = agent.last_end + rest * 1000
+                if rest and due > self.now:
+                    self._push_timer(due, agent.rest_tseq, "rest", line)
+        for n in changed:
+            self._touched.update(self.layout.number_queues.get(n, ()))
+        self.dirty_numbers.update(n for n in changed if n in config.numbers)
         self._dispatch()
         return self._flush()
 
@@ -241,8 +267,7 @@ class State:
         return agent
 
     def _accepts(self, line: str) -> bool:
-        cfg = self.config.lines.get(line)
-        return cfg is None or cfg.accept_queue_calls
+        return self.layout.accepts(line)
 
     def available(self, line: str, rest_s: int) -> bool:
         """Q-1 (and Q-8 for a queue with `rest_s`): may this line be offered a call now?"""
@@ -772,6 +797,9 @@ class State:
                                  digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64
 
+
+
+_seq_of = attrgetter("seq")
 
 
 def restore(config: Config, seed: int, now: int, seq: int, calls: list[dict | list],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from itertools import chain
@@ -22,6 +23,7 @@ import redis
 from engine.codec import agent_to_row, call_to_row, loads
 from engine.codec import to_json_bytes as _json
 from engine.entities import Output
+from engine.layout import Layout, changed_numbers
 from engine.model import Config
 from engine.protocol import GROUP, Keys, malformed
 from engine.snapshot import snapshot
@@ -34,6 +36,7 @@ DONE_KEEP_MS = 7 * 24 * 3600 * 1000  # duplicate `call.arrived` detection window
 PRUNE_EVERY = 1000  # batches between two prunes of the finished-call index
 MAX_BLOCK_MS = 500  # upper bound of a blocking read, so SIGTERM is noticed quickly
 SNAPSHOT_EVERY_S = 0.2  # switchboard snapshots: at most 5 writes/s per number (SWB-1: < 1 s)
+RELOAD_POLL_MS = 10  # blocking reads while a whole document is being prepared
 SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
 
 
@@ -126,15 +129,44 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+class _Preparing:
+    """A whole document being loaded, checked and indexed in a thread, off the hot path:
+    the result is (config, the numbers that changed from `base`, its Layout)."""
+
+    def __init__(self, load: Callable[[], Config], base: Config) -> None:
+        self.result: tuple[Config, set[str], Layout] | None = None
+        self.error: Exception | None = None
+        self.scoped: set[str] = set()  # numbers reloaded one by one meanwhile
+        self.ready = threading.Event()
+        threading.Thread(target=self._run, args=(load, base), name="engine-reload",
+                         daemon=True).start()
+
+    def _run(self, load: Callable[[], Config], base: Config) -> None:
+        try:
+            config = load()
+            self.result = (config, changed_numbers(base, config), Layout(config))
+        except Exception as exc:  # ConfigError, database...: logged by the engine
+            self.error = exc
+        finally:
+            self.ready.set()
+
+
 class Engine:
     """One shard's distributor, rq-worker style: injected connection, `work(burst)`."""
 
     def __init__(self, conn: redis.Redis, load_config: Callable[[], Config], shard: int = 0,
-                 clock: str = "wall", seed: int = 0, batch: int = 100) -> None:
+                 clock: str = "wall", seed: int = 0, batch: int = 100,
+                 load_numbers: Callable[[list[str]], Config] | None = None) -> None:
+        """`load_config()`: the whole document; `load_numbers(numbers)`: a document of
+        those welcome numbers only (and the lines they name), for scoped reloads; without
+        it every `config.reload` reloads the whole document (`--config` file mode)."""
         if clock not in ("wall", "events"):
             raise ValueError("clock must be wall or events")
         self.conn = conn
         self.load_config = load_config
+        self.load_numbers = load_numbers
+        self._preparing: _Preparing | None = None  # a whole document read in a thread
+        self._again = False  # another whole reload was asked for meanwhile
         self.keys = Keys(shard)
         self.clock = clock
         self.seed = seed
@@ -157,6 +189,7 @@ class Engine:
 
     def setup(self) -> State:
         """Create the group if needed and rebuild the state from Redis."""
+        self._preparing, self._again = None, False  # the document is read afresh here
         try:
             self.conn.xgroup_create(self.keys.inp, GROUP, id="0", mkstream=True)
         except redis.ResponseError as exc:
@@ -180,6 +213,8 @@ class Engine:
         pending = True  # first re-read what a previous run read but did not acknowledge
         ahead: list[Entry] = []  # the next batch, read by the last commit (COMMIT's read)
         while not self.stopping or ahead:  # on SIGTERM, finish the batch in hand
+            if self._preparing is not None and self._preparing.ready.is_set():
+                self._commit(self._swap(), [])
             if ahead:
                 entries, ahead = ahead, []
                 handled += len(entries)
@@ -208,6 +243,8 @@ class Engine:
                 due = state.next_timer() if self.clock == "wall" else None
                 if due is not None:
                     block = max(1, min(block, due - self._wall()))
+                if self._preparing is not None:
+                    block = min(block, RELOAD_POLL_MS)
             start = "0" if pending else ">"
             resp = self.conn.xreadgroup(GROUP, self.consumer, {self.keys.inp: start},
                                         count=self.batch, block=block)
@@ -216,6 +253,9 @@ class Engine:
                 pending = False
                 continue
             if not entries:
+                if burst and self._preparing is not None:
+                    self._preparing.ready.wait()
+                    continue
                 if burst:
                     break
                 continue
@@ -240,7 +280,9 @@ class Engine:
                 continue
             now = self._now(event)
             if event.get("type") == "config.reload" and malformed(event) is None:
-                out = self._reload(now)
+                listed = event.get("numbers")
+                out = self._reload(now, None if listed is None else
+                                   [n.strip() for n in listed.split(",") if n.strip()])
             else:
                 out = state.handle(event, now)
             if out.ignored:
@@ -249,14 +291,62 @@ class Engine:
             logs += out.logs
         return self._commit(total, ids, read_next=read_next)
 
-    def _reload(self, now: int) -> Output:
-        assert self.state is not None
-        try:
-            config = self.load_config()
-        except Exception as exc:  # keep serving with the previous document (ConfigError, DB...)
-            log.error("config.reload refused, keeping the current document:\n%s", exc)
-            return self.state.advance(now)
-        return self.state.reload(config, now)
+    def _reload(self, now: int, numbers: list[str] | None) -> Output:
+        """`config.reload`. With `numbers` (and a per-number loader): just those sections,
+        now (an empty list: an edit that touched no welcome number, nothing to do).
+        Else the whole document: with the events clock, now (deterministic replay);
+        with the wall clock it is read, checked and indexed in a thread while events go
+        on, and swapped in by `_swap` once ready (PROTOCOL.md: at most 150 ms held back).
+        A document that cannot be loaded or is invalid is logged; the current one stays."""
+        state = self.state
+        assert state is not None
+        if numbers is not None and self.load_numbers is not None:
+            if not numbers:
+                return state.advance(now)
+            try:
+                partial = self.load_numbers(numbers)
+            except Exception as exc:  # ConfigError, database...
+                log.error("config.reload of %s refused, keeping the current sections:\n%s",
+                          ",".join(numbers), exc)
+                return state.advance(now)
+            if self._preparing is not None:
+                self._preparing.scoped.update(numbers)
+            return state.reload_numbers(partial, numbers, now)
+        if self.clock == "events":
+            try:
+                config = self.load_config()
+            except Exception as exc:
+                log.error("config.reload refused, keeping the current document:\n%s", exc)
+                return state.advance(now)
+            return state.reload(config, now)
+        if self._preparing is None:
+            self._preparing = _Preparing(self.load_config, state.config)
+        else:
+            self._again = True
+        return state.advance(now)
+
+    def _swap(self) -> Output:
+        """Adopt the whole document prepared in the thread (only what changed is touched:
+        the numbers whose section differs); sections reloaded one by one meanwhile are
+        read again, being as fresh as that document or fresher."""
+        prep, self._preparing = self._preparing, None
+        state = self.state
+        assert prep is not None and state is not None
+        now = self._wall()
+        if prep.error is not None or prep.result is None:
+            log.error("config.reload refused, keeping the current document:\n%s", prep.error)
+            out = state.advance(now)
+        else:
+            config, changed, layout = prep.result
+            out = state.reload(config, now, changed=changed | prep.scoped, layout=layout)
+            if prep.scoped:
+                again = self._reload(now, sorted(prep.scoped))
+                out.commands += again.commands
+                out.logs += again.logs
+        if self._again:
+            self._again = False
+            self._preparing = _Preparing(self.load_config, state.config)
+        return out
 
     def _commit(self, out: Output, ids: list[str], flush_snapshots: bool = False,
                 read_next: bool = False) -> list[Entry]:

@@ -7,6 +7,7 @@ import json
 from tests.lines.conftest import engine_events
 from webapp.models import AuditEvent, ForwardingProfile, Service, Site
 from webapp.services import forwarding
+from webapp.services.engine_config import numbers_naming
 
 
 def url(service_id: int, tail: str = "") -> str:
@@ -39,7 +40,9 @@ def test_line3_turning_the_flag_off_publishes_config_reload(admin, ids, redis_co
     assert Service.get_by_id(a).accept_queue_calls is False
     events = engine_events(redis_conn)
     assert [e["type"] for e in events] == ["config.reload"]
-    assert events[0]["ts"].isdigit() and len(events[0]) == 2
+    assert events[0]["ts"].isdigit() and set(events[0]) == {"type", "ts", "numbers"}
+    # SCALE-2: scoped to the welcome numbers whose profiles name the line
+    assert events[0]["numbers"] == ",".join(numbers_naming([Service.get_by_id(a).number]))
     detail = json.loads(AuditEvent.get(AuditEvent.kind == "line.queue_settings.updated").detail)
     assert detail["before"]["accept_queue_calls"] is True
     assert detail["after"]["accept_queue_calls"] is False

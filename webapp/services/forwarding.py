@@ -28,6 +28,7 @@ from webapp.models import (
 )
 from webapp.services import audit, phones
 from webapp.services.actor import Actor
+from webapp.services.engine_config import numbers_naming
 from webapp.services.engine_notify import publish_config_reload
 from webapp.services.errors import FormError
 
@@ -310,8 +311,11 @@ def _sync_backup(service_id: int) -> tuple[str | None, str | None]:
     return service.backup_number, after
 
 
-def _notify(actor: Actor) -> bool:
-    return publish_config_reload(actor.engine_url, actor.engine_shard)
+def _notify(actor: Actor, line: Service) -> bool:
+    """A line's queue settings touch the welcome numbers whose profiles name it: a
+    `config.reload` of those only (SCALE-2; none: nothing to tell the engine)."""
+    return publish_config_reload(actor.engine_url, actor.engine_shard,
+                                 numbers_naming([line.number]))
 
 
 def _snapshot(profile: ForwardingProfile | dict) -> dict:
@@ -338,7 +342,7 @@ class Outcome:
 def _finish(outcome: Outcome, before: str | None, after: str | None, actor: Actor) -> Outcome:
     if before != after:
         outcome.engine_changed = True
-        outcome.engine_notified = _notify(actor)
+        outcome.engine_notified = _notify(actor, Service.get_by_id(outcome.profile.service_id))
     return outcome
 
 
@@ -463,7 +467,7 @@ def set_queue_settings(service: Service, form: dict, actor: Actor) -> Outcome:
                      user=actor.user, ip=actor.ip, service=service.number,
                      before=before, after=after)
     outcome = Outcome(active, engine_changed=True)
-    outcome.engine_notified = _notify(actor)
+    outcome.engine_notified = _notify(actor, service)
     return outcome
 
 

@@ -394,8 +394,9 @@ def _commit_checked(service: Service, values: dict) -> None:
         raise FormError(errors, values)
 
 
-def _notify(actor: Actor) -> bool:
-    return publish_config_reload(actor.engine_url, actor.engine_shard)
+def _notify(actor: Actor, service: Service) -> bool:
+    """`config.reload` of this welcome number only (SCALE-2)."""
+    return publish_config_reload(actor.engine_url, actor.engine_shard, [service.number])
 
 
 # --- profile changes ---------------------------------------------------------------------
@@ -428,7 +429,7 @@ def save_profile(service: Service, profile: WelcomeProfile | None, form: dict,
         audit.record("welcome.profile_saved", account=service.account_id, user=actor.user,
                      ip=actor.ip, service_id=service.id, profile_id=profile.id,
                      before=before, after=profile_to_form(profile))
-    return Outcome(profile, _notify(actor))
+    return Outcome(profile, _notify(actor, service))
 
 
 def set_entry(service: Service, profile: WelcomeProfile, actor: Actor) -> Outcome:
@@ -439,7 +440,7 @@ def set_entry(service: Service, profile: WelcomeProfile, actor: Actor) -> Outcom
         _commit_checked(service, {})
         audit.record("welcome.entry_set", account=service.account_id, user=actor.user,
                      ip=actor.ip, service_id=service.id, profile_id=profile.id)
-    return Outcome(profile, _notify(actor))
+    return Outcome(profile, _notify(actor, service))
 
 
 def delete_profile(service: Service, profile: WelcomeProfile, actor: Actor) -> Outcome:
@@ -461,7 +462,7 @@ def delete_profile(service: Service, profile: WelcomeProfile, actor: Actor) -> O
         profile.delete_instance()
         audit.record("welcome.profile_deleted", account=service.account_id, user=actor.user,
                      ip=actor.ip, service_id=service.id, before=before)
-    return Outcome(None, _notify(actor))
+    return Outcome(None, _notify(actor, service))
 
 
 # --- time rules --------------------------------------------------------------------------
@@ -547,7 +548,7 @@ def add_rule(service: Service, form: dict, actor: Actor,
             audit.record("welcome.rule_changed", account=service.account_id, user=actor.user,
                          ip=actor.ip, service_id=service.id, rule_id=rule.id, before=before,
                          after=after)
-    return Outcome(profiles[profile_id], _notify(actor))
+    return Outcome(profiles[profile_id], _notify(actor, service))
 
 
 def _overlap(service: Service, day: dt.date | None, days: list[int], start: str,
@@ -570,7 +571,7 @@ def delete_rule(service: Service, rule: WelcomeTimeRule, actor: Actor) -> Outcom
         _commit_checked(service, {})
         audit.record("welcome.rule_deleted", account=service.account_id, user=actor.user,
                      ip=actor.ip, service_id=service.id, rule=text)
-    return Outcome(None, _notify(actor))
+    return Outcome(None, _notify(actor, service))
 
 
 def preview(service: Service, when_local: dt.datetime | None = None) -> tuple[
@@ -661,16 +662,19 @@ def number_section(service: Service, timezone: str | None = None) -> dict | None
             "timezone": timezone or "Europe/Paris"}
 
 
-def numbers_section(shard: int = 0) -> dict[str, dict]:
-    """Every welcome number of the shard's accounts that has an entry profile."""
+def numbers_section(shard: int = 0, numbers: list[str] | None = None) -> dict[str, dict]:
+    """Every welcome number of the shard's accounts that has an entry profile (only those
+    of `numbers` when given: a scoped reload queries just them)."""
     from webapp.services.engine_config import shard_accounts
 
     found: dict[str, dict] = {}
+    where = (Service.kind == "welcome") & Service.account.in_(shard_accounts(shard))
+    if numbers is not None:
+        where &= Service.number.in_(sorted(set(numbers)))
+    services = list(Service.select().where(where).order_by(Service.number))
     zones = dict(Account.select(Account.id, Account.timezone).where(
-        Account.id.in_(shard_accounts(shard))).tuples())
-    for service in Service.select().where(
-            (Service.kind == "welcome") & Service.account.in_(shard_accounts(shard))
-    ).order_by(Service.number):
+        Account.id.in_({s.account_id for s in services})).tuples())
+    for service in services:
         section = number_section(service, zones[service.account_id])
         if section is not None:
             found[service.number] = section
