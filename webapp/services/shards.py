@@ -79,7 +79,8 @@ def move_account(account: Account, target: int, *, shards: int, engine_conn,
     1. drain: wait (at most `timeout_s`) until the source shard's snapshots of the
        account's welcome numbers show no call waiting, ringing, in a menu or connected;
     2. move: `Account.shard = target` in the database (audited);
-    3. reload both: `config.reload` on the target (it now builds the account's numbers),
+    3. reload both, scoped to the account's welcome numbers (SCALE-2): `config.reload` on
+       the target (it now builds the account's numbers),
        then the lines' presence as the source engine knew it (`line.registered`, and
        `line.busy` for a line in an outside call), then `config.reload` on the source
        (it drops them) and the source's stale snapshots of those numbers are removed.
@@ -114,7 +115,7 @@ def move_account(account: Account, target: int, *, shards: int, engine_conn,
         audit.record("account.shard_moved", account=account.id, by=actor,
                      source=source, target=target)
     account.shard = target
-    publish_config_reload(engine_url, target)
+    publish_config_reload(engine_url, target, numbers)  # scoped (SCALE-2): just those
     ts = str(int(time.time() * 1000))
     for line, presence in sorted(report.lines.items()):
         engine_conn.xadd(engine_stream(target), {"type": "line.registered", "line": line,
@@ -122,7 +123,7 @@ def move_account(account: Account, target: int, *, shards: int, engine_conn,
         if presence == "busy":
             engine_conn.xadd(engine_stream(target), {"type": "line.busy", "line": line,
                                                      "ts": ts})
-    publish_config_reload(engine_url, source)
+    publish_config_reload(engine_url, source, numbers)  # gone from the source's builder
     if numbers:
         engine_conn.hdel(_state_key(source), *numbers)
     return report
