@@ -58,6 +58,10 @@ class Settings:
     ENGINE_REDIS_URL: str = field(
         default_factory=lambda: os.environ.get("ENGINE_REDIS_URL")
         or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    # The switchboard stream's keep-alive comment when nothing changes (seconds): lets the
+    # page notice a frozen server or a dead connection (SWB-7) and proxies keep it open.
+    SSE_HEARTBEAT_S: float = field(
+        default_factory=lambda: float(os.environ.get("SSE_HEARTBEAT_S", "25")))
     TESTING: bool = False
 
 
