@@ -16,6 +16,7 @@ RTP_PORT ?= 40000
 export BASE_URL ?= http://127.0.0.1:$(WEB_PORT)
 export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 export SMTP_URL ?= smtp://127.0.0.1:$(SMTP_PORT)
+export SMTP_PORT
 export SIP_PORT CONNECTOR_PORT RTP_PORT
 export FLASK_APP := webapp.app
 export PORT := $(WEB_PORT)
@@ -24,7 +25,9 @@ export PORT := $(WEB_PORT)
         chromium-bin po-tidy \
         redis-up migrate demo lint bench clean postgres-bin sip-bin
 
-## run: install, migrate, load the demo company, start every Procfile process
+## run: install, migrate, load the demo company, start every Procfile process under
+## supervisord (config generated from the Procfile: a process that exits is restarted,
+## the others keep running; `$(BIN)/supervisorctl -c var/supervisord.conf status`)
 run: install assets translations redis-bin sip-bin redis-up $(VAR)/secret_key
 	@export SECRET_KEY="$$(cat $(VAR)/secret_key)"; \
 	$(BIN)/flask --app webapp.app db-upgrade && \
@@ -35,7 +38,8 @@ run: install assets translations redis-bin sip-bin redis-up $(VAR)/secret_key
 	printf ' Codes 2FA et e-mails : fichiers %s/mail/*.eml\n' "$(VAR)"; \
 	printf ' Arrêt : Ctrl+C\n'; \
 	printf '================================================================\n\n'; \
-	exec $(BIN)/honcho start -f Procfile
+	$(BIN)/python deploy/supervisord_conf.py Procfile $(VAR) > $(VAR)/supervisord.conf && \
+	exec $(BIN)/supervisord -n -c $(VAR)/supervisord.conf
 
 ## test: install what the tests need (Redis, chromium) and run the whole suite
 test: install-test assets translations redis-bin redis-cli-bin chromium-bin postgres-bin sip-bin
@@ -102,12 +106,15 @@ sip-bin:
 	    kamailio-redis-modules kamailio-json-modules kamailio-utils-modules \
 	    kamailio-sqlite-modules sip-tester sox >/dev/null)
 
-## Start a local Redis for `make run` unless one already answers on REDIS_PORT.
+## Start a local Redis for `make run` unless one already answers on REDIS_PORT, with
+## append-only persistence in var/redis (REL-5: the engine's streams and state survive
+## a restart; docs/deploy.md says what each kind of key needs in production).
 redis-up:
 	@mkdir -p $(VAR)/redis
 	@if ! $(BIN)/python -c "import redis,sys; redis.Redis(port=$(REDIS_PORT)).ping()" 2>/dev/null; then \
 	  $$($(BIN)/python -c "from tests.servers import redis_server_binary as b; print(b())") \
-	    --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(VAR)/redis --daemonize yes \
+	    --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(CURDIR)/$(VAR)/redis --daemonize yes \
+	    --appendonly yes --appendfsync everysec \
 	    --pidfile $(CURDIR)/$(VAR)/redis/redis.pid --logfile $(CURDIR)/$(VAR)/redis/redis.log; \
 	  echo "Redis démarré sur 127.0.0.1:$(REDIS_PORT) (arrêt : kill \$$(cat $(VAR)/redis/redis.pid))"; \
 	fi

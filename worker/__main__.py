@@ -73,7 +73,7 @@ def main() -> None:
                 raise
             redis_down.wait(exc)
             continue
-        if worker._stop_requested:
+        if worker._stop_requested or worker._shutdown_requested_date is not None:
             return
         # RQ quit on an error outside its dequeue loop (e.g. Redis gone mid-heartbeat)
         retry(lambda: connection.ping(), redis_down)

@@ -123,3 +123,68 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, message: str = 
         if time.monotonic() > deadline:
             raise AssertionError(message or "condition not met in time")
         time.sleep(interval)
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def descendants(root: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every process below `root`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        parent = _ppid(pid)
+        while parent and parent != root and parent != 1:
+            parent = _ppid(parent)
+        if parent == root:
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            found.append((pid, cmd))
+    return found
+
+
+class Supervised:
+    """Procfile processes under supervisord, with the config `make run` generates."""
+
+    def __init__(self, stack: Stack, names: list[str]) -> None:
+        import sys
+
+        sys.path.insert(0, str(ROOT / "deploy"))
+        from supervisord_conf import config
+
+        self.stack = stack
+        self.conf = stack.tmp / "supervisord.conf"
+        self.conf.write_text(config(ROOT / "Procfile", stack.tmp, names))
+        with open(stack.tmp / "supervisord.out", "ab") as out:
+            self.proc = subprocess.Popen([str(ROOT / ".venv/bin/supervisord"), "-n", "-c",
+                                          str(self.conf)], cwd=ROOT, env=stack.env,
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def output(self) -> str:
+        return (self.stack.tmp / "supervisord.out").read_text(errors="replace")
+
+    def python_pid(self, module: str) -> int | None:
+        """The pid of the Python process running `module` (not its bash or sed)."""
+        for pid, cmd in descendants(self.proc.pid):
+            if f"-m {module}" in cmd and "python" in cmd.split(" ")[0]:
+                return pid
+        return None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
