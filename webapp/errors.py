@@ -24,6 +24,9 @@ PAGES = {
     429: (N_("Trop de tentatives"),
           N_("Trop de tentatives en peu de temps. Patientez quelques minutes avant de "
              "réessayer.")),
+    503: (N_("Service momentanément indisponible"),
+          N_("Le service redémarre ou une de ses bases ne répond pas. Réessayez dans quelques "
+             "secondes.")),
     500: (N_("Erreur du serveur"),
           N_("Une erreur inattendue s'est produite. Réessayez ; si elle persiste, contactez le "
              "support.")),
@@ -36,7 +39,37 @@ def _page(code: int, missing: list | None = None):
                   message=gettext(message), missing=missing or [])
 
 
+def _unavailable(error: Exception):
+    """REL-2: the database or Redis is down for now: 503 and one log line, no traceback.
+    A bare page: the layout itself needs the session (Redis) and the user (database)."""
+    from engine.outage import describe, transient
+
+    if not transient(error):
+        raise error
+    from flask import current_app, make_response
+    from markupsafe import escape
+
+    current_app.logger.warning("503: database or Redis unavailable (%s)", describe(error))
+    title, message = PAGES[503]
+    try:
+        title, message = gettext(title), gettext(message)
+    except Exception:  # noqa: BLE001 - the locale may need the user: French then
+        pass
+    body = (f'<!doctype html><html lang="fr"><meta charset="utf-8"><title>{escape(title)}'
+            f"</title><h1>{escape(title)}</h1><p>{escape(message)}</p></html>")
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = "5"
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    return response
+
+
 def register(app: Flask) -> None:
+    import peewee
+    import redis
+
+    for outage in (peewee.OperationalError, peewee.InterfaceError, redis.ConnectionError,
+                   redis.TimeoutError):
+        app.register_error_handler(outage, _unavailable)
     app.register_error_handler(CSRFError, lambda error: _page(400))
     app.register_error_handler(
         403, lambda error: _page(403, error.description

@@ -155,15 +155,20 @@ def descendants(root: int) -> list[tuple[int, str]]:
 class Supervised:
     """Procfile processes under supervisord, with the config `make run` generates."""
 
-    def __init__(self, stack: Stack, names: list[str]) -> None:
+    def __init__(self, stack: Stack, names: list[str],
+                 overrides: dict[str, str] | None = None) -> None:
+        """`overrides`: other command lines for some processes (e.g. a faster simulator)."""
         import sys
 
         sys.path.insert(0, str(ROOT / "deploy"))
-        from supervisord_conf import config
+        from supervisord_conf import config, program
 
         self.stack = stack
         self.conf = stack.tmp / "supervisord.conf"
-        self.conf.write_text(config(ROOT / "Procfile", stack.tmp, names))
+        overrides = overrides or {}
+        text = config(ROOT / "Procfile", stack.tmp, [n for n in names if n not in overrides])
+        text += "\n" + "\n".join(program(n, c, ROOT) for n, c in overrides.items())
+        self.conf.write_text(text)
         with open(stack.tmp / "supervisord.out", "ab") as out:
             self.proc = subprocess.Popen([str(ROOT / ".venv/bin/supervisord"), "-n", "-c",
                                           str(self.conf)], cwd=ROOT, env=stack.env,
@@ -179,6 +184,10 @@ class Supervised:
             if f"-m {module}" in cmd and "python" in cmd.split(" ")[0]:
                 return pid
         return None
+
+    def ctl(self, *args: str) -> str:
+        return subprocess.run([str(ROOT / ".venv/bin/supervisorctl"), "-c", str(self.conf),
+                               *args], capture_output=True, text=True, timeout=60).stdout
 
     def stop(self) -> None:
         if self.proc.poll() is None:

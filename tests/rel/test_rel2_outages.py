@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -74,3 +73,137 @@ def _ok(url: str) -> bool:
         return requests.get(url, timeout=10).status_code == 200
     except requests.RequestException:
         return False
+
+
+def _pg_stop(server) -> None:
+    subprocess.run(server._as_postgres(str(server.bindir / "pg_ctl"), "-D",
+                                       str(server.dir / "data"), "stop", "-m", "fast", "-w"),
+                   check=True, stdout=subprocess.DEVNULL, timeout=60)  # clients cut off
+    server.proc.wait(30)
+
+
+def _pg_start(server) -> None:
+    from tests.servers import wait_for_port
+
+    data = server.dir / "data"
+    server.proc = subprocess.Popen(
+        server._as_postgres(str(server.bindir / "postgres"), "-D", str(data), "-p",
+                            str(server.port), "-k", str(server.dir), "-c",
+                            "listen_addresses=127.0.0.1", "-c", "fsync=off"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(server.port, timeout=30)
+
+    def accepts() -> bool:
+        import psycopg2
+
+        try:
+            psycopg2.connect(server.url()).close()
+            return True
+        except psycopg2.OperationalError:  # "the database system is starting up"
+            return False
+    wait_until(accepts, 30)
+
+
+def _create_site(stack, session, name: str) -> int:
+    token = csrf(session.get(stack.url + "/gerer/sites", timeout=30).text)
+    return session.post(stack.url + "/gerer/sites/nouveau", data={"name": name,
+                        "csrf_token": token}, allow_redirects=False, timeout=60).status_code
+
+
+def _site_exists(name: str) -> bool:
+    from webapp.db import db
+    from webapp.models import Site
+
+    with db.connection_context():
+        return Site.select().where(Site.name == name).exists()
+
+
+def test_rel2_postgres_stopped_30s_under_running_stack(redis_url, redis_conn, smtp, tmp_path):
+    """PostgreSQL stops for 30 s: web, worker, engine and calllog keep running (not
+    restarted), log the outage once, and resume: entries logged meanwhile are copied, a job
+    enqueued meanwhile runs, pages and writes work again."""
+    from rq import Queue
+
+    from tests.servers import PostgresServer
+    from worker.jobs import enqueue_password_link
+
+    with PostgresServer() as pg:  # its own cluster: this test stops it
+        from tests.rel.conftest import _load_demo
+
+        url = pg.create_database("rel2_outage")
+        demo = _load_demo(url)
+        stack = Stack(tmp_path, url, redis_url)
+        try:
+            for name in ("web", "worker", "engine", "calllog"):
+                stack.start(name)
+            session = sign_in(stack.url, demo.admin_email, demo.password, smtp)
+            _log_entries(redis_conn, "pg-before", 20)
+            wait_until(lambda: _copied("pg-before")[0] == 20, 30)
+            _pg_stop(pg)
+            down = time.monotonic()
+            _log_entries(redis_conn, "pg-during", 50)
+            before_mail = len(smtp.messages(demo.admin_email))
+            enqueue_password_link(redis_url, demo.admin_email, "127.0.0.1")
+            health = requests.get(stack.url + "/sante", timeout=30)
+            assert health.status_code == 503 and health.headers["Retry-After"]  # not a 500
+            time.sleep(max(0.0, 30 - (time.monotonic() - down)))
+            for name, proc in stack.procs.items():
+                assert proc.poll() is None, f"{name} died\n{stack.log(name)[-3000:]}"
+            _pg_start(pg)
+            wait_until(lambda: _copied("pg-during")[0] == 50, 60,
+                       message="calllog did not resume\n" + stack.log("calllog")[-2000:])
+            assert _copied("pg-during") == (50, 50)
+            wait_until(lambda: len(smtp.messages(demo.admin_email)) > before_mail, 60,
+                       message="the job enqueued during the outage never ran")
+            assert wait_until(lambda: _create_site(stack, session, "Après panne") == 303, 30)
+            assert _site_exists("Après panne")
+            assert Queue("mail", connection=redis_conn).failed_job_registry.count == 0
+            for name, proc in stack.procs.items():
+                assert proc.poll() is None, f"{name} died\n{stack.log(name)[-3000:]}"
+            for name in ("calllog", "web", "worker", "engine"):
+                assert "Traceback" not in stack.log(name), stack.log(name)[-3000:]
+            assert stack.log("calllog").count("unreachable") == 1, stack.log("calllog")
+        finally:
+            stack.stop()
+
+
+def test_rel2_sqlite_write_lock_held_10s(sqlite_demo, redis_url, redis_conn, smtp, tmp_path):
+    """Another process holds SQLite's write lock for 10 s: pages are served meanwhile (WAL
+    readers), a web write waits and succeeds, calllog copies what arrived once released."""
+    url, demo = sqlite_demo
+    path = url.removeprefix("sqlite:///")
+    stack = Stack(tmp_path, url, redis_url)
+    try:
+        for name in ("web", "worker", "calllog"):
+            stack.start(name)
+        session = sign_in(stack.url, demo.admin_email, demo.password, smtp)
+        holder = subprocess.Popen(
+            ["python3", "-c", "import sqlite3, sys, time\n"
+             f"c = sqlite3.connect({path!r}, isolation_level=None)\n"
+             "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True)\n"
+             "time.sleep(10); c.execute('COMMIT'); print('released', flush=True)\n"],
+            stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "locked"
+        locked_at = time.monotonic()
+        _log_entries(redis_conn, "lock", 30)
+        answers = []
+        writer = threading.Thread(
+            target=lambda: answers.append(_create_site(stack, session, "Pendant le verrou")))
+        writer.start()
+        started = time.monotonic()
+        page = session.get(stack.url + "/gerer/sites", timeout=30)
+        assert page.status_code == 200 and time.monotonic() - started < 5  # reads go on
+        assert time.monotonic() - locked_at < 9  # ... while the lock is still held
+        assert holder.stdout.readline().strip() == "released"
+        holder.wait(10)
+        holder.stdout.close()
+        writer.join(30)
+        assert answers == [303] and _site_exists("Pendant le verrou")
+        wait_until(lambda: _copied("lock")[0] == 30, 30, message=stack.log("calllog")[-2000:])
+        assert _copied("lock") == (30, 30)
+        assert session.get(stack.url + "/gerer/sites", timeout=30).status_code == 200
+        for name, proc in stack.procs.items():
+            assert proc.poll() is None, f"{name} died\n{stack.log(name)[-3000:]}"
+            assert "Traceback" not in stack.log(name), stack.log(name)[-3000:]
+    finally:
+        stack.stop()
