@@ -18,7 +18,7 @@ def test_rel6_sse_heartbeat_interval_is_a_setting(monkeypatch, request):
     chunks = iter(response.response)
     started = time.monotonic()
     seen = ""
-    while ": \n\n" not in seen:
+    while "event: hb\n" not in seen:  # the heartbeat (switchboard protocol, SWB-7)
         seen += next(chunks).decode() if isinstance(seen, str) else ""
         assert time.monotonic() - started < 5, "no heartbeat"
     beat = time.monotonic() - started
