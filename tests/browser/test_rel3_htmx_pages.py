@@ -56,6 +56,8 @@ def test_rel3_every_page_and_hx_get_in_chromium(app, live_server, page, demo, sm
     page.on("console", lambda m: errors.append(f"console {m.type}: {m.text} on {page.url}")
             if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e} on {page.url}"))
+    page.context.on("response", lambda r: errors.append(f"{r.status} {r.url} (on {page.url})")
+                    if r.status >= 400 else None)
     sign_in(page, live_server, demo, smtp, run_jobs)
     triggered = 0
     for url in admin_pages(app, demo):
