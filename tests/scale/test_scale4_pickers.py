@@ -105,3 +105,19 @@ def test_scale4_role_scope_is_a_searchable_checklist_and_contact_site_a_search(b
     assert part.count('type="checkbox" name="sites"') == 10
     html = browser.client.get("/annuaire/nouveau").get_data(as_text=True)
     assert 'id="pk-site_id"' in html and options(html) < 5
+
+
+def test_scale4_voicemail_e_mail_field_suggests_a_few_contacts_by_active_search(big):
+    from webapp.models import Contact
+
+    account, _welcome, (line, *_), browser = big
+    Contact.update(email=Contact.last_name.concat("@grande.test")).where(
+        Contact.account == account.id).execute()
+    html = browser.client.get(f"/services/{line.id}/ligne/messagerie").get_data(as_text=True)
+    datalist = html.split('id="contact-emails"')[1].split("</datalist>")[0]
+    assert datalist.count("<option") <= 20  # not 300 (10,000 in a large directory)
+    assert 'hx-get="/choisir/contacts/emails"' in html
+    part = browser.client.get("/choisir/contacts/emails", query_string={"notify_email": "n29"},
+                              headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'value="N29@grande.test"' in part and 'value="N1@grande.test"' not in part
+    assert part.count("<option") == 11  # n29, n290..n299

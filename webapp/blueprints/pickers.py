@@ -55,3 +55,13 @@ def sites():
     return render("pickers/sites.html", name=name, q=q, next_url=next_url, multi=multi,
                   empty=empty, matches=[(i, path, _back(next_url, name, i))
                                         for i, path in matches])
+
+
+@bp.route("/contacts/emails")
+def contact_emails():
+    """`<option>`s of the contacts' e-mails matching what is typed (`q`, or the field's own
+    value `notify_email` that htmx sends): a datalist's active search."""
+    from webapp.blueprints.lines import contact_emails as find
+
+    text = request.args.get("q") or request.args.get("notify_email", "")
+    return render("pickers/_emails.html", emails=find(text[:100]))
