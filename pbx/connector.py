@@ -152,6 +152,7 @@ class Leg(pj.Call):
         self.answered_ms: int | None = None
         self.started_ms = _ms()
         self.cseq = ""
+        self.tags = ("", "")  # (From tag, To tag) of the dialog as Kamailio tracks it
         self.gone = False
         self.dropped = False  # we hung it up: no event for it
         self.confirm = False
@@ -188,14 +189,29 @@ class Leg(pj.Call):
 
     @_guarded
     def onCallTsxState(self, prm) -> None:
-        if self.cseq or prm.e.type != pj.PJSIP_EVENT_TSX_STATE:
+        """Learn the dialog's tags and the INVITE's CSeq from the messages themselves:
+        after a crash they are what Kamailio needs to end this leg (see `recover`)."""
+        if self.tags[1] and (self.cseq or self.role == "caller"):
             return
         tsx = prm.e.body.tsxState.tsx
-        if tsx.method == "INVITE" and tsx.lastTx.wholeMsg:
-            m = re.search(r"^CSeq:\s*(\d+)\s+INVITE", tsx.lastTx.wholeMsg, re.M | re.I)
-            if m and self.role != "caller":
-                self.cseq = m.group(1)
-                self.conn.remember(self.q)
+        msgs = [tsx.lastTx.wholeMsg]
+        try:
+            msgs.append(prm.e.body.tsxState.src.rdata.wholeMsg)
+        except Exception:  # not an incoming message event
+            pass
+        changed = False
+        for msg in msgs:
+            if not msg or "CSeq" not in msg:
+                continue
+            m = re.search(r"^CSeq:\s*(\d+)\s+INVITE", msg, re.M | re.I)
+            if m and not self.cseq and self.role != "caller":
+                self.cseq, changed = m.group(1), True
+            ftag = _tag(_header(msg, "From") or _header(msg, "f") or "")
+            ttag = _tag(_header(msg, "To") or _header(msg, "t") or "")
+            if ftag and ttag and not self.tags[1]:
+                self.tags, changed = (ftag, ttag), True
+        if changed:
+            self.conn.remember(self.q)
 
     @_guarded
     def onDtmfDigit(self, prm) -> None:
@@ -221,10 +237,7 @@ class Leg(pj.Call):
             info = self.getInfo()
         except pj.Error:
             return []
-        local, remote = _tag(info.localUri), _tag(info.remoteUri)
-        if self.role == "caller":
-            return [info.callIdString, remote, local, self.cseq]
-        return [info.callIdString, local, remote, self.cseq]
+        return [info.callIdString, self.tags[0], self.tags[1], self.cseq]
 
 
 class QCall:

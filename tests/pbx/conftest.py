@@ -178,6 +178,18 @@ class Proc:
         return self.log.read_text(errors="replace")
 
 
+class Connector(Proc):
+    def start(self) -> Connector:
+        seen = self.text().count("answering welcome numbers") if self.log.exists() else 0
+        super().start()
+        deadline = time.monotonic() + 15
+        while self.text().count("answering welcome numbers") <= seen:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(self.text()[-3000:])
+            time.sleep(0.05)
+        return self
+
+
 @pytest.fixture
 def engine_proc(redis_url, database_url, sip, tmp_path, db_conn, demo):
     """`python -m engine` (wall clock) building its document from this test's database."""
@@ -191,11 +203,6 @@ def engine_proc(redis_url, database_url, sip, tmp_path, db_conn, demo):
 def connector(redis_url, database_url, sip, tmp_path):
     env = {**sip.env(redis_url), "DATABASE_URL": database_url,
            "SIP_RUN_DIR": str(tmp_path / "connector")}
-    proc = Proc("connector", [sys.executable, "-m", "pbx"], env, tmp_path).start()
-    deadline = time.monotonic() + 15
-    while "answering welcome numbers" not in proc.text():
-        if proc.proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(proc.text()[-3000:])
-        time.sleep(0.05)
+    proc = Connector("connector", [sys.executable, "-m", "pbx"], env, tmp_path).start()
     yield proc
     proc.stop()

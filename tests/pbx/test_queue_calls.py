@@ -152,3 +152,82 @@ def test_pbx2_priority_confirmation_bridge_and_statistics(admin, queue, redis_co
     assert '<dd id="kpi-received">1</dd>' in page and '<dd id="kpi-answered">1</dd>' in page
     history = admin.client.get(f"/services/{line_id(A)}/historique").get_data(as_text=True)
     assert "01 00 00 01 05" in history or CALLER in history
+
+
+def test_pbx2_declined_then_next_agent_and_unreachable_follows_the_backup(
+        admin, queue, redis_conn, sip, engine_proc, connector, make_phone, db_conn):
+    from tests.pbx.test_registration import raw_register
+    from webapp.models import Service
+
+    # +33100000103's phone has vanished (registered, then gone): its backup is +33100000107
+    Service.update(backup_number="+33100000107").where(Service.number == B).execute()
+    engine_proc.start()
+    login, secret = credentials(admin, line_id(B))
+    assert raw_register(sip.port, login, secret, expires=120) == 200
+    a, backup, caller = phones(admin, sip, make_phone, redis_conn, (A, "agent-a", A_HZ),
+                               ("+33100000107", "backup", B_HZ),
+                               (CALLER, "caller", CALLER_HZ))
+    wait(lambda: registered(redis_conn, B), what="B registered")
+    call = caller.dial(WELCOME)
+    leg = wait(lambda: a.ringing(), timeout=10, what="agent A rings")
+    leg.answer(200)
+    wait(lambda: leg.media_up, what="A confirming")
+    leg.hangup()  # A declines while confirming
+    wait(lambda: any(e["type"] == "call.ring_failed" and e["reason"] == "declined"
+                     for e in in_events(redis_conn)), what="ring_failed declined")
+    # the next agent is B, whose phone does not answer: unreachable, then its backup rings
+    wait(lambda: any(e["type"] == "call.ring_failed" and e["line"] == B
+                     and e["reason"] == "unreachable" for e in in_events(redis_conn)),
+         timeout=20, what="ring_failed unreachable")
+    ringing = wait(lambda: backup.ringing(), timeout=10, what="the backup number rings")
+    ringing.answer(200)
+    wait(lambda: ringing.media_up, what="backup connected")
+    hz, level = call.hears(1.0)
+    assert near(hz, B_HZ) and level > 500, (hz, level)
+    outcome = [e for e in log_of(redis_conn) if e["type"] == "forwarded"]
+    assert [(e["line"], e["to"]) for e in outcome] == [(B, "+33100000107")]
+    call.hangup()
+    wait(lambda: ringing.state == "disconnected", what="backup leg ends")
+
+
+def test_pbx2_queue_full_gets_486(admin, queue, redis_conn, sip, engine_proc, connector,
+                                  make_phone):
+    queue.size = 1
+    queue.save()
+    engine_proc.start()
+    (first, second) = phones(admin, sip, make_phone, redis_conn, (CALLER, "caller", CALLER_HZ),
+                             ("+33100000107", "second", B_HZ))
+    c1 = first.dial(WELCOME)
+    wait(lambda: c1.state == "confirmed", timeout=15, what="first caller waits")
+    c2 = second.dial(WELCOME)
+    wait(lambda: c2.state == "disconnected", timeout=15, what="second caller refused")
+    assert c2.code == 486
+    assert [e["reason"] for e in log_of(redis_conn) if e["type"] == "rejected"] == ["queue_full"]
+    c1.hangup()
+
+
+def test_pbx2_kill_9_connector_mid_call_leaves_no_call_without_outcome(
+        admin, queue, redis_conn, sip, engine_proc, connector, make_phone):
+    engine_proc.start()
+    a, caller = phones(admin, sip, make_phone, redis_conn, (A, "agent-a", A_HZ),
+                       (CALLER, "caller", CALLER_HZ))
+    call = caller.dial(WELCOME)
+    leg = wait(lambda: a.ringing(), timeout=10, what="agent A rings")
+    leg.answer(200)
+    wait(lambda: leg.media_up, what="confirming")
+    pump(0.3)
+    leg.dtmf("*")
+    wait(lambda: any(e["type"] == "answered" for e in log_of(redis_conn)), what="bridged")
+    connector.stop(kill=True)  # kill -9 mid-call
+    assert redis_conn.hlen("pbx:connector:calls") == 1
+    connector.start()
+    # the restarted connector reports the call and has Kamailio end both legs
+    wait(lambda: call.state == "disconnected" and leg.state == "disconnected", timeout=15,
+         what="both legs ended after the restart")
+    wait(lambda: any(e["type"] == "completed" for e in log_of(redis_conn)), what="completed")
+    assert [e["by"] for e in in_events(redis_conn, kinds=("call.ended",))] == ["network"]
+    assert redis_conn.hlen("pbx:connector:calls") == 0
+    calls = {e["call"] for e in log_of(redis_conn) if e["type"] in ("answered", "abandoned")}
+    arrived = {e["call"] for e in in_events(redis_conn, kinds=("call.arrived",))}
+    assert calls == arrived
+    assert not [c for c in a.calls + caller.calls if c.state not in ("disconnected",)]
