@@ -222,7 +222,7 @@ def test_pbx2_kill_9_connector_mid_call_leaves_no_call_without_outcome(
     assert redis_conn.hlen("pbx:connector:calls") == 1
     connector.start()
     # the restarted connector reports the call and has Kamailio end both legs
-    wait(lambda: call.state == "disconnected" and leg.state == "disconnected", timeout=15,
+    wait(lambda: call.state == "disconnected" and leg.state == "disconnected", timeout=30,
          what="both legs ended after the restart")
     wait(lambda: any(e["type"] == "completed" for e in log_of(redis_conn)), what="completed")
     assert [e["by"] for e in in_events(redis_conn, kinds=("call.ended",))] == ["network"]
