@@ -237,7 +237,8 @@ class Leg(pj.Call):
             info = self.getInfo()
         except pj.Error:
             return []
-        return [info.callIdString, self.tags[0], self.tags[1], self.cseq]
+        confirmed = "1" if self.state == "confirmed" else ""
+        return [info.callIdString, self.tags[0], self.tags[1], self.cseq, confirmed]
 
 
 class QCall:
@@ -281,7 +282,7 @@ class Connector:
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = 512
+        cfg.uaConfig.maxCalls = 4  # the PyPI wheel is built with PJSUA_MAX_CALLS = 4
         cfg.uaConfig.userAgent = "Communications Manager connector"
         cfg.logConfig.level = 1
         cfg.logConfig.consoleLevel = 1
@@ -376,11 +377,11 @@ class Connector:
     def _end_remote_leg(self, ids: list[str]) -> None:
         if not ids or not ids[0]:
             return
-        callid, ftag, ttag, cseq = (ids + ["", "", "", ""])[:4]
-        if cseq:
+        callid, ftag, ttag, cseq, confirmed = (ids + ["", "", "", "", ""])[:5]
+        if cseq:  # still ringing: CANCEL it (no effect once answered)
             self.r.rpush(CTL, "rpc " + json.dumps({"jsonrpc": "2.0", "method": "tm.cancel",
                                                    "params": [callid, cseq], "id": 1}))
-        if ftag and ttag:
+        if ftag and ttag:  # connected: BYE to both sides
             self.r.rpush(CTL, "rpc " + json.dumps({
                 "jsonrpc": "2.0", "method": "dlg.terminate_dlg",
                 "params": [callid, ftag, ttag], "id": 1}))

@@ -5,6 +5,7 @@ test's own thread (mainThreadOnly, no worker threads)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def endpoint() -> pj.Endpoint:
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
         cfg.uaConfig.userAgent = "cm-test-phone"
+        cfg.uaConfig.maxCalls = 4  # what this PyPI build of pjsua2 allows per process
         cfg.logConfig.level = 1
         cfg.logConfig.consoleLevel = 1
         cfg.medConfig.noVad = True
@@ -143,7 +145,7 @@ class PhoneCall(pj.Call):
         super().answer(prm)
 
     def hangup(self, code: int = 0) -> None:
-        if self.state != "disconnected":
+        if self.state != "disconnected" and self.getId() >= 0 and self.isActive():
             prm = pj.CallOpParam()
             if code:
                 prm.statusCode = code
@@ -195,6 +197,10 @@ class Phone(pj.Account):
         cfg.natConfig.sdpNatRewriteUse = 0
         cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
         cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
+        # RTP ports of this process's phones, away from other test processes' and the
+        # connector's (pjsua's default, 4000 upwards, is shared by everyone)
+        cfg.mediaConfig.transportConfig.port = 50000 + (os.getpid() % 150) * 100
+        cfg.mediaConfig.transportConfig.portRange = 100
         self.login, self.port = login, port
         self.create(cfg)
         return self

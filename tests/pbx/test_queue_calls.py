@@ -218,6 +218,8 @@ def test_pbx2_kill_9_connector_mid_call_leaves_no_call_without_outcome(
     pump(0.3)
     leg.dtmf("*")
     wait(lambda: any(e["type"] == "answered" for e in log_of(redis_conn)), what="bridged")
+    wait(lambda: call.state == "confirmed", what="the caller is connected")
+    assert near(call.hears(0.6)[0], A_HZ)  # mid-call: the caller hears agent A
     connector.stop(kill=True)  # kill -9 mid-call
     assert redis_conn.hlen("pbx:connector:calls") == 1
     connector.start()
