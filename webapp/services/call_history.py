@@ -7,7 +7,6 @@ inserting with ON CONFLICT IGNORE makes a replay after a crash harmless.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import logging
@@ -20,7 +19,7 @@ from peewee import fn
 from webapp.db import db
 from webapp.models import Account, Service
 from webapp.models.history import ANONYMOUS, CALL_STATUSES, DIRECTIONS, CallRecord
-from webapp.services import phones
+from webapp.services import csv_safe, phones
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +210,7 @@ CSV_COLUMNS = ["date", "heure", "sens", "correspondant", "statut", "duree_s", "l
 def export_rows(service: Service, filters: Filters, tz: ZoneInfo) -> Iterator[str]:
     """The filtered history as CSV text chunks (UTF-8 BOM first, `;` separator)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_safe.writer(buffer)
     yield "\ufeff"
     writer.writerow(CSV_COLUMNS)
     for record in query(service, filters, tz).iterator():

@@ -17,7 +17,6 @@ Definitions (shown on the page):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import math
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from webapp.models import CallLogEntry, Service, WelcomeLine, WelcomeProfile
+from webapp.services import csv_safe
 from webapp.services.errors import FormError
 
 OUTCOMES = ("answered", "abandoned", "rejected", "forwarded", "transferred", "closed")
@@ -200,7 +200,7 @@ def percent(share: float | None) -> str:
 def to_csv(service: Service, p: Period, s: Stats) -> str:
     """Semicolon-separated (French spreadsheets), durations in seconds with decimals."""
     out = io.StringIO()
-    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w = csv_safe.writer(out)
     w.writerow(["Numéro d'accueil", service.number])
     w.writerow(["Du", p.first.isoformat(), "Au", p.last.isoformat()])
     w.writerow([])
