@@ -36,6 +36,8 @@ MAX_BYTES = 2 * 1024 * 1024  # 2 Mo
 MAX_BODY = 10_000
 MAX_SUBJECT = 200
 PENDING_TTL = dt.timedelta(days=1)
+# SEC-6: files kept from refused forms, per user (all sessions): the oldest go beyond this.
+MAX_PENDING = 2 * MAX_FILES
 TEXT_EXTENSIONS = (".txt", ".log", ".csv")
 
 
@@ -208,6 +210,10 @@ def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[
         outcome.errors["body"] = "Écrivez votre message."
     elif len(body) > MAX_BODY:
         outcome.errors["body"] = f"Le message ne peut pas dépasser {MAX_BODY} caractères."
+    if len(kept) > MAX_FILES:  # SEC-6: kept files count, whatever was kept before
+        outcome.file_errors.append(
+            f"Vous avez gardé {len(kept)} pièces jointes : {MAX_FILES} au maximum par message. "
+            "Décochez celles à ne pas envoyer.")
     valid: list[tuple[Upload, str]] = []
     for upload in uploads:
         if not upload.filename and not upload.data:
@@ -230,9 +236,24 @@ def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[
         for upload, kind in valid:
             outcome.pending.append(_store(data_dir, account_id, upload, kind, uploader=user,
                                           pending_key=digest(session_key)))
+        _cap_pending(user, data_dir)
+        alive = {a.id for a in Attachment.select(Attachment.id).where(
+            Attachment.id.in_([a.id for a in outcome.pending] or [0]))}
+        outcome.pending = [a for a in outcome.pending if a.id in alive]
+
+
+def _cap_pending(user: User, data_dir: Path) -> None:
+    """SEC-6: a user never holds more than MAX_PENDING unsent files; the oldest go."""
+    rows = list(Attachment.select().where((Attachment.uploader == user)
+                                          & Attachment.message.is_null())
+                .order_by(Attachment.id.desc()))
+    if len(rows) > MAX_PENDING:
+        _delete(rows[MAX_PENDING:], data_dir)
 
 
 def _post(ticket: Ticket, outcome: Outcome, *, user: User, body: str, data_dir: Path) -> None:
+    if len(outcome.valid) + len(outcome.pending) > MAX_FILES:  # SEC-6, whatever the caller
+        raise ValueError("more than MAX_FILES attachments on one message")
     written: list[Attachment] = []
     try:
         with db.atomic():
