@@ -30,6 +30,17 @@ from webapp.services.tokens import new_token
 PRE_AUTH_TTL_S = 15 * 60
 
 
+def locked_message(wait) -> str:
+    """SEC-3: the account waits after too many wrong codes; say for how long."""
+    minutes = auth_service.minutes_left(wait)
+    return ngettext("Trop de codes erronés ont été saisis pour ce compte : par sécurité, sa "
+                    "connexion est suspendue. Réessayez dans %(num)d minute. Un e-mail "
+                    "d'alerte a été envoyé à son adresse.",
+                    "Trop de codes erronés ont été saisis pour ce compte : par sécurité, sa "
+                    "connexion est suspendue. Réessayez dans %(num)d minutes. Un e-mail "
+                    "d'alerte a été envoyé à son adresse.", minutes)
+
+
 @dataclass(frozen=True)
 class Door:
     blueprint: str  # endpoints <blueprint>.login / .verify / .send_code
@@ -51,6 +62,10 @@ class Door:
                 principal, token, ip=client_ip()):
             return self.finish(principal, next_url, auth_service.trusted_browser_id(
                 principal, token))
+        wait = auth_service.code_lockout(principal)
+        if wait:  # SEC-3: too many wrong codes for this account lately
+            return render(f"{self.blueprint}/login.html", status=429,
+                          email=principal.email, next_url=next_url, error=locked_message(wait))
         attempt = new_token()
         session[self.session_key] = {"user_id": principal.id, "attempt": attempt, "next": next_url,
                                      "at": time.time(), "code_sent": False}
@@ -92,7 +107,12 @@ class Door:
             return render("auth/verify.html", **context)
         code = request.form.get("code", "").strip()
         settings = current_app.extensions["cm_settings"]
-        result = auth_service.check_code(principal, pending["attempt"], code, settings=settings)
+        result = auth_service.check_code(principal, pending["attempt"], code, settings=settings,
+                                         ip=client_ip())
+        if result is auth_service.CodeResult.LOCKED:
+            return render("auth/verify.html", status=429, code="", **context,
+                          error=locked_message(auth_service.code_lockout(principal)
+                                               or auth_service.ACCOUNT_WINDOW))
         if result is auth_service.CodeResult.OK:
             return self._signed_in(principal, pending.get("next", ""))
         if result is auth_service.CodeResult.WRONG:
@@ -126,6 +146,10 @@ class Door:
         principal, pending = self.pending()
         if principal is None:
             return redirect(url_for(f"{self.blueprint}.login"))
+        wait = auth_service.code_lockout(principal)
+        if wait:  # SEC-3: resends do not reset the count
+            flash(locked_message(wait), "error")
+            return redirect(url_for(f"{self.blueprint}.verify"), 303)
         self._send_code(principal, pending["attempt"])
         flash(_("Un code vient de vous être envoyé par e-mail à %(email)s.",
                 email=principal.email), "info")

@@ -75,13 +75,16 @@ def test_dir1_bad_input_is_refused_keeps_typed_values_writes_nothing(admin, ids)
 
 
 def test_dir1_edit_keeps_user_email_in_step(admin, ids, demo):
-    from webapp.models import User
+    from webapp.models import Contact, EmailChange, User
 
     lucas = ids["contact_lyon"]
     data = {"first_name": "Lucas", "last_name": "Petit", "email": "l.petit@atelier.example",
             "site_id": str(ids["site_lyon"])}
     assert post(admin, f"/annuaire/{lucas}/modifier", data).status_code == 303
-    assert User.get(User.contact == lucas).email == "l.petit@atelier.example"
+    # SEC-1: both stay on the old address until the new one is confirmed by its link.
+    assert User.get(User.contact == lucas).email == demo.user_email
+    assert Contact.get_by_id(lucas).email == demo.user_email
+    assert EmailChange.get(EmailChange.new_email == "l.petit@atelier.example").used_at is None
     data["email"] = ""
     response = post(admin, f"/annuaire/{lucas}/modifier", data)
     assert response.status_code == 400

@@ -17,6 +17,8 @@ ROUTES = [
     Route("auth.define_password", **PUBLIC),
     Route("auth.define_password", "POST", **PUBLIC),
     Route("auth.password_done", **PUBLIC),
+    Route("auth.confirm_email", args=lambda d: {"token": "nope"}, **PUBLIC),
+    Route("auth.confirm_email", "POST", args=lambda d: {"token": "nope"}, **PUBLIC),
     Route("auth.set_language", "POST", **PUBLIC),
     Route("main.health", **PUBLIC),
     Route("main.dashboard"),

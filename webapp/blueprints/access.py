@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import client_ip
-from webapp.models import TFA_DISABLED, Contact, Role, User
+from webapp.models import Contact, Role, User
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import auth as auth_service
@@ -58,8 +58,13 @@ def _user_page(user: User, status: int = 200, error: str | None = None):
 @requires("users.manage")
 def revoke_browser(user_id: int, browser_id: int):
     user = _user_or_404(user_id)
-    if auth_service.revoke_browser(user, browser_id, by=current_user, ip=client_ip()):
-        flash(_("La confiance accordée à ce navigateur est révoquée."), "success")
+    try:
+        if auth_service.revoke_browser(user, browser_id, by=current_user, ip=client_ip(),
+                                       access=current_access(),
+                                       settings=current_app.extensions["cm_settings"]):
+            flash(_("La confiance accordée à ce navigateur est révoquée."), "success")
+    except PermissionError as refused:
+        return _user_page(user, status=403, error=_(str(refused)))
     return redirect(url_for("access.user_detail", user_id=user.id), 303)
 
 
@@ -67,8 +72,11 @@ def revoke_browser(user_id: int, browser_id: int):
 @requires("users.manage")
 def disable_tfa(user_id: int):
     user = _user_or_404(user_id)
-    auth_service.set_tfa_state(user, TFA_DISABLED, by=current_user, ip=client_ip())
-    auth_service.revoke_all_browsers(user)
+    try:
+        auth_service.disable_tfa_of(current_access(), user, by=current_user, ip=client_ip(),
+                                    settings=current_app.extensions["cm_settings"])
+    except PermissionError as refused:
+        return _user_page(user, status=403, error=_(str(refused)))
     flash(_("La double authentification de %(name)s est désactivée. Elle pourra la "
             "réactiver depuis ses préférences.", name=user.contact.full_name), "warning")
     return redirect(url_for("access.user_detail", user_id=user.id), 303)

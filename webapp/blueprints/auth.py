@@ -174,6 +174,30 @@ def define_password():
     return redirect(url_for("auth.password_done"), 303)
 
 
+# --- SEC-1: a new sign-in address is used once the link sent to it is followed ----------
+
+@bp.route("/adresse/confirmer/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per minute", methods=["POST"])
+def confirm_email(token: str):
+    """GET shows a button (mail scanners follow links); POST makes the change."""
+    from webapp.services import email_change
+
+    row = email_change.live(token)
+    if row is None:
+        return render("auth/email_invalid.html", status=410)
+    if request.method == "GET":
+        return render("auth/email_confirm.html", email=row.new_email, token=token)
+    user = email_change.confirm(token, ip=client_ip())
+    if user is None:
+        return render("auth/email_invalid.html", status=410)
+    logout_user()
+    session.clear()
+    flash(_("Votre nouvelle adresse est confirmée : connectez-vous avec %(email)s.",
+            email=user.email), "success")
+    return redirect(url_for("auth.login", email=user.email), 303)
+
+
 @bp.route("/mot-de-passe/termine")
 @public
 def password_done():

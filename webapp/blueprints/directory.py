@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, request, url_for
+from flask import Blueprint, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -81,8 +81,21 @@ def edit(contact_id: int):
     values = directory_service.validate(form, allowed, access.account_id, contact)
     if not values:
         return _form_page(form, contact, status=400)
-    directory_service.update_contact(contact, values, user=current_user, ip=client_ip())
+    try:
+        _saved, awaiting = directory_service.update_contact(
+            contact, values, access=access, user=current_user, ip=client_ip(),
+            settings=current_app.extensions["cm_settings"])
+    except PermissionError as refused:
+        form.errors["email"] = str(refused)
+        return _form_page(form, contact, status=403)
+    except ValueError as refused:
+        form.errors["email"] = str(refused)
+        return _form_page(form, contact, status=400)
     flash(_("La fiche de %(name)s est enregistrée.", name=contact.full_name), "success")
+    if awaiting:
+        flash(_("Un lien de confirmation est envoyé à %(email)s : cette adresse servira à la "
+                "connexion une fois le lien suivi. L'ancienne adresse est prévenue.",
+                email=awaiting), "info")
     return redirect_to(url_for("directory.contact", contact_id=contact.id))
 
 

@@ -4,6 +4,7 @@ from webapp.models.auth import (
     TFA_ACTIVE,
     TFA_DISABLED,
     TFA_INACTIVE,
+    EmailChange,
     OneTimeCode,
     PasswordToken,
     Role,
@@ -79,7 +80,7 @@ from webapp.models.welcome import (
 __all__ = [
     "TFA_ACTIVE", "TFA_DISABLED", "TFA_INACTIVE", "LICENCE_PRODUCTS", "SERVICE_KINDS",
     "MAIL_FAILED", "MAIL_QUEUED", "MAIL_SENT",
-    "Account", "AuditEvent", "Contact", "Licence", "OneTimeCode",
+    "Account", "AuditEvent", "Contact", "EmailChange", "Licence", "OneTimeCode",
     "OutboundEmail", "PasswordToken", "Role", "RoleSite", "Service", "ServiceContact", "Site",
     "TrustedBrowser", "User", "UserRole", "utcnow",
     # exchange (issue 7)
@@ -101,7 +102,7 @@ __all__ = [
 
 ALL_MODELS = [
     Account, Site, Contact, Service, ServiceContact, Licence, AuditEvent,
-    User, Role, RoleSite, UserRole, TrustedBrowser, OneTimeCode, PasswordToken,
+    User, Role, RoleSite, UserRole, TrustedBrowser, OneTimeCode, PasswordToken, EmailChange,
     OutboundEmail,
     StaffUser, StaffCode, StaffTrustedBrowser, Deployment, DeploymentEvent, Ticket,
     TicketMessage, Attachment, Order, Invoice, Payment, CreditLimit, Notification,

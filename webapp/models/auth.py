@@ -123,3 +123,16 @@ class PasswordToken(BaseModel):
     expires_at = DateTimeField()
     used_at = DateTimeField(null=True)
     superseded_at = DateTimeField(null=True)
+
+
+class EmailChange(BaseModel):
+    """SEC-1: a new sign-in address, used only once the link sent to it is followed."""
+
+    user = ForeignKeyField(User, backref="email_changes", on_delete="CASCADE")
+    new_email = CharField(max_length=254)
+    token_hash = CharField(max_length=64, unique=True)
+    requested_by = CharField(max_length=40, null=True)  # user id of whoever asked
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    superseded_at = DateTimeField(null=True)

@@ -38,6 +38,9 @@ class Account(BaseModel):
     created_at = DateTimeField(default=utcnow)
     # SCALE-1: the engine shard of the account's telephony (`acd:{N}:…`), set at creation.
     shard = IntegerField(default=0, index=True)
+    # SEC-8: the switchboard transfers to the account's own numbers and to national
+    # non-premium numbers only, unless the account allows any number (migration 009).
+    transfer_anywhere = BooleanField(default=False)
 
 
 class Site(BaseModel):

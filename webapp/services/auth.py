@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from webapp.db import db
 from webapp.models import (
     TFA_ACTIVE,
+    TFA_DISABLED,
     Contact,
     OneTimeCode,
     PasswordToken,
@@ -29,6 +30,9 @@ from webapp.settings import Settings
 
 CODE_TTL = dt.timedelta(minutes=10)
 MAX_WRONG_CODES = 5
+# SEC-3: wrong codes per account across sign-in attempts and resends.
+ACCOUNT_WRONG_CODES = 10
+ACCOUNT_WINDOW = dt.timedelta(minutes=15)
 TRUST_TTL = dt.timedelta(days=7)
 LINK_TTL = dt.timedelta(hours=1)
 
@@ -38,6 +42,7 @@ class CodeResult(enum.Enum):
     WRONG = "wrong"  # wrong code, tries left
     DEAD = "dead"  # five wrong tries, or no live code: ask for a new one
     EXPIRED = "expired"
+    LOCKED = "locked"  # SEC-3: too many wrong codes for this account lately: wait
 
 
 def normalise_email(email: str) -> str:
@@ -96,14 +101,56 @@ def _first_name(principal) -> str:
     return principal.contact.first_name if isinstance(principal, User) else principal.first_name
 
 
+# --- SEC-3: wrong codes counted per account, whatever the attempt ---------------------
+
+def _wrong_codes_since(principal, since: dt.datetime) -> list[dt.datetime]:
+    from webapp.models import AuditEvent
+
+    return [row[0] for row in AuditEvent.select(AuditEvent.created_at).where(
+        (AuditEvent.kind == "tfa.code_wrong") & (AuditEvent.user_id == str(_who(principal).id))
+        & (AuditEvent.created_at > since)).order_by(AuditEvent.created_at).tuples()]
+
+
+def code_lockout(principal) -> dt.timedelta | None:
+    """How long this account's sign-in still waits, or None: at most ACCOUNT_WRONG_CODES
+    wrong codes in any ACCOUNT_WINDOW, counted across attempts, sessions and resends."""
+    now = utcnow()
+    wrong = _wrong_codes_since(principal, now - ACCOUNT_WINDOW)
+    if len(wrong) < ACCOUNT_WRONG_CODES:
+        return None
+    # Free again when enough of them have left the window.
+    release = wrong[len(wrong) - ACCOUNT_WRONG_CODES] + ACCOUNT_WINDOW
+    return max(release - now, dt.timedelta(seconds=1))
+
+
+def minutes_left(wait: dt.timedelta) -> int:
+    return max(1, -(-int(wait.total_seconds()) // 60))
+
+
+def _alert_locked(principal, settings: Settings, ip: str | None) -> None:
+    mail.send_later(
+        settings.REDIS_URL, kind="tfa_locked", to=principal.email,
+        subject="Connexion suspendue : trop de codes erronés",
+        template="tfa_locked", account=_account_id(principal),
+        first_name=_first_name(principal), count=ACCOUNT_WRONG_CODES,
+        minutes=int(ACCOUNT_WINDOW.total_seconds() // 60),
+        reset_url=f"{settings.BASE_URL}/mot-de-passe/oublie",
+    )
+    audit.record("tfa.locked", account=_account_id(principal), user=_who(principal), ip=ip)
+
+
 # --- TFA-1/2: codes ---------------------------------------------------------------
 
 def issue_code(
     user: User, attempt: str, *, settings: Settings, browser: str, ip: str,
     reset_url: str | None = None,
 ) -> OneTimeCode:
-    """A new code for this sign-in attempt; every earlier live one dies (TFA-2)."""
+    """A new code for this sign-in attempt; every earlier live one dies (TFA-2).
+
+    Raises PermissionError while the account waits after too many wrong codes (SEC-3)."""
     OneTimeCode = _codes(user)  # noqa: N806 - the principal's code table
+    if code_lockout(user):
+        raise PermissionError("locked")
     now = utcnow()
     code = new_code()
     with db.atomic():
@@ -137,9 +184,14 @@ def issue_code(
     return row
 
 
-def check_code(user: User, attempt: str, code: str, *, settings: Settings) -> CodeResult:
-    """Accept a code once; count wrong tries atomically so that races cannot cheat."""
+def check_code(user: User, attempt: str, code: str, *, settings: Settings,
+               ip: str | None = None) -> CodeResult:
+    """Accept a code once; count wrong tries atomically so that races cannot cheat.
+
+    While the account waits (SEC-3) no code is even compared, the right one included."""
     OneTimeCode = _codes(user)  # noqa: N806
+    if code_lockout(user):
+        return CodeResult.LOCKED
     now = utcnow()
     row = (
         OneTimeCode.select()
@@ -164,11 +216,21 @@ def check_code(user: User, attempt: str, code: str, *, settings: Settings) -> Co
         & (OneTimeCode.failed_attempts < MAX_WRONG_CODES)
     )
     if hmac.compare_digest(candidate, row.code_hash):
+        if code_lockout(user):  # wrong codes raced in meanwhile (SEC-3)
+            return CodeResult.LOCKED
         won = OneTimeCode.update(used_at=now).where(live).execute()
         return CodeResult.OK if won == 1 else CodeResult.DEAD
     OneTimeCode.update(failed_attempts=OneTimeCode.failed_attempts + 1).where(live).execute()
     failed = OneTimeCode.get_by_id(row.id).failed_attempts
-    audit.record("tfa.code_wrong", account=_account_id(user), user=_who(user), failures=failed)
+    audit.record("tfa.code_wrong", account=_account_id(user), user=_who(user), failures=failed,
+                 ip=ip)
+    if len(_wrong_codes_since(user, now - ACCOUNT_WINDOW)) == ACCOUNT_WRONG_CODES:
+        # The tenth: this account's sign-in now waits; its owner is alerted (once).
+        OneTimeCode.update(invalidated_at=now).where(
+            (OneTimeCode.user == user) & OneTimeCode.used_at.is_null()
+            & OneTimeCode.invalidated_at.is_null()).execute()
+        _alert_locked(user, settings, ip)
+        return CodeResult.LOCKED
     return CodeResult.DEAD if failed >= MAX_WRONG_CODES else CodeResult.WRONG
 
 
@@ -195,6 +257,35 @@ def activate_tfa(user: User, ip: str) -> None:
 def set_tfa_state(user: User, state: str, *, by: User, ip: str) -> None:
     User.update(tfa_state=state).where(User.id == user.id).execute()
     audit.record(f"tfa.{state}", account=user.account_id, user=user, ip=ip, by=by.id)
+
+
+def _guard_other(access, target: User, by: User, kind: str, ip: str | None) -> None:
+    """SEC-2: acting on someone else's 2FA follows the role-change guard."""
+    from webapp.services.roles import WIDER_RIGHTS, may_act_on
+
+    if access is None or not access.can("users.manage") or not may_act_on(access, target):
+        audit.record(f"{kind}_refused", account=target.account_id, user=by, ip=ip,
+                     target=target.id)
+        raise PermissionError(WIDER_RIGHTS)
+
+
+def _tell(target: User, settings: Settings, what: str, by: User) -> None:
+    mail.send_later(settings.REDIS_URL, kind="security_changed", to=target.email,
+                    subject="Sécurité de votre compte Communications Manager",
+                    template="security_changed", account=target.account_id,
+                    first_name=target.contact.first_name, what=what,
+                    by_name=by.contact.full_name if isinstance(by, User) else "")
+
+
+def disable_tfa_of(access, target: User, *, by: User, ip: str, settings: Settings) -> None:
+    """TFA-5 by an administrator (guarded, SEC-2): 2FA off, every trusted browser revoked,
+    the user told by e-mail."""
+    _guard_other(access, target, by, "tfa.disable", ip)
+    with db.atomic():
+        set_tfa_state(target, TFA_DISABLED, by=by, ip=ip)
+        revoke_all_browsers(target)
+    _tell(target, settings, "La double authentification de votre compte a été désactivée "
+                            "et vos navigateurs de confiance ont été révoqués.", by)
 
 
 # --- TFA-3/4: trusted browsers ----------------------------------------------------
@@ -255,7 +346,13 @@ def active_trusted_browsers(user: User) -> list[TrustedBrowser]:
     )
 
 
-def revoke_browser(user: User, browser_id: int, *, by: User, ip: str) -> bool:
+def revoke_browser(user: User, browser_id: int, *, by: User, ip: str, access=None,
+                   settings: Settings | None = None) -> bool:
+    """Revoke one trusted browser of `user`; someone else's needs the guard (SEC-2), and
+    the user is told by e-mail."""
+    other = by.id != user.id or type(by) is not type(user)
+    if other:
+        _guard_other(access, user, by, "tfa.browser_revoke", ip)
     changed = TrustedBrowser.update(revoked_at=utcnow()).where(
         (TrustedBrowser.id == browser_id) & (TrustedBrowser.user == user)
         & TrustedBrowser.revoked_at.is_null()
@@ -263,6 +360,9 @@ def revoke_browser(user: User, browser_id: int, *, by: User, ip: str) -> bool:
     if changed:
         audit.record("tfa.browser_revoked", account=user.account_id, user=user, ip=ip,
                      browser_id=browser_id, by=by.id)
+        if other and settings is not None:
+            _tell(user, settings, "La confiance accordée à l'un de vos navigateurs a été "
+                                  "révoquée : il vous demandera de nouveau un code.", by)
     return bool(changed)
 
 
@@ -283,6 +383,8 @@ def eligible_user_for_email(email: str) -> User | None:
     if user is not None:
         return user if user.is_active and may_have_account(user) else None
     for contact in Contact.select().where(Contact.email == address).order_by(Contact.id):
+        if User.select().where(User.contact == contact.id).exists():
+            continue  # that contact signs in with its own, confirmed address (SEC-1)
         candidate = User(account=contact.account_id, contact=contact, email=address)
         if may_have_account(candidate):
             candidate.save()

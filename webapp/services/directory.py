@@ -16,7 +16,10 @@ from webapp.models import Contact, Licence, Service, ServiceContact, Site, User,
 from webapp.services import audit
 
 PAGE_SIZE = 25
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+# SEC-5: letters, digits and . _ % + - on the left (never first: = + - @ start spreadsheet
+# formulas), a dotted host name on the right; quotes, brackets, & and spaces are refused.
+EMAIL_RE = re.compile(r"^(?![=+\-@.])[a-z0-9._%+\-]+@(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+"
+                      r"[a-z]{2,}$", re.I)
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -156,16 +159,36 @@ def create_contact(account_id: int, values: dict, *, user=None, ip=None) -> Cont
     return contact
 
 
-def update_contact(contact: Contact, values: dict, *, user=None, ip=None) -> Contact:
+def update_contact(contact: Contact, values: dict, *, access, user=None, ip=None,
+                   settings=None) -> tuple[Contact, str | None]:
+    """Saves the contact; returns it with the new sign-in address awaiting confirmation.
+
+    A contact who signs in keeps its e-mail until the new address is confirmed (SEC-1,
+    services.email_change); the change is refused (PermissionError, French msgid, nothing
+    written) unless `access` may manage that user's access.
+    """
+    from webapp.services import email_change
+
+    target = email_change.user_of(contact)
+    awaiting = None
+    if target is not None and values.get("email") and values["email"] != target.email:
+        reason = email_change.refusal(access, target)
+        if reason:
+            audit.record("user.email_change_refused", account=contact.account_id, user=user,
+                         ip=ip, target=target.id)
+            raise PermissionError(reason)
+        awaiting = values["email"]
+        values = {k: v for k, v in values.items() if k != "email"}
     with db.atomic():
         Contact.update(**values).where(Contact.id == contact.id).execute()
-        if values.get("email"):
-            User.update(email=values["email"]).where(User.contact == contact.id).execute()
     audit.record("contact.updated", account=contact.account_id, user=user, ip=ip,
                  contact=contact.id, fields=sorted(k for k, v in values.items()
                                                    if getattr(contact, k + "_id" if k == "site"
                                                               else k) != v))
-    return Contact.get_by_id(contact.id)
+    if awaiting:
+        email_change.request_change(access, target, awaiting, acting=user, ip=ip,
+                                    settings=settings)
+    return Contact.get_by_id(contact.id), awaiting
 
 
 def delete_refusal(contact: Contact, by_user) -> str | None:

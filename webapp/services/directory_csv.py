@@ -33,7 +33,7 @@ from peewee import JOIN
 from webapp.db import db
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User
 from webapp.models.core import Folder
-from webapp.services import audit, phones
+from webapp.services import audit, csv_safe, email_change, phones
 from webapp.services.access import Access, contacts_in_scope
 from webapp.services.directory import EMAIL_RE
 from webapp.services.errors import FormError
@@ -66,7 +66,7 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 SAMPLE = 100
 ERRORS_SHOWN = 200
-FORMULA = ("=", "+", "-", "@")
+FORMULA = csv_safe.FORMULA_START
 
 
 class CsvFileError(FormError):
@@ -80,13 +80,6 @@ def scoped(access: Access):
 
 # --- export ---------------------------------------------------------------------------
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA):
-        return "'" + text  # no spreadsheet formula injection (stripped again on import)
-    return text
-
-
 def _phone(value) -> str:
     return phones.display(value) if value else ""
 
@@ -96,7 +89,7 @@ def export_rows(access: Access) -> Iterator[bytes]:
     sites = {s.id: s.name for s in Site.select(Site.id, Site.name)
              .where(Site.account == access.account_id)}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_safe.writer(buffer)
     writer.writerow(KEYS)
     yield codecs.BOM_UTF8 + buffer.getvalue().encode()
     buffer.seek(0)
@@ -110,9 +103,9 @@ def export_rows(access: Access) -> Iterator[bytes]:
              .order_by(Contact.id).tuples())
     for (cid, last, first, email, work, mobile, home, company, job, address, folder,
          site) in query.iterator():
-        writer.writerow([cid, _cell(last), _cell(first), email or "", _phone(work),
-                         _phone(mobile), _phone(home), _cell(company), _cell(job),
-                         _cell(address), _cell(folder), sites.get(site, "") if site else ""])
+        writer.writerow([cid, last, first, email or "", _phone(work),
+                         _phone(mobile), _phone(home), company, job,
+                         address, folder, sites.get(site, "") if site else ""])
         if buffer.tell() > 32_768:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -123,7 +116,7 @@ def export_rows(access: Access) -> Iterator[bytes]:
 def model_file() -> bytes:
     """"Voir le modèle de type CSV": header and two example rows."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv_safe.writer(buffer)
     writer.writerow(KEYS)
     writer.writerow(["", "Martin", "Sophie", "sophie.martin@exemple.fr", "01 23 45 67 89",
                      "06 12 34 56 78", "", "", "Comptable", "", "Comptabilité", ""])
@@ -218,13 +211,17 @@ class Plan:
     new_folders: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)    # {"line", "reason"}
     names: dict[int, str] = field(default_factory=dict)
+    # SEC-1: new sign-in addresses of Manager users, confirmed by a link before use.
+    email_changes: list[dict] = field(default_factory=list)  # {"user", "email", "line"}
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.creates or self.updates or self.deletes or self.new_folders)
+        return bool(self.creates or self.updates or self.deletes or self.new_folders
+                    or self.email_changes)
 
     def fingerprint(self) -> str:
-        ops = json.dumps([self.creates, self.updates, self.deletes, self.new_folders],
+        ops = json.dumps([self.creates, self.updates, self.deletes, self.new_folders,
+                          self.email_changes],
                          sort_keys=True, default=str)
         return hashlib.sha256(ops.encode()).hexdigest()
 
@@ -333,7 +330,7 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
         snap["folder"] = c.folder_name
         existing[c.id] = snap
         result.names[c.id] = f"{c.last_name} {c.first_name}"
-    users = {u.contact_id: u.email for u in User.select(User.contact, User.email)
+    users = {u.contact_id: u for u in User.select()
              .where((User.account == account) & User.contact.is_null(False))}
     by_email: dict[str, list[int]] = {}
     by_name: dict[tuple, list[int]] = {}
@@ -391,10 +388,20 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
             (k == "folder" and (v or "").lower() != (snap[k] or "").lower())
             or (k != "folder" and v != snap[k]))}
         if "email" in changed and target in users:
-            result.errors.append({"line": row.line, "reason": (
-                "ce contact se connecte au Manager avec son adresse e-mail : elle ne se "
-                "modifie pas par import")})
-            continue
+            # SEC-1: the same rule as the contact form (services.email_change).
+            target_user = users[target]
+            reason = email_change.refusal(access, target_user)
+            if reason is None and not changed["email"]:
+                reason = ("Ce contact se connecte au Manager avec son adresse e-mail : "
+                          "elle ne peut pas être vide.")
+            if reason is None and User.select().where(
+                    (User.email == changed["email"]) & (User.id != target_user.id)).exists():
+                reason = email_change.TAKEN
+            if reason:
+                result.errors.append({"line": row.line, "reason": reason})
+                continue
+            result.email_changes.append({"user": target_user.id, "email": changed.pop("email"),
+                                         "line": row.line})
         if changed:
             result.updates.append({"id": target, "values": changed, "line": row.line,
                                    "fields": [FIELD_LABELS[k] for k in sorted(changed)]})
@@ -454,7 +461,17 @@ def apply(access: Access, result: Plan, *, user=None, ip=None,
             done += len(ids)
             if progress:
                 progress(done, total)
+    if result.email_changes:
+        from webapp.settings import load
+
+        settings = load()
+        for change in result.email_changes:
+            email_change.request_change(access, User.get_by_id(change["user"]),
+                                        change["email"], acting=user, ip=ip,
+                                        settings=settings)
     counts = {"creates": len(result.creates), "updates": len(result.updates),
               "deletes": len(result.deletes), "folders": len(result.new_folders)}
+    if result.email_changes:
+        counts["email_changes"] = len(result.email_changes)
     audit.record("directory.synced", account=account, user=user, ip=ip, **counts)
     return counts

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from webapp.db import db
+from webapp.i18n import N_
 from webapp.models import Contact, Licence, Role, RoleSite, Site, User, UserRole
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_DEFAULT, SCOPE_SITES
 from webapp.services import audit
@@ -174,11 +175,22 @@ def _roles_to_grant(access: Access, role_ids: list[int]) -> list[Role]:
     return roles
 
 
-def _guard_target(access: Access, target: User, acting: User) -> None:
+WIDER_RIGHTS = N_("Cet utilisateur a des droits plus larges que les vôtres : seul un "
+                "administrateur peut modifier son accès.")
+
+
+def may_act_on(access: Access, target: User) -> bool:
+    """The guard of every action on another user (roles, removal, 2FA, browsers, e-mail):
+    nobody acts on a user who holds rights they lack, nor outside their account."""
+    if target.account_id != access.account_id:
+        return False
     current = list(Role.select().join(UserRole).where(UserRole.user == target.id))
-    if not access.is_admin and not all(within_reach(access, r) for r in current):
-        raise AccessError("Cet utilisateur a des droits plus larges que les vôtres : seul un "
-                          "administrateur peut modifier son accès.")
+    return access.is_admin or all(within_reach(access, r) for r in current)
+
+
+def _guard_target(access: Access, target: User, acting: User | None = None) -> None:
+    if not may_act_on(access, target):
+        raise AccessError(WIDER_RIGHTS)
 
 
 def _admins_left(account_id: int, excluding_user: int) -> int:

@@ -1,0 +1,44 @@
+"""Fixtures of the attacks of issue 11 (SEC-1..8): real HTTP requests with valid CSRF
+tokens and real bodies through the Flask test client."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.directory.conftest import make_user, post  # noqa: F401 - shared helpers
+from tests.directory_csv.conftest import sync  # noqa: F401 - fixture
+from tests.routes import demo_ids
+
+
+@pytest.fixture
+def ids(demo, db_conn):
+    return demo_ids(demo.account)
+
+
+@pytest.fixture
+def lucas(demo, new_browser):
+    """Demo "Responsable Lyon": services.manage, scope Lyon + Entrepôt + default site."""
+    b = new_browser()
+    b.sign_in(demo.user_email, demo.password)
+    return b
+
+
+@pytest.fixture
+def second_admin(demo, db_conn):
+    """An administrator made by `create-admin`: his contact sits on "Site par défaut",
+    which every scoped role reaches."""
+    from webapp.models import User
+    from webapp.services.accounts import create_admin
+    from webapp.services.passwords import hash_password
+
+    user = create_admin(demo.account, "bruno.admin@atelier-dupont.example", "Bruno", "Admin")
+    User.update(password_hash=hash_password(demo.password)).where(User.id == user.id).execute()
+    return User.get_by_id(user.id)
+
+
+def contact_form(contact, **changes) -> dict:
+    data = {"first_name": contact.first_name, "last_name": contact.last_name,
+            "email": contact.email or "", "phone_work": contact.phone_work or "",
+            "phone_mobile": contact.phone_mobile or "", "site_id": str(contact.site_id)}
+    data.update(changes)
+    return data
