@@ -211,9 +211,9 @@ def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[
     elif len(body) > MAX_BODY:
         outcome.errors["body"] = f"Le message ne peut pas dépasser {MAX_BODY} caractères."
     if len(kept) > MAX_FILES:  # SEC-6: kept files count, whatever was kept before
-        outcome.file_errors.append(
-            f"Vous avez gardé {len(kept)} pièces jointes : {MAX_FILES} au maximum par message. "
-            "Décochez celles à ne pas envoyer.")
+        outcome.file_errors.append(_(
+            "Vous avez gardé %(kept)s pièces jointes : %(max)s au maximum par message. "
+            "Décochez celles à ne pas envoyer.", kept=len(kept), max=MAX_FILES))
     valid: list[tuple[Upload, str]] = []
     for upload in uploads:
         if not upload.filename and not upload.data:
