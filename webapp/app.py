@@ -17,7 +17,7 @@ from webapp import settings as settings_module
 from webapp.db import db, init_db
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
 from webapp.redis_conn import redis_for
-from webapp.security import request_is_public
+from webapp.security import request_is_background, request_is_public
 from webapp.translate import translate
 
 LOCALES = ("fr", "en")
@@ -30,6 +30,10 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(_flask_config(settings))
     app.extensions["cm_settings"] = settings
+    if settings.TRUSTED_PROXIES:
+        from webapp.proxies import TrustedProxyFix, parse
+
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, parse(settings.TRUSTED_PROXIES))
 
     init_db(settings.DATABASE_URL)
     _init_extensions(app, settings)
@@ -144,6 +148,7 @@ def _retry_write_conflicts(app: Flask) -> None:
 
 def _install_request_hooks(app: Flask, settings) -> None:
     max_age = dt.timedelta(hours=settings.SESSION_MAX_HOURS)
+    hsts = settings.BASE_URL.startswith("https://")
 
     @app.before_request
     def _open_db():
@@ -155,12 +160,24 @@ def _install_request_hooks(app: Flask, settings) -> None:
         if g.get("db_opened_here") and not db.is_closed():
             db.close()
 
+    idle_s = settings.SESSION_IDLE_MINUTES * 60
+
     @app.before_request
     def _enforce_session():
+        now = dt.datetime.now(dt.UTC).timestamp()
         started = session.get("started_at")
-        if started and dt.datetime.now(dt.UTC).timestamp() - started > max_age.total_seconds():
+        if started and now - started > max_age.total_seconds():
             logout_user()
             session.clear()
+            started = None
+        if started:
+            # The idle timeout counts from the last *user* request: polls and live streams
+            # the page makes by itself (@background) never extend it (SEC-8).
+            if now - session.get("last_action", started) > idle_s:
+                logout_user()
+                session.clear()
+            elif not request_is_background():
+                session["last_action"] = now
         if request_is_public() or current_user.is_authenticated:
             return None
         if request.headers.get("HX-Request"):
@@ -182,6 +199,8 @@ def _install_request_hooks(app: Flask, settings) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if hsts:  # SEC-8: served over HTTPS, browsers never try plain HTTP again
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint != "static" and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store" if current_user.is_authenticated else "no-cache"
         return response

@@ -106,6 +106,23 @@ def register(app: Flask) -> None:
                    f"{report.target} (attente {report.waited_s:.1f} s, "
                    f"{len(report.lines)} ligne(s) connectée(s) reportée(s)).")
 
+    @app.cli.command("transfer-policy")
+    @click.argument("account_id", type=int)
+    @click.argument("policy", type=click.Choice(["national", "anywhere"]))
+    def transfer_policy(account_id: int, policy: str) -> None:
+        """SEC-8: where the switchboard of an account may transfer calls: "national" (its
+        own and directory numbers, French numbers outside premium ranges; the default) or
+        "anywhere" (any valid number, abroad and premium included)."""
+        from webapp.models import Account
+        from webapp.services import audit
+
+        with db.connection_context():
+            if not Account.update(transfer_anywhere=policy == "anywhere").where(
+                    Account.id == account_id).execute():
+                raise click.ClickException("Aucun compte avec cet identifiant.")
+            audit.record("account.transfer_policy", account=account_id, policy=policy)
+        click.echo(f"Compte {account_id} : transferts du standard « {policy} ».")
+
     @app.cli.command("create-staff")
     @click.argument("email")
     @click.option("--first-name", default="Opérateur")

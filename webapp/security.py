@@ -19,6 +19,7 @@ from webapp.permissions import PERMISSIONS
 from webapp.services.access import Access, access_for
 
 PUBLIC_ATTR = "_public_endpoint"
+BACKGROUND_ATTR = "_background_request"
 PERMS_ATTR = "_required_permissions"
 
 
@@ -26,6 +27,27 @@ def public(view):
     """Reachable without a session (sign-in, password pages, health)."""
     setattr(view, PUBLIC_ATTR, True)
     return view
+
+
+def background(view=None, *, when=None):
+    """A request the page makes by itself (a poll, a live stream): it never extends the
+    session's idle timeout (SEC-8). `when` (no argument) limits it to some requests of the
+    view, e.g. only the thread poll of a ticket page."""
+    def mark(func):
+        setattr(func, BACKGROUND_ATTR, when or True)
+        return func
+
+    return mark(view) if view is not None else mark
+
+
+def request_is_background() -> bool:
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    marker = getattr(view, BACKGROUND_ATTR, None) if view else None
+    if marker is None:
+        return False
+    return bool(marker()) if callable(marker) and marker is not True else True
 
 
 def requires(*permissions: str):

@@ -50,6 +50,9 @@ class Settings:
         default_factory=lambda: int(os.environ.get("SESSION_MAX_HOURS", "12"))
     )
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
+    # SEC-7: addresses or networks of the reverse proxies in front of the app
+    # ("127.0.0.1" or "10.0.0.0/8, ::1"); their X-Forwarded-For is the client's address.
+    TRUSTED_PROXIES: str = field(default_factory=lambda: os.environ.get("TRUSTED_PROXIES", ""))
     # SCALE-1: new accounts are spread over shards 0..ENGINE_SHARDS-1 (one engine each);
     # the engine's keys and streams live on ENGINE_REDIS_URL (a Redis Cluster is fine),
     # sessions, limits and RQ stay on REDIS_URL.

@@ -45,11 +45,8 @@ def test_sec6_kept_uploads_never_make_more_than_three(admin, db_conn):
 
 
 def test_sec6_pending_uploads_are_capped_per_user(admin, app, db_conn):
-    from webapp.models import Attachment
-    from webapp.services.tickets import MAX_PENDING, path_of
-
-    from webapp.models import Account
-    from webapp.services.tickets import storage_dir
+    from webapp.models import Account, Attachment
+    from webapp.services.tickets import MAX_PENDING, path_of, storage_dir
 
     settings = app.extensions["cm_settings"]
     folder = storage_dir(settings.DATA_DIR, Account.select().first().id)

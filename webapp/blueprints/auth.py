@@ -26,6 +26,7 @@ from webapp.services.access import access_for
 from webapp.signin import Door
 
 bp = Blueprint("auth", __name__)
+PASSWORD_COOKIE = "cm_password_link"  # SEC-8: the link's token, never in the session
 
 TRUST_COOKIE = "cm_trust"
 
@@ -142,16 +143,20 @@ def forgot():
 @bp.route("/mot-de-passe/definir/<token>")
 @public
 def password_link(token: str):
-    """Move the token out of the address bar and history, into the session."""
-    session["password_token"] = token
-    return redirect(url_for("auth.define_password"), 303)
+    """Move the token out of the address bar and history, into a short-lived cookie of
+    its own: the session (whoever is signed in) is untouched until the form is posted."""
+    response = redirect(url_for("auth.define_password"), 303)
+    response.set_cookie(PASSWORD_COOKIE, token, max_age=int(auth_service.LINK_TTL.total_seconds()),
+                        httponly=True, samesite="Lax", path="/mot-de-passe",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 @bp.route("/mot-de-passe/definir", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute", methods=["POST"])
 def define_password():
-    token = session.get("password_token")
+    token = request.cookies.get(PASSWORD_COOKIE)
     row = auth_service.live_password_token(token) if token else None
     if row is None:
         return render("auth/link_invalid.html", status=410)
@@ -170,8 +175,11 @@ def define_password():
     if access_for(user).has_manager:
         flash(_("Votre mot de passe est défini. Connectez-vous pour continuer vers le "
                 "Manager."), "success")
-        return redirect(url_for("auth.login", email=user.email), 303)
-    return redirect(url_for("auth.password_done"), 303)
+        response = redirect(url_for("auth.login", email=user.email), 303)
+    else:
+        response = redirect(url_for("auth.password_done"), 303)
+    response.delete_cookie(PASSWORD_COOKIE, path="/mot-de-passe")
+    return response
 
 
 # --- SEC-1: a new sign-in address is used once the link sent to it is followed ----------

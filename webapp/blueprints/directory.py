@@ -111,6 +111,7 @@ def delete(contact_id: int):
     if request.form.get("confirm") != "1":
         return render("directory/delete.html", status=400, contact=contact, refusal=None,
                       error=_("Confirmez la suppression en cochant la case."))
-    directory_service.delete_contact(contact, user=current_user, ip=client_ip())
+    directory_service.delete_contact(contact, user=current_user, ip=client_ip(),
+                                     data_dir=current_app.extensions["cm_settings"].DATA_DIR)
     flash(_("%(name)s est supprimé de l'annuaire.", name=contact.full_name), "success")
     return redirect_to(url_for("directory.contacts"))

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from webapp.models import Account
 from webapp.rendering import render
-from webapp.security import current_access
+from webapp.security import background, current_access
 from webapp.services import billing, events
 
 bp = Blueprint("events", __name__)
@@ -29,6 +29,7 @@ def block_context() -> dict:
 
 
 @bp.route("/evenements")
+@background  # polled every 60 s: never extends the idle timeout
 def block():
     context = block_context()
     etag = events.fingerprint(context["event_entries"], str(get_locale()), context["today"])

@@ -19,6 +19,7 @@ from flask import (
     flash,
     g,
     get_template_attribute,
+    render_template,
     request,
     url_for,
 )
@@ -31,9 +32,10 @@ from webapp.db import db
 from webapp.extensions import client_ip
 from webapp.i18n import N_
 from webapp.models import CallbackMark, CallLogEntry, Contact, Service, WelcomeLine, WelcomeProfile
-from webapp.redis_conn import engine_redis_for
+from webapp.redis_conn import engine_redis_for, redis_for
 from webapp.rendering import redirect_to, render
 from webapp.security import (
+    background,
     current_access,
     current_actor,
     get_service_or_404,
@@ -160,7 +162,7 @@ def _renderer(can_act: bool, wall: bool):
 
 def _page(template: str, wall: bool):
     conn, shard = _engine()
-    boards = svc.boards(_numbers())
+    boards = svc.boards(_numbers(), current_access().site_ids)
     raw = svc.read(conn, shard, [b.number for b in boards])
     can_act = current_access().can("calls.supervise") and not wall
     g.sb_directory = svc.Directory(boards[0].account_id) if boards else None
@@ -182,15 +184,21 @@ def wall():
 
 
 @bp.route("/flux")
+@background  # a live stream the page opens by itself
 def stream():
-    boards = svc.boards(_numbers())  # everything from the database is read now
+    # Everything from the database is read now.
+    boards = svc.boards(_numbers(), current_access().site_ids)
     conn, shard = _engine()
     wall_view = request.args.get("vue") == "mur"
     render_fn, refresh_fn, box = _renderer(
         current_access().can("calls.supervise") and not wall_view, wall_view)
     box[0] = svc.Directory(boards[0].account_id if boards else 0)
+    # SEC-4: a user holds at most 3 open streams; this one evicts the oldest beyond that.
+    slot = svc.StreamSlot(redis_for(_settings().REDIS_URL), current_user.id)
+    slot.open()
     body = svc.changes(conn, shard, boards, render_fn, refresh_fn=refresh_fn,
-                       directory=box[0], heartbeat_s=heartbeat_s())
+                       directory=box[0], heartbeat_s=heartbeat_s(), slot=slot,
+                       closed_html=render_template("switchboard/_closed.html"))
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
@@ -317,6 +325,11 @@ def act(service_id: int, call: str, action: str):
             return _action_page(service, call, where, status=400, form=form,
                                 error=_("Choisissez une ligne ou saisissez un numéro valide "
                                         "(ex. 01 23 45 67 89)."))
+        refusal = svc.transfer_refusal(service.account_id, target)
+        if refusal:  # SEC-8: no transfer to premium or foreign numbers by default
+            audit.record("switchboard.transfer_refused", account=service.account_id,
+                         user=current_user, ip=client_ip(), number=service.number, to=target)
+            return _action_page(service, call, where, status=403, form=form, error=_(refusal))
         fields["to"] = target
     if (action in ("decrocher", "transferer") and part == "bridged") or (
             action in ("attente", "reprendre") and part != "bridged"):

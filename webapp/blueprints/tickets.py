@@ -18,7 +18,7 @@ from flask_login import current_user
 from webapp.extensions import client_ip, htmx
 from webapp.models import TICKET_CLOSED, TICKET_OPEN, Attachment, Ticket
 from webapp.rendering import attachment_download, render
-from webapp.security import current_access, get_for_account_or_404, requires
+from webapp.security import background, current_access, get_for_account_or_404, requires
 from webapp.services import tickets as service
 from webapp.services.tokens import new_token
 
@@ -75,6 +75,7 @@ def new():
 
 
 @bp.route("/<int:ticket_id>")
+@background(when=lambda: request.headers.get("HX-Target") == "thread")  # the 10 s poll
 @requires("tickets.access")
 def detail(ticket_id: int):
     """The ticket; its thread (`HX-Target: thread`) is polled with a cheap ETag check."""

@@ -201,14 +201,29 @@ def delete_refusal(contact: Contact, by_user) -> str | None:
     return None
 
 
-def delete_contact(contact: Contact, *, user=None, ip=None) -> None:
-    """Associations go with it; services it held keep no holder (DIR-3)."""
+def delete_contact(contact: Contact, *, user=None, ip=None, data_dir=None) -> None:
+    """Associations go with it; services it held keep no holder (DIR-3); its photo goes
+    with it (SEC-8)."""
     with db.atomic():
         held = [s.id for s in Service.select(Service.id).where(Service.holder == contact.id)]
         Service.update(holder=None).where(Service.holder == contact.id).execute()
+        photo = Contact.get_by_id(contact.id).photo
         contact.delete_instance()
+    delete_photo_files([photo], data_dir)
     audit.record("contact.deleted", account=contact.account_id, user=user, ip=ip,
                  contact=contact.id, name=contact.full_name, held_services=held)
+
+
+def delete_photo_files(names, data_dir) -> None:
+    """Remove deleted contacts' thumbnails (DATA_DIR/photos/<name>; SEC-8)."""
+    from pathlib import Path
+
+    from webapp.settings import load
+
+    folder = Path(data_dir if data_dir is not None else load().DATA_DIR) / "photos"
+    for name in names:
+        if name and "/" not in name and "\\" not in name and not name.startswith("."):
+            (folder / name).unlink(missing_ok=True)
 
 
 @dataclass

@@ -452,8 +452,11 @@ def apply(access: Access, result: Plan, *, user=None, ip=None,
             done += 1
             if progress and done % 500 == 0:
                 progress(done, total)
+        photos: list[str] = []
         for start in range(0, len(result.deletes), 500):
             ids = result.deletes[start:start + 500]
+            photos += [p for (p,) in Contact.select(Contact.photo).where(
+                Contact.id.in_(ids) & Contact.photo.is_null(False)).tuples()]
             Service.update(holder=None).where(Service.holder.in_(ids)).execute()
             ServiceContact.delete().where(ServiceContact.contact.in_(ids)).execute()
             Licence.delete().where(Licence.contact.in_(ids)).execute()
@@ -461,6 +464,9 @@ def apply(access: Access, result: Plan, *, user=None, ip=None,
             done += len(ids)
             if progress:
                 progress(done, total)
+    from webapp.services.directory import delete_photo_files
+
+    delete_photo_files(photos, None)  # SEC-8: a contact's photo goes with it
     if result.email_changes:
         from webapp.settings import load
 

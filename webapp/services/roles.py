@@ -193,6 +193,33 @@ def _guard_target(access: Access, target: User, acting: User | None = None) -> N
         raise AccessError(WIDER_RIGHTS)
 
 
+def _write_lock(account_id: int):
+    """SEC-8: a transaction that holds the account's write lock from its first statement,
+    so that two concurrent removals cannot both count the other administrator: SQLite
+    takes the database's write lock up front (BEGIN IMMEDIATE); PostgreSQL locks the
+    account row (SELECT … FOR UPDATE) until commit."""
+    from contextlib import contextmanager
+
+    from peewee import SqliteDatabase
+
+    from webapp.models import Account
+
+    @contextmanager
+    def locked():
+        database = db.obj if hasattr(db, "obj") else db
+        if isinstance(database, SqliteDatabase) and not database.in_transaction():
+            with database.atomic("IMMEDIATE"):
+                yield
+        else:
+            with db.atomic():
+                if not isinstance(database, SqliteDatabase):
+                    list(Account.select(Account.id).where(Account.id == account_id)
+                         .for_update())
+                yield
+
+    return locked()
+
+
 def _admins_left(account_id: int, excluding_user: int) -> int:
     return (UserRole.select().join(Role).switch(UserRole).join(User)
             .where((Role.account == account_id) & Role.builtin & User.is_active
@@ -237,11 +264,11 @@ def set_roles(access: Access, target: User, role_ids: list[int], *, acting: User
     """Takes effect on the target's next request (access is computed per request)."""
     _guard_target(access, target, acting)
     roles = _roles_to_grant(access, role_ids)
-    if not any(r.builtin for r in roles) and _is_admin(target) and not _admins_left(
-            access.account_id, target.id):
-        raise AccessError("Il doit rester au moins un administrateur : gardez le rôle "
-                          "Administrateur à cet utilisateur.")
-    with db.atomic():
+    with _write_lock(access.account_id):
+        if not any(r.builtin for r in roles) and _is_admin(target) and not _admins_left(
+                access.account_id, target.id):
+            raise AccessError("Il doit rester au moins un administrateur : gardez le rôle "
+                              "Administrateur à cet utilisateur.")
         UserRole.delete().where(UserRole.user == target.id).execute()
         for role in roles:
             UserRole.create(user=target, role=role)
@@ -258,10 +285,10 @@ def remove(access: Access, target: User, *, acting: User, ip=None) -> None:
     if target.id == acting.id:
         raise AccessError("Vous ne pouvez pas retirer votre propre accès au Manager.")
     _guard_target(access, target, acting)
-    if _is_admin(target) and not _admins_left(access.account_id, target.id):
-        raise AccessError("C'est le dernier administrateur du compte : son accès ne peut pas "
-                          "être retiré.")
-    with db.atomic():
+    with _write_lock(access.account_id):  # the check and the removal as one (SEC-8)
+        if _is_admin(target) and not _admins_left(access.account_id, target.id):
+            raise AccessError("C'est le dernier administrateur du compte : son accès ne peut "
+                              "pas être retiré.")
         UserRole.delete().where(UserRole.user == target.id).execute()
         Licence.delete().where((Licence.contact == target.contact_id)
                                & (Licence.product == "manager")).execute()

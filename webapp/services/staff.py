@@ -34,9 +34,17 @@ def set_staff_password(staff: StaffUser, password: str) -> None:
     errors = problems(password)
     if errors:
         raise ValueError(" ".join(errors))
-    StaffUser.update(password_hash=hash_password(password),
-                     auth_version=StaffUser.auth_version + 1).where(
-        StaffUser.id == staff.id).execute()
+    from webapp.db import db
+    from webapp.models import StaffTrustedBrowser, utcnow
+
+    with db.atomic():
+        StaffUser.update(password_hash=hash_password(password),
+                         auth_version=StaffUser.auth_version + 1).where(
+            StaffUser.id == staff.id).execute()
+        # SEC-8: as for customers, a new password revokes every trusted browser.
+        StaffTrustedBrowser.update(revoked_at=utcnow()).where(
+            (StaffTrustedBrowser.user == staff.id)
+            & StaffTrustedBrowser.revoked_at.is_null()).execute()
     audit.record("staff.password_set", staff=staff.id)
 
 

@@ -80,15 +80,19 @@ class Board:
     sla: dict[str, int] = field(default_factory=dict)  # profile key → threshold (s)
     today: dict = field(default_factory=dict)  # counters (see `today_counters`)
     callbacks: list = field(default_factory=list)
+    # SEC-8: the viewer's site scope (None = every site): agents are named only from the
+    # lines in it, others show their number.
+    site_ids: frozenset[int] | None = None
 
     @property
     def sla_s(self) -> int:
         return min(self.sla.values(), default=DEFAULT_SLA_S)
 
 
-def boards(services: list[Service]) -> list[Board]:
+def boards(services: list[Service], site_ids: frozenset[int] | None = None) -> list[Board]:
     found = [Board(s.id, s.number, s.label or phones.display(s.number), s.account_id,
-                   s.account.timezone or "Europe/Paris") for s in services]
+                   s.account.timezone or "Europe/Paris", site_ids=site_ids)
+             for s in services]
     refresh(found)
     return found
 
@@ -108,18 +112,22 @@ def refresh(found: list[Board]) -> None:
         b.profiles[p.key] = p.name
         if p.kind == "queue":
             b.sla[p.key] = p.sla_s or DEFAULT_SLA_S
-    names = line_names(found[0].account_id)
+    names = line_names(found[0].account_id, found[0].site_ids)
     for b in found:
         b.names = names
         b.today = today_counters(b)
         b.callbacks = callbacks(b)
 
 
-def line_names(account_id: int) -> dict[str, str]:
+def line_names(account_id: int, site_ids: frozenset[int] | None = None) -> dict[str, str]:
+    """Who holds each line, for the lines in `site_ids` only (None: every site; SEC-8)."""
+    query = (Service.select(Service, Contact).join(
+        Contact, JOIN.LEFT_OUTER, on=(Service.holder == Contact.id))
+        .where((Service.account == account_id) & (Service.kind.in_(("fixed", "mobile")))))
+    if site_ids is not None:
+        query = query.where(Service.site.in_(list(site_ids) or [0]))
     return {s.number: (s.holder.full_name if s.holder_id else (s.label or s.number))
-            for s in Service.select(Service, Contact).join(
-                Contact, JOIN.LEFT_OUTER, on=(Service.holder == Contact.id))
-            .where((Service.account == account_id) & (Service.kind.in_(("fixed", "mobile"))))}
+            for s in query}
 
 
 def _today_ms(zone: str) -> int:
@@ -298,6 +306,74 @@ def compact(html: str) -> str:
                                       if line.strip()))
 
 
+# --- SEC-8: where a supervisor may send a call ---------------------------------------
+
+# French numbers: 01-05 geographic, 06/07 mobile, 09 internet boxes, 080x free of charge.
+# 081x/082x (shared cost) and 089x (premium rate) are refused, as are short numbers.
+NATIONAL_OK = re.compile(r"^\+33(?:[1-79]\d{8}|80\d{7})$")
+
+
+def transfer_refusal(account_id: int, number: str) -> str | None:
+    """Why a call may not be transferred to `number` (E.164), or None. Allowed: the
+    account's own lines and numbers, its directory's numbers, French national numbers
+    outside the premium and shared-cost ranges — anything when the account allows more
+    (`Account.transfer_anywhere`, `flask transfer-policy`)."""
+    from webapp.models import Account
+
+    account = Account.get_or_none(Account.id == account_id)
+    if account is None:
+        return N_("Numéro refusé.")
+    if account.transfer_anywhere or NATIONAL_OK.match(number):
+        return None
+    if Service.select().where((Service.account == account_id)
+                              & (Service.number == number)).exists():
+        return None
+    if Contact.select().where((Contact.account == account_id) & (
+            (Contact.phone_work == number) | (Contact.phone_mobile == number)
+            | (Contact.phone_home == number))).exists():
+        return None
+    return N_("Transfert refusé : seuls les numéros de votre compte et de votre annuaire, et "
+              "les numéros français hors numéros surtaxés (081, 082, 089) ou courts, sont "
+              "autorisés. Votre administrateur peut demander à élargir cette règle.")
+
+
+# --- SEC-4: at most MAX_STREAMS_PER_USER open streams per user -----------------------
+
+MAX_STREAMS_PER_USER = 3
+CLOSED_EVENT = "closed"  # the page shows the message and stops reconnecting
+
+
+class StreamSlot:
+    """One open stream of a user, registered in a Redis sorted set (score: opening time)
+    shared by every web worker. Opening one more than MAX_STREAMS_PER_USER evicts the
+    oldest; an evicted stream notices at its next poll, says so and ends."""
+
+    def __init__(self, conn: Redis, user_id, limit: int = MAX_STREAMS_PER_USER,
+                 ttl_s: float = MAX_STREAM_S + 60) -> None:
+        import secrets
+
+        self.conn, self.limit, self.ttl_s = conn, limit, ttl_s
+        self.key = f"sse:open:{user_id}"
+        self.id = secrets.token_hex(8)
+
+    def open(self) -> None:
+        now = time.time()
+        pipe = self.conn.pipeline()
+        pipe.zremrangebyscore(self.key, 0, now - self.ttl_s)  # streams of a dead worker
+        pipe.zadd(self.key, {self.id: now})
+        pipe.expire(self.key, int(self.ttl_s))
+        pipe.zcard(self.key)
+        count = pipe.execute()[-1]
+        if count > self.limit:
+            self.conn.zpopmin(self.key, count - self.limit)
+
+    def alive(self) -> bool:
+        return self.conn.zscore(self.key, self.id) is not None
+
+    def release(self) -> None:
+        self.conn.zrem(self.key, self.id)
+
+
 def sse(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
@@ -311,10 +387,24 @@ def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
             poll_s: float = POLL_S, heartbeat_s: float = HEARTBEAT_S,
             max_s: float = MAX_STREAM_S, refresh_s: float = REFRESH_S,
             sleep: Callable[[float], None] = time.sleep,
-            clock: Callable[[], float] = time.monotonic) -> Iterator[str]:
+            clock: Callable[[], float] = time.monotonic, slot: StreamSlot | None = None,
+            closed_html: str = "") -> Iterator[str]:
     """The SSE body. `render(board, view)` gives {item id: one-line HTML} for a number;
     every item once at (re)connection (`full`), then only items that changed (`u`), an
-    item gone as `<i id=… data-del></i>`."""
+    item gone as `<i id=… data-del></i>`.
+
+    With a `slot` (SEC-4) the stream ends as soon as a newer stream of the same user
+    evicted it, after a last `closed` message carrying `closed_html`."""
+    try:
+        yield from _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s,
+                            heartbeat_s, max_s, refresh_s, sleep, clock, slot, closed_html)
+    finally:
+        if slot is not None:
+            slot.release()
+
+
+def _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s, heartbeat_s,
+             max_s, refresh_s, sleep, clock, slot, closed_html) -> Iterator[str]:
     by_number = {b.number: b for b in boards_}
     raw_seen: dict[str, bytes | None | int] = dict.fromkeys(by_number, -1)
     sent: dict[str, dict[str, str]] = {n: {} for n in by_number}
@@ -322,6 +412,9 @@ def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
     first = True
     yield "retry: 2000\n\n"
     while clock() - started < max_s:
+        if slot is not None and not slot.alive():
+            yield sse(CLOSED_EVENT, " ".join(closed_html.split()))
+            return
         force = False
         if refresh_fn is not None and clock() - refreshed >= refresh_s:
             refreshed = clock()

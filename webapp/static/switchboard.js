@@ -232,6 +232,13 @@
       receive("full", e.data);
     });
     source.addEventListener("u", function (e) { receive("u", e.data); });
+    source.addEventListener("closed", function (e) {
+      // SEC-4: a newer page of the same user took this stream (3 at most): stop here.
+      if (source) { source.close(); source = null; }
+      linkState("closed");
+      var box = document.getElementById("sb-closed");
+      if (box) { box.innerHTML = e.data; box.hidden = false; announce(box.textContent); }
+    });
     source.addEventListener("hb", function (e) {
       lastMsg = Date.now();
       setServer(parseInt(e.data, 10));
