@@ -6,7 +6,7 @@ import runpy
 import sys
 
 BENCHMARKS = ["bench.engine", "bench.directory", "bench.directory_csv", "bench.switchboard_sse",
-              "bench.pages", "bench.pbx"]
+              "bench.pages", "bench.pbx", "bench.streams"]
 
 
 def main() -> None:

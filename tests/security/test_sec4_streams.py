@@ -1,0 +1,60 @@
+"""SEC-4: a user holds at most 3 open switchboard streams: opening a 4th closes the oldest
+with a message the page understands (a `closed` event: switchboard.js shows it in
+#sb-closed and closes its EventSource); other users' streams are unaffected. (Capacity
+under load: bench/streams.py, README.)"""
+
+from __future__ import annotations
+
+from tests.conftest import wait_until
+
+
+def _open(b):
+    response = b.client.get("/standard/flux", buffered=False)
+    assert response.status_code == 200
+    body = iter(response.response)
+    assert b"retry" in next(body)
+    return response, body
+
+
+def _next_event(body) -> bytes:
+    chunk = b""
+    while not chunk.strip() or chunk.startswith(b":"):
+        chunk = next(body)
+    return chunk
+
+
+def test_sec4_fourth_stream_closes_the_oldest(demo, admin, new_browser, redis_conn):
+    lucas = new_browser()
+    lucas.sign_in(demo.user_email, demo.password)
+    others = _open(lucas)
+    streams = [_open(admin) for _ in range(3)]
+    assert redis_conn.zcard(f"sse:open:{_user_id(demo.admin_email)}") == 3
+    fourth = _open(admin)
+    # The oldest says why and ends; the page swaps the message and closes (sse-close).
+    first_response, first_body = streams[0]
+    chunk = _next_event(first_body)
+    while b"event: closed" not in chunk:
+        chunk = _next_event(first_body)
+    assert b"3 au plus" in chunk
+    assert list(first_body) == []  # the stream is over
+    # The three newest and the other user's stream are still registered and alive.
+    assert redis_conn.zcard(f"sse:open:{_user_id(demo.admin_email)}") == 3
+    assert redis_conn.zcard(f"sse:open:{_user_id(demo.user_email)}") == 1
+    for response, _body in streams[1:] + [fourth, others]:
+        response.close()
+    wait_until(lambda: redis_conn.zcard(f"sse:open:{_user_id(demo.admin_email)}") == 0)
+
+
+def test_sec4_the_page_understands_the_closing_message(admin):
+    page = admin.client.get("/standard").get_data(as_text=True)
+    assert 'id="sb-closed"' in page
+    script = admin.client.get("/static/switchboard.js").get_data(as_text=True)
+    assert 'addEventListener("closed"' in script and "source.close()" in script
+
+
+def _user_id(email):
+    from webapp.db import db
+    from webapp.models import User
+
+    with db.connection_context():
+        return User.get(User.email == email).id
