@@ -39,7 +39,7 @@ class Account(BaseModel):
     # SCALE-1: the engine shard of the account's telephony (`acd:{N}:…`), set at creation.
     shard = IntegerField(default=0, index=True)
     # SEC-8: the switchboard transfers to the account's own numbers and to national
-    # non-premium numbers only, unless the account allows any number (migration 010).
+    # non-premium numbers only, unless the account allows any number (migration 012).
     transfer_anywhere = BooleanField(default=False)
 
 
