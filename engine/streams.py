@@ -142,12 +142,16 @@ class _Preparing:
                          daemon=True).start()
 
     def _run(self, load: Callable[[], Config], base: Config) -> None:
+        # a document of thousands of numbers is hundreds of thousands of objects: no
+        # collection over the whole heap meanwhile (the GIL would hold events back)
+        gc.disable()
         try:
             config = load()
             self.result = (config, changed_numbers(base, config), Layout(config))
         except Exception as exc:  # ConfigError, database...: logged by the engine
             self.error = exc
         finally:
+            gc.enable()
             self.ready.set()
 
 
@@ -203,6 +207,7 @@ class Engine:
         done = {m.decode(): int(s) for m, s in self.conn.zrange(k.done, 0, -1, withscores=True)}
         now = int(meta.get("now", 0)) if self.clock == "events" else self._wall()
         self.state = restore(config, self.seed, now, int(meta.get("seq", 0)), calls, agents, done)
+        gc.freeze()  # the document and the restored state are long-lived (see _swap)
         log.info("engine shard %s ready: %d live calls, %d agents", k.inp, len(calls), len(agents))
         return self.state
 
@@ -343,6 +348,7 @@ class Engine:
                 again = self._reload(now, sorted(prep.scoped))
                 out.commands += again.commands
                 out.logs += again.logs
+        gc.freeze()  # the document is long-lived: later collections need not scan it
         if self._again:
             self._again = False
             self._preparing = _Preparing(self.load_config, state.config)
