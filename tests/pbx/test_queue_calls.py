@@ -233,3 +233,72 @@ def test_pbx2_kill_9_connector_mid_call_leaves_no_call_without_outcome(
     arrived = {e["call"] for e in in_events(redis_conn, kinds=("call.arrived",))}
     assert calls == arrived
     assert not [c for c in a.calls + caller.calls if c.state not in ("disconnected",)]
+
+
+def test_pbx2_switchboard_pickup_hold_resume_and_transfer_on_real_calls(
+        admin, queue, redis_conn, sip, engine_proc, connector, make_phone):
+    from webapp.services import switchboard
+
+    engine_proc.start()
+    OPERATOR, TARGET = "+33100000107", "+33100000108"
+    operator, caller = phones(admin, sip, make_phone, redis_conn, (OPERATOR, "operator", B_HZ),
+                              (CALLER, "caller", CALLER_HZ))
+    call = caller.dial(WELCOME)  # the queue's agents are away: the call waits with music
+    wait(lambda: call.state == "confirmed", timeout=15, what="waiting")
+    call_id = in_events(redis_conn, kinds=("call.arrived",))[0]["call"]
+    # pick-up to the switchboard operator's line: it rings, answers, talks to the caller
+    switchboard.send(redis_conn, 0, "call.pickup", call_id, line=OPERATOR)
+    leg = wait(lambda: operator.ringing(), timeout=10, what="operator rings")
+    leg.answer(200)
+    wait(lambda: leg.media_up, what="operator connected")
+    pump(0.3)
+    assert near(call.hears(0.8)[0], B_HZ)
+    switchboard.send(redis_conn, 0, "call.hold", call_id)
+    wait(lambda: near(call.hears(0.6)[0], MUSIC_HZ, 5), timeout=8, what="hold music")
+    switchboard.send(redis_conn, 0, "call.resume", call_id)
+    wait(lambda: near(call.hears(0.6)[0], B_HZ), timeout=8, what="resumed")
+    call.hangup()
+    wait(lambda: leg.state == "disconnected", what="operator leg ends")
+    assert [e["line"] for e in log_of(redis_conn) if e["type"] == "answered"] == [OPERATOR]
+    # a waiting call transferred to another line reaches that phone
+    (target,) = phones(admin, sip, make_phone, redis_conn, (TARGET, "target", A_HZ))
+    second = caller.dial(WELCOME)
+    wait(lambda: second.state == "confirmed", timeout=15, what="second call waits")
+    second_id = in_events(redis_conn, kinds=("call.arrived",))[-1]["call"]
+    switchboard.send(redis_conn, 0, "call.transfer", second_id, to=TARGET)
+    ringing = wait(lambda: target.ringing(), timeout=10, what="transfer target rings")
+    ringing.answer(200)
+    wait(lambda: ringing.media_up, what="target connected")
+    pump(0.3)
+    assert near(second.hears(0.8)[0], A_HZ)
+    assert [e["to"] for e in log_of(redis_conn) if e["type"] == "transferred"] == [TARGET]
+    second.hangup()
+    wait(lambda: ringing.state == "disconnected", what="target leg ends")
+
+
+def test_pbx3_agent_in_a_direct_call_gets_no_offer_until_it_ends_and_rests(
+        admin, queue, redis_conn, sip, engine_proc, connector, make_phone):
+    import time
+
+    queue.rest_s = 3
+    queue.save()
+    engine_proc.start()
+    a, friend, caller = phones(admin, sip, make_phone, redis_conn, (A, "agent-a", A_HZ),
+                               ("+33100000107", "friend", B_HZ), (CALLER, "caller", CALLER_HZ))
+    direct = a.dial("+33100000107")
+    answer = wait(lambda: friend.ringing(), what="friend rings")
+    answer.answer(200)
+    wait(lambda: any(e["line"] == A for e in in_events(redis_conn, kinds=("line.busy",))),
+         what="line.busy")
+    call = caller.dial(WELCOME)
+    wait(lambda: call.state == "confirmed", timeout=15, what="queue call waits (music)")
+    pump(2.0)
+    assert not [c for c in a.calls if c.incoming]  # busy on the phone: not offered
+    direct.hangup()
+    wait(lambda: any(e["line"] == A for e in in_events(redis_conn, kinds=("line.idle",))),
+         what="line.idle")
+    idle_at = time.monotonic()
+    leg = wait(lambda: a.ringing(), timeout=15, what="offer after the rest")
+    assert time.monotonic() - idle_at >= 2.5  # rest_s = 3
+    leg.hangup(486)
+    call.hangup()
