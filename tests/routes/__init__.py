@@ -12,7 +12,16 @@ Expectations:
 - 404      object out of tenant or site scope
 Visitors: anonymous, admin (demo Administrateur), restricted (demo "Responsable
 Lyon": sites.access services.manage tickets.access deployments.view, scope Lyon),
-other (administrator of another account, looking at the demo account's objects).
+other (administrator of another account, looking at the demo account's objects);
+test_route_matrix_access_manager_only_and_staff_session adds a user holding only
+"Gérer les accès utilisateurs" (403 wherever a view requires another permission) and
+a back-office staff session (the sign-in page on every customer route).
+
+Every visitor posts a valid CSRF token: a CSRF refusal (`X-CSRF-Refused`) is its own
+outcome and always a failure, never counted as an allowed 400. Whenever a POST is
+refused (LOGIN, 403, 404) the whole database (audit journal aside) must be unchanged.
+Downloads use real objects of the demo account (attachment, invoice, photo, audio
+file), so "other" gets 404 on ids that exist.
 """
 
 from __future__ import annotations

@@ -37,6 +37,24 @@ def _invoice(d):
     return {"invoice_id": Invoice.get(Invoice.number == "F-DEMO-00002").id}
 
 
+def _attachment(d):
+    """A real attachment of the demo account (another account's id for "other")."""
+    from webapp.models import Attachment, Ticket, TicketMessage, User
+    from webapp.services.tickets import Upload, _store
+    from webapp.settings import load
+
+    existing = Attachment.get_or_none((Attachment.account == d.account_id)
+                                      & Attachment.message.is_null(False))
+    if existing is None:
+        ticket = Ticket.select().where(Ticket.account == d.account_id).first()
+        message = TicketMessage.select().where(TicketMessage.ticket == ticket).first()
+        existing = _store(load().DATA_DIR, d.account_id,
+                          Upload("matrice.pdf", b"%PDF-1.4\n%matrice\n"), "application/pdf",
+                          uploader=User.get_by_id(d.admin_user_id), pending_key=None)
+        Attachment.update(message=message).where(Attachment.id == existing.id).execute()
+    return {"attachment_id": existing.id}
+
+
 def _account(d):
     return {"account_id": d.account_id}
 
@@ -53,8 +71,7 @@ ROUTES = [
     Route("tickets.new", "POST"),  # empty form: 400 with the French messages
     Route("tickets.detail", args=_ticket, other=404),
     Route("tickets.reply", "POST", args=_ticket, other=404),
-    Route("tickets.download", args=lambda d: {"attachment_id": 999999},
-          admin=404, restricted=404, other=404),
+    Route("tickets.download", args=_attachment, other=404),
     Route("billing.index", restricted=403),
     Route("billing.invoice", args=_invoice, restricted=403, other=404),
     Route("billing.invoice_pdf", args=_invoice, restricted=403, other=404),
@@ -81,7 +98,7 @@ ROUTES = [
     Route("ops.ticket_reply", "POST", args=_ticket, **STAFF_ONLY),
     Route("ops.ticket_status", "POST", args=_ticket, **STAFF_ONLY),
     Route("ops.ticket_assign", "POST", args=_ticket, **STAFF_ONLY),
-    Route("ops.attachment", args=lambda d: {"attachment_id": 1}, **STAFF_ONLY),
+    Route("ops.attachment", args=_attachment, **STAFF_ONLY),
     Route("ops.order_new", "POST", args=_account, **STAFF_ONLY),
     Route("ops.order_status", "POST", args=_order, **STAFF_ONLY),
     Route("ops.invoice_new", "POST", args=_account, **STAFF_ONLY),
