@@ -13,11 +13,14 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user, logout_user
 
+import webapp.blueprints as package
+from webapp import cli, errors, navigation
 from webapp import settings as settings_module
 from webapp.db import db, init_db
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
+from webapp.permissions import PERMISSIONS
 from webapp.redis_conn import redis_for
-from webapp.security import request_is_background, request_is_public
+from webapp.security import current_access, request_is_background, request_is_public
 from webapp.translate import translate
 
 LOCALES = ("fr", "en")
@@ -41,7 +44,6 @@ def create_app(config: dict | None = None) -> Flask:
     _retry_write_conflicts(app)
     _install_request_hooks(app, settings)
     _install_template_helpers(app)
-    from webapp import cli, errors
 
     errors.register(app)
     cli.register(app)
@@ -114,8 +116,6 @@ def _init_extensions(app: Flask, settings) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Every module of webapp.blueprints that defines `bp` is registered."""
-    import webapp.blueprints as package
-
     for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{package.__name__}.{module_info.name}")
         bp = getattr(module, "bp", None)
@@ -220,10 +220,6 @@ def _install_template_helpers(app: Flask) -> None:
             version = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else "0"
             _static_versions[filename] = version
         return url_for("static", filename=filename, v=version)
-
-    from webapp import navigation
-    from webapp.permissions import PERMISSIONS
-    from webapp.security import current_access
 
     @app.context_processor
     def _globals():

@@ -3,23 +3,31 @@ shard-move."""
 
 from __future__ import annotations
 
+import secrets
+
 import click
 from flask import Flask, current_app
 
 from webapp.db import db
+from webapp.migrate import upgrade
+from webapp.models import StaffUser, User
+from webapp.services import staff as staff_service
+from webapp.services.accounts import create_account
+from webapp.services.accounts import create_admin as make_admin
+from webapp.services.auth import send_password_link
+from webapp.services.demo import DEMO_PASSWORD, load_demo
+from webapp.services.exchange_demo import DEMO_STAFF_EMAIL
+from webapp.services.forwarding import ensure_account_profiles
 
 
 def register(app: Flask) -> None:
     @app.cli.command("db-upgrade")
     def db_upgrade() -> None:
         """Apply pending migrations."""
-        from webapp.migrate import upgrade
-
         applied = upgrade(db.obj)
         click.echo(f"Migrations appliquées : {', '.join(applied) if applied else 'aucune'}")
         # Backfill without a migration: fixed lines created before `create_service` get
         # their default forwarding profile here, never on a GET (ARCHITECTURE §5).
-        from webapp.services.forwarding import ensure_account_profiles
 
         with db.connection_context():
             created = ensure_account_profiles()
@@ -30,12 +38,9 @@ def register(app: Flask) -> None:
     @click.option("--password", default=None, help="Mot de passe des comptes de démonstration.")
     def demo(password: str | None) -> None:
         """Load the French demo company (idempotent); prints the administrator's e-mail."""
-        from webapp.services.demo import DEMO_PASSWORD, load_demo
-
         with db.connection_context():
             result = load_demo(password or DEMO_PASSWORD)
         click.echo(result.admin_email)
-        from webapp.services.exchange_demo import DEMO_STAFF_EMAIL
 
         # stdout carries only the administrator's e-mail (scripts read it).
         click.echo(f"Back-office opérateur : /ops/connexion — {DEMO_STAFF_EMAIL} "
@@ -48,11 +53,6 @@ def register(app: Flask) -> None:
     @click.option("--last-name", default="")
     def create_admin(email: str, company: str, first_name: str, last_name: str) -> None:
         """First administrator of a new account; e-mails the password link."""
-        from webapp.models import User
-        from webapp.services.accounts import create_account
-        from webapp.services.accounts import create_admin as make_admin
-        from webapp.services.auth import send_password_link
-
         settings = current_app.extensions["cm_settings"]
         with db.connection_context():
             if User.get_or_none(User.email == email.strip().lower()):
@@ -130,11 +130,6 @@ def register(app: Flask) -> None:
     @click.option("--reset", is_flag=True, help="Nouveau mot de passe pour un compte existant.")
     def create_staff(email: str, first_name: str, last_name: str, reset: bool) -> None:
         """Operator back-office account (OPS-1); prints a generated password once."""
-        import secrets
-
-        from webapp.models import StaffUser
-        from webapp.services import staff as staff_service
-
         with db.connection_context():
             existing = StaffUser.get_or_none(StaffUser.email == staff_service.normalise(email))
             if existing and not reset:

@@ -6,10 +6,11 @@ block of the same name (`site_tree`); any other request gets the whole page.
 
 from __future__ import annotations
 
-from flask import Response, current_app, make_response, render_template, request
+from flask import Response, abort, current_app, make_response, render_template, request
 from flask_htmx import make_response as htmx_response
 
 from webapp.extensions import htmx
+from webapp.services.tickets import attachment_disposition, path_of
 
 
 class BlockNotFoundError(LookupError):
@@ -109,10 +110,6 @@ def redirect_to(url: str, status: int = 303, htmx_status: int = 204) -> Response
 def attachment_download(attachment, data_dir) -> Response:
     """A stored ticket attachment, always as a download that no browser renders (TKT-2);
     404 when its file is gone. Callers check who may see it first."""
-    from flask import abort
-
-    from webapp.services.tickets import attachment_disposition, path_of
-
     path = path_of(attachment, data_dir)
     if not path.is_file():
         abort(404)

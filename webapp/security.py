@@ -9,14 +9,16 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlparse
 
-from flask import abort, g, request, session
+from flask import abort, current_app, g, request, session
 from flask_login import current_user
 from peewee import Model
 
-from webapp.extensions import login_manager
-from webapp.models import TrustedBrowser, User
+from webapp.extensions import client_ip, login_manager
+from webapp.models import Contact, Service, TrustedBrowser, User
 from webapp.permissions import PERMISSIONS
-from webapp.services.access import Access, access_for
+from webapp.services.access import Access, access_for, contacts_in_scope
+from webapp.services.actor import Actor
+from webapp.services.shards import shard_of
 
 PUBLIC_ATTR = "_public_endpoint"
 BACKGROUND_ATTR = "_background_request"
@@ -133,7 +135,6 @@ def request_is_public() -> bool:
         return True  # 404 / 405 handled by Flask
     if request.endpoint == "static":
         return True
-    from flask import current_app
 
     view = current_app.view_functions.get(request.endpoint)
     return bool(view and getattr(view, PUBLIC_ATTR, False))
@@ -141,8 +142,6 @@ def request_is_public() -> bool:
 
 def scoped_services(kinds: tuple[str, ...] | None = None):
     """Services of the current account inside the user's site scope (ROLE-3)."""
-    from webapp.models import Service
-
     access = current_access()
     query = Service.select().where(Service.account == access.account_id)
     if access.site_ids is not None:
@@ -154,8 +153,6 @@ def scoped_services(kinds: tuple[str, ...] | None = None):
 
 def get_service_or_404(service_id: int, kinds: tuple[str, ...] | None = None):
     """A service of this account, in scope (sub-sites included), else 404."""
-    from webapp.models import Service
-
     service = scoped_services(kinds).where(Service.id == service_id).first()
     if service is None:
         abort(404)
@@ -164,14 +161,10 @@ def get_service_or_404(service_id: int, kinds: tuple[str, ...] | None = None):
 
 def scoped_contacts():
     """Contacts of the current account whose site is in scope (no site = default site)."""
-    from webapp.services.access import contacts_in_scope
-
     return contacts_in_scope(current_access())
 
 
 def get_contact_or_404(contact_id: int):
-    from webapp.models import Contact
-
     contact = scoped_contacts().where(Contact.id == contact_id).first()
     if contact is None:
         abort(404)
@@ -180,13 +173,6 @@ def get_contact_or_404(contact_id: int):
 
 def current_actor():
     """Who acts, from where, and where their changes go (audit, engine reload, files)."""
-    from flask import current_app
-    from flask_login import current_user
-
-    from webapp.extensions import client_ip
-    from webapp.services.actor import Actor
-    from webapp.services.shards import shard_of
-
     settings = current_app.extensions["cm_settings"]
     user = current_user._get_current_object()
     return Actor(user, client_ip(), settings.REDIS_URL, shard_of(user.account_id),

@@ -20,6 +20,7 @@ from webapp.redis_conn import redis_for
 from webapp.services.mail import MAIL_QUEUE
 from webapp.settings import load
 from worker.bootstrap import ensure_db
+from worker.notify import schedule_overdue_sweep
 
 QUEUES = [MAIL_QUEUE, "default"]
 DB_OUTAGE_MAX_S = 120  # below RQ's default job timeout (180 s)
@@ -55,7 +56,6 @@ def main() -> None:
     ensure_db(settings)
     connection = redis_for(settings.REDIS_URL)
     redis_down = Outage(log, f"Redis at {settings.REDIS_URL}")
-    from worker.notify import schedule_overdue_sweep
 
     # the daily "paiement en retard" reminders
     retry(lambda: schedule_overdue_sweep(connection) or True, redis_down)

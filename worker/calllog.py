@@ -20,7 +20,12 @@ from typing import Protocol
 import redis
 
 from engine.outage import Outage, retry, transient
+from engine.redis_client import connect
 from webapp.db import db, write_transaction
+from webapp.models import CallLogEntry, Service
+from webapp.settings import load
+from worker.bootstrap import ensure_db
+from worker.cdr import CdrHandler
 
 GROUP = "calllog"
 log = logging.getLogger("calllog")
@@ -53,16 +58,12 @@ class AcdLogHandler:
     def _account(self, number: str, kinds: tuple[str, ...] = ("welcome",)) -> int | None:
         """The account of a welcome number (outcomes, offers) or, for a break (Q-13,
         `line.paused`/`line.unpaused`: no number), of the fixed line."""
-        from webapp.models import Service
-
         if number not in self._accounts:
             row = Service.get_or_none((Service.number == number) & Service.kind.in_(kinds))
             self._accounts[number] = row.account_id if row else None
         return self._accounts[number]
 
     def handle(self, entries: Entries) -> None:
-        from webapp.models import CallLogEntry
-
         rows = []
         for entry_id, f in entries:
             ts = _int(f.get("ts"))
@@ -168,22 +169,16 @@ class CallLog:
 def handlers(shards: int = 1) -> list[StreamHandler]:
     """Every shard's `acd:{N}:log` (SCALE-1: an account may have been moved, statistics
     read them all) and `pbx:cdr`."""
-    from worker.cdr import CdrHandler  # issue 8: pbx:cdr → per-line call history (LINE-5)
-
     return [*(AcdLogHandler(n) for n in range(max(1, shards))), CdrHandler()]
 
 
 def main(argv: list[str] | None = None) -> None:
-    from webapp.settings import load
-    from worker.bootstrap import ensure_db
-
     ap = argparse.ArgumentParser(prog="python -m worker.calllog")
     ap.add_argument("--burst", action="store_true", help="stop when the streams are drained")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load()
     ensure_db(settings)
-    from engine.redis_client import connect
 
     stopping = False
 

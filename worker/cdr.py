@@ -21,6 +21,8 @@ import redis as redis_lib
 
 from webapp.db import db
 from webapp.services import blacklist, call_history
+from webapp.settings import load
+from worker.bootstrap import ensure_db
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +91,6 @@ class CdrConsumer:
 
 
 def main() -> None:
-    from webapp.settings import load
-    from worker.bootstrap import ensure_db
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load()
     ensure_db(settings)

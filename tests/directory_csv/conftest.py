@@ -35,7 +35,7 @@ class Sync:
         return response.headers["Location"].rsplit("/", 1)[1]
 
     def state(self, token: str) -> dict:
-        from worker.directory_sync import state
+        from webapp.services.directory_sync import state
 
         return state(self.redis_url, token)
 

@@ -133,10 +133,7 @@ def forgot():
     if "@" not in email:
         return render("auth/forgot.html", status=400, email=email,
                       error=_("Saisissez une adresse e-mail valide."))
-    # The whole lookup runs in the worker: same answer, same time, whoever asks.
-    from worker.jobs import enqueue_password_link
-
-    enqueue_password_link(_settings().REDIS_URL, email, client_ip())
+    auth_service.send_password_link_later(_settings().REDIS_URL, email, client_ip())
     return render("auth/forgot_sent.html", email=email)
 
 

@@ -20,8 +20,7 @@ from flask_login import current_user
 from webapp.db import with_own_connection
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, requires
-from webapp.services import directory_csv
-from worker import directory_sync
+from webapp.services import directory_csv, directory_sync
 
 bp = Blueprint("directory_csv", __name__, url_prefix="/annuaire/csv")
 

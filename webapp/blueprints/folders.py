@@ -9,9 +9,16 @@ from flask_login import current_user
 from webapp.db import db
 from webapp.extensions import client_ip
 from webapp.rendering import redirect_to, render
-from webapp.security import current_access, get_contact_or_404, requires, scoped_contacts
+from webapp.security import (
+    current_access,
+    get_contact_or_404,
+    get_service_or_404,
+    requires,
+    scoped_contacts,
+)
 from webapp.services import directory as directory_service
 from webapp.services import folders as folders_service
+from webapp.services import holders
 from webapp.services import sites as sites_service
 from webapp.services.directory import ContactForm
 from webapp.services.errors import FormError
@@ -225,9 +232,6 @@ def new_contact():
 @requires("services.manage")
 def new_person(service_id: int):
     """Creates the contact (on the service's site) and associates it, in one transaction."""
-    from webapp.security import get_service_or_404
-    from webapp.services import holders
-
     service = get_service_or_404(service_id)
     access = current_access()
     form = ContactForm(site_id=str(service.site_id))

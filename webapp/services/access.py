@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from webapp.models import Licence, Role, RoleSite, Service, ServiceContact, Site, User, UserRole
+from webapp.models import (
+    Contact,
+    Licence,
+    Role,
+    RoleSite,
+    Service,
+    ServiceContact,
+    Site,
+    User,
+    UserRole,
+)
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_SITES
 
 
@@ -90,8 +100,6 @@ def may_have_account(user: User) -> bool:
 
 def contacts_in_scope(access: Access):
     """Contacts of the account inside the user's site scope (no site = default site)."""
-    from webapp.models import Contact
-
     query = Contact.select().where(Contact.account == access.account_id)
     if access.site_ids is not None:
         default = Site.get_or_none((Site.account == access.account_id) & Site.is_default)

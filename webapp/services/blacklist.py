@@ -17,6 +17,7 @@ from peewee import IntegrityError
 from webapp.db import db
 from webapp.models import Service
 from webapp.models.history import ANONYMOUS, BlockedNumber
+from webapp.redis_conn import redis_for
 from webapp.services import audit, phones
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
@@ -89,8 +90,6 @@ def set_anonymous(service: Service, blocked: bool, actor: Actor) -> None:
 def publish(service: Service, redis_url: str, conn=None) -> bool:
     """Rewrite `pbx:blacklist:{line}` from the database; False if Redis is unreachable
     (the next change or `sync_all` repairs it)."""
-    from webapp.redis_conn import redis_for
-
     numbers, anonymous = entries(service)
     fields = {n: "1" for n in numbers}
     if anonymous:

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 
 from webapp.db import db
 from webapp.models import (
+    TARGET_NUMBER,
+    TARGET_VOICEMAIL,
     TFA_INACTIVE,
     Account,
     Contact,
+    Equipment,
+    ForwardingProfile,
     Licence,
     Role,
     RoleSite,
@@ -17,13 +21,16 @@ from webapp.models import (
     Site,
     User,
     UserRole,
+    VoicemailSettings,
     utcnow,
 )
 from webapp.permissions import SCOPE_SITES
-from webapp.services import demo_directory
+from webapp.services import demo_directory, exchange_demo, welcome_demo
 from webapp.services.accounts import admin_role, create_account, default_site
+from webapp.services.forwarding import ensure_account_profiles
 from webapp.services.passwords import hash_password
 from webapp.services.provisioning import create_service
+from webapp.settings import load
 
 DEMO_COMPANY = "Atelier Dupont & Associés"
 DEMO_ADMIN_EMAIL = "claire.dubois@atelier-dupont.example"
@@ -164,26 +171,18 @@ def _users(account: Account, sites: dict[str, Site], contacts: dict[str, Contact
 def _exchange(account: Account, password: str) -> None:
     """Issue 7 demo: tickets, deployments, orders, invoices, and the operator staff
     account (sign-in printed by `flask demo`), all idempotent."""
-    from webapp.services.exchange_demo import seed
-
-    seed(account, DEMO_ADMIN_EMAIL, password)
+    exchange_demo.seed(account, DEMO_ADMIN_EMAIL, password)
 
 
 def _welcome_routing(account: Account) -> None:
     """Issue 6: the welcome number's queue, announcement and time rules (idempotent)."""
-    from webapp.services.welcome_demo import seed
-    from webapp.settings import load
-
     settings = load()
-    seed(account, DEMO_ADMIN_EMAIL, settings.REDIS_URL, settings.DATA_DIR)
+    welcome_demo.seed(account, DEMO_ADMIN_EMAIL, settings.REDIS_URL, settings.DATA_DIR)
 
 
 def _line_settings(account: Account) -> None:
     """LINE-1/LINE-2 demo: every fixed line has its default profile; Claire's line also has
     voicemail and an "Absence" profile to her mobile (idempotent)."""
-    from webapp.models import TARGET_NUMBER, TARGET_VOICEMAIL, ForwardingProfile, VoicemailSettings
-    from webapp.services.forwarding import ensure_account_profiles
-
     ensure_account_profiles(account.id)
     claire = Service.get_or_none((Service.account == account) & (Service.number == "+33100000101"))
     if claire is None or VoicemailSettings.get_or_none(VoicemailSettings.service == claire):
@@ -208,8 +207,6 @@ EQUIPMENT = [
 
 def _equipment(account: Account) -> None:
     """Idempotent: each demo phone is created once, by its MAC address."""
-    from webapp.models import Equipment
-
     for site_name, model, mac, number in EQUIPMENT:
         if Equipment.select().where(Equipment.mac == mac).exists():
             continue

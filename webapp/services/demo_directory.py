@@ -24,7 +24,10 @@ from webapp.db import db
 from webapp.models import Account, Contact, Service
 from webapp.models.core import Folder
 from webapp.models.history import ANONYMOUS, BlockedNumber, CallRecord
+from webapp.services import blacklist
 from webapp.services.accounts import default_site
+from webapp.services.call_history import local_to_utc, zone
+from webapp.settings import load
 
 # (name, outside contacts?)
 FOLDERS = [
@@ -124,9 +127,6 @@ def _suppliers(account: Account, folder: Folder) -> None:
 
 
 def _blacklist(account: Account) -> None:
-    from webapp.services import blacklist
-    from webapp.settings import load
-
     for number, blocked in BLACKLIST.items():
         line = Service.get_or_none((Service.account == account) & (Service.number == number))
         if line is None:
@@ -139,8 +139,6 @@ def _blacklist(account: Account) -> None:
 
 def _history(account: Account, now: dt.datetime | None = None) -> None:
     """CDR rows over the previous and the current month, in the account's time zone."""
-    from webapp.services.call_history import local_to_utc, zone
-
     tz = zone(account.id)
     now_local = (now or dt.datetime.now(dt.UTC)).astimezone(tz)
     month_start = now_local.date().replace(day=1)

@@ -8,8 +8,9 @@ routing profiles and time rules (WN-1..4) as their tables provide them.
 
 from __future__ import annotations
 
-from webapp.db import db
+from webapp.db import db, init_db
 from webapp.models import Account, Service, WelcomeLine, WelcomeProfile
+from webapp.settings import load
 
 DOCUMENT_TIMEZONE = "Europe/Paris"
 
@@ -71,11 +72,8 @@ def build_document(shard: int = 0, numbers: list[str] | None = None) -> dict:
     engine validates it before use. With `numbers` (a scoped `config.reload`, SCALE-2),
     only those welcome numbers' sections (one without a section is left out: gone) and
     the lines they name: it costs what they cost, whatever the size of the shard."""
-    if db.obj is None:
-        from webapp.settings import load
-        from worker.bootstrap import ensure_db
-
-        ensure_db(load())
+    if db.obj is None:  # the engine process: point the database proxy at DATABASE_URL
+        init_db(load().DATABASE_URL)
     with db.connection_context():
         sections: dict[str, dict] = {}
         for builder in NUMBER_BUILDERS:

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from webapp.i18n import N_
-from webapp.models import TICKET_OPEN, Ticket
+from webapp.models import DEPLOYMENT_KINDS, TICKET_OPEN, Ticket
 from webapp.services import billing, deployments
 from webapp.services.access import Access
 
@@ -98,8 +98,6 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
 
 
 def _deployment_label(deployment) -> str:
-    from webapp.models import DEPLOYMENT_KINDS
-
     date = deployment.scheduled_date
     when = date.strftime("%d/%m/%Y") if date else "à planifier"
     return f"{DEPLOYMENT_KINDS[deployment.kind]} — {when}"

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from peewee import JOIN, IntegrityError, fn
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webapp.db import db
-from webapp.models import Contact, Service
+from webapp.models import Contact, Service, ServiceContact
 from webapp.models.core import Folder
 from webapp.services import audit, phones
 from webapp.services.errors import FormError
@@ -167,8 +168,6 @@ def photo_dir(data_dir: Path | str) -> Path:
 
 def make_thumbnail(data: bytes) -> bytes:
     """A small JPEG of an uploaded image, or FormError: checked by content, not by name."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     if not data:
         raise FormError({"photo": "Choisissez une image (JPEG, PNG, GIF ou WebP)."})
     if len(data) > PHOTO_MAX_BYTES:
@@ -239,8 +238,6 @@ def contacts_in(contacts_query, folder_id: int | None | str):
 
 
 def services_count(contact_ids: list[int]) -> dict[int, int]:
-    from webapp.models import ServiceContact
-
     rows = (ServiceContact.select(ServiceContact.contact, fn.COUNT(ServiceContact.id))
             .join(Service).where(ServiceContact.contact.in_(contact_ids or [0]))
             .group_by(ServiceContact.contact).tuples())

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -18,8 +19,6 @@ _DUMMY_HASH = _hasher.hash("pas-un-vrai-mot-de-passe")
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     """The 30,000 most common passwords shipped with zxcvbn (a maintained list)."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from webapp.db import db
 from webapp.i18n import _
@@ -103,8 +104,6 @@ def clean_name(name: str) -> str | None:
 
 def attachment_disposition(filename: str) -> str:
     """`attachment` always (TKT-2), with an ASCII fallback and the UTF-8 name (RFC 6266)."""
-    from urllib.parse import quote
-
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
