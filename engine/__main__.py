@@ -6,40 +6,14 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Callable
 
-from engine.config import ConfigError, load_file, parse
-from engine.model import Config
+from engine.config import ConfigError
+from engine.loader import config_loader, numbers_loader
 from engine.outage import Outage, retry
 from engine.redis_client import connect
 from engine.streams import Engine, tune_gc
 
 log = logging.getLogger("engine")
-
-
-def config_loader(path: str | None, shard: int = 0) -> Callable[[], Config]:
-    """The file when given, else the web side's builder for this shard's accounts only
-    (imported only here, lazily)."""
-    if path:
-        return lambda: load_file(path)
-    try:
-        from webapp.services.engine_config import build_document
-    except ImportError as exc:
-        raise SystemExit(
-            "engine: no --config given and webapp.services.engine_config.build_document "
-            f"cannot be imported ({exc}); pass --config engine/demo_config.json") from exc
-    return lambda: parse(build_document(shard=shard))
-
-
-def numbers_loader(path: str | None, shard: int = 0
-                   ) -> Callable[[list[str]], Config] | None:
-    """For scoped reloads: the builder asked for those welcome numbers only (and the
-    lines they name); None in file mode, where every reload reads the whole file."""
-    if path:
-        return None
-    from webapp.services.engine_config import build_document
-
-    return lambda numbers: parse(build_document(shard=shard, numbers=numbers))
 
 
 def main(argv: list[str] | None = None) -> int:

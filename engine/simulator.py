@@ -22,6 +22,7 @@ from collections.abc import Callable
 import redis
 
 from engine.config import ConfigError, load_file
+from engine.loader import config_loader
 from engine.model import Config
 from engine.protocol import Keys
 
@@ -287,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.config:
             config = load_file(args.config)
         else:
-            from engine.__main__ import config_loader
             config = config_loader(None)()
     except ConfigError as exc:
         print(f"simulator: invalid configuration document:\n{exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import url_for
 
 from webapp.i18n import N_
 from webapp.services.access import Access
@@ -50,13 +50,7 @@ def visible_items(access: Access) -> list[tuple[NavItem, str]]:
     for item in NAV:
         if item.any_of and not any(access.can(p) for p in item.any_of):
             continue
-        if item.endpoint in current_app.view_functions:
-            href = url_for(item.endpoint)
-        else:
-            href = url_for("main.area", key=item.key)
-        items.append((item, href))
+        items.append((item, url_for(item.endpoint)))
     return items
 
 
-def item_by_key(key: str) -> NavItem | None:
-    return next((item for item in NAV if item.key == key), None)

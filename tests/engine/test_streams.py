@@ -154,7 +154,7 @@ def test_invalid_config_is_refused_at_start_naming_the_path(redis_url, tmp_path)
 
 
 def test_without_config_and_without_the_web_builder_exits_with_a_clear_error(monkeypatch):
-    from engine.__main__ import config_loader
+    from engine.loader import config_loader
     monkeypatch.setitem(sys.modules, "webapp.services.engine_config", None)
     with pytest.raises(SystemExit, match="pass --config"):
         config_loader(None)

@@ -6,7 +6,7 @@ import json
 
 from tests.lines.conftest import engine_events
 from webapp.models import AuditEvent, ForwardingProfile, Service, Site
-from webapp.services import forwarding
+from webapp.services import forwarding, welcome_numbers
 from webapp.services.engine_config import numbers_naming
 
 
@@ -121,7 +121,7 @@ def test_line3_reload_published_for_any_fixed_line_agent_or_not(actor, ids, redi
     site = Site.get_by_id(ids["site_lyon"])
     line = Service.create(account=site.account_id, site=site, kind="fixed",
                           number="+33100000151", label="Ligne hors file")
-    assert not forwarding.is_queue_agent(line)
+    assert not welcome_numbers.is_queue_agent(line)
     outcome = forwarding.set_queue_settings(line, {"accept_queue_calls": "1",
                                                    "backup_number": "+33 6 00 00 00 99"}, actor)
     assert outcome.engine_changed and outcome.engine_notified

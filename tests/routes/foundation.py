@@ -24,7 +24,6 @@ ROUTES = [
     Route("main.dashboard"),
     Route("main.account"),
     Route("main.account_timezone", "POST", restricted=403),
-    Route("main.area", args=lambda d: {"key": "store"}),
     Route("preferences.index"),
     Route("preferences.security"),
     Route("preferences.revoke_browser", "POST", args=lambda d: {"browser_id": 999999}),

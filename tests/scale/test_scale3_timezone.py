@@ -28,7 +28,7 @@ def office_hours(welcome, days="0,1,2,3,4", start="09:00", end="18:00"):
 def test_scale3_same_weekly_rule_answers_differently_in_paris_and_reunion(app, db_conn):
     from engine.config import parse
     from engine.model import route
-    from webapp.services import welcome as svc
+    from webapp.services import routing_preview as svc
     from webapp.services.engine_config import build_document
 
     _, wp, _, _ = make_account("Paris", "+33140000", timezone="Europe/Paris")

@@ -212,7 +212,8 @@ def test_q13_calllog_keeps_breaks_with_the_line_account_and_outcome_callers(
 def test_q13_swb6_queue_form_saves_threshold_and_autopause_into_the_engine_document(
         admin, welcome, db_conn):
     from webapp.models import WelcomeProfile
-    from webapp.services.welcome import numbers_section, profile_to_form
+    from webapp.services.engine_config import numbers_section
+    from webapp.services.routing_profiles import routing_profile_to_form as profile_to_form
 
     profile = WelcomeProfile.get((WelcomeProfile.service == welcome.id)
                                  & (WelcomeProfile.key == "accueil"))

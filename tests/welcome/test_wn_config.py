@@ -25,7 +25,7 @@ def entry(welcome):
 
 
 def snapshot(welcome):
-    from webapp.services.welcome import number_section
+    from webapp.services.engine_config import number_section
 
     return number_section(welcome)
 
@@ -289,7 +289,7 @@ def test_wn4_demo_document_validates_and_matches_demo_config(db_conn, demo):
 
 def test_wn4_agent_lines_are_queue_agents(db_conn, demo, ids):
     from webapp.models import Service
-    from webapp.services.forwarding import is_queue_agent
+    from webapp.services.welcome_numbers import is_queue_agent
 
     assert is_queue_agent(Service.get_by_id(ids["fixed_paris"]))
     assert not is_queue_agent(Service.get_by_id(ids["fixed_entrepot"]))
@@ -304,7 +304,7 @@ def test_wn1_restricted_user_cannot_reach_out_of_scope_number(browser, demo, wel
 
 
 def test_wn1_dates_shown_in_account_time_zone(db_conn, demo, welcome):
-    from webapp.services.welcome import preview
+    from webapp.services.routing_preview import preview
 
     profile, at = preview(welcome, dt.datetime(2026, 1, 1, 10, 0))
     assert profile.key == "ferme" and at.hour == 10

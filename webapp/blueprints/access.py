@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import client_ip
-from webapp.models import Contact, Role, User
+from webapp.models import Role, User
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import auth as auth_service
@@ -21,8 +21,7 @@ bp = Blueprint("access", __name__, url_prefix="/preferences/acces")
 
 
 def _user_or_404(user_id: int) -> User:
-    user = User.get_or_none((User.id == user_id)
-                            & (User.account == current_access().account_id))
+    user = roles_service.user_of_account(current_access().account_id, user_id)
     if user is None:
         abort(404)
     return user
@@ -31,9 +30,7 @@ def _user_or_404(user_id: int) -> User:
 @bp.route("/utilisateurs")
 @requires("users.manage")
 def users():
-    rows = (User.select(User, Contact).join(Contact)
-            .where(User.account == current_access().account_id)
-            .order_by(Contact.last_name, Contact.first_name))
+    rows = roles_service.users_of_account(current_access().account_id)
     managers = [(user, user_roles(user)) for user in rows]
     return render("access/users.html", users=[(u, r) for u, r in managers if r])
 

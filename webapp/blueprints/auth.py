@@ -216,5 +216,5 @@ def set_language():
     if language in ("fr", "en"):
         session["language"] = language
         if current_user.is_authenticated:
-            User.update(language=language).where(User.id == current_user.id).execute()
+            auth_service.set_language(current_user, language)
     return redirect(safe_next(request.form.get("next"), url_for("main.dashboard")), 303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, make_response, request
 
-from webapp.models import Account, Invoice
+from webapp.models import Invoice
 from webapp.rendering import render
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import billing, pdf
@@ -16,7 +16,7 @@ bp = Blueprint("billing", __name__, url_prefix="/facturation")
 @requires("billing.view")
 def index():
     account_id = current_access().account_id
-    today = billing.today_for(Account.get_by_id(account_id))
+    today = billing.today_in(account_id)
     overdue_only = request.args.get("filtre") == "retard"
     invoices = billing.overdue(account_id, today) if overdue_only else billing.invoices(account_id)
     return render("billing/index.html", balance=billing.balance(account_id),

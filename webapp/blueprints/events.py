@@ -11,7 +11,6 @@ from flask import Blueprint, make_response, request
 from flask_babel import get_locale
 from flask_login import current_user
 
-from webapp.models import Account
 from webapp.rendering import render
 from webapp.security import background, current_access
 from webapp.services import billing, events
@@ -22,9 +21,10 @@ bp = Blueprint("events", __name__)
 def block_context() -> dict:
     access = current_access()
     # the signed-in user's account row, already loaded for the layout (one query less)
-    account = current_user.account if current_user.account_id == access.account_id else \
-        Account.get_by_id(access.account_id)
-    today = billing.today_for(account)
+    if current_user.account_id == access.account_id:
+        today = billing.today_for(current_user.account)
+    else:
+        today = billing.today_in(access.account_id)
     return {"event_entries": events.summary(access, today), "today": today}
 
 

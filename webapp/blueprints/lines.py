@@ -17,7 +17,7 @@ from webapp.security import (
     scoped_services,
 )
 from webapp.services import audio as audio_service
-from webapp.services import forwarding, phones
+from webapp.services import forwarding, phones, welcome_numbers
 from webapp.services import voicemail as voicemail_service
 from webapp.services.errors import FormError
 
@@ -40,8 +40,7 @@ def _profile(service: Service, profile_id: int, write: bool = False) -> Forwardi
     if profile_id == 0:
         rows = forwarding.ensure_profiles(service) if write else forwarding.profiles_for(service)
         return next(p for p in rows if p.is_default)
-    profile = ForwardingProfile.get_or_none((ForwardingProfile.id == profile_id)
-                                            & (ForwardingProfile.service == service.id))
+    profile = forwarding.profile_of(service, profile_id)
     if profile is None:
         abort(404)
     return profile
@@ -65,7 +64,7 @@ def _page(service: Service, status: int = 200, queue_values=None, queue_errors=N
     vm = voicemail_service.settings_for(service)
     return render("lines/settings.html", status=status, service=service, profiles=profiles,
                   describe=forwarding.describe, vm=vm, phones=phones,
-                  is_agent=forwarding.is_queue_agent(service),
+                  is_agent=welcome_numbers.is_queue_agent(service),
                   queue=queue_values or forwarding.queue_form(service),
                   queue_errors=queue_errors or {}, page_error=page_error,
                   duration=audio_service.duration_label)

@@ -1,4 +1,4 @@
-"""Dashboard, account page (ACC-5), placeholders for areas still to come, health."""
+"""Dashboard (with the EVT-1 events block), account page (ACC-5), health."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.blueprints.events import block_context
 from webapp.db import db
-from webapp.navigation import item_by_key
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, current_actor, public
 from webapp.services.applications import applications_for
@@ -18,19 +18,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def dashboard():
     g.active_nav = "dashboard"
-    from webapp.blueprints.events import block_context  # EVT-1 block, rendered inline
-
     return render("main/dashboard.html", **block_context())
-
-
-@bp.route("/bientot/<key>")
-def area(key: str):
-    """An area of the menu whose pages have not landed yet: say what will be there."""
-    item = item_by_key(key)
-    if item is None:
-        abort(404)
-    g.active_nav = key
-    return render("main/area.html", item=item)
 
 
 @bp.route("/compte")

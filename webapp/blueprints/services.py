@@ -79,7 +79,7 @@ def _detail_page(service, status: int = 200, **ctx):
         contacts=holders.contacts_of(service), q=q,
         candidates=holders.candidates(scoped_contacts(), service, q) if q else [],
         credential=softphone.live(service) if service.kind == "fixed" else None,
-        equipment=list(Equipment.select().where(Equipment.line == service.id)),
+        equipment=equipment_service.of_line(service),
         site_path=sites_service.paths({service.site_id}, access.account_id)[service.site_id],
         can_assign_site=access.can("sites.manage"),
         holder_kinds=holders.HOLDER_KINDS,
@@ -164,7 +164,7 @@ def _target_site() -> Site | None:
     access = current_access()
     if site_id is None:
         return None
-    site = Site.get_or_none((Site.id == site_id) & (Site.account == access.account_id))
+    site = sites_service.site_of(access.account_id, site_id)
     return site if site is not None and access.sees_site(site.id) else None
 
 

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from webapp.extensions import client_ip, htmx
-from webapp.models import TICKET_CLOSED, TICKET_OPEN, Attachment, Ticket
+from webapp.models import TICKET_CLOSED, TICKET_OPEN, Ticket
 from webapp.rendering import attachment_download, render
 from webapp.security import background, current_access, get_for_account_or_404, requires
 from webapp.services import tickets as service
@@ -118,9 +118,7 @@ def reply(ticket_id: int):
 @requires("tickets.access")
 def download(attachment_id: int):
     """Only for users who may see the ticket; always as a download (TKT-2)."""
-    attachment = Attachment.get_or_none(
-        (Attachment.id == attachment_id) & (Attachment.account == current_access().account_id)
-        & Attachment.message.is_null(False))
+    attachment = service.sent_attachment(attachment_id, current_access().account_id)
     if attachment is None:
         abort(404)
     return attachment_download(attachment, _settings().DATA_DIR)

@@ -21,8 +21,10 @@ from webapp.security import (
     requires,
     scoped_services,
 )
-from webapp.services import phones
-from webapp.services import welcome as svc
+from webapp.services import phones, routing_preview
+from webapp.services import routing_profiles as profiles
+from webapp.services import time_rules as rules
+from webapp.services import welcome_numbers as numbers
 from webapp.services.errors import FormError
 
 bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
@@ -39,8 +41,7 @@ def _number(service_id: int) -> Service:
 
 
 def _profile(service: Service, profile_id: int) -> WelcomeProfile:
-    profile = WelcomeProfile.get_or_none((WelcomeProfile.id == profile_id)
-                                         & (WelcomeProfile.service == service.id))
+    profile = numbers.profile_of(service, profile_id)
     if profile is None:
         abort(404)
     return profile
@@ -52,7 +53,7 @@ def _allowed_lines() -> dict[int, Service]:
     return {s.id: s for s in rows}
 
 
-def _engine_flash(outcome: svc.Outcome) -> None:
+def _engine_flash(outcome: numbers.RoutingChange) -> None:
     if not outcome.engine_notified:
         flash(_("Modification enregistrée, mais le distributeur d'appels n'a pas pu être "
                 "prévenu : elle sera prise en compte à son prochain redémarrage."), "warning")
@@ -72,14 +73,14 @@ def index():
 def _number_page(service: Service, status: int = 200, rule_values=None, rule_errors=None,
                  page_error=None, when: dt.datetime | None = None, preview_error=None,
                  editing_rule: WelcomeTimeRule | None = None):
-    answering, at = svc.preview(service, when)
-    profiles = svc.profiles_of(service)
+    answering, at = routing_preview.preview(service, when)
+    profiles = numbers.profiles_of(service)
     return render("welcome/number.html", status=status, service=service, profiles=profiles,
-                  rules=svc.rules_of(service), describe_rule=svc.describe_rule,
-                  entry_level=svc.entry_level_ids(service.id), types=PROFILE_TYPES,
-                  lines_of=svc.lines_of, keys_of=svc.keys_of, phones=phones,
-                  rule=rule_values or svc.rule_form(), rule_errors=rule_errors or {},
-                  page_error=page_error, days=svc.DAY_NAMES, answering=answering, at=at,
+                  rules=numbers.rules_of(service), describe_rule=numbers.describe_rule,
+                  entry_level=numbers.entry_level_ids(service.id), types=PROFILE_TYPES,
+                  lines_of=numbers.lines_of, keys_of=numbers.keys_of, phones=phones,
+                  rule=rule_values or rules.rule_form(), rule_errors=rule_errors or {},
+                  page_error=page_error, days=numbers.DAY_NAMES, answering=answering, at=at,
                   preview_error=preview_error, editing_rule=editing_rule)
 
 
@@ -98,28 +99,30 @@ def number(service_id: int):
 
 
 def _form_page(service, profile, form, errors, status=200):
-    entry_level = svc.entry_level_ids(service.id)
-    others = [p for p in svc.profiles_of(service) if not profile or p.id != profile.id]
+    entry_level = numbers.entry_level_ids(service.id)
+    others = [p for p in numbers.profiles_of(service) if not profile or p.id != profile.id]
     allowed = _allowed_lines()
     known = dict(allowed)
     if profile:
-        known.update({r.line_id: r.line for r in svc.lines_of(profile)})
+        known.update({r.line_id: r.line for r in numbers.lines_of(profile)})
     return render("welcome/profile_form.html", status=status, service=service, profile=profile,
                   form=form, errors=errors, types=PROFILE_TYPES, modes=QUEUE_MODES,
-                  audio=svc.audio_choices(service.account_id), allowed=allowed, known=known,
-                  others=others, phones=phones, menu_keys=svc.MENU_KEYS, key_field=svc.key_field,
-                  is_entry_level=(profile is None and not svc.profiles_of(service))
+                  audio=numbers.audio_choices(service.account_id), allowed=allowed, known=known,
+                  others=others, phones=phones, menu_keys=numbers.MENU_KEYS,
+                  key_field=profiles.key_field,
+                  is_entry_level=(profile is None and not numbers.profiles_of(service))
                   or (profile is not None and profile.id in entry_level),
-                  bounds=dict(size=svc.SIZE, rest=svc.REST, ring=svc.RING,
-                              priority=svc.PRIORITY, weight=svc.WEIGHT,
-                              timeout=svc.TIMEOUT))
+                  bounds=dict(size=profiles.SIZE, rest=profiles.REST, ring=profiles.RING,
+                              priority=profiles.PRIORITY, weight=profiles.WEIGHT,
+                              timeout=profiles.TIMEOUT))
 
 
 @bp.route("/<int:service_id>/profils/nouveau")
 @requires("services.manage")
 def new_profile(service_id: int):
     service = _number(service_id)
-    return _form_page(service, None, svc.profile_to_form(None, request.args.get("type", "")), {})
+    form = profiles.routing_profile_to_form(None, request.args.get("type", ""))
+    return _form_page(service, None, form, {})
 
 
 @bp.route("/<int:service_id>/profils/<int:profile_id>")
@@ -127,20 +130,21 @@ def new_profile(service_id: int):
 def edit_profile(service_id: int, profile_id: int):
     service = _number(service_id)
     profile = _profile(service, profile_id)
-    return _form_page(service, profile, svc.profile_to_form(profile), {})
+    return _form_page(service, profile, profiles.routing_profile_to_form(profile), {})
 
 
 def _save(service: Service, profile: WelcomeProfile | None):
-    form = svc.form_from_post(request.form)
+    form = profiles.form_from_post(request.form)
     op = request.form.get("op", "save")
     if op != "save":  # add / remove / reorder a line in place: nothing is saved
         add = request.form.get("add_line", "")
         if add and op == "add" and (not add.isdigit() or int(add) not in _allowed_lines()):
             abort(404)
-        return _form_page(service, profile, svc.apply_row_op(form, op, add), {})
+        return _form_page(service, profile, profiles.apply_row_op(form, op, add), {})
     try:
-        outcome = svc.save_profile(service, profile, form, _allowed_lines(), current_actor())
-    except svc.OutOfScope:
+        outcome = profiles.save_routing_profile(service, profile, form, _allowed_lines(),
+                                                current_actor())
+    except profiles.OutOfScope:
         abort(404)
     except FormError as exc:
         return _form_page(service, profile, form, exc.errors, 400)
@@ -168,7 +172,7 @@ def set_entry(service_id: int, profile_id: int):
     service = _number(service_id)
     profile = _profile(service, profile_id)
     try:
-        outcome = svc.set_entry(service, profile, current_actor())
+        outcome = profiles.set_entry(service, profile, current_actor())
     except FormError as exc:
         return _number_page(service, 400, page_error=" ".join(exc.errors.values()))
     flash(_("« %(name)s » est maintenant le profil d'entrée.", name=profile.name), "success")
@@ -182,7 +186,7 @@ def delete_profile(service_id: int, profile_id: int):
     service = _number(service_id)
     profile = _profile(service, profile_id)
     try:
-        outcome = svc.delete_profile(service, profile, current_actor())
+        outcome = profiles.delete_routing_profile(service, profile, current_actor())
     except FormError as exc:
         return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
     flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
@@ -194,9 +198,9 @@ def delete_profile(service_id: int, profile_id: int):
 @requires("services.manage")
 def add_rule(service_id: int):
     service = _number(service_id)
-    form = svc.rule_form(request.form)
+    form = rules.rule_form(request.form)
     try:
-        outcome = svc.add_rule(service, form, current_actor())
+        outcome = rules.save_rule(service, form, current_actor())
     except FormError as exc:
         return _number_page(service, 400, rule_values=form, rule_errors=exc.errors)
     flash(_("Règle horaire ajoutée."), "success")
@@ -205,8 +209,7 @@ def add_rule(service_id: int):
 
 
 def _rule(service: Service, rule_id: int) -> WelcomeTimeRule:
-    rule = WelcomeTimeRule.get_or_none((WelcomeTimeRule.id == rule_id)
-                                       & (WelcomeTimeRule.service == service.id))
+    rule = numbers.rule_of(service, rule_id)
     if rule is None:
         abort(404)
     return rule
@@ -219,10 +222,10 @@ def edit_rule(service_id: int, rule_id: int):
     service = _number(service_id)
     rule = _rule(service, rule_id)
     if request.method == "GET":
-        return _number_page(service, rule_values=svc.rule_to_form(rule), editing_rule=rule)
-    form = svc.rule_form(request.form)
+        return _number_page(service, rule_values=rules.rule_to_form(rule), editing_rule=rule)
+    form = rules.rule_form(request.form)
     try:
-        outcome = svc.add_rule(service, form, current_actor(), rule=rule)
+        outcome = rules.save_rule(service, form, current_actor(), rule=rule)
     except FormError as exc:
         return _number_page(service, 400, rule_values=form, rule_errors=exc.errors,
                             editing_rule=rule)
@@ -237,7 +240,7 @@ def delete_rule(service_id: int, rule_id: int):
     service = _number(service_id)
     rule = _rule(service, rule_id)
     try:
-        outcome = svc.delete_rule(service, rule, current_actor())
+        outcome = rules.delete_rule(service, rule, current_actor())
     except FormError as exc:
         return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
     flash(_("Règle horaire supprimée."), "success")

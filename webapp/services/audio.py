@@ -10,15 +10,14 @@ import io
 import re
 import secrets
 import wave
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from peewee import IntegrityError
 
 from webapp.db import db
-from webapp.models import AUDIO_KINDS, AudioFile, Service, VoicemailSettings
-from webapp.services import audit
+from webapp.models import AUDIO_KINDS, AudioFile, Service, VoicemailSettings, WelcomeProfile
+from webapp.services import audit, phones
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
@@ -40,17 +39,6 @@ class Usage:
 
     label: str
     site_id: int | None = None
-
-
-# Other areas (welcome-number profiles, issue 6) add where they use audio files here.
-UsageFinder = Callable[[AudioFile], list[Usage]]
-USAGE_FINDERS: list[UsageFinder] = []
-
-
-def register_usage_finder(finder: UsageFinder) -> UsageFinder:
-    if finder not in USAGE_FINDERS:
-        USAGE_FINDERS.append(finder)
-    return finder
 
 
 # --- content checks ----------------------------------------------------------------------
@@ -247,13 +235,20 @@ def library(account_id: int) -> list[AudioFile]:
 
 
 def usages(audio: AudioFile) -> list[Usage]:
+    """Where the file is played: voicemail greetings and welcome-number profiles (the
+    library refuses to delete it meanwhile)."""
     found = [Usage(f"Message d'accueil de la messagerie vocale — {s.label or s.number}",
                    s.site_id)
              for s in Service.select().join(VoicemailSettings,
                                             on=VoicemailSettings.service == Service.id)
              .where(VoicemailSettings.greeting_audio == audio.id).order_by(Service.number)]
-    for finder in USAGE_FINDERS:
-        found.extend(finder(audio))
+    query = (WelcomeProfile.select(WelcomeProfile, Service).join(Service)
+             .where((WelcomeProfile.caller_preanswer == audio.id)
+                    | (WelcomeProfile.music == audio.id)
+                    | (WelcomeProfile.callee_preanswer == audio.id)
+                    | (WelcomeProfile.media == audio.id)))
+    found += [Usage(f"Numéro d'accueil {phones.display(p.service.number)} — "
+                    f"profil « {p.name} »", p.service.site_id) for p in query]
     return found
 
 

@@ -96,6 +96,11 @@ def principal(kind: str, principal_id: int | None):
     return found if found is not None and found.is_active else None
 
 
+def set_language(user: User, language: str) -> None:
+    """The user's own choice of language, kept for their next sign-ins."""
+    User.update(language=language).where(User.id == user.id).execute()
+
+
 def record_sign_in(principal) -> None:
     model = type(principal)
     model.update(last_login_at=utcnow()).where(model.id == principal.id).execute()

@@ -7,7 +7,6 @@ from __future__ import annotations
 from webapp.models import (
     MAIL_FAILED,
     Account,
-    Attachment,
     Deployment,
     Invoice,
     Order,
@@ -86,9 +85,3 @@ def order(order_id: int) -> Order | None:
 
 def invoice(invoice_id: int) -> Invoice | None:
     return Invoice.get_or_none(Invoice.id == invoice_id)
-
-
-def sent_attachment(attachment_id: int) -> Attachment | None:
-    """An attachment of a posted message (pending uploads are their uploader's only)."""
-    return Attachment.get_or_none((Attachment.id == attachment_id)
-                                  & Attachment.message.is_null(False))

@@ -36,6 +36,11 @@ def today_for(account: Account | None) -> dt.date:
     return dt.datetime.now(zone).date()
 
 
+def today_in(account_id: int) -> dt.date:
+    """Today in the account's time zone."""
+    return today_for(Account.get_or_none(Account.id == account_id))
+
+
 def euros(cents: int) -> str:
     """French amount: 1 234,50 €."""
     sign = "-" if cents < 0 else ""

@@ -124,3 +124,7 @@ def delete(equipment: Equipment, *, user=None, ip=None) -> None:
     equipment.delete_instance()
     audit.record("equipment.deleted", account=equipment.account_id, user=user, ip=ip,
                  equipment=equipment.id, mac=equipment.mac)
+
+
+def of_line(service) -> list[Equipment]:
+    return list(Equipment.select().where(Equipment.line == service.id))

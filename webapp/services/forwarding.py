@@ -50,22 +50,6 @@ KIND_LABELS = {
 }
 
 
-def is_queue_agent(service: Service) -> bool:
-    """Whether this line is an agent of a welcome number (SPEC "agent").
-
-    Agent lines belong to the welcome-number area (issue 6): when its service
-    module provides `is_queue_agent`, that answer is used; until then no line is
-    an agent. Nothing relies on it to decide whether to notify the engine: every
-    change of the queue flag or backup number of a fixed line publishes
-    `config.reload` (the engine's document lists all lines), agent or not.
-    """
-    try:
-        from webapp.services.welcome import is_queue_agent as welcome_is_queue_agent
-    except ImportError:
-        return False
-    return bool(welcome_is_queue_agent(service))
-
-
 # --- reading --------------------------------------------------------------------------------
 
 def _stored(service: Service) -> list[ForwardingProfile]:
@@ -91,6 +75,11 @@ def create_default_profile(service: Service) -> bool:
             return False
         ForwardingProfile.create(service=service.id, **_default_values(service))
     return True
+
+
+def profile_of(service: Service, profile_id: int) -> ForwardingProfile | None:
+    return ForwardingProfile.get_or_none((ForwardingProfile.id == profile_id)
+                                         & (ForwardingProfile.service == service.id))
 
 
 def profiles_for(service: Service) -> list[ForwardingProfile]:

@@ -294,3 +294,13 @@ def remove(access: Access, target: User, *, acting: User, ip=None) -> None:
                                & (Licence.product == "manager")).execute()
     audit.record("user.manager_removed", account=access.account_id, user=acting, ip=ip,
                  target=target.id)
+
+
+def user_of_account(account_id: int, user_id: int) -> User | None:
+    return User.get_or_none((User.id == user_id) & (User.account == account_id))
+
+
+def users_of_account(account_id: int):
+    """The account's users with their contact, by name."""
+    return (User.select(User, Contact).join(Contact).where(User.account == account_id)
+            .order_by(Contact.last_name, Contact.first_name))

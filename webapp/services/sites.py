@@ -349,3 +349,7 @@ def picker(access: Access, selected=(), q: str = "") -> SitePicker:
     picked = {i for i, _p in in_scope}
     return SitePicker(False, selected=in_scope,
                       matches=[m for m in matches if m[0] not in picked], q=q)
+
+
+def site_of(account_id: int, site_id: int) -> Site | None:
+    return Site.get_or_none((Site.id == site_id) & (Site.account == account_id))

@@ -366,3 +366,12 @@ def assign(ticket: Ticket, staff_id: int | None, *, actor: Actor) -> None:
         Ticket.id == ticket.id).execute()
     audit.record("ticket.assigned", account=ticket.account_id, staff=actor.staff.id,
                  ticket=ticket.id, to=staff_id)
+
+
+def sent_attachment(attachment_id: int, account_id: int | None = None) -> Attachment | None:
+    """An attachment of a posted message (pending uploads are their uploader's only);
+    `account_id` None for staff, who serve every account."""
+    query = (Attachment.id == attachment_id) & Attachment.message.is_null(False)
+    if account_id is not None:
+        query &= Attachment.account == account_id
+    return Attachment.get_or_none(query)

@@ -74,5 +74,5 @@ def ticket_assign(ticket_id: int):
 
 @staff_route("/pieces-jointes/<int:attachment_id>")
 def attachment(attachment_id: int):
-    found = found_or_404(backoffice.sent_attachment(attachment_id))
+    found = found_or_404(ticket_service.sent_attachment(attachment_id))
     return attachment_download(found, settings().DATA_DIR)
