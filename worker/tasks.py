@@ -8,6 +8,7 @@ from email.utils import make_msgid
 
 from webapp.db import db
 from webapp.models import MAIL_FAILED, MAIL_SENT, OutboundEmail, utcnow
+from webapp.services.auth import send_password_link
 from webapp.services.mail import RETRY_INTERVALS
 from webapp.settings import load
 from worker.bootstrap import ensure_db
@@ -68,8 +69,6 @@ def send_email(email_id: int) -> str:
 
 def password_link(email: str, ip: str | None = None) -> str:
     """ACC-2, run in the worker so that the web answer is the same for everyone."""
-    from webapp.services.auth import send_password_link
-
     settings = load()
     ensure_db(settings)
     with db.connection_context():
