@@ -17,7 +17,7 @@ from webapp.security import (
     scoped_services,
 )
 from webapp.services import audio as audio_service
-from webapp.services import forwarding, phones, welcome_numbers
+from webapp.services import forwarding, forwarding_form, phones, welcome_numbers
 from webapp.services import voicemail as voicemail_service
 from webapp.services.errors import FormError
 
@@ -52,7 +52,7 @@ def _candidates(service: Service) -> dict[int, Service]:
     return {s.id: s for s in rows.order_by(Service.kind, Service.label, Service.number)}
 
 
-def _engine_flash(outcome: forwarding.Outcome) -> None:
+def _engine_flash(outcome: forwarding.ForwardingChange) -> None:
     if outcome.engine_changed and not outcome.engine_notified:
         flash(_("Modification enregistrée, mais le distributeur d'appels n'a pas pu être "
                 "prévenu : elle sera prise en compte à son prochain redémarrage."), "warning")
@@ -94,14 +94,15 @@ def _profile_form(service, profile, form, errors, status=200):
                   form=form, errors=errors, candidates=_candidates(service),
                   rules=forwarding.RULE_LABELS, kinds=forwarding.KIND_LABELS,
                   voicemail_on=voicemail_service.settings_for(service).enabled,
-                  delay_min=forwarding.DELAY_MIN, delay_max=forwarding.DELAY_MAX, phones=phones)
+                  delay_min=forwarding_form.DELAY_MIN, delay_max=forwarding_form.DELAY_MAX,
+                  phones=phones)
 
 
 @bp.route("/renvois/nouveau")
 @requires("services.manage")
 def new_profile(service_id: int):
     service = _line(service_id)
-    return _profile_form(service, None, forwarding.profile_to_form(None), {})
+    return _profile_form(service, None, forwarding_form.forwarding_profile_to_form(None), {})
 
 
 @bp.route("/renvois", methods=["POST"])
@@ -122,7 +123,8 @@ def create_profile(service_id: int):
 def edit_profile(service_id: int, profile_id: int):
     service = _line(service_id)
     profile = _profile(service, profile_id)
-    return _profile_form(service, profile, forwarding.profile_to_form(profile), {})
+    form = forwarding_form.forwarding_profile_to_form(profile)
+    return _profile_form(service, profile, form, {})
 
 
 @bp.route("/renvois/<int:profile_id>", methods=["POST"])
@@ -164,7 +166,7 @@ def delete_profile(service_id: int, profile_id: int):
     service = _line(service_id)
     profile = _profile(service, profile_id, write=True)
     try:
-        forwarding.delete_profile(profile, current_actor())
+        forwarding.delete_forwarding_profile(profile, current_actor())
     except FormError as exc:
         return _page(service, 409, page_error=exc.errors["form"])
     flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
