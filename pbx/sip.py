@@ -12,13 +12,19 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+import redis
+
 from pbx.settings import PbxSettings, load
+from webapp.services.sip_directory import sync_all
+from webapp.settings import load as web_settings
+from worker.bootstrap import ensure_db
 
 TEMPLATE = Path(__file__).with_name("kamailio.cfg")
 MODULE_DIRS = ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules",
@@ -94,16 +100,11 @@ def prepare(s: PbxSettings, *, sync: bool = True, debug: int = 2) -> list[str]:
     cfg = run_dir / "kamailio.cfg"
     cfg.write_text(render(s, run_dir, debug=debug))
     check_port(s.bind, s.sip_port)
-    import redis
 
     conn = redis.Redis.from_url(s.redis_url, socket_connect_timeout=3)
     try:
         conn.delete("pbx:sip:ctl")
         if sync:
-            from webapp.services.sip_directory import sync_all
-            from webapp.settings import load as web_settings
-            from worker.bootstrap import ensure_db
-
             ensure_db(web_settings())
             users, numbers = sync_all(conn)
             print(f"sip: directory published ({users} logins, {numbers} numbers)", flush=True)
@@ -131,8 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     except StartError as exc:
         print(exc, file=sys.stderr, flush=True)
         if args.idle_on_error:
-            import signal
-
             signal.sigwait({signal.SIGTERM, signal.SIGINT})
         return 1
     print(f"sip: Kamailio on {s.bind}:{s.sip_port}/udp, realm {s.realm}, connector "

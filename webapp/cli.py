@@ -7,10 +7,12 @@ import secrets
 
 import click
 from flask import Flask, current_app
+from peewee import fn
 
 from webapp.db import db
 from webapp.migrate import upgrade
-from webapp.models import StaffUser, User
+from webapp.models import Account, StaffUser, User
+from webapp.redis_conn import engine_redis_for
 from webapp.services import staff as staff_service
 from webapp.services.accounts import create_account
 from webapp.services.accounts import create_admin as make_admin
@@ -18,6 +20,7 @@ from webapp.services.auth import send_password_link
 from webapp.services.demo import DEMO_PASSWORD, load_demo
 from webapp.services.exchange_demo import DEMO_STAFF_EMAIL
 from webapp.services.forwarding import ensure_account_profiles
+from webapp.services.shards import MoveError, move_account
 
 
 def register(app: Flask) -> None:
@@ -65,10 +68,6 @@ def register(app: Flask) -> None:
     @app.cli.command("shards")
     def shards_list() -> None:
         """Accounts per engine shard (SCALE-1)."""
-        from peewee import fn
-
-        from webapp.models import Account
-
         settings = current_app.extensions["cm_settings"]
         with db.connection_context():
             counts = dict(Account.select(Account.shard, fn.COUNT(Account.id))
@@ -84,10 +83,6 @@ def register(app: Flask) -> None:
                   help="Secondes d'attente de la fin des appels en cours sur l'ancien shard.")
     def shard_move(account_id: int, shard: int, timeout: float) -> None:
         """Move an account to another engine shard: drain, move, reload both (SCALE-1)."""
-        from webapp.models import Account
-        from webapp.redis_conn import engine_redis_for
-        from webapp.services.shards import MoveError, move_account
-
         settings = current_app.extensions["cm_settings"]
         with db.connection_context():
             account = Account.get_or_none(Account.id == account_id)

@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from redis import Redis
 
+from engine.redis_client import connect
+
 
 @lru_cache(maxsize=8)
 def redis_for(url: str) -> Redis:
@@ -15,6 +17,4 @@ def redis_for(url: str) -> Redis:
 @lru_cache(maxsize=8)
 def engine_redis_for(url: str):
     """The engine's keys (`acd:{N}:…`) at ENGINE_REDIS_URL: a Redis or a RedisCluster."""
-    from engine.redis_client import connect
-
     return connect(url)

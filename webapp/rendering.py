@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, make_response, render_template, request
 from flask_htmx import make_response as htmx_response
+from jinja2 import nodes
 
 from webapp.extensions import htmx
 from webapp.services.tickets import attachment_disposition, path_of
@@ -74,8 +75,6 @@ _EXTENDS: dict[str, bool] = {}
 
 def _extends(env, template_name: str) -> bool:
     if template_name not in _EXTENDS:
-        from jinja2 import nodes
-
         source = env.loader.get_source(env, template_name)[0]
         _EXTENDS[template_name] = any(
             isinstance(node, nodes.Extends) for node in env.parse(source).body)

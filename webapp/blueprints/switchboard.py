@@ -46,6 +46,7 @@ from webapp.security import (
 from webapp.services import audit, breaks, phones
 from webapp.services import stats as stats_svc
 from webapp.services import switchboard as svc
+from webapp.services.shards import shard_of
 
 bp = Blueprint("switchboard", __name__, url_prefix="/standard")
 
@@ -74,8 +75,6 @@ def heartbeat_s() -> float:
 
 def _engine():
     """The engine's Redis (ENGINE_REDIS_URL) and the signed-in account's shard (SCALE-1)."""
-    from webapp.services.shards import shard_of
-
     return engine_redis_for(_settings().ENGINE_REDIS_URL), shard_of(current_user.account_id)
 
 

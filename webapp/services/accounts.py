@@ -8,17 +8,15 @@ from webapp.db import db
 from webapp.models import Account, Contact, Licence, Role, Site, User, UserRole
 from webapp.permissions import ADMIN_ROLE_NAME, PERMISSIONS, SCOPE_ALL
 from webapp.services import audit
+from webapp.services.shards import assign_shard
+from webapp.settings import load
 
 DEFAULT_SITE_NAME = "Site par défaut"
 
 
 def create_account(name: str, timezone: str = "Europe/Paris", shards: int | None = None) -> Account:
     """`shards`: ENGINE_SHARDS (read from the environment when not given, SCALE-1)."""
-    from webapp.services.shards import assign_shard
-
     if shards is None:
-        from webapp.settings import load
-
         shards = load().ENGINE_SHARDS
     with db.atomic():
         account = Account.create(name=name, timezone=timezone, shard=assign_shard(shards))

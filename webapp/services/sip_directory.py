@@ -16,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from pbx.settings import load as pbx_settings
 from webapp.models import Service, SoftphoneCredential
+from webapp.services.shards import shard_of
 
 log = logging.getLogger(__name__)
 
@@ -26,35 +28,23 @@ CTL = "pbx:sip:ctl"
 
 
 def realm() -> str:
-    from pbx.settings import load
-
-    return load().realm
+    return pbx_settings().realm
 
 
 def ha1(login: str, secret: str, realm_: str | None = None) -> str:
     return hashlib.md5(f"{login}:{realm_ or realm()}:{secret}".encode()).hexdigest()  # noqa: S324 - SIP digest
 
 
-def shard_of(account_id: int) -> int:
-    try:
-        from webapp.services.shards import shard_of as of  # SCALE-1 (issue 13)
-    except ImportError:
-        return 0
-    return of(account_id)
-
-
 def _user_value(cred: SoftphoneCredential, line: str, shard: int) -> str:
     return f"{cred.sip_ha1}|{line}|{shard}"
 
 
-def credentials_changed(service: Service, conn, revoked_logins: list[str]) -> bool:
+def credentials_changed(service: Service, cred: SoftphoneCredential, conn,
+                        revoked_logins: list[str]) -> bool:
     """After `softphone.generate` committed: publish the new login, remove the old ones
     and ask Kamailio to drop the line's current registration. False if Redis is down
     (the next `sync_all` repairs it; the old login stays refused since it is not live)."""
-    from webapp.services import softphone
-
     shard = shard_of(service.account_id)
-    cred = softphone.live(service)
     try:
         pipe = conn.pipeline(transaction=True)
         for login in revoked_logins:

@@ -40,13 +40,13 @@ def generate(service: Service, *, user=None, ip=None, redis_url: str | None = No
         revoked = SoftphoneCredential.update(revoked_at=now).where(
             (SoftphoneCredential.service == service.id)
             & SoftphoneCredential.revoked_at.is_null()).execute()
-        SoftphoneCredential.create(account=service.account_id, service=service.id, login=login,
-                                   secret_hash=digest(secret),
-                                   sip_ha1=sip_directory.ha1(login, secret),
-                                   created_by=str(user.id) if user else None, created_at=now)
+        cred = SoftphoneCredential.create(
+            account=service.account_id, service=service.id, login=login,
+            secret_hash=digest(secret), sip_ha1=sip_directory.ha1(login, secret),
+            created_by=str(user.id) if user else None, created_at=now)
     # PBX-1: Kamailio learns the new login and drops the old registration at once
-    sip_directory.credentials_changed(service, redis_for(redis_url or pbx_settings().redis_url),
-                                    old)
+    sip_directory.credentials_changed(service, cred,
+                                      redis_for(redis_url or pbx_settings().redis_url), old)
     audit.record("softphone.generated", account=service.account_id, user=user, ip=ip,
                  service=service.id, login=login, revoked=revoked)
     return Issued(login, secret)

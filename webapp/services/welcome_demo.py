@@ -21,6 +21,7 @@ from webapp.models import (
 )
 from webapp.services.actor import Actor
 from webapp.services.audio import inspect, save_checked
+from webapp.services.shards import shard_of
 
 AGENTS = [("+33100000101", 1), ("+33100000102", 1), ("+33100000103", 2), ("+33100000104", 2)]
 HOLIDAYS = [("2026-12-25", "Noël"), ("2026-01-01", "Jour de l'an")]
@@ -58,7 +59,6 @@ def seed(account: Account, admin_email: str, redis_url: str, data_dir: Path) -> 
     if welcome is None or WelcomeProfile.select().where(
             WelcomeProfile.service == welcome.id).exists():
         return
-    from webapp.services.shards import shard_of
 
     actor = Actor(User.get(User.email == admin_email), "127.0.0.1", redis_url, shard_of(account.id),
                   data_dir)
