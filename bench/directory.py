@@ -1,4 +1,4 @@
-"""Directory / sites benchmark: `python -m bench.directory` (issue 4; figures printed only).
+"""Directory / sites benchmark: `python -m bench.directory` (figures printed only).
 
 Generates a large tenant in a throw-away migrated SQLite file (default 1,000 sites in
 three levels, 10,000 contacts, 20,000 services, 2,000 desk phones), signs an

@@ -1,4 +1,4 @@
-"""Engine benchmark: `python -m bench.engine` (issue 3; figures printed, never asserted).
+"""Engine benchmark: `python -m bench.engine` (figures printed, never asserted).
 
 In one run, on a throw-away Redis and the same scripted event mix (100 welcome
 numbers, 1,000 agents, arrivals / answers / refusals / hang-ups / external calls):

@@ -1,4 +1,4 @@
-"""`python -m engine`: run one shard's distributor (PROTOCOL.md "Running it")."""
+"""`python -m engine`: run one shard's distributor (docs/protocol.md "Running it")."""
 
 from __future__ import annotations
 

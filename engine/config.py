@@ -1,4 +1,4 @@
-"""The configuration document (PROTOCOL.md): validation and parsing.
+"""The configuration document (docs/protocol.md): validation and parsing.
 
 An invalid document is refused at start with messages naming the faulty path
 (`numbers.+33100000001.profiles.jour.size: must be 1..10`), so whoever wrote it

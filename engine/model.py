@@ -1,4 +1,4 @@
-"""The configuration model (PROTOCOL.md "Configuration document"), pure.
+"""The configuration model (docs/protocol.md "Configuration document"), pure.
 
 Frozen dataclasses of one parsed document, and `route()`: which profile a
 welcome number's time rules choose at an instant. `engine/config.py` validates
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 
-# Profile types (SPEC.md WN-2)
+# Profile types (docs/requirements.md WN-2)
 QUEUE = "queue"
 RING_ALL = "ring_all"
 SEQUENTIAL = "sequential"
@@ -22,7 +22,7 @@ MENU = "menu"
 ANNOUNCEMENT = "announcement"
 PROFILE_TYPES = (QUEUE, RING_ALL, SEQUENTIAL, MENU, ANNOUNCEMENT)
 
-# Queue modes (SPEC.md Q-4, Q-5)
+# Queue modes (docs/requirements.md Q-4, Q-5)
 INACTIVITY = "inactivity"
 RANDOM = "random"
 

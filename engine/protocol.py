@@ -1,4 +1,4 @@
-"""The streams contract (PROTOCOL.md "Keys", "Events"), pure.
+"""The streams contract (docs/protocol.md "Keys", "Events"), pure.
 
 What both sides of `acd:{N}:…` agree on: the key names of a shard, the engine's
 consumer group, and the events with their required fields. The engine, the
@@ -11,7 +11,7 @@ from __future__ import annotations
 GROUP = "engine"  # the engine's consumer group on `in`
 RING_FAIL_REASONS = ("unreachable", "busy", "declined")
 
-# Required fields per event type (PROTOCOL.md "Events"); `call.key` may have line "".
+# Required fields per event type (docs/protocol.md "Events"); `call.key` may have line "".
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "line.registered": ("line",),
     "line.unregistered": ("line",),

@@ -1,4 +1,5 @@
-"""One way to reach the engine's Redis: a single server or a Redis Cluster (PROTOCOL.md "Keys").
+"""One way to reach the engine's Redis: a single server or a Redis Cluster
+(docs/protocol.md "Keys").
 
 `connect(url)` asks the server at `url` whether it runs in cluster mode (`INFO cluster`)
 and returns a `redis.RedisCluster` then, a plain `redis.Redis` otherwise, so the same

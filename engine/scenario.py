@@ -29,7 +29,7 @@ class Distributor(Protocol):
     def handle(self, event: dict[str, str], now: int) -> _Emitted: ...
 
 
-# Commands after which the call is over for the PBX (PROTOCOL.md "Commands")
+# Commands after which the call is over for the PBX (docs/protocol.md "Commands")
 _FINAL = ("forward", "transfer", "reject_busy", "hangup")
 
 

@@ -4,7 +4,7 @@
 
 starts `python -m engine --redis-url URL --shard i [engine options...]` for i in
 0..N-1 (N defaults to ENGINE_SHARDS, else 1), restarts an engine that dies (it resumes
-from Redis: PROTOCOL.md recovery) and stops them all on SIGTERM/SIGINT. In production
+from Redis: docs/protocol.md recovery) and stops them all on SIGTERM/SIGINT. In production
 run one `python -m engine --shard i` per shard under your process manager instead, on
 as many machines as you like: the shards share nothing but the Redis (Cluster).
 """

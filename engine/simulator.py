@@ -1,10 +1,10 @@
-"""`python -m engine.simulator`: the PBX side for demos (PROTOCOL.md), in real time.
+"""`python -m engine.simulator`: the PBX side for demos (docs/protocol.md), in real time.
 
 Reads the engine's commands from `acd:{N}:out`, writes events to `acd:{N}:in`:
 callers arrive (Poisson), sometimes hang up while waiting, press menu keys;
 agents answer after a random delay, sometimes let it ring or decline, confirm
 with `*`, talk for a random time and make or receive outside calls. Every
-finished leg on a line is appended to `pbx:cdr` (PROTOCOL.md "Call detail
+finished leg on a line is appended to `pbx:cdr` (docs/protocol.md "Call detail
 records"); an outside call to a line whose `pbx:blacklist:{line}` lists the caller
 (or `anonymous`) is refused before ringing, with a `blocked` CDR (LINE-4).
 """

@@ -1,4 +1,4 @@
-"""The queue-distribution state machine (SPEC.md Q-1..Q-12, PROTOCOL.md), pure.
+"""The queue-distribution state machine (docs/requirements.md Q-1..Q-12, docs/protocol.md), pure.
 
 No I/O and no project imports outside engine/'s pure core (model, entities,
 protocol, snapshot), so every rule can be tested exhaustively with an explicit
@@ -40,7 +40,7 @@ from engine.model import (
 from engine.protocol import malformed
 from engine.snapshot import snapshot, snapshot_json
 
-MAX_CHAIN = 16  # PROTOCOL.md: a `then` loop without time passing is cut after 16 steps
+MAX_CHAIN = 16  # docs/protocol.md: a `then` loop without time passing is cut after 16 steps
 
 _HANDLERS: dict[str, str] = {}  # event type -> State method name (only types that passed malformed)
 
@@ -237,11 +237,11 @@ class State:
         return self._ts_str
 
     def _cmd(self, kind: str, call: Call, **fields: str) -> None:
-        """A command for `out`; every field is a string (PROTOCOL.md)."""
+        """A command for `out`; every field is a string (docs/protocol.md)."""
         self._out.commands.append({"type": kind, "ts": self._ts(), "call": call.id, **fields})
 
     def _log(self, kind: str, call: Call, **fields: str) -> None:
-        """A record for `log`; every field is a string (PROTOCOL.md)."""
+        """A record for `log`; every field is a string (docs/protocol.md)."""
         self._out.logs.append({"type": kind, "ts": self._ts(), "number": call.number,
                                "call": call.id, **fields})
 

@@ -1,4 +1,4 @@
-"""Redis Streams shell around the pure core (PROTOCOL.md "Keys").
+"""Redis Streams shell around the pure core (docs/protocol.md "Keys").
 
 Kept thin on purpose: read a batch from `acd:{N}:in` through group `engine`,
 feed each event to `state.State`, then write in one MULTI/EXEC exactly what the
@@ -366,7 +366,7 @@ class Engine:
         gone: list[str] = []
         values: list[bytes] = [b""]  # the JSON array (set below), then call rows, agent
         # rows, snapshots: see COMMIT
-        for cid in state.dirty_calls:  # only what this batch touched (PROTOCOL.md)
+        for cid in state.dirty_calls:  # only what this batch touched (docs/protocol.md)
             call = calls.get(cid)
             if call is None:
                 gone.append(cid)

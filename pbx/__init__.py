@@ -1,2 +1,3 @@
-"""Real telephony (issue 14): Kamailio registrar/proxy (`python -m pbx.sip`) and the
-pjsua2 media connector (`python -m pbx`), the PBX side of PROTOCOL.md. See docs/telephony.md."""
+"""Real telephony: Kamailio registrar/proxy (`python -m pbx.sip`) and the
+pjsua2 media connector (`python -m pbx`), the PBX side of docs/protocol.md.
+See docs/telephony.md."""

@@ -1,7 +1,7 @@
 """`python -m pbx`: the media connector (PBX-2), a pjsua2 back-to-back user agent.
 
 Kamailio sends it every call to a welcome number. For each one it sends `call.arrived`
-to the number's shard and then executes the engine's commands (PROTOCOL.md) read from
+to the number's shard and then executes the engine's commands (docs/protocol.md) read from
 `acd:{N}:out` through its own consumer group `pbx`:
 
 - `play`: answers the caller if needed and plays the media (the audio library file of
@@ -242,7 +242,7 @@ class Leg(pj.Call):
 
 
 class QCall:
-    """One engine call (PROTOCOL.md call id) and its legs."""
+    """One engine call (docs/protocol.md call id) and its legs."""
 
     def __init__(self, call_id: str, shard: int, number: str, caller: str) -> None:
         self.id, self.shard, self.number, self.caller = call_id, shard, number, caller

@@ -1,6 +1,6 @@
 """Throw-away real servers for tests and benchmarks: Redis and an SMTP sink.
 
-Tests use the real things (ARCHITECTURE.md §8); these helpers only start and stop
+Tests use the real things (docs/architecture.md §8); these helpers only start and stop
 them on free loopback ports so that nothing depends on services started by hand.
 """
 

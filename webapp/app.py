@@ -1,4 +1,4 @@
-"""Application factory: `create_app(config=None)` (ARCHITECTURE §1)."""
+"""Application factory: `create_app(config=None)` (docs/architecture.md §1)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def register(app: Flask) -> None:
         applied = upgrade(db.obj)
         click.echo(f"Migrations appliquées : {', '.join(applied) if applied else 'aucune'}")
         # Backfill without a migration: fixed lines created before `create_service` get
-        # their default forwarding profile here, never on a GET (ARCHITECTURE §5).
+        # their default forwarding profile here, never on a GET (docs/architecture.md §5).
 
         with db.connection_context():
             created = ensure_account_profiles()

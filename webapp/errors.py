@@ -1,4 +1,4 @@
-"""Error pages that say why and what to do, in French (ARCHITECTURE §11)."""
+"""Error pages that say why and what to do, in French (docs/architecture.md §11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One Redis client per URL per process (connections are passed explicitly, ARCHITECTURE §6)."""
+"""One Redis client per URL per process (connections are passed explicitly,
+docs/architecture.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pages and their HTMX partials from one template (ARCHITECTURE §4).
+"""Pages and their HTMX partials from one template (docs/architecture.md §4).
 
 An HTMX request whose `HX-Target` names an element (`site-tree`) gets only the
 block of the same name (`site_tree`); any other request gets the whole page.

@@ -1,4 +1,4 @@
-"""Every setting comes from the environment, in this one place (ARCHITECTURE.md)."""
+"""Every setting comes from the environment, in this one place (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def _int(value: str | None) -> int | None:
 
 
 class AcdLogHandler:
-    """`acd:{N}:log` (PROTOCOL.md "Outcomes") → CallLogEntry rows."""
+    """`acd:{N}:log` (docs/protocol.md "Outcomes") → CallLogEntry rows."""
 
     def __init__(self, shard: int = 0) -> None:
         self.shard = shard

@@ -1,7 +1,7 @@
-"""`pbx:cdr` → call history (LINE-5), consumer group `calllog` (PROTOCOL.md).
+"""`pbx:cdr` → call history (LINE-5), consumer group `calllog` (docs/protocol.md).
 
 `CdrConsumer` is a stream handler meant to run inside the call-log process
-(`python -m worker.calllog`, issue 6) next to the `acd:{N}:log` handler: that process
+(`python -m worker.calllog`) next to the `acd:{N}:log` handler: that process
 calls `consumer.start()` once, then `consumer.poll(block_ms)` in its loop. Until it
 does, `python -m worker.cdr` runs the same handler alone.
 

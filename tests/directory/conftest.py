@@ -1,4 +1,4 @@
-"""Fixtures of issue 4: demo ids, a site-scoped site manager, HTMX helpers."""
+"""Directory fixtures: demo ids, a site-scoped site manager, HTMX helpers."""
 
 from __future__ import annotations
 

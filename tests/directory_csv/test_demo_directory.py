@@ -1,6 +1,6 @@
-"""DIR-5 / LINE-4 / LINE-5 demo data (issue 8): the demo company shows folders, outside
+"""DIR-5 / LINE-4 / LINE-5 demo data: the demo company shows folders, outside
 contacts, a blacklist and a call history over two billing months; loading it again
-duplicates nothing. Links from the directory and line pages (issue 8)."""
+duplicates nothing. Links from the directory and line pages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PROTOCOL.md "Configuration document": refused with messages naming the faulty path."""
+"""docs/protocol.md "Configuration document": refused with messages naming the faulty path."""
 
 from __future__ import annotations
 

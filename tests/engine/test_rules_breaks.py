@@ -1,4 +1,4 @@
-"""Q-13 breaks in the pure core: `line.paused` / `line.unpaused` (PROTOCOL.md), "Pause
+"""Q-13 breaks in the pure core: `line.paused` / `line.unpaused` (docs/protocol.md), "Pause
 automatique", their `log` records; and the per-queue rest of the snapshot (Q-8, SWB-7)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""WN-1/WN-2 profile types, time rules, switchboard events and PROTOCOL.md edge cases."""
+"""WN-1/WN-2 profile types, time rules, switchboard events and docs/protocol.md edge cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC.md Q-1..Q-12 on the pure core, with an explicit clock (ms after T0)."""
+"""docs/requirements.md Q-1..Q-12 on the pure core, with an explicit clock (ms after T0)."""
 
 from __future__ import annotations
 

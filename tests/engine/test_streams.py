@@ -1,4 +1,4 @@
-"""The engine over a real Redis (PROTOCOL.md "Keys"), run as `python -m engine`."""
+"""The engine over a real Redis (docs/protocol.md "Keys"), run as `python -m engine`."""
 
 from __future__ import annotations
 
@@ -245,7 +245,7 @@ def test_simulator_drives_the_engine_and_writes_cdrs(redis_url, redis_conn, tmp_
                                      "ended_ms", "status", "call"}
 
 
-# ---- PROTOCOL.md: "Write only what a batch changed (per call, per agent, per number)" --
+# ---- docs/protocol.md: "Write only what a batch changed (per call, per agent, per number)" --
 
 WRITES = {"hset", "hdel", "zadd", "xadd", "xack", "del", "set", "hmset", "zremrangebyscore",
           "xtrim", "unlink", "rename", "restore"}

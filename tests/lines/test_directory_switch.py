@@ -67,7 +67,7 @@ def test_line1_directory_switch_respects_scope(restricted, ids, db_conn):
 
 def test_line1_directory_switch_shows_a_virtual_default_without_writing(admin, ids, db_conn):
     """A line created before `create_service` (no profile stored): the directory pages
-    show its default profile in force and write nothing on GET (ARCHITECTURE §5)."""
+    show its default profile in force and write nothing on GET (docs/architecture.md §5)."""
     from webapp.models import ForwardingProfile, Site
 
     site = Site.get_by_id(ids["site_paris"])

@@ -1,4 +1,4 @@
-"""ARCHITECTURE §5 (GET never changes state) for LINE-1: a fixed line gets its default
+"""docs/architecture.md §5 (GET never changes state) for LINE-1: a fixed line gets its default
 forwarding profile where it comes into existence (`provisioning.create_service`), older
 lines by the `flask db-upgrade` backfill; the line page never writes it on a GET."""
 

@@ -117,7 +117,7 @@ def test_line3_config_reload_goes_to_the_configured_shard(actor, ids, redis_conn
 def test_line3_reload_published_for_any_fixed_line_agent_or_not(actor, ids, redis_conn):
     """The engine is told about every change of a fixed line's flag or backup number,
     whether or not the line is an agent of a welcome number today: its document lists
-    every line (PROTOCOL.md "lines")."""
+    every line (docs/protocol.md "lines")."""
     site = Site.get_by_id(ids["site_lyon"])
     line = Service.create(account=site.account_id, site=site, kind="fixed",
                           number="+33100000151", label="Ligne hors file")

@@ -1,4 +1,4 @@
-"""Routes of issue 4: Annuaire, Services, Équipements, Sites, Rôles and Manager access.
+"""Routes of Annuaire, Services, Équipements, Sites, Rôles and Manager access.
 
 Restricted = demo "Responsable Lyon" (sites.access services.manage tickets.access
 deployments.view; Lyon + Entrepôt + default site). POSTs are sent without their

@@ -1,4 +1,4 @@
-"""Routes of issue 7: events (EVT-1), store (DEP-1, BIL-1), tickets (TKT-1..2), billing
+"""Routes of events (EVT-1), store (DEP-1, BIL-1), tickets (TKT-1..2), billing
 (BIL-1) and the operator back-office (OPS-1).
 
 Back-office routes answer every customer visitor (signed in or not) with a redirect to

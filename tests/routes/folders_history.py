@@ -1,4 +1,4 @@
-"""Routes of issue 8: directory folders and cards (DIR-5), CSV (DIR-6), blacklist (LINE-4),
+"""Routes of directory folders and cards (DIR-5), CSV (DIR-6), blacklist (LINE-4),
 call history and usage (LINE-5).
 
 Folders belong to the account (all sites): the restricted user ("Gérer les services")

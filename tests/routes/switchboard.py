@@ -1,4 +1,4 @@
-"""Routes of issue 15: breaks ("Ma ligne", Configurer > Motifs de pause), the wallboard,
+"""Routes of breaks ("Ma ligne", Configurer > Motifs de pause), the wallboard,
 the switchboard's directory search, agent breaks and callbacks (Q-13, SWB-4..8).
 
 "Ma ligne" acts only on a line the visitor holds: the demo administrator (Claire) holds

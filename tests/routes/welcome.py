@@ -1,4 +1,4 @@
-"""Routes of issue 6: Configurer > Numéros d'accueil (WN-1..4), the switchboard (SWB-1/2)
+"""Routes of Configurer > Numéros d'accueil (WN-1..4), the switchboard (SWB-1/2)
 and queue statistics (SWB-3).
 
 Demo welcome number +33100000001 is on the Paris site: the restricted "Responsable Lyon"

@@ -1,4 +1,4 @@
-"""Fixtures of the operator-scale area (issue 13): a real 3-master Redis Cluster for the
+"""Fixtures of the operator-scale area: a real 3-master Redis Cluster for the
 engine's keys, accounts on two shards, engines as subprocesses (`python -m engine`)."""
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def test_scale3_same_weekly_rule_answers_differently_in_paris_and_reunion(app, d
         answers[service.number] = profile.key
         assert at == local
     assert answers == {wp.number: "nuit", wr.number: "jour"}
-    # the engine's document carries each number's zone (PROTOCOL.md per-number timezone)
+    # the engine's document carries each number's zone (docs/protocol.md per-number timezone)
     doc = {"timezone": "Europe/Paris", "lines": {}, "numbers": {}}
     for shard in (0, 1):
         part = build_document(shard=shard)

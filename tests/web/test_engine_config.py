@@ -1,4 +1,4 @@
-"""PROTOCOL.md: the document built from the database validates and reflects LINE-3."""
+"""docs/protocol.md: the document built from the database validates and reflects LINE-3."""
 
 from engine.config import parse
 

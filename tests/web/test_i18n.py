@@ -1,4 +1,4 @@
-"""SPEC: "The UI language is French by default (labels below are the real ones),
+"""docs/requirements.md: "The UI language is French by default (labels below are the real ones),
 with English available."
 
 French strings are the msgids; webapp/translations/en holds the English catalogue.

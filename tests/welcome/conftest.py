@@ -1,4 +1,4 @@
-"""Fixtures of the welcome-number area (issue 6)."""
+"""Fixtures of the welcome-number area."""
 
 from __future__ import annotations
 

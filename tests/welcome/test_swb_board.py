@@ -1,5 +1,5 @@
 """Issue 15 on the web side, without a browser: the live stream sends only what changed
-(SWB-7, bandwidth), breaks from "Ma ligne" and the board are PROTOCOL events (Q-13), the
+(SWB-7, bandwidth), breaks from "Ma ligne" and the board are docs/protocol.md events (Q-13), the
 action panel names the caller and defaults to the receptionist's line (SWB-4), directory
 search and transfer (SWB-5), today's counters and shared callbacks (SWB-6), the call log
 keeps breaks, callers and profiles."""

@@ -1,4 +1,4 @@
-"""Breaks (SPEC Q-13): "Ma ligne", where an agent pauses and resumes their own queue line,
+"""Breaks (Q-13): "Ma ligne", where an agent pauses and resumes their own queue line,
 and Configurer > "Motifs de pause", the account's own reasons ("Gérer les services").
 A supervisor pauses agents from the switchboard (webapp/blueprints/switchboard.py)."""
 

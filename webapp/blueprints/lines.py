@@ -60,7 +60,7 @@ def _engine_flash(outcome: forwarding.ForwardingChange) -> None:
 
 def _page(service: Service, status: int = 200, queue_values=None, queue_errors=None,
           page_error=None):
-    profiles = forwarding.profiles_for(service)  # GET writes nothing (ARCHITECTURE §5)
+    profiles = forwarding.profiles_for(service)  # GET writes nothing (docs/architecture.md §5)
     vm = voicemail_service.settings_for(service)
     return render("lines/settings.html", status=status, service=service, profiles=profiles,
                   describe=forwarding.describe, vm=vm, phones=phones,

@@ -1,4 +1,4 @@
-"""Queue statistics per welcome number and period (SPEC SWB-3): table, SVG charts, CSV.
+"""Queue statistics per welcome number and period (SWB-3): table, SVG charts, CSV.
 
 For people who configure ("Gérer les services") or supervise ("Superviser les appels");
 the welcome number is fetched with the site scope (out of scope: 404).

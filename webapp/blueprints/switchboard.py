@@ -1,4 +1,4 @@
-"""The reception-desk switchboard (SPEC SWB-1, SWB-2, SWB-4..8, Q-13): live page, wallboard,
+"""The reception-desk switchboard (SWB-1, SWB-2, SWB-4..8, Q-13): live page, wallboard,
 SSE stream, call and agent actions, directory search, callbacks.
 
 Viewing needs "Superviser les appels" or "Gérer les services"; actions need "Superviser

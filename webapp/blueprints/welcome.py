@@ -1,4 +1,4 @@
-"""Configurer > Numéros d'accueil (SPEC WN-1..4): profiles, time rules, preview.
+"""Configurer > Numéros d'accueil (WN-1..4): profiles, time rules, preview.
 
 Permission "Gérer les services" to configure; the list also serves people who only
 supervise calls (links to the switchboard and statistics). Welcome numbers and agent

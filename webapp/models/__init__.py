@@ -83,20 +83,20 @@ __all__ = [
     "Account", "AuditEvent", "Contact", "EmailChange", "Licence", "OneTimeCode",
     "OutboundEmail", "PasswordToken", "Role", "RoleSite", "Service", "ServiceContact", "Site",
     "TrustedBrowser", "User", "UserRole", "utcnow",
-    # exchange (issue 7)
+    # exchange
     "DEPLOYMENT_KINDS", "DEPLOYMENT_OPEN", "DEPLOYMENT_STATUSES", "ORDER_OPEN", "ORDER_STATUSES",
     "SLOTS", "TICKET_CLOSED", "TICKET_OPEN", "Attachment", "CreditLimit", "Deployment",
     "DeploymentEvent", "Invoice", "Notification", "Order", "Payment", "StaffCode",
     "StaffTrustedBrowser", "StaffUser", "Ticket", "TicketMessage",
-    # directory (issue 4)
+    # directory
     "PHONE_MODELS", "Equipment", "SoftphoneCredential",
-    # lines (issue 5)
+    # lines
     "AUDIO_FORMATS", "AUDIO_KINDS", "RULES", "TARGET_KINDS", "TARGET_LINE", "TARGET_NONE",
     "TARGET_NUMBER", "TARGET_VOICEMAIL", "AudioFile", "ForwardingProfile", "VoicemailSettings",
-    # welcome numbers (issue 6)
+    # welcome numbers
     "PROFILE_TYPES", "QUEUE_MODES", "CallLogEntry", "WelcomeLine", "WelcomeMenuKey",
     "WelcomeProfile", "WelcomeTimeRule",
-    # switchboard (issue 15)
+    # switchboard
     "PAUSE_REASONS", "CallbackMark", "PauseReason", "StatsSubscription",
 ]
 

@@ -1,4 +1,4 @@
-"""Tenancy core: accounts, sites, contacts, services, licences (SPEC DIR/SITE/ACC)."""
+"""Tenancy core: accounts, sites, contacts, services, licences (DIR/SITE/ACC)."""
 
 from __future__ import annotations
 

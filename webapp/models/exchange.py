@@ -1,4 +1,4 @@
-"""Store, exchange and billing (SPEC DEP-1, TKT-1..2, BIL-1) and operator staff (OPS-1).
+"""Store, exchange and billing (DEP-1, TKT-1..2, BIL-1) and operator staff (OPS-1).
 
 Everything customers see here is produced by operator staff in the back-office.
 Amounts are integer cents (euros, TTC); dates of deployments and invoices are

@@ -28,7 +28,7 @@ ANONYMOUS = "anonymous"
 
 
 class CallRecord(BaseModel):
-    """One finished call leg on a line, from a `pbx:cdr` entry (PROTOCOL.md)."""
+    """One finished call leg on a line, from a `pbx:cdr` entry (docs/protocol.md)."""
 
     account = ForeignKeyField(Account, backref="call_records", on_delete="CASCADE")
     service = ForeignKeyField(Service, backref="call_records", on_delete="CASCADE")

@@ -1,4 +1,4 @@
-"""Line settings (SPEC LINE-1, LINE-2) and the audio library (WN-5). No Flask here."""
+"""Line settings (LINE-1, LINE-2) and the audio library (WN-5). No Flask here."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Welcome numbers: routing profiles, their lines and keys, time rules (SPEC WN-1..4),
+"""Welcome numbers: routing profiles, their lines and keys, time rules (WN-1..4),
 and the call history the calllog worker copies from the engine's log (SWB-3). No Flask."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from webapp.models.base import BaseModel, utcnow
 from webapp.models.core import Account, Contact, Service
 from webapp.models.lines import AudioFile
 
-# WN-2: the profile types, with their French names (PROTOCOL.md type ids).
+# WN-2: the profile types, with their French names (docs/protocol.md type ids).
 PROFILE_TYPES = {
     "queue": N_("File d'attente"),
     "ring_all": N_("Simultané"),
@@ -105,7 +105,7 @@ class WelcomeTimeRule(BaseModel):
 
 
 class CallLogEntry(BaseModel):
-    """One entry of `acd:{N}:log` (PROTOCOL.md "Outcomes"), copied verbatim-ish.
+    """One entry of `acd:{N}:log` (docs/protocol.md "Outcomes"), copied verbatim-ish.
 
     (shard, entry_id) is unique: re-delivered entries are ignored (idempotent).
     """

@@ -1,5 +1,5 @@
-"""Breaks of queue agents (SPEC Q-13): reasons (built-in and the account's own), pausing and
-unpausing a line through PROTOCOL events (`line.paused` / `line.unpaused` on
+"""Breaks of queue agents (Q-13): reasons (built-in and the account's own), pausing and
+unpausing a line through docs/protocol.md events (`line.paused` / `line.unpaused` on
 `acd:{N}:in`), and the line's current break as the engine publishes it in its switchboard
 snapshots. The engine is the only judge of a pause (it also pauses lines by itself,
 "Pause automatique"); nothing here keeps a second copy of it. No Flask.

@@ -1,6 +1,6 @@
 """Per-line call history (LINE-5): CDR ingestion (idempotent), filtered pages, CSV.
 
-CDRs arrive from `pbx:cdr` (PROTOCOL.md "Call detail records") through consumer group
+CDRs arrive from `pbx:cdr` (docs/protocol.md "Call detail records") through consumer group
 `calllog` (worker/cdr.py). Each stream entry id becomes `CallRecord.entry_id` (unique):
 inserting with ON CONFLICT IGNORE makes a replay after a crash harmless.
 """

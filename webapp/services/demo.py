@@ -93,7 +93,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> DemoResult:
         _line_settings(account)
         _exchange(account, password)
     _welcome_routing(account)
-    demo_directory.seed(account)  # issue 8: folders, outside contacts, blacklist, history
+    demo_directory.seed(account)  # folders, outside contacts, blacklist, history
     return DemoResult(account, DEMO_ADMIN_EMAIL, DEMO_USER_EMAIL, password, True)
 
 
@@ -195,7 +195,7 @@ def _line_settings(account: Account) -> None:
                              immediate_number="+33600000101", present_company_number=True)
 
 
-# (site name, model, MAC, line number or None): desk phones (issue 4, DIR-2).
+# (site name, model, MAC, line number or None): desk phones (DIR-2).
 EQUIPMENT = [
     ("Paris — Siège", "Yealink T54W", "00:15:65:00:01:01", "+33100000101"),
     ("Accueil", "Yealink T43U", "00:15:65:00:01:03", "+33100000103"),

@@ -1,4 +1,4 @@
-"""Demo directory and call history (issue 8, DIR-5 / LINE-4 / LINE-5), for `load_demo`.
+"""Demo directory and call history (DIR-5 / LINE-4 / LINE-5), for `load_demo`.
 
 - Folders: « Direction générale », « Atelier », « Commercial » and an outside-contacts
   folder « Prestataires » (four suppliers with company, job, numbers);

@@ -1,4 +1,4 @@
-"""The engine's configuration document, built from the database (PROTOCOL.md).
+"""The engine's configuration document, built from the database (docs/protocol.md).
 
 This is "the one function" the engine calls when started without `--config`
 and again on every `config.reload`. Same shape as the JSON file: `lines` from

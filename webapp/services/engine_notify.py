@@ -1,4 +1,5 @@
-"""Tell the queue engine that its configuration document changed (PROTOCOL.md `config.reload`)."""
+"""Tell the queue engine that its configuration document changed
+(docs/protocol.md `config.reload`)."""
 
 from __future__ import annotations
 

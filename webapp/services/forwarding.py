@@ -2,7 +2,7 @@
 
 The backup number ("numéro de secours") *is* the unavailability target of the
 profile in force: `Service.backup_number` is kept equal to it (as E.164) because
-the engine's configuration document reads it (PROTOCOL.md, "lines"). Whenever
+the engine's configuration document reads it (docs/protocol.md, "lines"). Whenever
 `accept_queue_calls` or `backup_number` of a fixed line changes, `config.reload`
 is published after the commit (Q-1, Q-9).
 """
@@ -87,7 +87,7 @@ def profiles_for(service: Service) -> list[ForwardingProfile]:
 
     A line that has none yet (created outside `create_service`, before the backfill)
     shows its default profile *virtually*: an unsaved row (`id` None) that the first
-    change stores (ARCHITECTURE §5: GET never changes state).
+    change stores (docs/architecture.md §5: GET never changes state).
     """
     return _stored(service) or [ForwardingProfile(service=service.id, **_default_values(service))]
 

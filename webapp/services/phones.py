@@ -1,4 +1,4 @@
-"""Phone numbers: French ways of typing them in, E.164 stored (PROTOCOL: numbers are E.164).
+"""Phone numbers: French ways of typing them in, E.164 stored (docs/protocol.md: numbers are E.164).
 
 Accepted: "01 23 45 67 89", "01.23.45.67.89", "0123456789", "+33 1 23 45 67 89",
 "+33 (0)1 23 45 67 89", "0033 1 23 45 67 89", and any international number written

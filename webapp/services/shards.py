@@ -3,7 +3,7 @@ account from one shard to another without losing a call.
 
 Every account has `Account.shard` (set at creation over ENGINE_SHARDS, never changed by
 anything but `move_account`); every key of its telephony is `acd:{shard}:…` on
-ENGINE_REDIS_URL (PROTOCOL.md "Keys"). One engine per shard (`python -m engine --shard N`)
+ENGINE_REDIS_URL (docs/protocol.md "Keys"). One engine per shard (`python -m engine --shard N`)
 builds only that shard's accounts. No Flask here.
 """
 

@@ -1,7 +1,7 @@
-"""The reception-desk switchboard (SPEC SWB-1, SWB-2, SWB-4..8): the engine's snapshots
+"""The reception-desk switchboard (SWB-1, SWB-2, SWB-4..8): the engine's snapshots
 (`acd:{N}:state`, engine/README.md) turned into view rows, callers identified from the
 directory, today's counters and callbacks from the call log, and supervisor actions sent
-as PROTOCOL events on `acd:{N}:in`. No Flask here.
+as docs/protocol.md events on `acd:{N}:in`. No Flask here.
 
 Live updates are server-sent events (`changes()`): the snapshots of the numbers on the
 page are polled (one HMGET every 250 ms, well inside SWB-1's 1 s with the engine writing

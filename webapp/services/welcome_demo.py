@@ -1,4 +1,4 @@
-"""Demo welcome number (issue 6): the same routing as engine/demo_config.json, from the
+"""Demo welcome number: the same routing as engine/demo_config.json, from the
 database — queue "Accueil" with lines +33100000101..104, closed-day announcement,
 weekday opening hours and two public holidays. Idempotent."""
 

@@ -82,7 +82,7 @@ def audio_choices(account_id: int) -> dict[str, list[AudioFile]]:
 
 
 def is_queue_agent(service: Service) -> bool:
-    """Whether this fixed line is a line of any welcome-number profile (SPEC "agent")."""
+    """Whether this fixed line is an agent: a line of any welcome-number profile."""
     return WelcomeLine.select().where(WelcomeLine.line == service.id).exists()
 
 
