@@ -18,6 +18,7 @@ from webapp import cli, errors, navigation
 from webapp import settings as settings_module
 from webapp.db import db, init_db
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
+from webapp.i18n import Text
 from webapp.permissions import PERMISSIONS
 from webapp.redis_conn import redis_for
 from webapp.security import current_access, request_is_background, request_is_public
@@ -185,6 +186,16 @@ def _install_request_hooks(app: Flask, settings) -> None:
             response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
             return response
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.after_request
+    def _translate_flashes(response):
+        """A service's message flashed by a view (a Text) is kept translated, as plain text:
+        the reader's language now, and the session stores only plain values."""
+        flashes = session.get("_flashes")
+        if flashes and any(isinstance(message, Text) for _category, message in flashes):
+            session["_flashes"] = [(category, str(translate(message)))
+                                   for category, message in flashes]
+        return response
 
     @app.after_request
     def _security_headers(response):

@@ -142,8 +142,8 @@ def role_delete(role_id: int):
                       error=_("Confirmez la suppression en cochant la case."))
     try:
         if not roles_service.within_reach(current_access(), role) and not role.builtin:
-            raise AccessError("Ce rôle dépasse vos propres droits : seul un administrateur "
-                              "peut le supprimer.")
+            raise AccessError(_("Ce rôle dépasse vos propres droits : seul un administrateur "
+                                "peut le supprimer."))
         roles_service.delete(current_access(), role, user=current_user, ip=client_ip())
     except AccessError as error:
         return render("access/role_delete.html", status=409, role=role,
@@ -180,8 +180,8 @@ def user_new():
     contact = roles_service.find_contact(access.account_id, email)
     try:
         if contact is None or not access.sees_site(contact.site_id) and contact.site_id:
-            raise AccessError("Aucun contact de l'annuaire n'a cette adresse e-mail : "
-                              "ajoutez-le d'abord à l'annuaire.")
+            raise AccessError(_("Aucun contact de l'annuaire n'a cette adresse e-mail : "
+                                "ajoutez-le d'abord à l'annuaire."))
         user = roles_service.grant(access, contact, chosen, acting=current_user, ip=client_ip())
     except AccessError as error:
         return render("access/user_new.html", status=400, email=email, chosen=chosen,

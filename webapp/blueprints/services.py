@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import client_ip
+from webapp.i18n import N_
 from webapp.models import LICENCE_PRODUCTS, PHONE_MODELS, SERVICE_KINDS, Equipment, Site
 from webapp.rendering import redirect_to, render
 from webapp.security import (
@@ -229,7 +230,7 @@ def equipment_detail(equipment_id: int):
     if request.method == "GET":
         return _equipment_form(EquipmentForm.from_equipment(item), item)
     if not access.can("equipment.manage"):
-        abort(403, description=["Gérer les équipements"])
+        abort(403, description=[N_("Gérer les équipements")])
     form = EquipmentForm.from_data(request.form)
     form.site_id = str(item.site_id)
     values = equipment_service.validate(form, access.account_id, access.site_ids, item,
@@ -248,7 +249,7 @@ def equipment_site(equipment_id: int):
     site = _target_site()
     if site is None:
         form = EquipmentForm.from_equipment(item)
-        form.errors["site_id"] = "Choisissez un site dans la liste."
+        form.errors["site_id"] = _("Choisissez un site dans la liste.")
         return _equipment_form(form, item, status=400)
     sites_service.assign(current_access(), item, site, user=current_user, ip=client_ip())
     flash(_("L'équipement est affecté au site « %(name)s ».", name=site.name), "success")

@@ -60,7 +60,7 @@ def _guard():
     g.active_nav = "switchboard"
     access = current_access()
     if not (access.can("calls.supervise") or access.can("services.manage")):
-        abort(403, description=["Superviser les appels"])
+        abort(403, description=[N_("Superviser les appels")])
 
 
 def _settings():

@@ -12,6 +12,7 @@ import datetime as dt
 from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
+from webapp.i18n import N_
 from webapp.models import PROFILE_TYPES, QUEUE_MODES, Service, WelcomeProfile, WelcomeTimeRule
 from webapp.rendering import redirect_to, render
 from webapp.security import (
@@ -63,7 +64,7 @@ def _engine_flash(outcome: numbers.RoutingChange) -> None:
 def index():
     access = current_access()
     if not (access.can("services.manage") or access.can("calls.supervise")):
-        abort(403, description=["Gérer les services", "Superviser les appels"])
+        abort(403, description=[N_("Gérer les services"), N_("Superviser les appels")])
     numbers = list(scoped_services(("welcome",)).order_by(Service.number))
     return render("welcome/index.html", numbers=numbers, phones=phones,
                   can_manage=access.can("services.manage"),

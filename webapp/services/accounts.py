@@ -11,7 +11,8 @@ from webapp.services import audit
 from webapp.services.shards import assign_shard
 from webapp.settings import load
 
-DEFAULT_SITE_NAME = "Site par défaut"
+DEFAULT_SITE_NAME = "Site par défaut"  # i18n-exempt: stored data, renamable
+# i18n-exempt: end
 
 
 def create_account(name: str, timezone: str = "Europe/Paris", shards: int | None = None) -> Account:

@@ -16,6 +16,7 @@ from pathlib import Path
 from peewee import IntegrityError
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import AUDIO_KINDS, AudioFile, Service, VoicemailSettings, WelcomeProfile
 from webapp.services import audit, phones
 from webapp.services.actor import Actor
@@ -124,10 +125,10 @@ def inspect(data: bytes) -> Inspected:
     if duration is None:
         duration, fmt = _mp3_duration_ms(data), "mp3"
     if duration is None:
-        raise FormError({"file": "Format non reconnu : seuls les fichiers audio WAV et MP3 "
-                                 "sont acceptés."})
+        raise FormError({"file": _("Format non reconnu : seuls les fichiers audio WAV et MP3 "
+                                 "sont acceptés.")})
     if duration <= 0:
-        raise FormError({"file": "Ce fichier audio ne contient aucun son."})
+        raise FormError({"file": _("Ce fichier audio ne contient aucun son.")})
     return Inspected(fmt, duration, data)
 
 
@@ -138,14 +139,15 @@ def check_upload(filename: str | None, data: bytes) -> Inspected:
     """Every refusal of WN-5 before anything is written: name, emptiness, size, content."""
     filename = filename or ""
     if not filename and not data:
-        raise FormError({"file": "Choisissez un fichier audio."})
+        raise FormError({"file": _("Choisissez un fichier audio.")})
     if _BAD_FILENAME.search(filename):
-        raise FormError({"file": "Nom de fichier non valide : renommez le fichier "
-                                 "(sans « / », « \\ » ni « .. ») puis recommencez."})
+        raise FormError({"file": _("Nom de fichier non valide : renommez le fichier "
+                                 "(sans « / », « \\ » ni « .. ») puis recommencez.")})
     if not data:
-        raise FormError({"file": "Le fichier est vide."})
+        raise FormError({"file": _("Le fichier est vide.")})
     if len(data) > MAX_BYTES:
-        raise FormError({"file": f"Le fichier dépasse la taille maximale de {MAX_LABEL}."})
+        raise FormError({"file": _("Le fichier dépasse la taille maximale de %(max_label)s.",
+                                   max_label=MAX_LABEL)})
     return inspect(data)
 
 
@@ -157,16 +159,18 @@ def label_from_filename(filename: str | None) -> str:
 def check_name(account_id: int, name: str, exclude_id: int | None = None) -> str:
     name = re.sub(r"\s+", " ", name or "").strip()
     if not name:
-        raise FormError({"name": "Donnez un nom au fichier."})
+        raise FormError({"name": _("Donnez un nom au fichier.")})
     if len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
-        raise FormError({"name": f"Le nom ne peut pas dépasser {NAME_MAX} caractères."})
+        raise FormError({"name": _("Le nom ne peut pas dépasser %(name_max)s caractères.",
+                                   name_max=NAME_MAX)})
     query = AudioFile.select().where((AudioFile.account == account_id)
                                      & (AudioFile.name == name))
     if exclude_id is not None:
         query = query.where(AudioFile.id != exclude_id)
     if query.exists():
-        raise FormError({"name": f"Un fichier s'appelle déjà « {name} » : choisissez un "
-                                 "autre nom."})
+        raise FormError({"name": _("Un fichier s'appelle déjà « %(name)s » : choisissez un "
+                                   "autre nom.",
+                                   name=name)})
     return name
 
 
@@ -212,7 +216,7 @@ def upload(*, filename: str | None, data: bytes, name: str, kind: str,
     except FormError as exc:
         errors.update(exc.errors)
     if kind not in AUDIO_KINDS:
-        errors["kind"] = "Choisissez le type : annonce ou musique."
+        errors["kind"] = _("Choisissez le type : annonce ou musique.")
     try:
         name = check_name(actor.account_id, name or label_from_filename(filename))
     except FormError as exc:
@@ -237,7 +241,8 @@ def library(account_id: int) -> list[AudioFile]:
 def usages(audio: AudioFile) -> list[Usage]:
     """Where the file is played: voicemail greetings and welcome-number profiles (the
     library refuses to delete it meanwhile)."""
-    found = [Usage(f"Message d'accueil de la messagerie vocale — {s.label or s.number}",
+    found = [Usage(_("Message d'accueil de la messagerie vocale — %(line)s",
+                     line=s.label or s.number),
                    s.site_id)
              for s in Service.select().join(VoicemailSettings,
                                             on=VoicemailSettings.service == Service.id)
@@ -247,8 +252,9 @@ def usages(audio: AudioFile) -> list[Usage]:
                     | (WelcomeProfile.music == audio.id)
                     | (WelcomeProfile.callee_preanswer == audio.id)
                     | (WelcomeProfile.media == audio.id)))
-    found += [Usage(f"Numéro d'accueil {phones.display(p.service.number)} — "
-                    f"profil « {p.name} »", p.service.site_id) for p in query]
+    found += [Usage(_("Numéro d'accueil %(number)s — profil « %(name)s »",
+                      number=phones.display(p.service.number), name=p.name), p.service.site_id)
+              for p in query]
     return found
 
 
@@ -289,7 +295,7 @@ def delete(audio: AudioFile, *, actor: Actor) -> None:
                                  "format": audio.format})
     except IntegrityError:
         # A use no finder knows about, still protected by a foreign key (RESTRICT).
-        raise AudioInUse([Usage("un autre paramétrage du compte")]) from None
+        raise AudioInUse([Usage(_("un autre paramétrage du compte"))]) from None
     path.unlink(missing_ok=True)
 
 

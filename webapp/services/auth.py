@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from rq import Queue
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import (
     TFA_ACTIVE,
     TFA_DISABLED,
@@ -178,7 +179,9 @@ def issue_code(
         settings.REDIS_URL,
         kind="tfa_code",
         to=user.email,
+        # i18n-exempt: e-mails go out in French for now
         subject="Votre code de vérification Communications Manager",
+        # i18n-exempt: end
         template="tfa_code",
         account=_account_id(user),
         code=code,
@@ -425,7 +428,9 @@ def send_password_link(email: str, *, settings: Settings, ip: str | None = None)
         settings.REDIS_URL,
         kind="password_link",
         to=user.email,
+        # i18n-exempt: e-mails go out in French for now
         subject="Définir votre mot de passe Communications Manager",
+        # i18n-exempt: end
         template="password_link",
         account=user.account_id,
         link=f"{settings.BASE_URL}/mot-de-passe/definir/{token}",
@@ -452,14 +457,14 @@ def set_password(token: str, password: str, *, ip: str) -> tuple[User | None, li
         return None, errors
     row = live_password_token(token)
     if row is None:
-        return None, ["Ce lien n'est plus valide : demandez-en un nouveau."]
+        return None, [_("Ce lien n'est plus valide : demandez-en un nouveau.")]
     now = utcnow()
     with db.atomic():
         won = PasswordToken.update(used_at=now).where(
             (PasswordToken.id == row.id) & PasswordToken.used_at.is_null()
         ).execute()
         if won != 1:
-            return None, ["Ce lien n'est plus valide : demandez-en un nouveau."]
+            return None, [_("Ce lien n'est plus valide : demandez-en un nouveau.")]
         User.update(
             password_hash=hash_password(password), password_set_at=now,
             auth_version=User.auth_version + 1,

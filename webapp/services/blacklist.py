@@ -15,6 +15,7 @@ import logging
 from peewee import IntegrityError
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Service
 from webapp.models.history import ANONYMOUS, BlockedNumber
 from webapp.redis_conn import redis_for
@@ -43,16 +44,19 @@ def add_number(service: Service, raw: str, actor: Actor) -> str:
     with db.atomic():
         numbers, _anon = entries(service)
         if number in numbers:
-            raise FormError({"number": f"Le {phones.display(number)} est déjà bloqué."},
+            raise FormError({"number": _("Le %(number)s est déjà bloqué.",
+                                         number=phones.display(number))},
                             {"number": raw})
         if len(numbers) >= LIMIT:
-            raise FormError({"number": f"La liste noire compte déjà {LIMIT} numéros, le "
-                                       "maximum : retirez-en un avant d'en ajouter un autre."},
+            raise FormError({"number": _("La liste noire compte déjà %(limit)s numéros, le "
+                                         "maximum : retirez-en un avant d'en ajouter un autre.",
+                                         limit=LIMIT)},
                             {"number": raw})
         try:
             BlockedNumber.create(service=service.id, number=number)
         except IntegrityError as exc:
-            raise FormError({"number": f"Le {phones.display(number)} est déjà bloqué."},
+            raise FormError({"number": _("Le %(number)s est déjà bloqué.",
+                                         number=phones.display(number))},
                             {"number": raw}) from exc
     audit.record("blacklist.added", account=service.account_id, user=actor.user, ip=actor.ip,
                  service=service.id, number=number)

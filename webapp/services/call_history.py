@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Account, Service
 from webapp.models.history import ANONYMOUS, CALL_STATUSES, DIRECTIONS, CallRecord
 from webapp.services import csv_safe, phones
@@ -25,11 +26,11 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 KINDS = {
-    "": "Tous les appels",
-    "in": "Entrants répondus",
+    "": _("Tous les appels"),
+    "in": _("Entrants répondus"),
     "out": "Sortants",
-    "missed": "Manqués",
-    "blocked": "Bloqués",
+    "missed": _("Manqués"),
+    "blocked": _("Bloqués"),
 }
 MISSED = ("missed", "busy", "failed")
 
@@ -141,7 +142,7 @@ def parse_filters(args, tz: ZoneInfo, today: dt.date | None = None) -> Filters:
 
     start, end = date("du", start_default), date("au", today)
     if start > end:
-        errors["au"] = "La fin de la période précède son début."
+        errors["au"] = _("La fin de la période précède son début.")
         start, end = start_default, today
     kind = args.get("type", "")
     if kind not in KINDS:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from peewee import JOIN, fn
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User, UserRole
 from webapp.services import audit
 
@@ -111,8 +112,8 @@ class ContactForm:
                       "site_id")))
 
 
-PHONE_ERROR = ("Numéro invalide : indiquez-le au format international, par exemple "
-               "+33 1 23 45 67 89 (ou 01 23 45 67 89 pour la France).")
+PHONE_ERROR = (_("Numéro invalide : indiquez-le au format international, par exemple "
+               "+33 1 23 45 67 89 (ou 01 23 45 67 89 pour la France)."))
 
 
 def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
@@ -120,12 +121,13 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
     """The values to store, or `form.errors` filled (French msgids) and {} returned."""
     errors = form.errors
     values: dict = {}
-    for key, label in (("first_name", "Indiquez le prénom."), ("last_name", "Indiquez le nom.")):
+    for key, label in (("first_name", _("Indiquez le prénom.")),
+                       ("last_name", _("Indiquez le nom."))):
         text = " ".join(getattr(form, key).split())
         if not text:
             errors[key] = label
         elif len(text) > 100:
-            errors[key] = "100 caractères au plus."
+            errors[key] = _("100 caractères au plus.")
         values[key] = text
     email = form.email.strip().lower()
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
@@ -133,11 +135,11 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
     values["email"] = email or None
     user = User.get_or_none(User.contact == contact.id) if contact is not None else None
     if user is not None and not email:
-        errors["email"] = ("Ce contact se connecte au Manager avec son adresse e-mail : "
-                           "elle ne peut pas être vide.")
+        errors["email"] = (_("Ce contact se connecte au Manager avec son adresse e-mail : "
+                           "elle ne peut pas être vide."))
     elif user is not None and email != user.email and User.select().where(
             (User.email == email) & (User.id != user.id)).exists():
-        errors["email"] = "Cette adresse est déjà celle d'un autre utilisateur."
+        errors["email"] = _("Cette adresse est déjà celle d'un autre utilisateur.")
     for key in ("phone_work", "phone_mobile"):
         number = normalise_phone(getattr(form, key))
         if number and not E164_RE.match(number):
@@ -148,7 +150,7 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
     except ValueError:
         site_id = None
     if site_id is None or site_id not in allowed_sites:
-        errors["site_id"] = "Choisissez un site dans la liste."
+        errors["site_id"] = _("Choisissez un site dans la liste.")
     values["site"] = site_id
     return {} if errors else values
 
@@ -193,11 +195,11 @@ def update_contact(contact: Contact, values: dict, *, access, user=None, ip=None
 
 def delete_refusal(contact: Contact, by_user) -> str | None:
     if by_user is not None and by_user.contact_id == contact.id:
-        return "Vous ne pouvez pas supprimer votre propre fiche."
+        return _("Vous ne pouvez pas supprimer votre propre fiche.")
     manager = (UserRole.select().join(User).where(User.contact == contact.id).exists())
     if manager:
-        return ("Ce contact a un accès au Manager : retirez d'abord son accès dans "
-                "Préférences > Gestion des accès > Utilisateurs.")
+        return (_("Ce contact a un accès au Manager : retirez d'abord son accès dans "
+                "Préférences > Gestion des accès > Utilisateurs."))
     return None
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from peewee import JOIN
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User
 from webapp.models.core import Folder
 from webapp.services import audit, csv_safe, email_change, phones
@@ -39,18 +40,18 @@ from webapp.services.directory import EMAIL_RE
 from webapp.services.errors import FormError
 
 COLUMNS = [
-    ("id", "Identifiant du contact (vide pour un nouveau contact)"),
+    ("id", _("Identifiant du contact (vide pour un nouveau contact)")),
     ("nom", "Nom (obligatoire)"),
-    ("prenom", "Prénom (obligatoire)"),
+    ("prenom", _("Prénom (obligatoire)")),
     ("email", "Adresse e-mail"),
-    ("telephone_pro", "Téléphone professionnel"),
-    ("mobile", "Téléphone mobile"),
-    ("telephone_domicile", "Téléphone domicile"),
-    ("societe", "Société"),
+    ("telephone_pro", _("Téléphone professionnel")),
+    ("mobile", _("Téléphone mobile")),
+    ("telephone_domicile", _("Téléphone domicile")),
+    ("societe", _("Société")),
     ("fonction", "Fonction"),
     ("adresse", "Adresse"),
-    ("dossier", "Dossier (créé s'il n'existe pas)"),
-    ("site", "Site (nom exact ; vide : site par défaut)"),
+    ("dossier", _("Dossier (créé s'il n'existe pas)")),
+    ("site", _("Site (nom exact ; vide : site par défaut)")),
 ]
 KEYS = [k for k, _d in COLUMNS]
 ALIASES = {"identifiant": "id", "prenom": "prenom", "e-mail": "email", "mail": "email",
@@ -118,10 +119,12 @@ def model_file() -> bytes:
     buffer = io.StringIO()
     writer = csv_safe.writer(buffer)
     writer.writerow(KEYS)
+    # i18n-exempt: example rows of the file (data, not interface)
     writer.writerow(["", "Martin", "Sophie", "sophie.martin@exemple.fr", "01 23 45 67 89",
                      "06 12 34 56 78", "", "", "Comptable", "", "Comptabilité", ""])
     writer.writerow(["", "Bernard", "Paul", "", "04 72 00 00 00", "", "", "Transports Bernard",
                      "Commercial", "12 rue de la République, 69002 Lyon", "Fournisseurs", ""])
+    # i18n-exempt: end
     return codecs.BOM_UTF8 + buffer.getvalue().encode()
 
 
@@ -132,8 +135,8 @@ def decode(data: bytes) -> str:
         try:
             return data[3:].decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CsvFileError("Le fichier annonce de l'UTF-8 mais contient des caractères "
-                               "invalides : enregistrez-le de nouveau en CSV UTF-8.") from exc
+            raise CsvFileError(_("Le fichier annonce de l'UTF-8 mais contient des caractères "
+                               "invalides : enregistrez-le de nouveau en CSV UTF-8.")) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -158,12 +161,12 @@ class Row:
 
 def read(data: bytes) -> list[Row]:
     if not data.strip():
-        raise CsvFileError("Le fichier est vide.")
+        raise CsvFileError(_("Le fichier est vide."))
     if len(data) > MAX_BYTES:
-        raise CsvFileError("Le fichier dépasse 20 Mo.")
+        raise CsvFileError(_("Le fichier dépasse 20 Mo."))
     if b"\x00" in data[:4096]:
-        raise CsvFileError("Ce fichier n'est pas un CSV (format texte attendu, par exemple "
-                           "enregistré depuis Excel en « CSV (séparateur : point-virgule) »).")
+        raise CsvFileError(_("Ce fichier n'est pas un CSV (format texte attendu, par exemple "
+                           "enregistré depuis Excel en « CSV (séparateur : point-virgule) »)."))
     text = decode(data)
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
@@ -171,15 +174,16 @@ def read(data: bytes) -> list[Row]:
     try:
         header = next(reader)
     except StopIteration as exc:
-        raise CsvFileError("Le fichier est vide.") from exc
+        raise CsvFileError(_("Le fichier est vide.")) from exc
     keys = [_norm_header(h) for h in header]
     missing = [k for k in ("nom", "prenom") if k not in keys]
     if missing:
-        raise CsvFileError("La première ligne doit nommer les colonnes du modèle ; il manque : "
-                           + ", ".join(missing) + ". Téléchargez le modèle de type CSV.")
+        raise CsvFileError(_("La première ligne doit nommer les colonnes du modèle ; il "
+                             "manque : %(columns)s. Téléchargez le modèle de type CSV.",
+                             columns=", ".join(missing)))
     dupes = {k for k in keys if k in KEYS and keys.count(k) > 1}
     if dupes:
-        raise CsvFileError("Colonne en double : " + ", ".join(sorted(dupes)) + ".")
+        raise CsvFileError(_("Colonne en double : %(columns)s.", columns=", ".join(sorted(dupes))))
     rows = []
     start = reader.line_num + 1
     try:
@@ -189,12 +193,13 @@ def read(data: bytes) -> list[Row]:
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise CsvFileError(f"Le fichier dépasse {MAX_ROWS} lignes.")
+                raise CsvFileError(_("Le fichier dépasse %(max_rows)s lignes.", max_rows=MAX_ROWS))
             rows.append(Row(line, {k: (cells[i] if i < len(cells) else "")
                                    for i, k in enumerate(keys) if k in KEYS}))
     except csv.Error as exc:
-        raise CsvFileError(f"Ligne {reader.line_num} : le fichier CSV est mal formé "
-                           f"(guillemet non fermé ?).") from exc
+        raise CsvFileError(_("Ligne %(line_num)s : le fichier CSV est mal formé (guillemet non "
+                             "fermé ?).",
+                             line_num=reader.line_num)) from exc
     return rows
 
 
@@ -243,9 +248,9 @@ class Plan:
         }
 
 
-FIELD_LABELS = {"last_name": "nom", "first_name": "prénom", "email": "e-mail",
-                "phone_work": "téléphone pro", "phone_mobile": "mobile",
-                "phone_home": "domicile", "company": "société", "job_title": "fonction",
+FIELD_LABELS = {"last_name": "nom", "first_name": _("prénom"), "email": "e-mail",
+                "phone_work": _("téléphone pro"), "phone_mobile": "mobile",
+                "phone_home": "domicile", "company": _("société"), "job_title": "fonction",
                 "address": "adresse", "folder": "dossier", "site": "site"}
 
 
@@ -262,44 +267,48 @@ def _clean(cells: dict, sites_by_name: dict, allowed: set[int] | None) -> tuple[
         if key in ("telephone_pro", "mobile", "telephone_domicile"):
             number = phones.normalize(raw) if raw else None
             if raw and number is None:
-                problems.append(f"{FIELD_LABELS[name]} « {raw} » : numéro non valide")
+                problems.append(_("%(field)s « %(raw)s » : numéro non valide",
+                                  field=FIELD_LABELS[name], raw=raw))
             values[name] = number
         elif key == "email":
             email = raw.lower()
             if email and (len(email) > 254 or not EMAIL_RE.match(email)):
-                problems.append(f"adresse e-mail « {raw} » non valide")
+                problems.append(_("adresse e-mail « %(raw)s » non valide", raw=raw))
             values[name] = email or None
         elif key == "adresse":
             if len(raw) > 500:
-                problems.append("adresse : 500 caractères au plus")
+                problems.append(_("adresse : 500 caractères au plus"))
             values[name] = raw or None
         else:
             text = " ".join(raw.split())
             limit = 100 if key in ("nom", "prenom") else 120
             if len(text) > limit:
-                problems.append(f"{FIELD_LABELS[name]} : {limit} caractères au plus")
+                problems.append(_("%(field)s : %(limit)s caractères au plus",
+                                  field=FIELD_LABELS[name], limit=limit))
             values[name] = text if key in ("nom", "prenom") else (text or None)
     if not values.get("last_name"):
-        problems.append("le nom est obligatoire")
+        problems.append(_("le nom est obligatoire"))
     if not values.get("first_name"):
-        problems.append("le prénom est obligatoire")
+        problems.append(_("le prénom est obligatoire"))
     if "dossier" in cells:
         folder = " ".join(cells["dossier"].split())
         if folder.startswith("'") and folder[1:2] in FORMULA:
             folder = folder[1:]
         if len(folder) > 80:
-            problems.append("dossier : 80 caractères au plus")
+            problems.append(_("dossier : 80 caractères au plus"))
         values["folder"] = folder or None
     if "site" in cells:
         site_name = " ".join(cells["site"].split())
         if site_name:
             ids = sites_by_name.get(site_name.lower(), [])
             if not ids:
-                problems.append(f"site « {site_name} » inconnu")
+                problems.append(_("site « %(site_name)s » inconnu", site_name=site_name))
             elif len(ids) > 1:
-                problems.append(f"plusieurs sites s'appellent « {site_name} »")
+                problems.append(_("plusieurs sites s'appellent « %(site_name)s »",
+                                  site_name=site_name))
             elif allowed is not None and ids[0] not in allowed:
-                problems.append(f"le site « {site_name} » est hors de vos sites")
+                problems.append(_("le site « %(site_name)s » est hors de vos sites",
+                                  site_name=site_name))
             else:
                 values["site"] = ids[0]
         else:
@@ -351,10 +360,11 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
             try:
                 target = int(raw_id)
             except ValueError:
-                problems.append(f"identifiant « {raw_id} » non valide")
+                problems.append(_("identifiant « %(raw_id)s » non valide", raw_id=raw_id))
             else:
                 if target not in existing:
-                    problems.append(f"identifiant {target} inconnu ou hors de vos sites")
+                    problems.append(_("identifiant %(target)s inconnu ou hors de vos sites",
+                                      target=target))
                     target = None
         elif not problems:
             email = (values.get("email") or "").lower()
@@ -366,7 +376,8 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
             if len(candidates) == 1:
                 target = candidates[0]
         if target is not None and target in claimed:
-            problems.append(f"le contact {target} figure déjà ligne {claimed[target]}")
+            problems.append(_("le contact %(target)s figure déjà ligne %(line)s",
+                              target=target, line=claimed[target]))
         if problems:
             result.errors.append({"line": row.line, "reason": " ; ".join(problems)})
             continue
@@ -392,8 +403,8 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
             target_user = users[target]
             reason = email_change.refusal(access, target_user)
             if reason is None and not changed["email"]:
-                reason = ("Ce contact se connecte au Manager avec son adresse e-mail : "
-                          "elle ne peut pas être vide.")
+                reason = (_("Ce contact se connecte au Manager avec son adresse e-mail : "
+                          "elle ne peut pas être vide."))
             if reason is None and User.select().where(
                     (User.email == changed["email"]) & (User.id != target_user.id)).exists():
                 reason = email_change.TAKEN
@@ -412,7 +423,7 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
             continue
         if cid in users:
             result.kept.append({"name": result.names[cid],
-                                "reason": "accès au Manager : retirez d'abord son accès"})
+                                "reason": _("accès au Manager : retirez d'abord son accès")})
         else:
             result.deletes.append(cid)
     result.new_folders = sorted(new_folders.values(), key=str.lower)

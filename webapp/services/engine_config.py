@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from engine.config import ConfigError, parse
 from webapp.db import db, init_db
+from webapp.i18n import _
 from webapp.models import Account, Service, WelcomeLine, WelcomeMenuKey, WelcomeProfile
 from webapp.services.welcome_numbers import entry_level_ids, rules_of
 from webapp.settings import load
@@ -159,9 +160,10 @@ def check_number(service: Service) -> dict[str, str]:
     for p in WelcomeProfile.select().where(WelcomeProfile.service == service.id):
         if p.music_id and not p.caller_preanswer_id and p.id not in entry_level:
             errors["caller_preanswer"] = (
-                f"Le profil « {p.name} » n'est pas le niveau d'entrée du numéro d'accueil : "
-                "un prédécroché pour l'appelant est nécessaire pour que sa musique d'attente "
-                "soit jouée. Choisissez un prédécroché ou retirez la musique.")
+                _("Le profil « %(name)s » n'est pas le niveau d'entrée du numéro d'accueil : un "
+                  "prédécroché pour l'appelant est nécessaire pour que sa musique d'attente "
+                  "soit jouée. Choisissez un prédécroché ou retirez la musique.",
+                  name=p.name))
     section = number_section(service)
     if section is None:
         return errors
@@ -169,6 +171,6 @@ def check_number(service: Service) -> dict[str, str]:
     try:
         parse(doc)
     except ConfigError as exc:
-        errors.setdefault("form", "Configuration refusée par le distributeur d'appels : "
-                          + "; ".join(exc.errors))
+        errors.setdefault("form", _("Configuration refusée par le distributeur d'appels : "
+                                    "%(errors)s", errors="; ".join(exc.errors)))
     return errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from webapp.i18n import _
 from webapp.models import PHONE_MODELS, Equipment, Service, Site
 from webapp.services import audit
 from webapp.services.directory import Page, paginate
@@ -44,19 +45,19 @@ def validate(form: EquipmentForm, account_id: int, site_ids: frozenset[int] | No
     errors = form.errors
     values: dict = {}
     if form.model not in PHONE_MODELS:
-        errors["model"] = "Choisissez un modèle dans la liste."
+        errors["model"] = _("Choisissez un modèle dans la liste.")
     values["model"] = form.model
     mac = normalise_mac(form.mac)
     if not mac:
-        errors["mac"] = ("Adresse MAC invalide : 12 caractères hexadécimaux, par exemple "
-                         "00:15:65:AB:CD:EF (inscrite sous le téléphone).")
+        errors["mac"] = (_("Adresse MAC invalide : 12 caractères hexadécimaux, par exemple "
+                         "00:15:65:AB:CD:EF (inscrite sous le téléphone)."))
     elif Equipment.select().where((Equipment.mac == mac) & (
             Equipment.id != (equipment.id if equipment else 0))).exists():
-        errors["mac"] = "Un équipement porte déjà cette adresse MAC."
+        errors["mac"] = _("Un équipement porte déjà cette adresse MAC.")
     values["mac"] = mac
     label = " ".join(form.label.split())
     if len(label) > 120:
-        errors["label"] = "120 caractères au plus."
+        errors["label"] = _("120 caractères au plus.")
     values["label"] = label
     values["line"] = None
     if form.line_id:
@@ -64,14 +65,14 @@ def validate(form: EquipmentForm, account_id: int, site_ids: frozenset[int] | No
             (Service.id == _int(form.line_id)) & (Service.account == account_id)
             & (Service.kind == "fixed")), Service.site, site_ids).first()
         if line is None:
-            errors["line_id"] = "Choisissez une ligne fixe de la liste."
+            errors["line_id"] = _("Choisissez une ligne fixe de la liste.")
         values["line"] = line.id if line else None
     if with_site:
         site = _in_scope(Site.select().where((Site.id == _int(form.site_id))
                                              & (Site.account == account_id)),
                          Site.id, site_ids).first()
         if site is None:
-            errors["site_id"] = "Choisissez un site dans la liste."
+            errors["site_id"] = _("Choisissez un site dans la liste.")
         values["site"] = site.id if site else None
     return {} if errors else values
 

@@ -21,7 +21,10 @@ class FormError(ValueError):
 
     def __init__(self, errors: dict[str, str] | str, values: dict | None = None,
                  **message_values) -> None:
-        if isinstance(errors, str):
+        if isinstance(errors, str):  # a domain refusal: one message, maybe with values
+            if isinstance(errors, Text) and message_values:
+                errors = Text(errors.msgid, {**errors.values, **message_values},
+                              plural=errors.plural, num=errors.num)
             errors = {"": errors if isinstance(errors, Text) else Text(errors, message_values)}
         self.errors = {key: message if isinstance(message, Text) else Text(message)
                        for key, message in errors.items()}

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from webapp.i18n import N_
+from webapp.i18n import N_, _
 from webapp.models import DEPLOYMENT_KINDS, TICKET_OPEN, Ticket
 from webapp.services import billing, deployments
 from webapp.services.access import Access
@@ -99,7 +99,7 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
 
 def _deployment_label(deployment) -> str:
     date = deployment.scheduled_date
-    when = date.strftime("%d/%m/%Y") if date else "à planifier"
+    when = date.strftime("%d/%m/%Y") if date else _("à planifier")
     return f"{DEPLOYMENT_KINDS[deployment.kind]} — {when}"
 
 

@@ -15,6 +15,7 @@ from peewee import JOIN, IntegrityError, fn
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Contact, Service, ServiceContact
 from webapp.models.core import Folder
 from webapp.services import audit, phones
@@ -45,15 +46,16 @@ def get_folder(account_id: int, folder_id: int) -> Folder | None:
 def _clean_name(account_id: int, name: str, folder: Folder | None = None) -> str:
     text = " ".join((name or "").split())
     if not text:
-        raise FormError({"name": "Indiquez le nom du dossier."}, {"name": name})
+        raise FormError({"name": _("Indiquez le nom du dossier.")}, {"name": name})
     if len(text) > NAME_MAX:
-        raise FormError({"name": f"{NAME_MAX} caractères au plus."}, {"name": name})
+        raise FormError({"name": _("%(name_max)s caractères au plus.", name_max=NAME_MAX)},
+                        {"name": name})
     clash = Folder.select().where((Folder.account == account_id)
                                   & (fn.LOWER(Folder.name) == text.lower()))
     if folder is not None:
         clash = clash.where(Folder.id != folder.id)
     if clash.exists():
-        raise FormError({"name": "Un dossier porte déjà ce nom."}, {"name": name})
+        raise FormError({"name": _("Un dossier porte déjà ce nom.")}, {"name": name})
     return text
 
 
@@ -62,7 +64,7 @@ def create_folder(account_id: int, name: str, external: bool, *, user=None, ip=N
     try:
         folder = Folder.create(account=account_id, name=text, external=bool(external))
     except IntegrityError as exc:  # a concurrent creation of the same name
-        raise FormError({"name": "Un dossier porte déjà ce nom."}, {"name": name}) from exc
+        raise FormError({"name": _("Un dossier porte déjà ce nom.")}, {"name": name}) from exc
     audit.record("folder.created", account=account_id, user=user, ip=ip, folder=folder.id,
                  name=text)
     return folder
@@ -132,7 +134,7 @@ def validate_card(form: CardForm, account_id: int) -> dict:
         if key != "address":
             text = " ".join(text.split())
         if len(text) > limit:
-            errors[key] = f"{limit} caractères au plus."
+            errors[key] = _("%(limit)s caractères au plus.", limit=limit)
         values[key] = text or None
     number = phones.normalize(form.phone_home) if form.phone_home else None
     if form.phone_home and number is None:
@@ -144,7 +146,7 @@ def validate_card(form: CardForm, account_id: int) -> dict:
         except ValueError:
             folder = None
         if folder is None:
-            errors["folder_id"] = "Choisissez un dossier dans la liste."
+            errors["folder_id"] = _("Choisissez un dossier dans la liste.")
         values["folder"] = folder.id if folder else None
     else:
         values["folder"] = None
@@ -169,15 +171,15 @@ def photo_dir(data_dir: Path | str) -> Path:
 def make_thumbnail(data: bytes) -> bytes:
     """A small JPEG of an uploaded image, or FormError: checked by content, not by name."""
     if not data:
-        raise FormError({"photo": "Choisissez une image (JPEG, PNG, GIF ou WebP)."})
+        raise FormError({"photo": _("Choisissez une image (JPEG, PNG, GIF ou WebP).")})
     if len(data) > PHOTO_MAX_BYTES:
-        raise FormError({"photo": "L'image dépasse 5 Mo : choisissez une image plus légère."})
+        raise FormError({"photo": _("L'image dépasse 5 Mo : choisissez une image plus légère.")})
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in PHOTO_FORMATS:
-                raise FormError({"photo": "Format non accepté : JPEG, PNG, GIF ou WebP."})
+                raise FormError({"photo": _("Format non accepté : JPEG, PNG, GIF ou WebP.")})
             if probe.width * probe.height > 40_000_000:
-                raise FormError({"photo": "Image trop grande (40 mégapixels au plus)."})
+                raise FormError({"photo": _("Image trop grande (40 mégapixels au plus).")})
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image = ImageOps.exif_transpose(image).convert("RGB")
@@ -188,8 +190,8 @@ def make_thumbnail(data: bytes) -> bytes:
     except FormError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise FormError({"photo": "Ce fichier n'est pas une image lisible "
-                                  "(JPEG, PNG, GIF ou WebP)."}) from exc
+        raise FormError({"photo": _("Ce fichier n'est pas une image lisible "
+                                  "(JPEG, PNG, GIF ou WebP).")}) from exc
 
 
 def set_photo(contact: Contact, data: bytes, data_dir, *, user=None, ip=None) -> Contact:

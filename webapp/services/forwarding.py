@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError, fn
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import (
     RULES,
     TARGET_LINE,
@@ -34,19 +35,19 @@ from webapp.services.forwarding_form import (
     parse_profile,
 )
 
-DEFAULT_PROFILE_NAME = "Par défaut"
+DEFAULT_PROFILE_NAME = _("Par défaut")
 
 RULE_LABELS = {
-    "immediate": "Renvoi immédiat",
-    "busy": "Sur occupation",
-    "noanswer": "Sur non-réponse",
-    "unavailable": "Sur indisponibilité",
+    "immediate": _("Renvoi immédiat"),
+    "busy": _("Sur occupation"),
+    "noanswer": _("Sur non-réponse"),
+    "unavailable": _("Sur indisponibilité"),
 }
 KIND_LABELS = {
-    TARGET_NONE: "Aucun renvoi",
-    TARGET_NUMBER: "Vers un numéro",
-    TARGET_LINE: "Vers une autre ligne",
-    TARGET_VOICEMAIL: "Vers la messagerie vocale",
+    TARGET_NONE: _("Aucun renvoi"),
+    TARGET_NUMBER: _("Vers un numéro"),
+    TARGET_LINE: _("Vers une autre ligne"),
+    TARGET_VOICEMAIL: _("Vers la messagerie vocale"),
 }
 
 
@@ -133,9 +134,9 @@ def describe(profile: ForwardingProfile) -> list[RuleView]:
         elif kind == TARGET_VOICEMAIL:
             target = "Messagerie vocale"
         else:
-            target = "Aucun renvoi"
+            target = _("Aucun renvoi")
         if rule == "noanswer" and kind != TARGET_NONE:
-            target += f" après {profile.noanswer_delay_s} s"
+            target += _(" après %(noanswer_delay_s)s s", noanswer_delay_s=profile.noanswer_delay_s)
         rows.append(RuleView(rule, RULE_LABELS[rule], kind, target,
                              moot=immediate and rule != "immediate"))
     return rows
@@ -216,7 +217,8 @@ def create_profile(service: Service, form: dict, candidates: dict[int, Service],
                          ip=actor.ip, service=service.number, profile_id=profile.id,
                          after=_snapshot(clean))
     except IntegrityError:
-        raise FormError({"name": f"Cette ligne a déjà un profil nommé « {clean['name']} »."},
+        raise FormError({"name": _("Cette ligne a déjà un profil nommé « %(name)s ».",
+                                   name=clean['name'])},
                         form) from None
     return ForwardingChange(profile)
 
@@ -263,10 +265,11 @@ def activate(profile: ForwardingProfile, actor: Actor) -> ForwardingChange:
 
 def delete_forwarding_profile(profile: ForwardingProfile, actor: Actor) -> None:
     if profile.is_default:
-        raise FormError({"form": "Le profil par défaut ne peut pas être supprimé."})
+        raise FormError({"form": _("Le profil par défaut ne peut pas être supprimé.")})
     if profile.is_active:
-        raise FormError({"form": f"Le profil « {profile.name} » est en vigueur : forcez d'abord "
-                                 "un autre profil, puis supprimez celui-ci."})
+        raise FormError({"form": _("Le profil « %(name)s » est en vigueur : forcez d'abord un "
+                                   "autre profil, puis supprimez celui-ci.",
+                                   name=profile.name)})
     service = profile.service
     with db.atomic():
         deleted = ForwardingProfile.delete().where(
@@ -295,8 +298,8 @@ def set_queue_settings(service: Service, form: dict, actor: Actor) -> Forwarding
     if values["backup_number"] and backup is None:
         raise FormError({"backup_number": phones.INVALID_MESSAGE}, values)
     if backup is not None and backup == service.number:
-        raise FormError({"backup_number": "Le numéro de secours doit être un autre numéro "
-                                          "que celui de la ligne."}, values)
+        raise FormError({"backup_number": _("Le numéro de secours doit être un autre numéro "
+                                          "que celui de la ligne.")}, values)
     active = active_profile(service)
     planned = _snapshot(active)
     planned.update(unavailable_kind=TARGET_NUMBER if backup else TARGET_NONE,

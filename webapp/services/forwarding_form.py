@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from webapp.i18n import _
 from webapp.models import (
     RULES,
     TARGET_KINDS,
@@ -47,15 +48,15 @@ def forwarding_profile_to_form(profile: ForwardingProfile | None) -> dict[str, s
 def _clean_name(service: Service, raw: str, exclude_id: int | None) -> tuple[str, str | None]:
     name = re.sub(r"\s+", " ", raw or "").strip()
     if not name:
-        return name, "Donnez un nom au profil."
+        return name, _("Donnez un nom au profil.")
     if len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
-        return name, f"Le nom ne peut pas dépasser {NAME_MAX} caractères."
+        return name, _("Le nom ne peut pas dépasser %(name_max)s caractères.", name_max=NAME_MAX)
     clash = ForwardingProfile.select().where((ForwardingProfile.service == service.id)
                                              & (ForwardingProfile.name == name))
     if exclude_id is not None:
         clash = clash.where(ForwardingProfile.id != exclude_id)
     if clash.exists():
-        return name, f"Cette ligne a déjà un profil nommé « {name} »."
+        return name, _("Cette ligne a déjà un profil nommé « %(name)s ».", name=name)
     return name, None
 
 
@@ -81,34 +82,36 @@ def parse_profile(service: Service, form: dict, candidates: dict[int, Service],
         kind = values[f"{rule}_kind"] or TARGET_NONE
         clean.update({f"{rule}_kind": kind, f"{rule}_number": None, f"{rule}_line": None})
         if kind not in TARGET_KINDS:
-            errors[f"{rule}_kind"] = "Choix non valide : choisissez une destination de la liste."
+            errors[f"{rule}_kind"] = _("Choix non valide : choisissez une destination de la liste.")
         elif kind == TARGET_NUMBER:
             raw = values[f"{rule}_number"]
             number = phones.normalize(raw)
             if not raw:
-                errors[f"{rule}_number"] = "Saisissez le numéro de destination."
+                errors[f"{rule}_number"] = _("Saisissez le numéro de destination.")
             elif number is None:
                 errors[f"{rule}_number"] = phones.INVALID_MESSAGE
             elif number == service.number:
-                errors[f"{rule}_number"] = "Une ligne ne peut pas être renvoyée vers elle-même."
+                errors[f"{rule}_number"] = _("Une ligne ne peut pas être renvoyée vers elle-même.")
             else:
                 clean[f"{rule}_number"] = number
         elif kind == TARGET_LINE:
             raw = values[f"{rule}_line"]
             line = candidates.get(int(raw)) if raw.isascii() and raw.isdigit() else None
             if line is None:
-                errors[f"{rule}_line"] = "Choisissez une ligne de votre entreprise dans la liste."
+                errors[f"{rule}_line"] = _(
+                    "Choisissez une ligne de votre entreprise dans la liste.")
             else:
                 clean[f"{rule}_line"] = line.id
         elif kind == TARGET_VOICEMAIL and not _voicemail_enabled(service):
-            errors[f"{rule}_kind"] = ("La messagerie vocale de cette ligne est désactivée : "
-                                      "activez-la d'abord (section « Messagerie vocale »).")
+            errors[f"{rule}_kind"] = (_("La messagerie vocale de cette ligne est désactivée : "
+                                      "activez-la d'abord (section « Messagerie vocale »)."))
     raw_delay = values["noanswer_delay_s"]
     if clean["noanswer_kind"] == TARGET_NONE and not raw_delay:
         clean["noanswer_delay_s"] = DELAY_DEFAULT
     elif not re.fullmatch(r"[0-9]{1,3}", raw_delay) or not DELAY_MIN <= int(raw_delay) <= DELAY_MAX:
-        errors["noanswer_delay_s"] = (f"Indiquez une durée de sonnerie entre {DELAY_MIN} et "
-                                      f"{DELAY_MAX} secondes.")
+        errors["noanswer_delay_s"] = (_("Indiquez une durée de sonnerie entre %(delay_min)s et "
+                                        "%(delay_max)s secondes.",
+                                        delay_min=DELAY_MIN, delay_max=DELAY_MAX))
     else:
         clean["noanswer_delay_s"] = int(raw_delay)
     if errors:
@@ -156,5 +159,6 @@ def find_loop(service: Service, values) -> list[Service] | None:
 
 def loop_message(loop: list[Service]) -> str:
     chain = " → ".join(phones.display(s.number) for s in loop)
-    return (f"Ce renvoi créerait une boucle ({chain}) : les appels tourneraient sans fin. "
-            "Choisissez une autre destination.")
+    return (_("Ce renvoi créerait une boucle (%(chain)s) : les appels tourneraient sans fin. "
+              "Choisissez une autre destination.",
+              chain=chain))

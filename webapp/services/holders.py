@@ -5,6 +5,7 @@ from __future__ import annotations
 from peewee import JOIN, fn
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import SERVICE_KINDS, Contact, Service, ServiceContact, Site
 from webapp.services import audit
 from webapp.services.directory import Page, paginate
@@ -61,7 +62,7 @@ def candidates(contacts_query, service: Service, text: str, limit: int = 10) -> 
 
 def associate(service: Service, contact: Contact, *, user=None, ip=None) -> bool:
     with db.atomic():
-        _, created = ServiceContact.get_or_create(service=service.id, contact=contact.id)
+        _link, created = ServiceContact.get_or_create(service=service.id, contact=contact.id)
     if created:
         audit.record("service.contact_associated", account=service.account_id, user=user,
                      ip=ip, service=service.id, contact=contact.id)
@@ -75,7 +76,7 @@ def dissociate(service: Service, contact: Contact, *, user=None, ip=None) -> boo
             (ServiceContact.service == service.id) & (ServiceContact.contact == contact.id)
         ).execute()
         if not deleted:
-            raise HolderError("Ce contact n'est pas associé à ce service.")
+            raise HolderError(_("Ce contact n'est pas associé à ce service."))
         was_holder = Service.update(holder=None).where(
             (Service.id == service.id) & (Service.holder == contact.id)).execute() > 0
     audit.record("service.contact_dissociated", account=service.account_id, user=user, ip=ip,
@@ -86,7 +87,7 @@ def dissociate(service: Service, contact: Contact, *, user=None, ip=None) -> boo
 def set_holder(service: Service, contact_id: int | None, *, user=None, ip=None) -> None:
     """DIR-3: one statement replaces the holder, and only with an associated contact."""
     if service.kind not in HOLDER_KINDS:
-        raise HolderError("Un numéro d'accueil n'a pas de titulaire.")
+        raise HolderError(_("Un numéro d'accueil n'a pas de titulaire."))
     with db.atomic():
         if contact_id is None:
             Service.update(holder=None).where(Service.id == service.id).execute()
@@ -96,8 +97,8 @@ def set_holder(service: Service, contact_id: int | None, *, user=None, ip=None) 
             changed = Service.update(holder=contact_id).where(
                 (Service.id == service.id) & fn.EXISTS(linked)).execute()
             if not changed:
-                raise HolderError("Le titulaire doit être l'un des contacts associés au "
-                                  "service.")
+                raise HolderError(_("Le titulaire doit être l'un des contacts associés au "
+                                  "service."))
     previous = service.holder_id
     service.holder = contact_id
     audit.record("service.holder_changed", account=service.account_id, user=user, ip=ip,

@@ -8,6 +8,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from webapp.i18n import _
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 
@@ -25,12 +27,14 @@ def common_passwords() -> frozenset[str]:
 def problems(password: str) -> list[str]:
     """French reasons why `password` is refused; empty when it is acceptable."""
     if len(password) < MIN_LENGTH:
-        return [f"Le mot de passe doit contenir au moins {MIN_LENGTH} caractères."]
+        return [_("Le mot de passe doit contenir au moins %(min_length)s caractères.",
+                  min_length=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"Le mot de passe ne peut pas dépasser {MAX_LENGTH} caractères."]
+        return [_("Le mot de passe ne peut pas dépasser %(max_length)s caractères.",
+                  max_length=MAX_LENGTH)]
     if password.lower() in common_passwords() or len(set(password)) <= 2:
-        return ["Ce mot de passe est trop courant : choisissez-en un autre, "
-                "par exemple une phrase."]
+        return [_("Ce mot de passe est trop courant : choisissez-en un autre, "
+                "par exemple une phrase.")]
     return []
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-INVALID_MESSAGE = ("Numéro non valide : saisissez un numéro français à 10 chiffres "
-                   "(ex. 01 23 45 67 89) ou un numéro international commençant par +.")
+from webapp.i18n import _
+
+INVALID_MESSAGE = (_("Numéro non valide : saisissez un numéro français à 10 chiffres "
+                   "(ex. 01 23 45 67 89) ou un numéro international commençant par +."))
 
 _SEPARATORS = re.compile(r"[\s.\-/()\u00a0\u202f]")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")

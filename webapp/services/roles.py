@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from webapp.db import db
-from webapp.i18n import N_
+from webapp.i18n import N_, _
 from webapp.models import Contact, Licence, Role, RoleSite, Site, User, UserRole
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_DEFAULT, SCOPE_SITES
 from webapp.services import audit
@@ -20,9 +20,9 @@ from webapp.services.access import Access, may_have_account, with_descendants
 from webapp.services.errors import FormError
 
 SCOPES = {
-    SCOPE_ALL: "Tous (aucune restriction)",
-    SCOPE_SITES: "Une liste de sites (et le site par défaut)",
-    SCOPE_DEFAULT: "Site par défaut uniquement",
+    SCOPE_ALL: _("Tous (aucune restriction)"),
+    SCOPE_SITES: _("Une liste de sites (et le site par défaut)"),
+    SCOPE_DEFAULT: _("Site par défaut uniquement"),
 }
 
 
@@ -85,21 +85,21 @@ def within_reach(access: Access, role: Role) -> bool:
 def validate(access: Access, form: RoleForm, role: Role | None = None) -> dict:
     errors = form.errors
     if not form.name:
-        errors["name"] = "Indiquez le nom du rôle."
+        errors["name"] = _("Indiquez le nom du rôle.")
     elif len(form.name) > 80:
-        errors["name"] = "80 caractères au plus."
+        errors["name"] = _("80 caractères au plus.")
     elif Role.select().where((Role.account == access.account_id)
                              & (fn.LOWER(Role.name) == form.name.lower())
                              & (Role.id != (role.id if role else 0))).exists():
-        errors["name"] = "Un rôle porte déjà ce nom."
+        errors["name"] = _("Un rôle porte déjà ce nom.")
     perms = [p for p in PERMISSIONS if p in form.permissions]
     if len(perms) != len(set(form.permissions)):
         errors["permissions"] = "Permission inconnue."
     elif not perms:
-        errors["permissions"] = "Cochez au moins une permission."
+        errors["permissions"] = _("Cochez au moins une permission.")
     elif not access.is_admin and not set(perms) <= access.permissions:
-        errors["permissions"] = ("Vous ne pouvez pas accorder une permission que vous "
-                                 "n'avez pas vous-même.")
+        errors["permissions"] = (_("Vous ne pouvez pas accorder une permission que vous "
+                                 "n'avez pas vous-même."))
     scope = form.scope if "sites.access" in perms else SCOPE_DEFAULT
     if scope not in (SCOPE_ALL, SCOPE_SITES):
         scope = SCOPE_DEFAULT
@@ -110,12 +110,12 @@ def validate(access: Access, form: RoleForm, role: Role | None = None) -> dict:
         asked = [i for i in dict.fromkeys(form.site_ids) if not rows.get(i)]  # default: implied
         sites = [i for i in asked if i in rows]
         if not sites or len(sites) != len(asked):
-            errors["sites"] = "Choisissez au moins un site dans la liste."
+            errors["sites"] = _("Choisissez au moins un site dans la liste.")
         elif access.site_ids is not None and not set(sites) <= access.site_ids:
-            errors["sites"] = "Vous ne pouvez accorder que des sites de votre propre périmètre."
+            errors["sites"] = _("Vous ne pouvez accorder que des sites de votre propre périmètre.")
     elif scope == SCOPE_ALL and not access.is_admin and access.site_ids is not None:
-        errors["scope"] = ("Votre propre accès est limité à certains sites : vous ne pouvez "
-                           "pas accorder « Tous ».")
+        errors["scope"] = (_("Votre propre accès est limité à certains sites : vous ne pouvez "
+                           "pas accorder « Tous »."))
     form.scope = scope
     return {} if errors else {"name": form.name, "permissions": " ".join(perms),
                               "scope": scope, "sites": sites}
@@ -124,7 +124,7 @@ def validate(access: Access, form: RoleForm, role: Role | None = None) -> dict:
 def save(access: Access, values: dict, role: Role | None = None, *, user=None,
          ip=None) -> Role:
     if role is not None and role.builtin:
-        raise AccessError("Le rôle Administrateur n'est pas modifiable.")
+        raise AccessError(_("Le rôle Administrateur n'est pas modifiable."))
     with db.atomic():
         fields = {k: values[k] for k in ("name", "permissions", "scope")}
         if role is None:
@@ -141,11 +141,11 @@ def save(access: Access, values: dict, role: Role | None = None, *, user=None,
 
 def delete(access: Access, role: Role, *, user=None, ip=None) -> None:
     if role.builtin:
-        raise AccessError("Le rôle Administrateur ne peut pas être supprimé.")
+        raise AccessError(_("Le rôle Administrateur ne peut pas être supprimé."))
     users = UserRole.select().where(UserRole.role == role.id).count()
     if users:
-        raise AccessError("Ce rôle est attribué à %(n)s utilisateur(s) : retirez-le-leur "
-                          "d'abord.", n=users)
+        raise AccessError(_("Ce rôle est attribué à %(n)s utilisateur(s) : retirez-le-leur "
+                          "d'abord."), n=users)
     role.delete_instance(recursive=True)
     audit.record("role.deleted", account=access.account_id, user=user, ip=ip, role=role.id,
                  name=role.name)
@@ -166,12 +166,12 @@ def _roles_to_grant(access: Access, role_ids: list[int]) -> list[Role]:
     roles = list(Role.select().where((Role.account == access.account_id)
                                      & Role.id.in_(role_ids or [0])))
     if not roles or len(roles) != len(set(role_ids)):
-        raise AccessError("Choisissez au moins un rôle dans la liste.")
+        raise AccessError(_("Choisissez au moins un rôle dans la liste."))
     if not any(r.permission_set for r in roles):
-        raise AccessError("L'accès au Manager demande au moins un rôle avec des permissions.")
+        raise AccessError(_("L'accès au Manager demande au moins un rôle avec des permissions."))
     if not all(within_reach(access, r) for r in roles):
-        raise AccessError("Vous ne pouvez pas attribuer un rôle plus large que vos propres "
-                          "droits.")
+        raise AccessError(_("Vous ne pouvez pas attribuer un rôle plus large que vos propres "
+                          "droits."))
     return roles
 
 
@@ -230,24 +230,24 @@ def grant(access: Access, contact: Contact, role_ids: list[int], *, acting: User
           ip=None) -> User:
     """ACC-1: give a contact Manager access with roles; it signs in with its e-mail."""
     if not contact.email:
-        raise AccessError("Ce contact n'a pas d'adresse e-mail : ajoutez-la d'abord dans "
-                          "l'annuaire, c'est son identifiant de connexion.")
+        raise AccessError(_("Ce contact n'a pas d'adresse e-mail : ajoutez-la d'abord dans "
+                          "l'annuaire, c'est son identifiant de connexion."))
     roles = _roles_to_grant(access, role_ids)
     with db.atomic():
         user = User.get_or_none(User.contact == contact.id)
         if user is None:
             if User.select().where(User.email == contact.email.lower()).exists():
-                raise AccessError("Cette adresse e-mail est déjà celle d'un autre utilisateur.")
+                raise AccessError(_("Cette adresse e-mail est déjà celle d'un autre utilisateur."))
             user = User(account=contact.account_id, contact=contact.id,
                         email=contact.email.lower())
         if not may_have_account(user) and not Licence.select().where(
                 Licence.contact == contact.id).exists():
-            raise AccessError("Seuls les contacts ayant au moins un service ou une licence "
+            raise AccessError(_("Seuls les contacts ayant au moins un service ou une licence "
                               "associés peuvent avoir un compte : associez-lui d'abord un "
-                              "service.")
+                              "service."))
         if UserRole.select().where(UserRole.user == user.id).exists() if user.id else False:
-            raise AccessError("Ce contact a déjà accès au Manager : modifiez ses rôles depuis "
-                              "sa fiche utilisateur.")
+            raise AccessError(_("Ce contact a déjà accès au Manager : modifiez ses rôles depuis "
+                              "sa fiche utilisateur."))
         user.is_active = True
         user.save()
         Licence.get_or_create(account=contact.account_id, contact=contact.id,
@@ -267,8 +267,8 @@ def set_roles(access: Access, target: User, role_ids: list[int], *, acting: User
     with _write_lock(access.account_id):
         if not any(r.builtin for r in roles) and _is_admin(target) and not _admins_left(
                 access.account_id, target.id):
-            raise AccessError("Il doit rester au moins un administrateur : gardez le rôle "
-                              "Administrateur à cet utilisateur.")
+            raise AccessError(_("Il doit rester au moins un administrateur : gardez le rôle "
+                              "Administrateur à cet utilisateur."))
         UserRole.delete().where(UserRole.user == target.id).execute()
         for role in roles:
             UserRole.create(user=target, role=role)
@@ -283,12 +283,12 @@ def _is_admin(user: User) -> bool:
 def remove(access: Access, target: User, *, acting: User, ip=None) -> None:
     """Removes every role; the caller ends the target's sessions at once."""
     if target.id == acting.id:
-        raise AccessError("Vous ne pouvez pas retirer votre propre accès au Manager.")
+        raise AccessError(_("Vous ne pouvez pas retirer votre propre accès au Manager."))
     _guard_target(access, target, acting)
     with _write_lock(access.account_id):  # the check and the removal as one (SEC-8)
         if _is_admin(target) and not _admins_left(access.account_id, target.id):
-            raise AccessError("C'est le dernier administrateur du compte : son accès ne peut "
-                              "pas être retiré.")
+            raise AccessError(_("C'est le dernier administrateur du compte : son accès ne peut "
+                              "pas être retiré."))
         UserRole.delete().where(UserRole.user == target.id).execute()
         Licence.delete().where((Licence.contact == target.contact_id)
                                & (Licence.product == "manager")).execute()

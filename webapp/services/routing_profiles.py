@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from peewee import fn
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import (
     PROFILE_TYPES,
     QUEUE_MODES,
@@ -106,7 +107,7 @@ def apply_row_op(form: dict, op: str, add_line: str = "") -> dict:
     """Add / remove / move a line row in the typed form (nothing saved): "add",
     "remove:i", "up:i", "down:i". Unknown ops leave the form as it is."""
     rows = list(form["lines"])
-    name, _, index = op.partition(":")
+    name, _sep, index = op.partition(":")
     if name == "add" and add_line and add_line not in [r["line"] for r in rows]:
         rows.append({"line": add_line, "priority": "1", "weight": "1"})
     elif index.isdigit() and int(index) < len(rows):
@@ -129,7 +130,8 @@ def _int(form: dict, key: str, bounds: tuple[int, int], label: str,
     except (TypeError, ValueError):
         value = None
     if value is None or not lo <= value <= hi:
-        errors[field or key] = f"{label} : saisissez un nombre entier entre {lo} et {hi}."
+        errors[field or key] = _("%(label)s : saisissez un nombre entier entre %(lo)s et %(hi)s.",
+                                 label=label, lo=lo, hi=hi)
         return lo
     return value
 
@@ -161,16 +163,17 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
     errors: dict[str, str] = {}
     name = form["name"]
     if not name:
-        errors["name"] = "Donnez un nom au profil (ex. « Journée »)."
+        errors["name"] = _("Donnez un nom au profil (ex. « Journée »).")
     elif len(name) > NAME_MAX:
-        errors["name"] = f"Le nom du profil ne peut dépasser {NAME_MAX} caractères."
+        errors["name"] = _("Le nom du profil ne peut dépasser %(name_max)s caractères.",
+                           name_max=NAME_MAX)
     elif WelcomeProfile.select().where(
             (WelcomeProfile.service == service.id) & (fn.LOWER(WelcomeProfile.name) == name.lower())
             & (WelcomeProfile.id != (profile.id if profile else 0))).exists():
-        errors["name"] = "Un autre profil de ce numéro porte déjà ce nom."
+        errors["name"] = _("Un autre profil de ce numéro porte déjà ce nom.")
     kind = form["kind"]
     if kind not in PROFILE_TYPES:
-        errors["kind"] = "Choisissez le type de profil."
+        errors["kind"] = _("Choisissez le type de profil.")
         kind = "queue"
     media: dict[str, int | None] = {}
     account_id = service.account_id
@@ -184,28 +187,28 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
                                        & (AudioFile.account == account_id))
                  if raw.isdigit() else None)
         if audio is None or audio.kind != want:
-            errors[field] = "Choisissez un fichier audio de la bibliothèque du compte."
+            errors[field] = _("Choisissez un fichier audio de la bibliothèque du compte.")
             media[field] = None
         else:
             media[field] = audio.id
     if kind in ("menu", "announcement") and not media["media"] and "media" not in errors:
-        errors["media"] = ("Choisissez le message à diffuser."
-                           if kind == "announcement" else "Choisissez le message du menu.")
+        errors["media"] = (_("Choisissez le message à diffuser.")
+                           if kind == "announcement" else _("Choisissez le message du menu."))
     if kind not in ("menu", "announcement"):
         media["media"] = None
     if kind == "announcement":
         media.update(caller_preanswer=None, music=None, callee_preanswer=None)
     if kind == "menu":
         media.update(callee_preanswer=None)
-    size = _int(form, "size", SIZE, "Taille de la file", errors) if kind == "queue" else 5
-    rest_s = _int(form, "rest_s", REST, "Délai de repos", errors) if kind == "queue" else 10
-    ring_s = (_int(form, "ring_s", RING, "Durée de sonnerie maximale", errors)
+    size = _int(form, "size", SIZE, _("Taille de la file"), errors) if kind == "queue" else 5
+    rest_s = _int(form, "rest_s", REST, _("Délai de repos"), errors) if kind == "queue" else 10
+    ring_s = (_int(form, "ring_s", RING, _("Durée de sonnerie maximale"), errors)
               if kind in WITH_LINES else 20)
     mode = form.get("mode") or "inactivity"
     if kind == "queue" and mode not in QUEUE_MODES:
-        errors["mode"] = "Choisissez le mode : « Inactivité » ou « Aléatoire »."
+        errors["mode"] = _("Choisissez le mode : « Inactivité » ou « Aléatoire ».")
         mode = "inactivity"
-    timeout_s = (_int(form, "timeout_s", TIMEOUT, "Délai de saisie", errors)
+    timeout_s = (_int(form, "timeout_s", TIMEOUT, _("Délai de saisie"), errors)
                  if kind == "menu" else 10)
     if not form.get("sla_s"):
         form["sla_s"] = "20"
@@ -222,7 +225,7 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
     if kind in WITH_THEN and form.get("then"):
         raw = form["then"]
         if not raw.isdigit() or int(raw) not in others:
-            errors["then"] = "Choisissez un autre profil de ce numéro, ou « Raccrocher »."
+            errors["then"] = _("Choisissez un autre profil de ce numéro, ou « Raccrocher ».")
         else:
             then_id = int(raw)
     keys: dict[str, int] = {}
@@ -232,11 +235,11 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
                 continue
             if not raw.isdigit() or int(raw) not in others:
                 errors[f"key_{_key_field(key)}"] = (
-                    f"Touche {key} : choisissez un autre profil de ce numéro.")
+                    _("Touche %(key)s : choisissez un autre profil de ce numéro.", key=key))
             else:
                 keys[key] = int(raw)
         if not keys and not any(k.startswith("key_") for k in errors):
-            errors["keys"] = "Associez au moins une touche à un profil."
+            errors["keys"] = _("Associez au moins une touche à un profil.")
     lines: list[tuple[int, int, int]] = []
     if kind in WITH_LINES:
         existing = ({r.line_id for r in WelcomeLine.select(WelcomeLine.line)
@@ -250,10 +253,10 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
             if line_id not in allowed_lines and line_id not in existing:
                 raise OutOfScope(raw)
             if line_id in seen:
-                errors[f"line_{i}"] = "Cette ligne figure déjà dans la liste."
+                errors[f"line_{i}"] = _("Cette ligne figure déjà dans la liste.")
                 continue
             seen.add(line_id)
-            prio = _int(row, "priority", PRIORITY, "Priorité", errors, f"priority_{i}")
+            prio = _int(row, "priority", PRIORITY, _("Priorité"), errors, f"priority_{i}")
             if kind == "queue" and mode == "random":
                 weight = _int(row, "weight", WEIGHT, "Poids", errors, f"weight_{i}")
             else:  # WN-4: the weight exists only in "Aléatoire"; kept as it was otherwise
@@ -261,7 +264,7 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
                     row["weight"]) <= 5 else 1
             lines.append((line_id, prio if kind == "queue" else 1, weight))
         if not form["lines"]:
-            errors["lines"] = "Ajoutez au moins une ligne associée."
+            errors["lines"] = _("Ajoutez au moins une ligne associée.")
     if errors:
         raise FormError(errors, form)
     return Cleaned(name, kind, media, bool(form.get("confirm")) and kind in WITH_LINES,
@@ -342,16 +345,16 @@ def delete_routing_profile(service: Service, profile: WelcomeProfile,
     """Refused while the profile is the entry or something leads to it (no silent cascade)."""
     uses = []
     if profile.is_entry:
-        uses.append("c'est le profil d'entrée du numéro")
+        uses.append(_("c'est le profil d'entrée du numéro"))
     if WelcomeTimeRule.select().where(WelcomeTimeRule.profile == profile.id).exists():
-        uses.append("des règles horaires y mènent")
+        uses.append(_("des règles horaires y mènent"))
     if WelcomeMenuKey.select().where(WelcomeMenuKey.target == profile.id).exists():
-        uses.append("une touche de serveur vocal y mène")
+        uses.append(_("une touche de serveur vocal y mène"))
     if WelcomeProfile.select().where(WelcomeProfile.then == profile.id).exists():
-        uses.append("un autre profil s'y poursuit")
+        uses.append(_("un autre profil s'y poursuit"))
     if uses:
-        raise FormError({"form": f"Le profil « {profile.name} » ne peut pas être supprimé : "
-                         + ", ".join(uses) + "."})
+        raise FormError({"form": _("Le profil « %(name)s » ne peut pas être supprimé : %(uses)s.",
+                                   name=profile.name, uses=", ".join(uses))})
     with db.atomic():
         before = routing_profile_to_form(profile)
         profile.delete_instance()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Equipment, Service, Site
 from webapp.services import audit
 from webapp.services.access import Access
@@ -165,9 +166,9 @@ def _check_name(account_id: int, parent_id: int | None, name: str,
                 exclude: int | None = None) -> str:
     name = clean_name(name)
     if not name:
-        raise SiteError("Indiquez le nom du site.")
+        raise SiteError(_("Indiquez le nom du site."))
     if len(name) > NAME_MAX:
-        raise SiteError("Le nom ne peut dépasser %(max)s caractères.", max=NAME_MAX)
+        raise SiteError(_("Le nom ne peut dépasser %(max)s caractères."), max=NAME_MAX)
     clash = Site.select().where(
         (Site.account == account_id) & (fn.LOWER(Site.name) == name.lower())
         & (Site.parent.is_null() if parent_id is None else Site.parent == parent_id)
@@ -175,16 +176,16 @@ def _check_name(account_id: int, parent_id: int | None, name: str,
     if exclude is not None:
         clash = clash.where(Site.id != exclude)
     if clash.exists():
-        raise SiteError("Un site nommé « %(name)s » existe déjà à cet endroit de "
-                        "l'arborescence. Choisissez un autre nom.", name=name)
+        raise SiteError(_("Un site nommé « %(name)s » existe déjà à cet endroit de "
+                        "l'arborescence. Choisissez un autre nom."), name=name)
     return name
 
 
 def create(access: Access, parent: Site | None, name: str, *, user=None, ip=None) -> Site:
     """A site at the top (unrestricted users only) or under `parent` (in scope)."""
     if parent is None and access.site_ids is not None:
-        raise SiteError("Votre rôle est limité à certains sites : créez le nouveau site "
-                        "sous l'un d'eux.")
+        raise SiteError(_("Votre rôle est limité à certains sites : créez le nouveau site "
+                        "sous l'un d'eux."))
     with db.atomic():
         name = _check_name(access.account_id, parent.id if parent else None, name)
         site = Site.create(account=access.account_id, parent=parent, name=name)
@@ -208,8 +209,8 @@ def rename(access: Access, site: Site, name: str, *, user=None, ip=None) -> Site
 def delete(access: Access, site: Site, *, user=None, ip=None) -> Attached:
     """Deletes `site` and its (empty) sub-sites; returns what is attached when refused."""
     if site.is_default:
-        raise SiteError("Le site par défaut ne peut pas être supprimé : chaque compte en "
-                        "garde un.")
+        raise SiteError(_("Le site par défaut ne peut pas être supprimé : chaque compte en "
+                        "garde un."))
     with db.atomic():
         found = attached(site)
         if not found.empty:
@@ -300,7 +301,7 @@ def labels(site_ids, account_id: int) -> dict[int, str]:
     wanted = {int(i) for i in site_ids if str(i).isdigit()}
     rows: dict[int, tuple[str, int | None]] = {}
     todo = set(wanted)
-    for _ in range(50):
+    for _level in range(50):
         if not todo:
             break
         found = list(Site.select(Site.id, Site.name, Site.parent).where(

@@ -23,13 +23,14 @@ import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from webapp.i18n import _
 from webapp.models import CallLogEntry, Service, WelcomeLine, WelcomeProfile
 from webapp.services import csv_safe
 from webapp.services.errors import FormError
 
 OUTCOMES = ("answered", "abandoned", "rejected", "forwarded", "transferred", "closed")
 PERIODS = {"today": "Aujourd'hui", "7d": "7 derniers jours", "30d": "30 derniers jours",
-           "custom": "Personnalisée"}
+           "custom": _("Personnalisée")}
 SERVICE_LEVEL_MS = 20_000  # the default threshold of a queue (`sla_s`)
 SHORT_ABANDON_MS = 5_000
 MAX_CUSTOM_DAYS = 366
@@ -55,11 +56,11 @@ def period(key: str, zone: ZoneInfo, today: dt.date | None = None,
         try:
             first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
         except ValueError:
-            raise PeriodError("Saisissez les deux dates de la période (du … au …).") from None
+            raise PeriodError(_("Saisissez les deux dates de la période (du … au …).")) from None
         if last < first:
-            raise PeriodError("La date de fin doit être le même jour ou après la date de début.")
+            raise PeriodError(_("La date de fin doit être le même jour ou après la date de début."))
         if (last - first).days >= MAX_CUSTOM_DAYS:
-            raise PeriodError("La période ne peut dépasser un an.")
+            raise PeriodError(_("La période ne peut dépasser un an."))
     else:
         days = {"7d": 7, "30d": 30}.get(key, 1)
         key = key if key in PERIODS else "today"
@@ -201,34 +202,34 @@ def to_csv(service: Service, p: Period, s: Stats) -> str:
     """Semicolon-separated (French spreadsheets), durations in seconds with decimals."""
     out = io.StringIO()
     w = csv_safe.writer(out)
-    w.writerow(["Numéro d'accueil", service.number])
-    w.writerow(["Du", p.first.isoformat(), "Au", p.last.isoformat()])
+    w.writerow([_("Numéro d'accueil"), service.number])
+    w.writerow([_("Du"), p.first.isoformat(), _("Au"), p.last.isoformat()])
     w.writerow([])
     w.writerow(["Indicateur", "Valeur"])
     for label, value in (
-        ("Appels reçus", s.received), ("Répondus", s.counts["answered"]),
-        ("Abandonnés", s.counts["abandoned"]), ("Rejetés (occupation)", s.counts["rejected"]),
-        ("Renvoyés (numéro de secours)", s.counts["forwarded"]),
-        ("Transférés (standard)", s.counts["transferred"]),
-        ("Terminés par le scénario", s.counts["closed"]),
+        (_("Appels reçus"), s.received), (_("Répondus"), s.counts["answered"]),
+        (_("Abandonnés"), s.counts["abandoned"]), (_("Rejetés (occupation)"), s.counts["rejected"]),
+        (_("Renvoyés (numéro de secours)"), s.counts["forwarded"]),
+        (_("Transférés (standard)"), s.counts["transferred"]),
+        (_("Terminés par le scénario"), s.counts["closed"]),
         ("Attente moyenne (s)", _sec(s.avg_wait_ms)),
         ("Attente 90e centile (s)", _sec(s.p90_wait_ms)),
-        ("Répondus dans le seuil de leur file", s.within_20s),
-        ("Qualité de service (%)",
+        (_("Répondus dans le seuil de leur file"), s.within_20s),
+        (_("Qualité de service (%)"),
          "" if s.service_level is None else f"{s.service_level * 100:.1f}".replace(".", ",")),
-        ("Abandons courts (moins de 5 s)", s.short_abandoned),
+        (_("Abandons courts (moins de 5 s)"), s.short_abandoned),
         ("Taux d'abandon, hors abandons courts (%)",
          "" if s.abandon_rate is None else f"{s.abandon_rate * 100:.1f}".replace(".", ",")),
     ):
         w.writerow([label, value])
     w.writerow([])
-    w.writerow(["Ligne", "Libellé", "Appels répondus", "Présentations", "Sonnerie (s)",
+    w.writerow(["Ligne", _("Libellé"), _("Appels répondus"), _("Présentations"), "Sonnerie (s)",
                 "Conversation (s)", "Repos (s)", "Pause (s)"])
     for a in s.agents:
         w.writerow([a.line, a.label, a.answered, a.offers, _sec(a.ring_ms), _sec(a.talk_ms),
                     _sec(a.rest_ms), _sec(a.pause_ms)])
     w.writerow([])
-    w.writerow(["Jour", "Reçus", "Répondus", "Abandonnés", "Rejetés"])
+    w.writerow(["Jour", _("Reçus"), _("Répondus"), _("Abandonnés"), _("Rejetés")])
     for day, c in s.days:
         w.writerow([day.isoformat(), sum(c.values()), c["answered"], c["abandoned"],
                     c["rejected"]])
@@ -254,7 +255,7 @@ def day_chart(s: Stats, width: int = 640, height: int = 200) -> dict:
     drawn by the template: no chart library, no script."""
     pad_l, pad_b, pad_t = 36, 24, 8
     inner_w, inner_h = width - pad_l - 4, height - pad_b - pad_t
-    top = max([sum(c.values()) for _, c in s.days] + [1])
+    top = max([sum(c.values()) for _day, c in s.days] + [1])
     step = inner_w / max(len(s.days), 1)
     bars: list[Bar] = []
     labels = []
@@ -262,8 +263,8 @@ def day_chart(s: Stats, width: int = 640, height: int = 200) -> dict:
     for i, (day, c) in enumerate(s.days):
         x = pad_l + i * step + step * 0.15
         y = pad_t + inner_h
-        parts = (("answered", c["answered"], "Répondus"), ("abandoned", c["abandoned"],
-                 "Abandonnés"), ("other", sum(c.values()) - c["answered"] - c["abandoned"],
+        parts = (("answered", c["answered"], _("Répondus")), ("abandoned", c["abandoned"],
+                 _("Abandonnés")), ("other", sum(c.values()) - c["answered"] - c["abandoned"],
                  "Autres issues"))
         for cls, value, name in parts:
             if value:

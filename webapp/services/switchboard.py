@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from peewee import JOIN
 from redis import Redis
 
-from webapp.i18n import N_
+from webapp.i18n import N_, _
 from webapp.models import CallbackMark, CallLogEntry, Contact, Service, WelcomeProfile
 from webapp.services import phones
 
@@ -224,7 +224,7 @@ def read(conn: Redis, shard: int, numbers: list[str]) -> dict[str, bytes | None]
 def caller_label(value: str, directory: Directory | None) -> tuple[str, str]:
     """(who, detail): the directory name and company when known, else the number."""
     if value in ("", "anonymous"):
-        return "Numéro masqué", ""
+        return _("Numéro masqué"), ""
     person = directory.who(value) if directory else None
     if person:
         return person.name, " · ".join(x for x in (person.company, phones.display(value)) if x)

@@ -116,17 +116,19 @@ def check_upload(upload: Upload) -> tuple[str | None, str | None]:
     """(content type, None) for an acceptable file, else (None, French reason)."""
     name = clean_name(upload.filename)
     if name is None:
-        return None, (f"« {upload.filename[:80]} » : nom de fichier refusé (pas de chemin ni "
-                      "de caractères spéciaux). Renommez le fichier puis joignez-le à nouveau.")
+        return None, (_("« %(filename)s » : nom de fichier refusé (pas de chemin ni de caractères "
+                        "spéciaux). Renommez le fichier puis joignez-le à nouveau.",
+                        filename=upload.filename[:80]))
     if len(upload.data) > MAX_BYTES:
-        return None, (f"« {name} » pèse {_size_label(len(upload.data))} : 2 Mo au maximum par "
-                      "pièce jointe.")
+        return None, (_("« %(name)s » pèse %(size_label)s : 2 Mo au maximum par pièce jointe.",
+                        name=name, size_label=_size_label(len(upload.data))))
     if not upload.data:
-        return None, f"« {name} » est vide."
+        return None, _("« %(name)s » est vide.", name=name)
     kind = sniff(upload.data, name)
     if kind is None:
-        return None, (f"« {name} » n'est pas d'un type accepté (PDF, PNG, JPEG, GIF, WebP ou "
-                      "texte) : son contenu ne correspond pas.")
+        return None, (_("« %(name)s » n'est pas d'un type accepté (PDF, PNG, JPEG, GIF, WebP ou "
+                        "texte) : son contenu ne correspond pas.",
+                        name=name))
     return kind, None
 
 
@@ -206,9 +208,10 @@ def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[
     """Fill `outcome` with errors; keep the valid new files as pending when refusing."""
     purge_stale_pending(data_dir)  # files kept more than a day ago and never sent
     if not body.strip():
-        outcome.errors["body"] = "Écrivez votre message."
+        outcome.errors["body"] = _("Écrivez votre message.")
     elif len(body) > MAX_BODY:
-        outcome.errors["body"] = f"Le message ne peut pas dépasser {MAX_BODY} caractères."
+        outcome.errors["body"] = _("Le message ne peut pas dépasser %(max_body)s caractères.",
+                                   max_body=MAX_BODY)
     if len(kept) > MAX_FILES:  # SEC-6: kept files count, whatever was kept before
         outcome.file_errors.append(_(
             "Vous avez gardé %(kept)s pièces jointes : %(max)s au maximum par message. "
@@ -222,8 +225,9 @@ def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[
             outcome.file_errors.append(error)
         elif len(kept) + len(valid) >= MAX_FILES:
             outcome.file_errors.append(
-                f"« {clean_name(upload.filename)} » n'a pas été joint : {MAX_FILES} pièces "
-                "jointes au maximum par message.")
+                _("« %(clean_name)s » n'a pas été joint : %(max_files)s pièces jointes au "
+                  "maximum par message.",
+                  clean_name=clean_name(upload.filename), max_files=MAX_FILES))
         else:
             valid.append((upload, kind))
     outcome.pending = list(kept)
@@ -300,9 +304,10 @@ def create_ticket(*, user: User, subject: str, body: str, uploads: list[Upload],
     subject = subject.strip()
     kept = pending_uploads(user, session_key, keep_ids)
     if not subject:
-        outcome.errors["subject"] = "Indiquez l'objet du ticket."
+        outcome.errors["subject"] = _("Indiquez l'objet du ticket.")
     elif len(subject) > MAX_SUBJECT:
-        outcome.errors["subject"] = f"L'objet ne peut pas dépasser {MAX_SUBJECT} caractères."
+        outcome.errors["subject"] = _("L'objet ne peut pas dépasser %(max_subject)s caractères.",
+                                      max_subject=MAX_SUBJECT)
     _validate(outcome, body=body, uploads=uploads, kept=kept, user=user,
               session_key=session_key, data_dir=data_dir, account_id=user.account_id)
     if not outcome.ok:

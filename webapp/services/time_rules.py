@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Service, WelcomeProfile, WelcomeTimeRule
 from webapp.services import audit
 from webapp.services.actor import Actor
@@ -49,37 +50,38 @@ def save_rule(service: Service, form: dict, actor: Actor,
         WelcomeProfile.service == service.id)}
     profile_id = int(form["profile"]) if form["profile"].isdigit() else None
     if profile_id not in profiles:
-        errors["profile"] = "Choisissez le profil qui répond pendant ce créneau."
+        errors["profile"] = _("Choisissez le profil qui répond pendant ce créneau.")
     if len(form["label"]) > 60:
-        errors["label"] = "Le libellé ne peut dépasser 60 caractères."
+        errors["label"] = _("Le libellé ne peut dépasser 60 caractères.")
     start, end = form["start"], form["end"]
     if form["kind"] == "dated" and form["whole_day"]:
         start, end = "00:00", "24:00"
     else:
         if not _HHMM.match(start or "") or start == "24:00":
-            errors["start"] = "Heure de début au format HH:MM (ex. 09:00)."
+            errors["start"] = _("Heure de début au format HH:MM (ex. 09:00).")
         if not _HHMM.match(end or ""):
-            errors["end"] = "Heure de fin au format HH:MM (ex. 18:00 ; 24:00 pour minuit)."
+            errors["end"] = _("Heure de fin au format HH:MM (ex. 18:00 ; 24:00 pour minuit).")
         if "start" not in errors and "end" not in errors and _minutes(end) <= _minutes(start):
-            errors["end"] = "L'heure de fin doit être après l'heure de début."
+            errors["end"] = _("L'heure de fin doit être après l'heure de début.")
     day = None
     days: list[int] = []
     if form["kind"] == "dated":
         try:
             day = dt.date.fromisoformat(form["date"])
         except ValueError:
-            errors["date"] = "Saisissez la date de l'exception (ex. 25/12/2026)."
+            errors["date"] = _("Saisissez la date de l'exception (ex. 25/12/2026).")
     elif form["kind"] == "weekly":
         days = sorted({int(d) for d in form["days"] if d.isdigit() and 0 <= int(d) <= 6})
         if not days:
-            errors["days"] = "Cochez au moins un jour de la semaine."
+            errors["days"] = _("Cochez au moins un jour de la semaine.")
     else:
-        errors["kind"] = "Choisissez un créneau hebdomadaire ou une exception datée."
+        errors["kind"] = _("Choisissez un créneau hebdomadaire ou une exception datée.")
     if not errors:
         clash = _overlap(service, day, days, start, end, ignore=rule.id if rule else None)
         if clash:
-            errors["start"] = (f"Ce créneau chevauche une règle existante ({describe_rule(clash)} "
-                               f"→ {clash.profile.name}). Modifiez les horaires.")
+            errors["start"] = (_("Ce créneau chevauche une règle existante (%(describe_rule)s → "
+                                 "%(name)s). Modifiez les horaires.",
+                                 describe_rule=describe_rule(clash), name=clash.profile.name))
     if errors:
         raise FormError(errors, form)
     values = {"profile": profile_id, "label": form["label"], "date": day,

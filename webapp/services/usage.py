@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
+from webapp.i18n import _
 from webapp.models import Service
 from webapp.models.history import CallRecord
 from webapp.services.call_history import local_to_utc
 
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]
+MONTHS = [_("janvier"), _("février"), _("mars"), _("avril"), _("mai"), _("juin"),
+          _("juillet"), _("août"), _("septembre"), _("octobre"), _("novembre"), _("décembre")]
 
 
 @dataclass
@@ -51,8 +52,10 @@ def periods(today: dt.date) -> list[Period]:
     start = today.replace(day=1)
     prev_start = (start - dt.timedelta(days=1)).replace(day=1)
     next_start = (start + dt.timedelta(days=32)).replace(day=1)
-    return [Period(f"{MONTHS[start.month - 1]} {start.year} (en cours)", start, next_start),
-            Period(f"{MONTHS[prev_start.month - 1]} {prev_start.year}", prev_start, start)]
+    return [Period(_("%(month)s %(year)s (en cours)", month=MONTHS[start.month - 1],
+                     year=start.year), start, next_start),
+            Period(_("%(month)s %(year)s", month=MONTHS[prev_start.month - 1],
+                     year=prev_start.year), prev_start, start)]
 
 
 def usage(service: Service, period: Period, tz: ZoneInfo) -> Usage:

@@ -12,6 +12,7 @@ from pathlib import Path
 from peewee import fn
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import (
     RULES,
     TARGET_VOICEMAIL,
@@ -52,13 +53,13 @@ def to_form(settings: VoicemailSettings) -> dict[str, str]:
 def pin_problem(pin: str, line_number: str = "") -> str | None:
     """Why a PIN is refused (French), or None. Trivial PINs are refused (LINE-2)."""
     if not re.fullmatch(r"[0-9]{4,6}", pin):
-        return "Le code PIN doit comporter de 4 à 6 chiffres."
+        return _("Le code PIN doit comporter de 4 à 6 chiffres.")
     steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
     repeated = pin == (pin[:2] * 3)[:len(pin)] or pin == (pin[:3] * 2)[:len(pin)]
     digits = re.sub(r"\D", "", line_number or "")
     if steps in ({0}, {1}, {9}) or repeated or (digits and digits.endswith(pin)):
-        return ("Ce code est trop facile à deviner (comme 0000, 1234 ou la fin du numéro de "
-                "la ligne) : choisissez-en un autre.")
+        return (_("Ce code est trop facile à deviner (comme 0000, 1234 ou la fin du numéro de "
+                "la ligne) : choisissez-en un autre."))
     return None
 
 
@@ -98,13 +99,13 @@ def update(service: Service, form: dict, *, upload: tuple[str | None, bytes] | N
         if problem:
             errors["pin"] = problem
         elif pin != pin_confirm:
-            errors["pin_confirm"] = "Les deux codes saisis ne correspondent pas."
+            errors["pin_confirm"] = _("Les deux codes saisis ne correspondent pas.")
     elif enabled and not current.pin_hash:
-        errors["pin"] = "Choisissez un code PIN de 4 à 6 chiffres pour consulter vos messages."
+        errors["pin"] = _("Choisissez un code PIN de 4 à 6 chiffres pour consulter vos messages.")
 
     inspected, greeting_audio = None, None
     if values["greeting"] not in (GREETING_DEFAULT, GREETING_CUSTOM):
-        errors["greeting"] = "Choix non valide : message d'accueil par défaut ou personnalisé."
+        errors["greeting"] = _("Choix non valide : message d'accueil par défaut ou personnalisé.")
     elif values["greeting"] == GREETING_CUSTOM:
         if upload and (upload[0] or upload[1]):
             try:
@@ -116,27 +117,28 @@ def update(service: Service, form: dict, *, upload: tuple[str | None, bytes] | N
                 (AudioFile.id == int(values["greeting_audio"]))
                 & (AudioFile.account == service.account_id))
         if inspected is None and greeting_audio is None and "greeting_file" not in errors:
-            errors["greeting_audio"] = ("Choisissez un fichier de la bibliothèque audio ou "
-                                        "envoyez un fichier WAV ou MP3.")
+            errors["greeting_audio"] = (_("Choisissez un fichier de la bibliothèque audio ou "
+                                        "envoyez un fichier WAV ou MP3."))
 
     email = values["notify_email"]
     attach, delete_after = bool(values["attach_message"]), bool(values["delete_after_send"])
     if email and contact_with_email(service.account_id, email) is None:
-        errors["notify_email"] = ("Cette adresse n'appartient à aucun contact de votre "
-                                  "entreprise : choisissez l'e-mail d'un contact de l'annuaire.")
+        errors["notify_email"] = (_("Cette adresse n'appartient à aucun contact de votre "
+                                  "entreprise : choisissez l'e-mail d'un contact de l'annuaire."))
     if delete_after and not (email and attach):
-        errors["delete_after_send"] = ("Le message ne peut être supprimé après l'envoi que s'il "
-                                       "est joint à l'e-mail de notification.")
+        errors["delete_after_send"] = (_("Le message ne peut être supprimé après l'envoi que s'il "
+                                       "est joint à l'e-mail de notification."))
     if not enabled and current.enabled:
         using = _profiles_using_voicemail(service)
         if using:
-            names = ", ".join(f"« {n} »" for n in using)
-            errors["enabled"] = (f"Des profils de renvoi envoient des appels vers la messagerie "
-                                 f"({names}) : changez d'abord ces renvois.")
+            names = ", ".join(_("« %(name)s »", name=n) for n in using)
+            errors["enabled"] = (_("Des profils de renvoi envoient des appels vers la "
+                                   "messagerie (%(names)s) : changez d'abord ces renvois.",
+                                   names=names))
     if errors:
         if inspected is not None or (upload and upload[1] and "greeting_file" not in errors):
-            errors["greeting_file"] = ("Le fichier n'a pas été enregistré : sélectionnez-le à "
-                                       "nouveau après avoir corrigé les autres champs.")
+            errors["greeting_file"] = (_("Le fichier n'a pas été enregistré : sélectionnez-le à "
+                                       "nouveau après avoir corrigé les autres champs."))
         raise FormError(errors, values)
 
     before = _snapshot(current)

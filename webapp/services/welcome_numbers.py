@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from webapp.i18n import _
 from webapp.models import (
     AudioFile,
     Service,
@@ -19,8 +20,9 @@ from webapp.models import (
 )
 
 MENU_KEYS = "123456789*0#"
-DAY_NAMES = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
-DAY_SHORT = ("Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim")
+DAY_NAMES = (_("Lundi"), _("Mardi"), _("Mercredi"), _("Jeudi"), _("Vendredi"), _("Samedi"),
+             _("Dimanche"))
+DAY_SHORT = (_("Lun"), _("Mar"), _("Mer"), _("Jeu"), _("Ven"), _("Sam"), _("Dim"))
 
 
 @dataclass
@@ -88,8 +90,9 @@ def is_queue_agent(service: Service) -> bool:
 
 def describe_rule(rule: WelcomeTimeRule) -> str:
     hours = (f"{rule.start}–{rule.end}" if rule.start and (rule.start, rule.end)
-             != ("00:00", "24:00") else "toute la journée")
+             != ("00:00", "24:00") else _("toute la journée"))
     if rule.date:
-        return f"Le {rule.date.strftime('%d/%m/%Y')}, {hours}"
+        return _("Le %(date)s, %(hours)s",
+                 date=rule.date.strftime('%d/%m/%Y'), hours=hours)
     days = [int(d) for d in (rule.days or "").split(",") if d]
     return f"{', '.join(DAY_SHORT[d] for d in days)} {hours}"
