@@ -9,7 +9,7 @@ import sys
 
 from engine.config import ConfigError
 from engine.loader import config_loader, numbers_loader
-from engine.outage import Outage, retry
+from engine.outage import Outage, retry, transient
 from engine.redis_client import connect
 from engine.streams import Engine, tune_gc
 
@@ -60,8 +60,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"engine: invalid configuration document:\n{exc}", file=sys.stderr)
             return 2
         except Exception as exc:
-            from engine.outage import transient
-
             if not transient(exc):
                 raise
             redis_down.wait(exc, lambda: engine.stopping)

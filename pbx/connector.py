@@ -27,10 +27,15 @@ without an outcome and no phone keeps ringing.
 
 from __future__ import annotations
 
+import argparse
+import functools
+import gc
 import json
 import logging
+import os
 import re
 import signal
+import sys
 import time
 import uuid
 from collections import deque
@@ -40,7 +45,13 @@ import pjsua2 as pj
 import redis
 
 from pbx.audio import MELODY, PROMPT, write_tone
-from pbx.settings import PbxSettings
+from pbx.settings import PbxSettings, load
+from webapp.db import db
+from webapp.models import AudioFile
+from webapp.services.audio import path_of
+from webapp.services.sip_directory import sync_all
+from webapp.settings import load as web_settings
+from worker.bootstrap import ensure_db
 
 log = logging.getLogger("connector")
 
@@ -71,8 +82,6 @@ def _user(uri: str) -> str:
 
 def _guarded(fn):
     """pjsua2 swallows exceptions raised in callbacks: log them instead."""
-    import functools
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -120,12 +129,6 @@ class Media:
         return found
 
     def _library(self, audio_id: int) -> tuple[Path, bool] | None:
-        from webapp.db import db
-        from webapp.models import AudioFile
-        from webapp.services.audio import path_of
-        from webapp.settings import load as web_settings
-        from worker.bootstrap import ensure_db
-
         settings = web_settings()
         ensure_db(settings)
         with db.connection_context():
@@ -333,11 +336,6 @@ class Connector:
         Redis), at start and every minute; skipped when no database is reachable."""
         self.next_sync = time.monotonic() + 60
         try:
-            from webapp.db import db
-            from webapp.services.sip_directory import sync_all
-            from webapp.settings import load as web_settings
-            from worker.bootstrap import ensure_db
-
             ensure_db(web_settings())
             with db.connection_context():
                 sync_all(self.r)
@@ -399,7 +397,6 @@ class Connector:
         self.keep.clear()
         if self.acc is not None:
             self.acc.shutdown()
-        import gc
 
         gc.collect()  # every Call object goes before the library does
         self.ep.libHandleEvents(50)
@@ -803,11 +800,6 @@ class StartError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    from pbx.settings import load
-
     ap = argparse.ArgumentParser(prog="python -m pbx", description=__doc__)
     ap.add_argument("--shards", default=None,
                     help="comma-separated shards to serve (default: 0..ENGINE_SHARDS-1)")
@@ -817,7 +809,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s connector %(levelname)s %(message)s")
-    import os
 
     shards = [int(x) for x in args.shards.split(",")] if args.shards else list(
         range(int(os.environ.get("ENGINE_SHARDS", "1"))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import logging
@@ -16,7 +17,8 @@ from flask_login import current_user, logout_user
 import webapp.blueprints as package
 from webapp import cli, errors, navigation
 from webapp import settings as settings_module
-from webapp.db import db, init_db
+from webapp.blueprints.pickers import state as site_picker_state
+from webapp.db import db, init_db, retry_conflicts
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
 from webapp.i18n import Text
 from webapp.permissions import PERMISSIONS
@@ -127,10 +129,6 @@ def _register_blueprints(app: Flask) -> None:
 def _retry_write_conflicts(app: Flask) -> None:
     """REL-1: an unsafe request whose transaction lost a PostgreSQL conflict (serialisation
     failure, deadlock) is run again, a bounded number of times (webapp.db)."""
-    import functools
-
-    from webapp.db import retry_conflicts
-
     def wrap(view):
         retried = retry_conflicts(view)
 
@@ -247,7 +245,6 @@ def _install_template_helpers(app: Flask) -> None:
     )
     # A service's message (webapp.i18n.Text) shows in the reader's language.
     app.jinja_env.finalize = translate
-    from webapp.blueprints.pickers import state as site_picker_state
 
     app.jinja_env.globals.update(
         site_picker_state=site_picker_state,

@@ -10,7 +10,9 @@ from webapp.blueprints.events import block_context
 from webapp.db import db
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, current_actor, public
+from webapp.services.accounts import SUGGESTED_TIMEZONES, set_timezone
 from webapp.services.applications import applications_for
+from webapp.services.errors import FormError
 
 bp = Blueprint("main", __name__)
 
@@ -27,12 +29,9 @@ def account():
 
 
 def _account_page(status: int = 200, errors=None, form=None):
-    from webapp.models import Account
-    from webapp.services.accounts import SUGGESTED_TIMEZONES
-
     return render("main/account.html", status=status,
                   applications=applications_for(current_user.contact),
-                  account=Account.get_by_id(current_user.account_id),
+                  account=current_user.account,
                   can_set_timezone=current_access().is_admin, zones=SUGGESTED_TIMEZONES,
                   errors=errors or {}, form=form or {})
 
@@ -40,14 +39,10 @@ def _account_page(status: int = 200, errors=None, form=None):
 @bp.route("/compte/fuseau-horaire", methods=["POST"])
 def account_timezone():
     """SCALE-3: the account's time zone, set by one of its administrators."""
-    from webapp.models import Account
-    from webapp.services.accounts import set_timezone
-    from webapp.services.errors import FormError
-
     if not current_access().is_admin:
         abort(403, description=["Administrateur"])
     try:
-        set_timezone(Account.get_by_id(current_user.account_id),
+        set_timezone(current_user.account,
                      request.form.get("timezone", ""), current_actor())
     except FormError as exc:
         return _account_page(400, errors=exc.errors, form=request.form)

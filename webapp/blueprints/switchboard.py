@@ -31,7 +31,7 @@ from flask_wtf.csrf import generate_csrf
 from webapp.db import db
 from webapp.extensions import client_ip
 from webapp.i18n import N_
-from webapp.models import CallbackMark, CallLogEntry, Contact, Service, WelcomeLine, WelcomeProfile
+from webapp.models import Service
 from webapp.redis_conn import engine_redis_for, redis_for
 from webapp.rendering import redirect_to, render
 from webapp.security import (
@@ -245,47 +245,13 @@ def call_actions(service_id: int, call: str):
     return _action_page(service, call, where)
 
 
-def directory_results(q: str) -> list[dict]:
-    """SWB-5: contacts in scope by name, company or number (any format), each with every
-    number: work, mobile, the lines they hold (with their extension)."""
-    q = " ".join((q or "").split())
-    if len(q) < 2:
-        return []
-    query = scoped_contacts()
-    for word in q.split()[:4]:
-        like = f"%{word}%"
-        cond = (Contact.first_name ** like) | (Contact.last_name ** like) | (
-            Contact.company ** like)
-        digits = re.sub(r"\D", "", word)
-        if len(digits) >= 2:
-            tail = f"%{digits.lstrip('0')[-9:]}%"
-            cond = cond | (Contact.phone_work ** tail) | (Contact.phone_mobile ** tail) | (
-                Contact.id.in_(Service.select(Service.holder).where(
-                    (Service.number ** tail) | (Service.extension == digits))))
-        query = query.where(cond)
-    out = []
-    for c in query.order_by(Contact.last_name, Contact.first_name).limit(8):
-        numbers: list[tuple[str, str]] = []
-        for s in Service.select().where((Service.holder == c.id)
-                                        & Service.kind.in_(("fixed", "mobile"))):
-            label = _("Ligne fixe") if s.kind == "fixed" else _("Mobile")
-            if s.extension:
-                label += " · " + _("poste %(e)s", e=s.extension)
-            numbers.append((s.number, label))
-        for value, label in ((c.phone_work, _("Travail")), (c.phone_mobile, _("Mobile"))):
-            if value and value not in [n for n, _l in numbers]:
-                numbers.append((value, label))
-        out.append({"name": c.full_name, "company": c.company or "", "numbers": numbers})
-    return out
-
-
 @bp.route("/<int:service_id>/appels/<call>/annuaire")
 @requires("calls.supervise")
 def directory_search(service_id: int, call: str):
     service = get_service_or_404(service_id, kinds=("welcome",))
     q = request.args.get("q", "")
     return render("switchboard/_directory.html", service=service, call=call, q=q,
-                  results=directory_results(q), phones=phones)
+                  results=svc.directory_results(scoped_contacts(), q), phones=phones)
 
 
 def _target_name(number: str) -> str:
@@ -355,10 +321,7 @@ def act(service_id: int, call: str, action: str):
 
 def _agent_line(service: Service, line: str) -> Service:
     """A line in scope that is an agent of one of this number's queue profiles."""
-    row = scoped_services(("fixed",)).where(
-        (Service.number == line) & Service.id.in_(
-            WelcomeLine.select(WelcomeLine.line).join(WelcomeProfile).where(
-                WelcomeProfile.service == service.id))).first()
+    row = svc.agent_line(scoped_services(("fixed",)), service, line)
     if row is None:
         abort(404)
     return row
@@ -414,13 +377,8 @@ def agent_act(service_id: int, line: str, action: str):
 @requires("calls.supervise")
 def callback_done(service_id: int, call: str):
     service = get_service_or_404(service_id, kinds=("welcome",))
-    entry = CallLogEntry.get_or_none((CallLogEntry.account == service.account_id)
-                                     & (CallLogEntry.number == service.number)
-                                     & (CallLogEntry.call == call))
-    if entry is None:
+    if not svc.mark_callback_done(service, call, current_user.contact_id):
         abort(404)
-    CallbackMark.insert(account=service.account_id, call=call,
-                        by=current_user.contact_id).on_conflict_ignore().execute()
     audit.record("switchboard.callback_done", account=service.account_id, user=current_user,
                  ip=client_ip(), number=service.number, call=call)
     message = _("Rappel marqué comme traité.")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from functools import cache
+from zoneinfo import available_timezones
 
 from webapp.db import db
+from webapp.i18n import _
 from webapp.models import Account, Contact, Licence, Role, Site, User, UserRole
 from webapp.permissions import ADMIN_ROLE_NAME, PERMISSIONS, SCOPE_ALL
 from webapp.services import audit
+from webapp.services.engine_notify import publish_config_reload
+from webapp.services.errors import FormError
 from webapp.services.shards import assign_shard
 from webapp.settings import load
 
@@ -63,8 +67,6 @@ SUGGESTED_TIMEZONES = (
 
 @cache
 def _zones() -> frozenset[str]:
-    from zoneinfo import available_timezones
-
     return frozenset(available_timezones())
 
 
@@ -79,10 +81,6 @@ def set_timezone(account: Account, raw: str, actor) -> bool | None:
     e-mails and dates on screen follow it. Refuses a name zoneinfo does not know
     (FormError on `timezone`). Returns None when nothing changed, else whether the
     engine of the account's shard was told (`config.reload`: the time rules moved)."""
-    from webapp.i18n import _
-    from webapp.services.engine_notify import publish_config_reload
-    from webapp.services.errors import FormError
-
     name = valid_timezone(raw)
     if name is None:
         raise FormError({"timezone": _("Choisissez un fuseau horaire IANA, par exemple "

@@ -214,9 +214,9 @@ def clean_profile(service: Service, profile: WelcomeProfile | None, form: dict,
         form["sla_s"] = "20"
     if not form.get("autopause"):
         form["autopause"] = "0"
-    sla_s = (_int(form, "sla_s", SLA, "Seuil de qualité de service", errors)
+    sla_s = (_int(form, "sla_s", SLA, _("Seuil de qualité de service"), errors)
              if kind == "queue" else 20)
-    autopause = (_int(form, "autopause", AUTOPAUSE, "Pause automatique", errors)
+    autopause = (_int(form, "autopause", AUTOPAUSE, _("Pause automatique"), errors)
                  if kind == "queue" else 0)
     others = {p.id: p for p in WelcomeProfile.select().where(
         (WelcomeProfile.service == service.id)

@@ -28,7 +28,14 @@ from peewee import JOIN
 from redis import Redis
 
 from webapp.i18n import N_, _
-from webapp.models import CallbackMark, CallLogEntry, Contact, Service, WelcomeProfile
+from webapp.models import (
+    CallbackMark,
+    CallLogEntry,
+    Contact,
+    Service,
+    WelcomeLine,
+    WelcomeProfile,
+)
 from webapp.services import phones
 
 POLL_S = 0.25
@@ -446,3 +453,58 @@ def _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s, heartb
             yield sse("hb", str(now_ms()))
             last = clock()
         sleep(poll_s)
+
+
+def directory_results(contacts, q: str) -> list[dict]:
+    """SWB-5: contacts in scope by name, company or number (any format), each with every
+    number: work, mobile, the lines they hold (with their extension). `contacts`: the
+    person's scoped contacts query."""
+    q = " ".join((q or "").split())
+    if len(q) < 2:
+        return []
+    query = contacts
+    for word in q.split()[:4]:
+        like = f"%{word}%"
+        cond = (Contact.first_name ** like) | (Contact.last_name ** like) | (
+            Contact.company ** like)
+        digits = re.sub(r"\D", "", word)
+        if len(digits) >= 2:
+            tail = f"%{digits.lstrip('0')[-9:]}%"
+            cond = cond | (Contact.phone_work ** tail) | (Contact.phone_mobile ** tail) | (
+                Contact.id.in_(Service.select(Service.holder).where(
+                    (Service.number ** tail) | (Service.extension == digits))))
+        query = query.where(cond)
+    out = []
+    for c in query.order_by(Contact.last_name, Contact.first_name).limit(8):
+        numbers: list[tuple[str, str]] = []
+        for s in Service.select().where((Service.holder == c.id)
+                                        & Service.kind.in_(("fixed", "mobile"))):
+            label = _("Ligne fixe") if s.kind == "fixed" else _("Mobile")
+            if s.extension:
+                label += " · " + _("poste %(e)s", e=s.extension)
+            numbers.append((s.number, label))
+        for value, label in ((c.phone_work, _("Travail")), (c.phone_mobile, _("Mobile"))):
+            if value and value not in [n for n, _l in numbers]:
+                numbers.append((value, label))
+        out.append({"name": c.full_name, "company": c.company or "", "numbers": numbers})
+    return out
+
+
+def agent_line(lines, service: Service, line: str) -> Service | None:
+    """Among `lines` (the person's scoped fixed lines), `line` when it is an agent of one
+    of this number's profiles."""
+    return lines.where((Service.number == line) & Service.id.in_(
+        WelcomeLine.select(WelcomeLine.line).join(WelcomeProfile).where(
+            WelcomeProfile.service == service.id))).first()
+
+
+def mark_callback_done(service: Service, call: str, contact_id: int) -> bool:
+    """SWB-6: the missed call `call` of this number is called back; False if unknown."""
+    entry = CallLogEntry.get_or_none((CallLogEntry.account == service.account_id)
+                                     & (CallLogEntry.number == service.number)
+                                     & (CallLogEntry.call == call))
+    if entry is None:
+        return False
+    CallbackMark.insert(account=service.account_id, call=call,
+                        by=contact_id).on_conflict_ignore().execute()
+    return True

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from webapp.blueprints.ops import LABELS, done, found_or_404, staff_actor, staff_route
 from webapp.rendering import render
 from webapp.services import backoffice, billing
+from webapp.services.accounts import SUGGESTED_TIMEZONES, set_timezone
 from webapp.services.errors import FormError
 
 
@@ -23,8 +24,6 @@ def accounts():
 
 def account_page(account, status: int = 200, **extra):
     """The account page; a refused form of it comes back with `form`, `errors`, `form_name`."""
-    from webapp.services.accounts import SUGGESTED_TIMEZONES
-
     return render("ops/account.html", status=status, account=account, zones=SUGGESTED_TIMEZONES,
                   today=billing.today_for(account), **backoffice.account_overview(account),
                   form=extra.pop("form", {}), errors=extra.pop("errors", {}),
@@ -55,8 +54,6 @@ def credit_limit(account_id: int):
 @staff_route("/comptes/<int:account_id>/fuseau-horaire", methods=["POST"])
 def account_timezone(account_id: int):
     """SCALE-3: the operator sets a customer account's time zone."""
-    from webapp.services.accounts import set_timezone
-
     found = account_or_404(account_id)
     try:
         set_timezone(found, request.form.get("timezone", ""), staff_actor())
