@@ -22,6 +22,7 @@ from webapp.db import db, init_db, retry_conflicts
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
 from webapp.i18n import Text
 from webapp.permissions import PERMISSIONS
+from webapp.proxies import TrustedProxyFix, parse
 from webapp.redis_conn import redis_for
 from webapp.security import current_access, request_is_background, request_is_public
 from webapp.translate import translate
@@ -37,8 +38,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(_flask_config(settings))
     app.extensions["cm_settings"] = settings
     if settings.TRUSTED_PROXIES:
-        from webapp.proxies import TrustedProxyFix, parse
-
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, parse(settings.TRUSTED_PROXIES))
 
     init_db(settings.DATABASE_URL)

@@ -13,6 +13,7 @@ from webapp.db import db
 from webapp.migrate import upgrade
 from webapp.models import Account, StaffUser, User
 from webapp.redis_conn import engine_redis_for
+from webapp.services import audit
 from webapp.services import staff as staff_service
 from webapp.services.accounts import create_account
 from webapp.services.accounts import create_admin as make_admin
@@ -108,9 +109,6 @@ def register(app: Flask) -> None:
         """SEC-8: where the switchboard of an account may transfer calls: "national" (its
         own and directory numbers, French numbers outside premium ranges; the default) or
         "anywhere" (any valid number, abroad and premium included)."""
-        from webapp.models import Account
-        from webapp.services import audit
-
         with db.connection_context():
             if not Account.update(transfer_anywhere=policy == "anywhere").where(
                     Account.id == account_id).execute():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import peewee
+import redis
+from flask import Flask, current_app, make_response
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 
+from engine.outage import describe, transient
 from webapp.i18n import N_
 from webapp.rendering import render
 
@@ -42,12 +46,8 @@ def _page(code: int, missing: list | None = None):
 def _unavailable(error: Exception):
     """REL-2: the database or Redis is down for now: 503 and one log line, no traceback.
     A bare page: the layout itself needs the session (Redis) and the user (database)."""
-    from engine.outage import describe, transient
-
     if not transient(error):
         raise error
-    from flask import current_app, make_response
-    from markupsafe import escape
 
     current_app.logger.warning("503: database or Redis unavailable (%s)", describe(error))
     title, message = PAGES[503]
@@ -72,9 +72,6 @@ def _csrf_refused(error):
 
 
 def register(app: Flask) -> None:
-    import peewee
-    import redis
-
     for outage in (peewee.OperationalError, peewee.InterfaceError, redis.ConnectionError,
                    redis.TimeoutError):
         app.register_error_handler(outage, _unavailable)

@@ -43,8 +43,6 @@ def background(view=None, *, when=None):
 
 
 def request_is_background() -> bool:
-    from flask import current_app
-
     view = current_app.view_functions.get(request.endpoint or "")
     marker = getattr(view, BACKGROUND_ATTR, None) if view else None
     if marker is None:

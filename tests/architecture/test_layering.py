@@ -18,7 +18,8 @@ FLASK = ("flask", "flask_babel", "flask_htmx", "flask_login", "flask_wtf", "flas
          "flask_session", "flask_compress", "werkzeug", "jinja2_fragments")  # jinja2 alone is not
 # The engine's pure core: configuration model, entities, codec, state machine, snapshot
 # and the protocol's names. No I/O, nothing of the project outside these modules.
-ENGINE_CORE = ("model", "entities", "codec", "state", "snapshot", "protocol", "config")
+ENGINE_CORE = ("model", "entities", "codec", "state", "snapshot", "protocol", "config",
+               "layout")
 ENGINE_CORE_DEPENDENCIES = {"orjson"}
 # The PBX sides (the simulator, the SIP connector) speak the streams protocol with a
 # configuration document: the state machine and its I/O shell are the engine's business.

@@ -20,7 +20,7 @@ from webapp.extensions import client_ip, limiter
 from webapp.models import User
 from webapp.rendering import render
 from webapp.security import public, safe_next
-from webapp.services import audit
+from webapp.services import audit, email_change
 from webapp.services import auth as auth_service
 from webapp.services.access import access_for
 from webapp.signin import Door
@@ -186,8 +186,6 @@ def define_password():
 @limiter.limit("10 per minute", methods=["POST"])
 def confirm_email(token: str):
     """GET shows a button (mail scanners follow links); POST makes the change."""
-    from webapp.services import email_change
-
     row = email_change.live(token)
     if row is None:
         return render("auth/email_invalid.html", status=410)

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, request
 
+from webapp.blueprints.lines import contact_emails as find
 from webapp.rendering import render
 from webapp.security import current_access, safe_next
 from webapp.services import sites as sites_service
@@ -61,7 +62,5 @@ def sites():
 def contact_emails():
     """`<option>`s of the contacts' e-mails matching what is typed (`q`, or the field's own
     value `notify_email` that htmx sends): a datalist's active search."""
-    from webapp.blueprints.lines import contact_emails as find
-
     text = request.args.get("q") or request.args.get("notify_email", "")
     return render("pickers/_emails.html", emails=find(text[:100]))

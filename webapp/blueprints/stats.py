@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import client_ip
-from webapp.models import StatsSubscription
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, get_service_or_404
 from webapp.services import audit, phones
@@ -48,9 +47,7 @@ def _query(service_id: int):
 def number(service_id: int):
     service, zone, period, error, chosen = _query(service_id)
     stats = svc.compute(service, period, zone)
-    subscribed = StatsSubscription.select().where(
-        (StatsSubscription.service == service.id)
-        & (StatsSubscription.contact == current_user.contact_id)).exists()
+    subscribed = svc.is_subscribed(service, current_user.contact_id)
     return render("stats/number.html", status=400 if error else 200, service=service,
                   subscribed=subscribed,
                   period=period, periods=svc.PERIODS, chosen=chosen, error=error, s=stats,
@@ -73,14 +70,11 @@ def export(service_id: int):
 def weekly_report(service_id: int):
     """Subscribe to (or leave) the weekly e-mailed report of this number (SWB-8)."""
     service = get_service_or_404(service_id, kinds=("welcome",))
-    mine = ((StatsSubscription.service == service.id)
-            & (StatsSubscription.contact == current_user.contact_id))
     if request.form.get("abonner") == "1":
-        StatsSubscription.insert(service=service.id, contact=current_user.contact_id
-                                 ).on_conflict_ignore().execute()
+        svc.subscribe(service, current_user.contact_id, True)
         flash(_("Vous recevrez chaque lundi le rapport de la semaine par e-mail."), "success")
     else:
-        StatsSubscription.delete().where(mine).execute()
+        svc.subscribe(service, current_user.contact_id, False)
         flash(_("Vous ne recevrez plus le rapport hebdomadaire."), "success")
     audit.record("stats.weekly_report", account=service.account_id, user=current_user,
                  ip=client_ip(), service_id=service.id, on=request.form.get("abonner") == "1")

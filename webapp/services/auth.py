@@ -17,6 +17,7 @@ from webapp.i18n import _
 from webapp.models import (
     TFA_ACTIVE,
     TFA_DISABLED,
+    AuditEvent,
     Contact,
     OneTimeCode,
     PasswordToken,
@@ -30,6 +31,7 @@ from webapp.services import audit, mail
 from webapp.services.access import may_have_account
 from webapp.services.mail import MAIL_QUEUE
 from webapp.services.passwords import hash_password, needs_rehash, problems, verify_password
+from webapp.services.roles import WIDER_RIGHTS, may_act_on
 from webapp.services.tokens import code_digest, digest, new_code, new_token
 from webapp.settings import Settings
 
@@ -114,8 +116,6 @@ def _first_name(principal) -> str:
 # --- SEC-3: wrong codes counted per account, whatever the attempt ---------------------
 
 def _wrong_codes_since(principal, since: dt.datetime) -> list[dt.datetime]:
-    from webapp.models import AuditEvent
-
     return [row[0] for row in AuditEvent.select(AuditEvent.created_at).where(
         (AuditEvent.kind == "tfa.code_wrong") & (AuditEvent.user_id == str(_who(principal).id))
         & (AuditEvent.created_at > since)).order_by(AuditEvent.created_at).tuples()]
@@ -273,8 +273,6 @@ def set_tfa_state(user: User, state: str, *, by: User, ip: str) -> None:
 
 def _guard_other(access, target: User, by: User, kind: str, ip: str | None) -> None:
     """SEC-2: acting on someone else's 2FA follows the role-change guard."""
-    from webapp.services.roles import WIDER_RIGHTS, may_act_on
-
     if access is None or not access.can("users.manage") or not may_act_on(access, target):
         audit.record(f"{kind}_refused", account=target.account_id, user=by, ip=ip,
                      target=target.id)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from peewee import JOIN, fn
 
 from webapp.db import db
 from webapp.i18n import _
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User, UserRole
-from webapp.services import audit
+from webapp.services import audit, email_change
+from webapp.settings import load
 
 PAGE_SIZE = 25
 # SEC-5: letters, digits and . _ % + - on the left (never first: = + - @ start spreadsheet
@@ -169,8 +171,6 @@ def update_contact(contact: Contact, values: dict, *, access, user=None, ip=None
     services.email_change); the change is refused (PermissionError, French msgid, nothing
     written) unless `access` may manage that user's access.
     """
-    from webapp.services import email_change
-
     target = email_change.user_of(contact)
     awaiting = None
     if target is not None and values.get("email") and values["email"] != target.email:
@@ -218,10 +218,6 @@ def delete_contact(contact: Contact, *, user=None, ip=None, data_dir=None) -> No
 
 def delete_photo_files(names, data_dir) -> None:
     """Remove deleted contacts' thumbnails (DATA_DIR/photos/<name>; SEC-8)."""
-    from pathlib import Path
-
-    from webapp.settings import load
-
     folder = Path(data_dir if data_dir is not None else load().DATA_DIR) / "photos"
     for name in names:
         if name and "/" not in name and "\\" not in name and not name.startswith("."):

@@ -36,8 +36,9 @@ from webapp.models import Contact, Licence, Service, ServiceContact, Site, User
 from webapp.models.core import Folder
 from webapp.services import audit, csv_safe, email_change, phones
 from webapp.services.access import Access, contacts_in_scope
-from webapp.services.directory import EMAIL_RE
+from webapp.services.directory import EMAIL_RE, delete_photo_files
 from webapp.services.errors import FormError
+from webapp.settings import load
 
 COLUMNS = [
     ("id", _("Identifiant du contact (vide pour un nouveau contact)")),
@@ -475,12 +476,9 @@ def apply(access: Access, result: Plan, *, user=None, ip=None,
             done += len(ids)
             if progress:
                 progress(done, total)
-    from webapp.services.directory import delete_photo_files
 
     delete_photo_files(photos, None)  # SEC-8: a contact's photo goes with it
     if result.email_changes:
-        from webapp.settings import load
-
         settings = load()
         for change in result.email_changes:
             email_change.request_change(access, User.get_by_id(change["user"]),

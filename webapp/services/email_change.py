@@ -18,6 +18,8 @@ from webapp.i18n import N_
 from webapp.models import Contact, EmailChange, PasswordToken, User, utcnow
 from webapp.services import audit, mail
 from webapp.services.access import Access
+from webapp.services.auth import revoke_all_browsers
+from webapp.services.roles import may_act_on
 from webapp.services.tokens import digest, new_token
 
 LINK_TTL = dt.timedelta(hours=24)
@@ -36,8 +38,6 @@ def user_of(contact: Contact | int) -> User | None:
 
 def refusal(access: Access, target: User) -> str | None:
     """Why `access` may not change `target`'s sign-in address (French msgid), or None."""
-    from webapp.services.roles import may_act_on
-
     if not access.can("users.manage") or access.account_id != target.account_id:
         return NEEDS_PERMISSION
     if not may_act_on(access, target):
@@ -99,8 +99,6 @@ def live(token: str) -> EmailChange | None:
 def confirm(token: str, *, ip: str | None) -> User | None:
     """Follow the link: the address becomes the contact's and the sign-in one. Every
     session, pending password link and trusted browser of the user ends."""
-    from webapp.services.auth import revoke_all_browsers
-
     row = live(token)
     if row is None:
         return None

@@ -7,13 +7,14 @@ permissions and site scope, and never touches an administrator's access.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import SqliteDatabase, fn
 
 from webapp.db import db
 from webapp.i18n import N_, _
-from webapp.models import Contact, Licence, Role, RoleSite, Site, User, UserRole
+from webapp.models import Account, Contact, Licence, Role, RoleSite, Site, User, UserRole
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_DEFAULT, SCOPE_SITES
 from webapp.services import audit
 from webapp.services.access import Access, may_have_account, with_descendants
@@ -198,12 +199,6 @@ def _write_lock(account_id: int):
     so that two concurrent removals cannot both count the other administrator: SQLite
     takes the database's write lock up front (BEGIN IMMEDIATE); PostgreSQL locks the
     account row (SELECT … FOR UPDATE) until commit."""
-    from contextlib import contextmanager
-
-    from peewee import SqliteDatabase
-
-    from webapp.models import Account
-
     @contextmanager
     def locked():
         database = db.obj if hasattr(db, "obj") else db

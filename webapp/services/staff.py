@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import secrets
 
-from webapp.models import StaffUser
+from webapp.db import db
+from webapp.models import StaffTrustedBrowser, StaffUser, utcnow
 from webapp.services import audit
 from webapp.services.passwords import hash_password, needs_rehash, problems, verify_password
 
@@ -34,8 +35,6 @@ def set_staff_password(staff: StaffUser, password: str) -> None:
     errors = problems(password)
     if errors:
         raise ValueError(" ".join(errors))
-    from webapp.db import db
-    from webapp.models import StaffTrustedBrowser, utcnow
 
     with db.atomic():
         StaffUser.update(password_hash=hash_password(password),

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from webapp.i18n import _
-from webapp.models import CallLogEntry, Service, WelcomeLine, WelcomeProfile
+from webapp.models import CallLogEntry, Service, StatsSubscription, WelcomeLine, WelcomeProfile
 from webapp.services import csv_safe
 from webapp.services.errors import FormError
 
@@ -290,3 +290,19 @@ def agent_chart(s: Stats, width: int = 400, row: int = 48) -> dict:
                      "value": a.answered})
     return {"width": width, "height": max(len(s.agents), 1) * row + 8, "bars": bars,
             "pad_l": pad_l, "row": row}
+
+
+def is_subscribed(service: Service, contact_id: int) -> bool:
+    """Whether this contact gets the weekly report of this number (SWB-8)."""
+    return StatsSubscription.select().where(
+        (StatsSubscription.service == service.id)
+        & (StatsSubscription.contact == contact_id)).exists()
+
+
+def subscribe(service: Service, contact_id: int, on: bool) -> None:
+    if on:
+        StatsSubscription.insert(service=service.id, contact=contact_id
+                                 ).on_conflict_ignore().execute()
+    else:
+        StatsSubscription.delete().where((StatsSubscription.service == service.id)
+                                         & (StatsSubscription.contact == contact_id)).execute()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from redis import Redis
 
 from webapp.i18n import N_, _
 from webapp.models import (
+    Account,
     CallbackMark,
     CallLogEntry,
     Contact,
@@ -325,8 +327,6 @@ def transfer_refusal(account_id: int, number: str) -> str | None:
     account's own lines and numbers, its directory's numbers, French national numbers
     outside the premium and shared-cost ranges — anything when the account allows more
     (`Account.transfer_anywhere`, `flask transfer-policy`)."""
-    from webapp.models import Account
-
     account = Account.get_or_none(Account.id == account_id)
     if account is None:
         return N_("Numéro refusé.")
@@ -357,8 +357,6 @@ class StreamSlot:
 
     def __init__(self, conn: Redis, user_id, limit: int = MAX_STREAMS_PER_USER,
                  ttl_s: float = MAX_STREAM_S + 60) -> None:
-        import secrets
-
         self.conn, self.limit, self.ttl_s = conn, limit, ttl_s
         self.key = f"sse:open:{user_id}"
         self.id = secrets.token_hex(8)
