@@ -172,7 +172,7 @@ class State:
         return self._after_change(changed, old_rests)
 
     def reload_numbers(self, partial: Config, numbers: list[str], now: int) -> Output:
-        """Scoped reload (PROTOCOL.md `config.reload` with `numbers`): `partial` holds the
+        """Scoped reload (docs/protocol.md `config.reload` with `numbers`): `partial` holds the
         sections of those numbers (one missing is gone) and the lines they name; the
         rest of the document stays as it is. Costs what those numbers cost."""
         self._advance(now)

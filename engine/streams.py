@@ -301,7 +301,7 @@ class Engine:
         now (an empty list: an edit that touched no welcome number, nothing to do).
         Else the whole document: with the events clock, now (deterministic replay);
         with the wall clock it is read, checked and indexed in a thread while events go
-        on, and swapped in by `_swap` once ready (PROTOCOL.md: at most 150 ms held back).
+        on, and swapped in by `_swap` once ready (docs/protocol.md: at most 150 ms held back).
         A document that cannot be loaded or is invalid is logged; the current one stays."""
         state = self.state
         assert state is not None

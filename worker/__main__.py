@@ -21,6 +21,7 @@ from webapp.services.mail import MAIL_QUEUE
 from webapp.settings import load
 from worker.bootstrap import ensure_db
 from worker.notify import schedule_overdue_sweep
+from worker.reports import schedule_weekly_reports
 
 QUEUES = [MAIL_QUEUE, "default"]
 DB_OUTAGE_MAX_S = 120  # below RQ's default job timeout (180 s)
@@ -59,7 +60,6 @@ def main() -> None:
 
     # the daily "paiement en retard" reminders
     retry(lambda: schedule_overdue_sweep(connection) or True, redis_down)
-    from worker.reports import schedule_weekly_reports
 
     # the weekly statistics reports (SWB-8)
     retry(lambda: schedule_weekly_reports(connection) or True, redis_down)

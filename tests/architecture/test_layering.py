@@ -27,6 +27,8 @@ PBX_SIDES = ("engine/simulator.py", "engine/scenario.py", "pbx")
 ENGINE_INTERNALS = ("engine.state", "engine.streams", "engine.snapshot", "engine.__main__")
 # Imports allowed inside a function: optional dependencies, each with why.
 OPTIONAL_IMPORTS = {
+    "psycogreen.gevent": "webapp/serving.py: gunicorn's gevent workers patch psycopg when "
+                         "it is installed",
     "peewee": "engine/outage.py: recognises database errors only where the web side is "
               "installed (an engine given --config runs without it)",
     "webapp.services.engine_config": "engine/loader.py: the engine runs without the web "

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import client_ip
+from webapp.i18n import N_
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, get_service_or_404
 from webapp.services import audit, phones
@@ -27,7 +28,7 @@ def _guard():
     g.active_nav = "configure"
     access = current_access()
     if not (access.can("services.manage") or access.can("calls.supervise")):
-        abort(403, description=["Gérer les services", "Superviser les appels"])
+        abort(403, description=[N_("Gérer les services"), N_("Superviser les appels")])
 
 
 def _query(service_id: int):
