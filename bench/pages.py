@@ -1,4 +1,4 @@
-"""Page throughput: `python -m bench.pages` (issue 13 item 6; figures printed only).
+"""Page throughput: `python -m bench.pages` (SCALE-4; figures printed only).
 
 Starts the Procfile's `web` line (gunicorn, its worker class, workers and threads) on the
 demo company (throw-away SQLite, Redis, SMTP sink), signs in as the demo administrator

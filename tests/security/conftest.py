@@ -1,4 +1,4 @@
-"""Fixtures of the attacks of issue 11 (SEC-1..8): real HTTP requests with valid CSRF
+"""Fixtures of the attacks of SEC-1..8: real HTTP requests with valid CSRF
 tokens and real bodies through the Flask test client."""
 
 from __future__ import annotations

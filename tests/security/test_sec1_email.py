@@ -22,7 +22,7 @@ def _identity_tables():
 
 
 def _attempt_takeover(attacker, victim, smtp, run_jobs, new_browser, password):
-    """The attack of issue 11 §1, all the way to "Gestion des accès"."""
+    """The SEC-1 attack, all the way to "Gestion des accès"."""
     response = post(attacker, f"/annuaire/{victim.contact_id}/modifier",
                     contact_form(victim.contact, email=PIRATE))
     anonymous = new_browser()
