@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
 
 from engine.model import (
     DEFAULT_TIMEZONE,
@@ -26,6 +29,22 @@ from engine.model import (
 )
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+
+
+@lru_cache(maxsize=65536)
+def is_e164(value: str) -> bool:
+    """The one E.164 rule (UI-2), the web app's too: a possible number (`phonenumbers`)
+    written in its E.164 form ("+33123456789", not "+330123456789")."""
+    if not E164.match(value):
+        return False
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return (phonenumbers.is_possible_number(number)
+            and phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == value)
+
+
 HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MEDIA_FIELDS = ("caller_preanswer", "callee_preanswer", "music")
 MENU_KEYS = set("0123456789*#")
@@ -71,7 +90,7 @@ class _Checker:
         return value
 
     def e164(self, value: Any, path: str) -> str:
-        if not isinstance(value, str) or not E164.match(value):
+        if not isinstance(value, str) or not is_e164(value):
             self.err(path, "must be an E.164 number like +33100000001")
             return ""
         return value

@@ -38,7 +38,7 @@ def build_config(numbers: int, agents_per_number: int, rest_s: int = 5,
     """A document with `numbers` queues of distinct agent lines (benchmark shape)."""
     nums = {}
     for n in range(numbers):
-        agents = [{"line": f"+3320{n:04d}{a:04d}", "priority": 1 + a % 2, "weight": 1 + a % 3}
+        agents = [{"line": f"+336{n:04d}{a:04d}", "priority": 1 + a % 2, "weight": 1 + a % 3}
                   for a in range(agents_per_number)]
         nums[f"+3310{n:07d}"] = {"entry": "q", "rules": [], "profiles": {"q": {
             "type": "queue", "size": 10, "rest_s": rest_s, "ring_s": 15, "mode": mode,

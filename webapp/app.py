@@ -239,6 +239,9 @@ def _install_template_helpers(app: Flask) -> None:
             "active_nav": g.get("active_nav"),
         }
 
+    from webapp.services import phones
+
+    app.jinja_env.filters["phone"] = phones.display  # UI-2: "01 23 45 67 89"
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value.replace(tzinfo=dt.UTC), fmt) if value else ""
     )

@@ -82,9 +82,17 @@ class Contact(BaseModel):
     address = TextField(null=True)
     phone_home = CharField(max_length=20, null=True)
     photo = CharField(max_length=64, null=True)  # thumbnail file name under DATA_DIR/photos
+    # UI-2: names, e-mail, company folded + numbers in E.164 and national digits (migration 008).
+    search = CharField(max_length=600, default="", index=True)
 
     class Meta:
         indexes = ((("account", "email"), False), (("account", "last_name", "first_name"), False))
+
+    def save(self, *args, **kwargs):
+        from webapp.services.search import document
+
+        self.search = document(self)
+        return super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -24,7 +24,7 @@ from webapp.db import db
 from webapp.models import Account, Contact, Service
 from webapp.models.core import Folder
 from webapp.models.history import ANONYMOUS, BlockedNumber, CallRecord
-from webapp.services import blacklist
+from webapp.services import blacklist, search
 from webapp.services.accounts import default_site
 from webapp.services.call_history import local_to_utc, zone
 from webapp.settings import load
@@ -109,10 +109,14 @@ def _folders(account: Account) -> dict[str, Folder]:
 
 def _file_employees(account: Account, folders: dict[str, Folder]) -> None:
     for first, (folder, job) in FILING.items():
+        filed = [c.id for c in Contact.select(Contact.id).where(
+            (Contact.account == account) & (Contact.first_name == first)
+            & Contact.folder.is_null() & Contact.job_title.is_null())]
         Contact.update(folder=folders[folder], job_title=job,
                        company="Atelier Dupont & Associés").where(
             (Contact.account == account) & (Contact.first_name == first)
             & Contact.folder.is_null() & Contact.job_title.is_null()).execute()
+        search.reindex(filed)
 
 
 def _suppliers(account: Account, folder: Folder) -> None:

@@ -15,7 +15,8 @@ from peewee import JOIN, fn
 from webapp.db import db
 from webapp.i18n import _
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User, UserRole
-from webapp.services import audit, email_change
+from webapp.services import audit, email_change, phones
+from webapp.services import search as contact_search
 from webapp.settings import load
 
 PAGE_SIZE = 25
@@ -63,14 +64,10 @@ def parse_page(value: str | None) -> int:
 
 
 def search(query, text: str, page: int) -> Page:
-    """Contacts whose name, e-mail or number contains every word typed."""
-    for word in (text or "").split()[:6]:
-        like = f"%{word}%"
-        digits = re.sub(r"[^\d+]", "", word)
-        cond = (Contact.first_name ** like) | (Contact.last_name ** like) | (Contact.email ** like)
-        if len(digits.lstrip("+")) >= 2:
-            number = f"%{digits.lstrip('+').lstrip('0')}%"
-            cond = cond | (Contact.phone_work ** number) | (Contact.phone_mobile ** number)
+    """Contacts whose name, e-mail or number contains everything typed (UI-2: case,
+    accents and the way a number is written do not matter)."""
+    cond = contact_search.condition(text, Contact.search)
+    if cond is not None:
         query = query.where(cond)
     query = (query.select(Contact, Site).join(Site, JOIN.LEFT_OUTER, on=(Contact.site == Site.id))
              .order_by(fn.LOWER(Contact.last_name), fn.LOWER(Contact.first_name), Contact.id))
@@ -78,18 +75,6 @@ def search(query, text: str, page: int) -> Page:
 
 
 # --- validation -----------------------------------------------------------------
-
-def normalise_phone(value: str | None) -> str | None:
-    """French habits accepted ("01 23 45 67 89"), stored as E.164 (+33123456789)."""
-    raw = re.sub(r"[\s.\-()]", "", value or "")
-    if not raw:
-        return None
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    elif re.fullmatch(r"0\d{9}", raw):
-        raw = "+33" + raw[1:]
-    return raw
-
 
 @dataclass
 class ContactForm:
@@ -112,10 +97,6 @@ class ContactForm:
         return cls(*(str(data.get(k, "")).strip() for k in
                      ("first_name", "last_name", "email", "phone_work", "phone_mobile",
                       "site_id")))
-
-
-PHONE_ERROR = (_("Numéro invalide : indiquez-le au format international, par exemple "
-               "+33 1 23 45 67 89 (ou 01 23 45 67 89 pour la France)."))
 
 
 def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
@@ -143,9 +124,10 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
             (User.email == email) & (User.id != user.id)).exists():
         errors["email"] = _("Cette adresse est déjà celle d'un autre utilisateur.")
     for key in ("phone_work", "phone_mobile"):
-        number = normalise_phone(getattr(form, key))
-        if number and not E164_RE.match(number):
-            errors[key] = PHONE_ERROR
+        raw = getattr(form, key).strip()
+        number = phones.normalize(raw) if raw else None
+        if raw and not number:
+            errors[key] = phones.INVALID_MESSAGE
         values[key] = number
     try:
         site_id = int(form.site_id)
@@ -183,6 +165,7 @@ def update_contact(contact: Contact, values: dict, *, access, user=None, ip=None
         values = {k: v for k, v in values.items() if k != "email"}
     with db.atomic():
         Contact.update(**values).where(Contact.id == contact.id).execute()
+        contact_search.reindex([contact.id])
     audit.record("contact.updated", account=contact.account_id, user=user, ip=ip,
                  contact=contact.id, fields=sorted(k for k, v in values.items()
                                                    if getattr(contact, k + "_id" if k == "site"

@@ -34,7 +34,7 @@ from webapp.db import db
 from webapp.i18n import _
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User
 from webapp.models.core import Folder
-from webapp.services import audit, csv_safe, email_change, phones
+from webapp.services import audit, csv_safe, email_change, phones, search
 from webapp.services.access import Access, contacts_in_scope
 from webapp.services.directory import EMAIL_RE, delete_photo_files
 from webapp.services.errors import FormError
@@ -453,6 +453,8 @@ def apply(access: Access, result: Plan, *, user=None, ip=None,
             return out
 
         creates = [dict(folder_id(v), account=account) for v in result.creates]
+        for values in creates:
+            values["search"] = search.document(values)
         for start in range(0, len(creates), 500):
             Contact.insert_many(creates[start:start + 500]).execute()
             done += len(creates[start:start + 500])
@@ -464,6 +466,7 @@ def apply(access: Access, result: Plan, *, user=None, ip=None,
             done += 1
             if progress and done % 500 == 0:
                 progress(done, total)
+        search.reindex([update["id"] for update in result.updates])
         photos: list[str] = []
         for start in range(0, len(result.deletes), 500):
             ids = result.deletes[start:start + 500]

@@ -18,7 +18,7 @@ from webapp.db import db
 from webapp.i18n import _
 from webapp.models import Contact, Service, ServiceContact
 from webapp.models.core import Folder
-from webapp.services import audit, phones
+from webapp.services import audit, phones, search
 from webapp.services.errors import FormError
 
 NAME_MAX = 80
@@ -155,6 +155,7 @@ def validate_card(form: CardForm, account_id: int) -> dict:
 
 def update_card(contact: Contact, values: dict, *, user=None, ip=None) -> Contact:
     Contact.update(**values).where(Contact.id == contact.id).execute()
+    search.reindex([contact.id])
     audit.record("contact.card_updated", account=contact.account_id, user=user, ip=ip,
                  contact=contact.id, fields=sorted(values))
     return Contact.get_by_id(contact.id)

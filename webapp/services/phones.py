@@ -1,57 +1,90 @@
-"""Phone numbers: French ways of typing them in, E.164 stored (docs/protocol.md: numbers are E.164).
+"""Phone numbers (UI-2): one normaliser, on Google's `phonenumbers`, for every form, import,
+search, the engine's validator and display.
 
-Accepted: "01 23 45 67 89", "01.23.45.67.89", "0123456789", "+33 1 23 45 67 89",
-"+33 (0)1 23 45 67 89", "0033 1 23 45 67 89", and any international number written
-with "+" or "00" (8 to 15 digits, E.164). Short numbers and extensions are refused.
+Stored form: E.164 ("+33123456789", PROTOCOL: numbers are E.164). Accepted input: any
+French habit ("01 23 45 67 89", "01.23.45.67.89", "+33 (0)1 23 45 67 89",
+"0033 1 23 45 67 89") and any international number written with "+" or "00".
+Displayed form: French national format ("01 23 45 67 89"); numbers of other countries in
+international format ("+44 20 7946 0958").
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat
 
 from webapp.i18n import _
 
-INVALID_MESSAGE = (_("Numéro non valide : saisissez un numéro français à 10 chiffres "
-                   "(ex. 01 23 45 67 89) ou un numéro international commençant par +."))
+REGION = "FR"
+INVALID_MESSAGE = _("Numéro non valide : saisissez un numéro français à 10 chiffres "
+                     "(ex. 01 23 45 67 89) ou un numéro international commençant par +.")
 
-_SEPARATORS = re.compile(r"[\s.\-/()\u00a0\u202f]")
-_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+_PHONE_CHARS = re.compile(r"^[\s\d+().\-/\u00a0\u202f]+$")
 
 
+@lru_cache(maxsize=4096)
 def normalize(raw: str | None) -> str | None:
-    """The E.164 form of `raw`, or None when it is not a usable phone number."""
+    """The E.164 form of `raw`, or None when it is not a possible phone number."""
     if raw is None:
         return None
     text = raw.strip()
-    if not text:
+    if not text or not _PHONE_CHARS.match(text) or sum(c.isdigit() for c in text) < 4:
         return None
-    text = text.replace("(0)", "")
-    text = _SEPARATORS.sub("", text)
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    if re.fullmatch(r"0[1-9][0-9]{8}", text):
-        text = "+33" + text[1:]
-    if text.startswith("+33"):
-        national = text[3:]
-        if national.startswith("0"):  # "+33 0 1 23…": a common slip
-            national = national[1:]
-        if not re.fullmatch(r"[1-9][0-9]{8}", national):
-            return None
-        return "+33" + national
-    if _E164.fullmatch(text):
-        return text
-    return None
+    try:
+        number = phonenumbers.parse(text, REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def is_e164(value: str | None) -> bool:
-    return bool(value) and bool(_E164.fullmatch(value))
+    """True when `value` is already a stored-form number (what the engine accepts)."""
+    return bool(value) and value.startswith("+") and normalize(value) == value
 
 
+@lru_cache(maxsize=4096)
 def display(e164: str | None) -> str:
-    """French reading of a stored number: "+33123456789" → "01 23 45 67 89"."""
+    """How a stored number reads on screen: "+33123456789" → "01 23 45 67 89"."""
     if not e164:
         return ""
-    if e164.startswith("+33") and len(e164) == 12:
-        national = "0" + e164[3:]
-        return " ".join(national[i:i + 2] for i in range(0, 10, 2))
-    return e164
+    try:
+        number = phonenumbers.parse(e164, REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 33:
+        return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+
+
+def search_tokens(e164: str | None) -> str:
+    """What a stored number contributes to a search column: its E.164 digits and its
+    national digits, so "0123", "+33 1 23" and "33123" all find it ("+33123456789 0123456789")."""
+    if not e164:
+        return ""
+    national = re.sub(r"\D", "", display(e164))
+    return f"{e164} {national}"
+
+
+def search_fragment(text: str) -> str | None:
+    """The digits to look for when `text` is (part of) a phone number typed any way, or None.
+
+    A complete number becomes its E.164 form (exact: "01 00 00 01 07" finds that number
+    only); a partial one its digits as typed ("01 23" → "0123", "+33 1" → "+331")."""
+    text = (text or "").strip()
+    if not text or not _PHONE_CHARS.match(text):
+        return None
+    full = normalize(text)
+    if full:
+        return full
+    text = text.replace("(0)", "")
+    digits = re.sub(r"[^\d+]", "", text)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if len(digits.lstrip("+")) < 2 or "+" in digits[1:]:
+        return None
+    return digits
