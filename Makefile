@@ -22,13 +22,13 @@ export FLASK_APP := webapp.app
 export PORT := $(WEB_PORT)
 
 .PHONY: run test install install-test assets translations redis-bin redis-cli-bin wrk-bin \
-        chromium-bin po-tidy \
+        chromium-bin po-tidy fonts-bin poppler-bin \
         redis-up migrate demo lint bench clean postgres-bin sip-bin
 
 ## run: install, migrate, load the demo company, start every Procfile process under
 ## supervisord (config generated from the Procfile: a process that exits is restarted,
 ## the others keep running; `$(BIN)/supervisorctl -c var/supervisord.conf status`)
-run: install assets translations redis-bin sip-bin redis-up $(VAR)/secret_key
+run: install assets translations redis-bin sip-bin fonts-bin redis-up $(VAR)/secret_key
 	@export SECRET_KEY="$$(cat $(VAR)/secret_key)"; \
 	$(BIN)/flask --app webapp.app db-upgrade && \
 	admin=$$($(BIN)/flask --app webapp.app demo) && \
@@ -42,7 +42,8 @@ run: install assets translations redis-bin sip-bin redis-up $(VAR)/secret_key
 	exec $(BIN)/supervisord -n -c $(VAR)/supervisord.conf
 
 ## test: install what the tests need (Redis, chromium) and run the whole suite
-test: install-test assets translations redis-bin redis-cli-bin chromium-bin postgres-bin sip-bin
+test: install-test assets translations redis-bin redis-cli-bin chromium-bin postgres-bin sip-bin \
+      fonts-bin poppler-bin
 	$(BIN)/python -m pytest
 
 $(VENV)/bin/python:
@@ -91,6 +92,16 @@ wrk-bin:
 chromium-bin:
 	@command -v chromium >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null)
+
+## FR-1: invoices are laid out with Debian's DejaVu fonts (accents, €), for run and test.
+fonts-bin:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null)
+
+## Tests read invoice PDFs back (pdftotext) and render a page to PNG (pdftoppm).
+poppler-bin:
+	@command -v pdftoppm >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null)
 
 ## Debian's PostgreSQL server binaries: tests prove every migration on a throw-away cluster.
 postgres-bin:

@@ -65,6 +65,29 @@ class Settings:
     # page notice a frozen server or a dead connection (SWB-7) and proxies keep it open.
     SSE_HEARTBEAT_S: float = field(
         default_factory=lambda: float(os.environ.get("SSE_HEARTBEAT_S", "25")))
+    # FR-1: the seller's identity and legal mentions printed on every invoice.
+    SELLER_NAME: str = field(default_factory=lambda: os.environ.get(
+        "SELLER_NAME", "Communications Manager SAS"))
+    SELLER_ADDRESS: str = field(default_factory=lambda: os.environ.get(
+        "SELLER_ADDRESS", "12 rue de la République\n69002 Lyon\nFrance"))
+    SELLER_SIREN: str = field(default_factory=lambda: os.environ.get(
+        "SELLER_SIREN", "912 345 678"))
+    SELLER_VAT: str = field(default_factory=lambda: os.environ.get(
+        "SELLER_VAT", "FR40912345678"))
+    SELLER_LEGAL: str = field(default_factory=lambda: os.environ.get(
+        "SELLER_LEGAL", "SAS au capital de 50 000 € — RCS Lyon 912 345 678"))
+    SELLER_IBAN: str = field(default_factory=lambda: os.environ.get(
+        "SELLER_IBAN", "FR76 3000 6000 0112 3456 7890 189"))
+    SELLER_BIC: str = field(default_factory=lambda: os.environ.get("SELLER_BIC", "AGRIFRPP"))
+    VAT_RATE_PERCENT: int = field(default_factory=lambda: int(os.environ.get(
+        "VAT_RATE_PERCENT", "20")))
+    LATE_PENALTY: str = field(default_factory=lambda: os.environ.get(
+        "LATE_PENALTY", "En cas de retard de paiement, pénalités au taux de trois fois le taux "
+        "d'intérêt légal, exigibles dès le lendemain de l'échéance, et indemnité forfaitaire "
+        "pour frais de recouvrement de 40 € (articles L441-10 et D441-5 du Code de commerce). "
+        "Pas d'escompte pour paiement anticipé."))
+    PDF_FONT_DIR: Path = field(default_factory=lambda: Path(os.environ.get(
+        "PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")))
     TESTING: bool = False
 
 

@@ -104,7 +104,8 @@ def _invoice_mail(invoice_id: int, key: str, kind: str, subject: str) -> int:
                 label=invoice.label, amount=billing.euros(invoice.amount_cents),
                 balance=billing.euros(invoice.balance_cents),
                 due=invoice.due_on.strftime("%d/%m/%Y"),
-                link=f"{settings.BASE_URL}/facturation/factures/{invoice.id}")
+                link=f"{settings.BASE_URL}/facturation/factures/{invoice.id}",
+                pdf_link=f"{settings.BASE_URL}/facturation/factures/{invoice.id}/pdf")
         return sent
     return _run(body)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, request
+from flask import Blueprint, current_app, make_response, request
 
 from webapp.models import Invoice
 from webapp.rendering import render
@@ -29,7 +29,8 @@ def index():
 def invoice(invoice_id: int):
     found = get_for_account_or_404(Invoice, invoice_id)
     return render("billing/invoice.html", invoice=found, payments=billing.payments(found),
-                  today=billing.today_for(found.account), euros=billing.euros)
+                  today=billing.today_for(found.account), euros=billing.euros,
+                  totals=billing.totals(found), seller=current_app.extensions["cm_settings"])
 
 
 @bp.route("/factures/<int:invoice_id>/pdf")
@@ -39,6 +40,7 @@ def invoice_pdf(invoice_id: int):
     body = pdf.invoice_pdf(found, found.account.name, billing.payments(found), billing.euros)
     response = make_response(body)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="facture-{found.number}.pdf"'
+    # FR-1: opened in the browser (the e-mail's "Voir la facture (PDF)"), saved under its number
+    response.headers["Content-Disposition"] = f'inline; filename="facture-{found.number}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

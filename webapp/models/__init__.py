@@ -41,6 +41,7 @@ from webapp.models.exchange import (
     DeploymentEvent,
     Invoice,
     Notification,
+    NumberSequence,
     Order,
     Payment,
     StaffCode,
@@ -86,7 +87,8 @@ __all__ = [
     # exchange
     "DEPLOYMENT_KINDS", "DEPLOYMENT_OPEN", "DEPLOYMENT_STATUSES", "ORDER_OPEN", "ORDER_STATUSES",
     "SLOTS", "TICKET_CLOSED", "TICKET_OPEN", "Attachment", "CreditLimit", "Deployment",
-    "DeploymentEvent", "Invoice", "Notification", "Order", "Payment", "StaffCode",
+    "DeploymentEvent", "Invoice", "Notification", "NumberSequence", "Order", "Payment",
+    "StaffCode",
     "StaffTrustedBrowser", "StaffUser", "Ticket", "TicketMessage",
     # directory
     "PHONE_MODELS", "Equipment", "SoftphoneCredential",
@@ -105,7 +107,7 @@ ALL_MODELS = [
     User, Role, RoleSite, UserRole, TrustedBrowser, OneTimeCode, PasswordToken, EmailChange,
     OutboundEmail,
     StaffUser, StaffCode, StaffTrustedBrowser, Deployment, DeploymentEvent, Ticket,
-    TicketMessage, Attachment, Order, Invoice, Payment, CreditLimit, Notification,
+    TicketMessage, Attachment, Order, Invoice, Payment, CreditLimit, Notification, NumberSequence,
     Equipment, SoftphoneCredential,
     AudioFile, ForwardingProfile, VoicemailSettings,
     WelcomeProfile, WelcomeLine, WelcomeMenuKey, WelcomeTimeRule, CallLogEntry,

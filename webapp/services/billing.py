@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
+from webapp import settings as settings_module
 from webapp.db import db
 from webapp.i18n import N_, _
 from webapp.models import (
@@ -26,7 +27,7 @@ from webapp.models import (
     Payment,
     utcnow,
 )
-from webapp.services import audit, notify
+from webapp.services import audit, notify, sequences
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
@@ -112,18 +113,28 @@ def balance(account_id: int) -> Balance:
     return Balance(int(total or 0), limit.limit_cents if limit else None)
 
 
+@dataclass(frozen=True)
+class Totals:
+    """FR-1: an invoice's TTC amount split into HT and TVA (HT rounded to the cent)."""
+
+    ht_cents: int
+    vat_cents: int
+    ttc_cents: int
+    rate: int
+
+
+def totals(invoice: Invoice) -> Totals:
+    rate = invoice.vat_rate or 0
+    ht = (invoice.amount_cents * 100 * 2 + (100 + rate)) // ((100 + rate) * 2)  # half up
+    return Totals(ht, invoice.amount_cents - ht, invoice.amount_cents, rate)
+
+
 def payments(invoice: Invoice) -> list[Payment]:
     return list(Payment.select().where(Payment.invoice == invoice)
                 .order_by(Payment.received_on, Payment.id))
 
 
 # --- operator actions -------------------------------------------------------------------
-
-def _next_number(prefix: str, model, column) -> str:
-    year = utcnow().year
-    count = model.select().where(column.startswith(f"{prefix}{year}-")).count()
-    return f"{prefix}{year}-{count + 1:05d}"
-
 
 AMOUNT_HINT = N_("Indiquez un montant positif, par exemple 149,90.")
 
@@ -137,8 +148,9 @@ def create_order(account: Account, *, title: str, amount_raw: str, actor: Actor)
         errors["amount"] = _(AMOUNT_HINT)
     if errors:
         raise FormError(errors)
-    order = Order.create(account=account, title=title.strip()[:200], amount_cents=amount,
-                         reference=_next_number("C", Order, Order.reference))
+    with db.atomic():  # FR-1: the reference is taken in the transaction that stores it
+        order = Order.create(account=account, title=title.strip()[:200], amount_cents=amount,
+                             reference=sequences.next_number("C"))
     audit.record("order.created", account=account.id, staff=actor.staff.id, order=order.id)
     return order
 
@@ -152,7 +164,7 @@ def set_order_status(order: Order, status: str, *, actor: Actor) -> None:
 
 
 def issue_invoice(account: Account, *, label: str, amount_raw: str, due_raw: str,
-                  order_id: int | None, actor: Actor) -> Invoice:
+                  order_id: int | None, actor: Actor, vat_rate: int | None = None) -> Invoice:
     """Issue an invoice; the account's billing users get the "facture émise" e-mail."""
     errors = {}
     today = today_for(account)
@@ -175,9 +187,12 @@ def issue_invoice(account: Account, *, label: str, amount_raw: str, due_raw: str
             errors["order"] = _("Cette commande n'appartient pas à ce client.")
     if errors:
         raise FormError(errors)
-    invoice = Invoice.create(account=account, order=order, label=label.strip()[:200],
-                             issued_on=today, due_on=due, amount_cents=amount,
-                             number=_next_number("F", Invoice, Invoice.number))
+    if vat_rate is None:
+        vat_rate = settings_module.load().VAT_RATE_PERCENT
+    with db.atomic():  # FR-1: one gap-free sequence, taken where the invoice is stored
+        invoice = Invoice.create(account=account, order=order, label=label.strip()[:200],
+                                 issued_on=today, due_on=due, amount_cents=amount,
+                                 vat_rate=vat_rate, number=sequences.next_number("F"))
     audit.record("invoice.issued", account=account.id, staff=actor.staff.id, invoice=invoice.id)
     notify.enqueue(actor.redis_url, "invoice_issued", invoice.id)
     return invoice

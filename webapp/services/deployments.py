@@ -17,7 +17,7 @@ from webapp.models import (
     Site,
     utcnow,
 )
-from webapp.services import audit, notify
+from webapp.services import audit, notify, phones, sequences
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
@@ -55,12 +55,6 @@ def history(deployment: Deployment) -> list[DeploymentEvent]:
                 .order_by(DeploymentEvent.created_at.desc(), DeploymentEvent.id.desc()))
 
 
-def _next_reference(prefix: str, model) -> str:
-    year = utcnow().year
-    count = model.select().where(model.reference.startswith(f"{prefix}{year}-")).count()
-    return f"{prefix}{year}-{count + 1:05d}"
-
-
 def parse_numbers(raw: str) -> tuple[list[str], list[str]]:
     """(numbers, bad entries): one per line (or separated by commas), "06 11 22 33 44",
     "06.11.22.33.44" and "+33611223344" alike."""
@@ -68,10 +62,8 @@ def parse_numbers(raw: str) -> tuple[list[str], list[str]]:
     for item in (i.strip() for i in re.split(r"[\n,;]+", raw)):
         if not item:
             continue
-        cleaned = re.sub(r"[\s.\-]", "", item)
-        if cleaned.startswith("0") and len(cleaned) == 10 and cleaned.isdigit():
-            cleaned = "+33" + cleaned[1:]
-        if cleaned.startswith("+") and cleaned[1:].isdigit() and 8 <= len(cleaned) <= 16:
+        cleaned = phones.normalize(item)
+        if cleaned:
             numbers.append(cleaned)
         else:
             bad.append(item)
@@ -105,7 +97,7 @@ def create(*, account: Account, kind: str, title: str, site_id: int | None, numb
     with db.atomic():
         deployment = Deployment.create(
             account=account, site=site, kind=kind, title=title.strip()[:200],
-            reference=_next_reference("D", Deployment), numbers="\n".join(parsed))
+            reference=sequences.next_number("D"), numbers="\n".join(parsed))
         DeploymentEvent.create(deployment=deployment, status="requested", change="created",
                                staff=actor.staff)
     audit.record("deployment.created", account=account.id, staff=actor.staff.id,

@@ -1,94 +1,167 @@
-"""A tiny PDF writer for invoices (BIL-1): text lines and rules on A4, Helvetica.
+"""Invoices as PDF (BIL-1, FR-1), laid out by fpdf2 with Debian's DejaVu fonts.
 
-Enough for a one-page invoice without a dependency: PDF 1.4, the standard
-Helvetica fonts with WinAnsiEncoding (French accents, €), xref table computed.
+A valid French invoice: the seller's identity and legal mentions (settings: SELLER_*,
+LATE_PENALTY), the customer, the number of the one continuous sequence, the dates, the
+lines with unit price HT, VAT rate and amount, the totals HT / TVA / TTC, the payments
+received and what remains due, the late-payment penalties and the 40 € recovery
+indemnity. Text widths are the font's own (right-aligned amounts line up), long labels
+wrap instead of being cut, and tables continue on the next pages with their headings.
 """
 
 from __future__ import annotations
 
-A4 = (595, 842)
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from webapp import settings as settings_module
+
+FONT = "DejaVu"
+INK = (20, 30, 45)
+GREY = (95, 105, 120)
+RULE = (200, 205, 212)
 
 
-def _escape(text: str) -> bytes:
-    raw = text.replace("\u202f", " ").replace("\u00a0", " ").encode("cp1252", "replace")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+def _date(value) -> str:
+    return value.strftime("%d/%m/%Y")
 
 
-class Page:
-    def __init__(self) -> None:
-        self.ops: list[bytes] = []
+class InvoiceDocument(FPDF):
+    def __init__(self, settings, number: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.cm = settings
+        self.number = number
+        fonts = Path(settings.PDF_FONT_DIR)
+        self.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
+        self.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
+        self.set_margins(18, 18, 18)
+        self.set_auto_page_break(True, margin=26)
+        self.alias_nb_pages()
+        self.set_title(f"Facture {number}")
+        self.set_author(settings.SELLER_NAME)
+        self.set_creator("Communications Manager")
 
-    def text(self, x: float, y: float, text: str, size: float = 10, bold: bool = False,
-             right: bool = False) -> None:
-        if right:  # rough right alignment: Helvetica averages about 0.5 em per glyph
-            x -= len(text) * size * (0.55 if bold else 0.5)
-        font = b"/F2" if bold else b"/F1"
-        self.ops.append(b"BT " + font + f" {size:g} Tf {x:.1f} {y:.1f} Td (".encode()
-                        + _escape(text) + b") Tj ET")
+    def header(self) -> None:
+        self.set_text_color(*INK)
+        self.set_font(FONT, "B", 14)
+        self.cell(0, 7, self.cm.SELLER_NAME, new_x="LMARGIN", new_y="TOP")
+        self.set_font(FONT, "B", 14)
+        self.cell(0, 7, f"Facture {self.number}", align="R", new_x="LMARGIN", new_y="NEXT")
+        if self.page_no() > 1:
+            self.set_font(FONT, "", 8)
+            self.set_text_color(*GREY)
+            self.cell(0, 5, "(suite)", align="R", new_x="LMARGIN", new_y="NEXT")
+        self.ln(3)
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, width: float = 0.5) -> None:
-        self.ops.append(f"{width:g} w {x1:.1f} {y1:.1f} m {x2:.1f} {y2:.1f} l S".encode())
+    def footer(self) -> None:
+        self.set_y(-22)
+        self.set_draw_color(*RULE)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.ln(1.5)
+        self.set_font(FONT, "", 7)
+        self.set_text_color(*GREY)
+        legal = " — ".join(part for part in (
+            self.cm.SELLER_NAME, self.cm.SELLER_ADDRESS.replace("\n", ", "),
+            f"SIREN {self.cm.SELLER_SIREN}", f"TVA intracommunautaire {self.cm.SELLER_VAT}",
+            self.cm.SELLER_LEGAL) if part)
+        self.multi_cell(0, 3.4, legal, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 4, f"Page {self.page_no()}/{{nb}}", align="C")
+
+    # --- building blocks -----------------------------------------------------------
+    def label(self, text: str) -> None:
+        self.set_font(FONT, "B", 8)
+        self.set_text_color(*GREY)
+        self.cell(0, 5, text.upper(), new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(*INK)
+
+    def party(self, x: float, width: float, title: str, lines: list[str]) -> float:
+        self.set_xy(x, self.top)
+        self.set_font(FONT, "B", 8)
+        self.set_text_color(*GREY)
+        self.cell(width, 5, title.upper(), new_x="LEFT", new_y="NEXT")
+        self.set_text_color(*INK)
+        first = True
+        for line in lines:
+            self.set_font(FONT, "B" if first else "", 10 if first else 9)
+            self.multi_cell(width, 4.6, line, new_x="LEFT", new_y="NEXT")
+            first = False
+        return self.get_y()
 
 
-def render(page: Page, title: str = "") -> bytes:
-    content = b"\n".join(page.ops)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {A4[0]} {A4[1]}] "
-        "/Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> /Contents 6 0 R >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold "
-        b"/Encoding /WinAnsiEncoding >>",
-        f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
-        b"<< /Title (" + _escape(title) + b") /Producer (Communications Manager) >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {len(objects)} 0 R >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()
-    return bytes(out)
+def invoice_pdf(invoice, account_name: str, payments: list, euros,
+                settings=None) -> bytes:
+    """The invoice as a PDF (as many pages as its content needs)."""
+    from webapp.services.billing import totals
 
+    cm = settings or settings_module.load()
+    doc = InvoiceDocument(cm, invoice.number)
+    doc.add_page()
+    sums = totals(invoice)
+    width = doc.w - doc.l_margin - doc.r_margin
 
-def invoice_pdf(invoice, account_name: str, payments: list, euros) -> bytes:
-    """The invoice as a one-page PDF."""
-    page = Page()
-    page.text(50, 790, "Communications Manager", 16, bold=True)
-    page.text(50, 772, "Opérateur de télécommunications — service facturation", 9)
-    page.text(545, 790, f"Facture {invoice.number}", 14, bold=True, right=True)
-    page.text(50, 730, "Client", 9, bold=True)
-    page.text(50, 716, account_name, 11)
-    page.text(350, 730, "Émise le", 9, bold=True)
-    page.text(430, 730, invoice.issued_on.strftime("%d/%m/%Y"), 10)
-    page.text(350, 716, "Échéance", 9, bold=True)
-    page.text(430, 716, invoice.due_on.strftime("%d/%m/%Y"), 10)
+    doc.top = doc.get_y()
+    seller = [cm.SELLER_NAME, *cm.SELLER_ADDRESS.splitlines(), f"SIREN : {cm.SELLER_SIREN}",
+              f"N° TVA intracommunautaire : {cm.SELLER_VAT}"]
+    end_left = doc.party(doc.l_margin, width / 2 - 4, "Émetteur", seller)
+    end_right = doc.party(doc.l_margin + width / 2 + 4, width / 2 - 4, "Client",
+                          [account_name, f"Compte client n° {invoice.account_id}"])
+    doc.set_xy(doc.l_margin, max(end_left, end_right) + 6)
+
+    facts = [("Numéro de facture", invoice.number), ("Date d'émission", _date(invoice.issued_on)),
+             ("Date d'échéance", _date(invoice.due_on))]
     if invoice.order_id:
-        page.text(350, 702, "Commande", 9, bold=True)
-        page.text(430, 702, invoice.order.reference, 10)
-    page.line(50, 670, 545, 670)
-    page.text(50, 655, "Désignation", 9, bold=True)
-    page.text(545, 655, "Montant TTC", 9, bold=True, right=True)
-    page.line(50, 647, 545, 647)
-    page.text(50, 630, invoice.label[:90], 10)
-    page.text(545, 630, euros(invoice.amount_cents), 10, right=True)
-    page.line(50, 615, 545, 615)
-    y = 595
-    page.text(380, y, "Total TTC", 10, bold=True)
-    page.text(545, y, euros(invoice.amount_cents), 10, bold=True, right=True)
-    for payment in payments:
-        y -= 16
-        page.text(380, y, f"Payé le {payment.received_on.strftime('%d/%m/%Y')}", 9)
-        page.text(545, y, "-" + euros(payment.amount_cents), 9, right=True)
-    y -= 18
-    page.text(380, y, "Reste dû", 10, bold=True)
-    page.text(545, y, euros(invoice.balance_cents), 10, bold=True, right=True)
-    page.text(50, 120, "Règlement par virement, en indiquant le numéro de facture.", 9)
-    page.text(50, 106, "IBAN FR76 3000 6000 0112 3456 7890 189 — BIC AGRIFRPP", 9)
-    return render(page, title=f"Facture {invoice.number}")
+        facts.append(("Commande", invoice.order.reference))
+    doc.set_font(FONT, "", 9)
+    with doc.table(col_widths=(45, width - 45), first_row_as_headings=False,
+                   borders_layout="NONE", line_height=5.2, padding=(0.6, 0)) as table:
+        for name, value in facts:
+            row = table.row()
+            row.cell(name, style=FontFace(emphasis="BOLD", color=GREY))
+            row.cell(value)
+    doc.ln(6)
+
+    doc.label("Détail")
+    heading = FontFace(emphasis="BOLD", fill_color=(236, 240, 245))
+    doc.set_font(FONT, "", 9)
+    with doc.table(col_widths=(width - 106, 12, 36, 18, 40),
+                   text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+                   headings_style=heading, borders_layout="HORIZONTAL_LINES",
+                   line_height=5.2, padding=1.4) as table:
+        row = table.row()
+        for title in ("Désignation", "Qté", "Prix unitaire HT", "TVA", "Montant HT"):
+            row.cell(title)
+        row = table.row()
+        for value in (invoice.label, "1", euros(sums.ht_cents), f"{sums.rate} %",
+                      euros(sums.ht_cents)):
+            row.cell(value)
+    doc.ln(4)
+
+    rows = [("Total HT", euros(sums.ht_cents), False),
+            (f"TVA {sums.rate} %", euros(sums.vat_cents), False),
+            ("Total TTC", euros(sums.ttc_cents), True)]
+    rows += [(f"Payé le {_date(p.received_on)} ({p.method})", "-" + euros(p.amount_cents), False)
+             for p in payments]
+    rows.append(("Reste dû", euros(invoice.balance_cents), True))
+    doc.set_font(FONT, "", 9)
+    with doc.table(col_widths=(width - 110, 70, 40), text_align=("LEFT", "LEFT", "RIGHT"),
+                   first_row_as_headings=False, borders_layout="NONE",
+                   line_height=5.4, padding=(0.8, 1.4)) as table:
+        for name, amount, strong in rows:
+            style = FontFace(emphasis="BOLD") if strong else None
+            row = table.row()
+            row.cell("")
+            row.cell(name, style=style)
+            row.cell(amount, style=style)
+    doc.ln(6)
+
+    doc.label("Règlement")
+    doc.set_font(FONT, "", 9)
+    doc.multi_cell(0, 4.6, f"Par virement avant le {_date(invoice.due_on)}, en indiquant la "
+                   f"référence {invoice.number}.\nIBAN {cm.SELLER_IBAN} — BIC {cm.SELLER_BIC}",
+                   new_x="LMARGIN", new_y="NEXT")
+    doc.ln(3)
+    doc.label("Conditions")
+    doc.set_font(FONT, "", 8)
+    doc.multi_cell(0, 4.2, cm.LATE_PENALTY, new_x="LMARGIN", new_y="NEXT")
+    return bytes(doc.output())
