@@ -96,8 +96,10 @@ def test_fr1_invoice_and_order_numbers_gap_free_under_concurrency(app, demo, sta
     from webapp.db import db
     from webapp.models import Invoice, Order, StaffUser
     from webapp.services import billing, sequences
+    from webapp.services.actor import Actor
 
-    staff = StaffUser.select().first()
+    actor = Actor(staff=StaffUser.select().first(),
+                  redis_url=app.extensions["cm_settings"].REDIS_URL)
     due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
     barrier = threading.Barrier(6)
     made, failures = [], []
@@ -106,11 +108,11 @@ def test_fr1_invoice_and_order_numbers_gap_free_under_concurrency(app, demo, sta
         try:
             with db.connection_context():
                 barrier.wait(timeout=10)
-                invoice, errors = billing.issue_invoice(
+                invoice = billing.issue_invoice(
                     demo.account, label=f"Concurrente {n}", amount_raw="10", due_raw=due,
-                    order_id=None, staff=staff, redis_url=app.extensions["cm_settings"].REDIS_URL)
-                order, _ = billing.create_order(demo.account, title=f"Commande {n}",
-                                                amount_raw="5", staff=staff)
+                    order_id=None, actor=actor)
+                order = billing.create_order(demo.account, title=f"Commande {n}",
+                                             amount_raw="5", actor=actor)
                 made.append((invoice.number, order.reference))
         except Exception as exc:  # noqa: BLE001 — reported below
             failures.append(repr(exc))
