@@ -122,7 +122,7 @@ def test_fr1_invoice_and_order_numbers_gap_free_under_concurrency(app, demo, sta
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert not failures and len(made) == 6
+    assert not failures and len(made) == 6, failures
     year = dt.date.today().year
     for model, column, prefix in ((Invoice, Invoice.number, "F"), (Order, Order.reference, "C")):
         numbers = sorted(int(getattr(row, column.name).split("-")[1]) for row in

@@ -1,4 +1,4 @@
-"""009: gap-free number sequences (FR-1: invoices, orders, deployments), invoice VAT rate."""
+"""010: gap-free number sequences (FR-1: invoices, orders, deployments), invoice VAT rate."""
 
 import re
 
