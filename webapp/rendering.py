@@ -6,11 +6,12 @@ block of the same name (`site_tree`); any other request gets the whole page.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, make_response, render_template, request
+from flask import Response, abort, current_app, flash, make_response, render_template, request
 from flask_htmx import make_response as htmx_response
 from jinja2 import nodes
 
 from webapp.extensions import htmx
+from webapp.i18n import N_
 from webapp.services.tickets import attachment_disposition, path_of
 
 
@@ -95,6 +96,39 @@ def render(template: str, status: int = 200, **context) -> Response:
     response.vary.add("HX-Request")
     response.vary.add("HX-Target")
     return response
+
+
+def saved(message: str, url: str, in_place=None, category: str = "success") -> Response:
+    """UI-1: the one answer to a successful save, always visible where the user is.
+
+    An HTMX form gets its own block back from `in_place(message)`, the message shown
+    inside it (`role="status"`): never a silent 204, never a message waiting for a later
+    page. Without JS (or without `in_place`): the message is flashed and the browser is
+    sent to `url` (post/redirect/get), whose page shows it at the top."""
+    if htmx and in_place is not None and not htmx.boosted:
+        return in_place(message)
+    flash(message, category)
+    return redirect_to(url)
+
+
+CONFIRM_MISSING = N_("Cochez « Je confirme » pour continuer : rien n'a été fait.")
+
+
+def confirmed() -> bool:
+    """UI-1: a destructive POST goes ahead only with "Je confirme" ticked."""
+    return request.form.get("confirm") == "1"
+
+
+def confirm_page(*, title: str, question: str, consequences: list[str], action: str,
+                 button: str, cancel: str, crumbs=(), hidden=None, refused: bool = False
+                 ) -> Response:
+    """UI-1: the one confirmation of a destructive action (GET; 400 when posted unticked)."""
+    from flask_babel import gettext
+
+    return render("confirm.html", status=400 if refused else 200, title=title,
+                  question=question, consequences=consequences, action=action, button=button,
+                  cancel=cancel, crumbs=list(crumbs), hidden=hidden,
+                  error=gettext(CONFIRM_MISSING) if refused else None)
 
 
 def redirect_to(url: str, status: int = 303, htmx_status: int = 204) -> Response:

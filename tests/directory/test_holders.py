@@ -128,11 +128,11 @@ def test_dir4_softphone_regeneration_revokes_previous(admin, ids, demo):
     from webapp.services.softphone import verify
 
     line = ids["fixed_lyon"]
-    first = text(post(admin, f"/services/{line}/keyyo-phone"))
+    first = text(shown(admin, post(admin, f"/services/{line}/keyyo-phone")))
     login1, secret1 = _issued(first)
     assert verify(login1, secret1)
     assert secret1 not in text(admin.client.get(f"/services/{line}"))
-    second = text(post(admin, f"/services/{line}/keyyo-phone"))
+    second = text(shown(admin, post(admin, f"/services/{line}/keyyo-phone", {"confirm": "1"})))
     login2, secret2 = _issued(second)
     assert not verify(login1, secret1) and verify(login2, secret2)
     rows = list(SoftphoneCredential.select().where(SoftphoneCredential.service == line))
@@ -145,6 +145,12 @@ def test_dir4_softphone_regeneration_revokes_previous(admin, ids, demo):
 
 def test_dir4_softphone_only_for_fixed_lines(admin, ids):
     assert post(admin, f"/services/{ids['mobile_paris']}/keyyo-phone").status_code == 404
+
+
+def shown(admin, response):
+    """The page the post/redirect/get of a generation leads to (UI-1)."""
+    assert response.status_code == 303
+    return admin.client.get(response.headers["Location"])
 
 
 def _issued(html: str) -> tuple[str, str]:

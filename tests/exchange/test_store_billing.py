@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html as html_lib
-import re
 
 from tests.exchange.conftest import q
 

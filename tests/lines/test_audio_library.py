@@ -148,7 +148,7 @@ def test_wn5_delete_refused_while_used_lists_where(admin, ids, data_dir):
     audio = AudioFile.get(AudioFile.name == "Accueil Claire")
     VoicemailSettings.update(greeting_audio=audio.id).where(
         VoicemailSettings.service == ids["fixed_paris"]).execute()
-    response = admin.post(f"{URL}/{audio.id}/supprimer", token_from=URL)
+    response = admin.post(f"{URL}/{audio.id}/supprimer", {"confirm": "1"}, token_from=URL)
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "ne peut pas être supprimé" in page
@@ -160,7 +160,8 @@ def test_wn5_delete_refused_while_used_lists_where(admin, ids, data_dir):
         VoicemailSettings.service == ids["fixed_paris"]).execute()
     path = data_dir / "audio" / str(audio.account_id) / audio.storage_name
     assert path.exists()
-    assert admin.post(f"{URL}/{audio.id}/supprimer", token_from=URL).status_code == 303
+    deleted = admin.post(f"{URL}/{audio.id}/supprimer", {"confirm": "1"}, token_from=URL)
+    assert deleted.status_code == 303
     assert AudioFile.get_or_none(AudioFile.id == audio.id) is None and not path.exists()
 
 
@@ -169,7 +170,7 @@ def test_wn5_uses_outside_the_scope_are_not_named(admin, restricted, ids):
     audio = AudioFile.get(AudioFile.name == "Accueil siège")
     VoicemailSettings.update(greeting_audio=audio.id).where(
         VoicemailSettings.service == ids["fixed_paris"]).execute()
-    response = restricted.post(f"{URL}/{audio.id}/supprimer", token_from=URL)
+    response = restricted.post(f"{URL}/{audio.id}/supprimer", {"confirm": "1"}, token_from=URL)
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Claire" not in page.split('id="form-error"')[1].split("</div>")[0]

@@ -164,7 +164,8 @@ def test_line1_default_profile_cannot_be_deleted(admin, ids):
     a = ids["fixed_paris"]
     absence, default = profiles(a)["Absence"], profiles(a)["Par défaut"]
     admin.post(url(a, f"/renvois/{absence.id}/activer"), token_from=url(a))
-    response = admin.post(url(a, f"/renvois/{default.id}/supprimer"), token_from=url(a))
+    response = admin.post(url(a, f"/renvois/{default.id}/supprimer"), {"confirm": "1"},
+                          token_from=url(a))
     assert response.status_code == 409
     assert "Le profil par défaut ne peut pas être supprimé." in response.get_data(as_text=True)
     assert "Par défaut" in profiles(a)
@@ -174,11 +175,13 @@ def test_line1_profile_in_force_cannot_be_deleted_others_can(admin, ids):
     a = ids["fixed_paris"]
     absence = profiles(a)["Absence"]
     admin.post(url(a, f"/renvois/{absence.id}/activer"), token_from=url(a))
-    response = admin.post(url(a, f"/renvois/{absence.id}/supprimer"), token_from=url(a))
+    response = admin.post(url(a, f"/renvois/{absence.id}/supprimer"), {"confirm": "1"},
+                          token_from=url(a))
     assert response.status_code == 409 and "est en vigueur" in response.get_data(as_text=True)
     default = profiles(a)["Par défaut"]
     admin.post(url(a, f"/renvois/{default.id}/activer"), token_from=url(a))
-    response = admin.post(url(a, f"/renvois/{absence.id}/supprimer"), token_from=url(a))
+    response = admin.post(url(a, f"/renvois/{absence.id}/supprimer"), {"confirm": "1"},
+                          token_from=url(a))
     assert response.status_code == 303 and "Absence" not in profiles(a)
     assert AuditEvent.select().where(AuditEvent.kind == "line.profile.deleted").count() == 1
 

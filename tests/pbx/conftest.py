@@ -132,7 +132,8 @@ def credentials(admin, service_id: int) -> tuple[str, str]:
     """Generate the line's Keyyo Phone credentials the way a manager does (DIR-4)."""
     token_page = admin.client.get("/compte").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', token_page).group(1)
-    r = admin.client.post(f"/services/{service_id}/keyyo-phone", data={"csrf_token": token})
+    r = admin.client.post(f"/services/{service_id}/keyyo-phone",
+                          data={"csrf_token": token, "confirm": "1"}, follow_redirects=True)
     assert r.status_code == 200, r.status_code
     page = html.unescape(r.get_data(as_text=True))
     login = re.search(r"<dt>Identifiant</dt><dd><code>([^<]+)</code>", page).group(1)

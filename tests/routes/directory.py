@@ -55,6 +55,10 @@ ROUTES = [
     Route("services.assign_site", "POST", args=SVC_LYON, restricted=403, other=404),
     Route("services.softphone_credentials", "POST",
           args=lambda d: {"service_id": d.ids["fixed_entrepot"]}, other=404),
+    Route("services.softphone_credentials",
+          args=lambda d: {"service_id": d.ids["fixed_entrepot"]}, other=404),
+    Route("services.softphone_issued",
+          args=lambda d: {"service_id": d.ids["fixed_entrepot"]}, other=404),
     # Équipements
     Route("services.equipment"),
     Route("services.equipment_new", restricted=403),

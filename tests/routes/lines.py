@@ -67,6 +67,7 @@ ROUTES = [
     Route("lines.update_profile", "POST", **PROFILE),
     Route("lines.activate_profile", "POST", **PROFILE),
     Route("lines.delete_profile", "POST", **PROFILE),
+    Route("lines.delete_profile", **PROFILE),
     Route("lines.voicemail", **LINE),
     Route("lines.update_voicemail", "POST", **LINE),
     Route("audio.index"),
@@ -74,6 +75,7 @@ ROUTES = [
     Route("audio.file", **AUDIO),
     Route("audio.rename", "POST", **AUDIO),
     Route("audio.delete", "POST", other=404, args=_audio_in_use),
+    Route("audio.delete", other=404, args=_audio_in_use),
 ]
 
 __all__ = ["ROUTES", "demo_ids"]

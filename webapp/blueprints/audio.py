@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, g, request, send_file, u
 from flask_babel import gettext as _
 
 from webapp.models import AUDIO_KINDS, AudioFile
-from webapp.rendering import redirect_to, render
+from webapp.rendering import confirm_page, confirmed, redirect_to, render
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import audio as audio_service
 from webapp.services.errors import FormError
@@ -95,10 +95,20 @@ def rename(audio_id: int):
     return redirect_to(url_for("audio.index"))
 
 
-@bp.route("/<int:audio_id>/supprimer", methods=["POST"])
+@bp.route("/<int:audio_id>/supprimer", methods=["GET", "POST"])
 @requires("services.manage")
 def delete(audio_id: int):
     audio = get_for_account_or_404(AudioFile, audio_id)
+    if request.method == "GET" or not confirmed():  # UI-1: one confirmation pattern
+        back = url_for("audio.index")
+        return confirm_page(
+            title=_("Supprimer un fichier audio"),
+            question=_("Supprimer le fichier « %(name)s » ?", name=audio.name),
+            consequences=[_("Le fichier est effacé de la bibliothèque ; un fichier encore "
+                            "utilisé n'est pas supprimé.")],
+            action=url_for("audio.delete", audio_id=audio.id), button=_("Supprimer le fichier"),
+            cancel=back, crumbs=[(_("Bibliothèque audio"), back)],
+            refused=request.method == "POST")
     try:
         audio_service.delete(audio, actor=current_actor())
     except audio_service.AudioInUse:

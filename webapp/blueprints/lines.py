@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
+from webapp.extensions import htmx
 from webapp.models import Contact, ForwardingProfile, Service
-from webapp.rendering import redirect_to, render
+from webapp.rendering import confirm_page, confirmed, redirect_to, render, saved
 from webapp.security import (
     current_actor,
     get_service_or_404,
@@ -52,14 +53,21 @@ def _candidates(service: Service) -> dict[int, Service]:
     return {s.id: s for s in rows.order_by(Service.kind, Service.label, Service.number)}
 
 
-def _engine_flash(outcome: forwarding.ForwardingChange) -> None:
+def _engine_warning(outcome: forwarding.ForwardingChange) -> str | None:
     if outcome.engine_changed and not outcome.engine_notified:
-        flash(_("Modification enregistrée, mais le distributeur d'appels n'a pas pu être "
-                "prévenu : elle sera prise en compte à son prochain redémarrage."), "warning")
+        return _("Modification enregistrée, mais le distributeur d'appels n'a pas pu être "
+                 "prévenu : elle sera prise en compte à son prochain redémarrage.")
+    return None
+
+
+def _engine_flash(outcome: forwarding.ForwardingChange) -> None:
+    warning = _engine_warning(outcome)
+    if warning:
+        flash(warning, "warning")
 
 
 def _page(service: Service, status: int = 200, queue_values=None, queue_errors=None,
-          page_error=None):
+          page_error=None, queue_saved=None):
     profiles = forwarding.profiles_for(service)  # GET writes nothing (docs/architecture.md §5)
     vm = voicemail_service.settings_for(service)
     return render("lines/settings.html", status=status, service=service, profiles=profiles,
@@ -67,6 +75,7 @@ def _page(service: Service, status: int = 200, queue_values=None, queue_errors=N
                   is_agent=welcome_numbers.is_queue_agent(service),
                   queue=queue_values or forwarding.queue_form(service),
                   queue_errors=queue_errors or {}, page_error=page_error,
+                  queue_saved=queue_saved or [],
                   duration=audio_service.duration_label)
 
 
@@ -84,9 +93,16 @@ def update_queue(service_id: int):
         outcome = forwarding.set_queue_settings(service, request.form, current_actor())
     except FormError as exc:
         return _page(service, 400, queue_values=exc.values, queue_errors=exc.errors)
-    flash(_("Paramètres d'appels du numéro d'accueil enregistrés."), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("lines.settings", service_id=service.id) + "#file-accueil")
+    warning = _engine_warning(outcome)
+
+    def in_place(message):  # UI-1: the section answers in place, with what happened
+        notes = [("success", message)] + ([("warning", warning)] if warning else [])
+        return _page(Service.get_by_id(service.id), queue_saved=notes)
+
+    if not htmx:
+        _engine_flash(outcome)
+    return saved(_("Paramètres d'appels du numéro d'accueil enregistrés."),
+                 url_for("lines.settings", service_id=service.id) + "#file-accueil", in_place)
 
 
 def _profile_form(service, profile, form, errors, status=200):
@@ -160,11 +176,22 @@ def activate_profile(service_id: int, profile_id: int):
     return redirect_to(back)
 
 
-@bp.route("/renvois/<int:profile_id>/supprimer", methods=["POST"])
+@bp.route("/renvois/<int:profile_id>/supprimer", methods=["GET", "POST"])
 @requires("services.manage")
 def delete_profile(service_id: int, profile_id: int):
     service = _line(service_id)
-    profile = _profile(service, profile_id, write=True)
+    profile = _profile(service, profile_id, write=request.method == "POST")
+    if request.method == "GET" or not confirmed():  # UI-1: one confirmation pattern
+        back = url_for("lines.settings", service_id=service.id)
+        return confirm_page(
+            title=_("Supprimer un profil de renvoi"),
+            question=_("Supprimer le profil « %(name)s » ?", name=profile.name),
+            consequences=[_("Ses renvois sont perdus ; le profil en vigueur reste inchangé.")],
+            action=url_for("lines.delete_profile", service_id=service.id,
+                           profile_id=profile_id),
+            button=_("Supprimer le profil"), cancel=back + "#renvois",
+            crumbs=[(service.label or phones.display(service.number), back)],
+            refused=request.method == "POST")
     try:
         forwarding.delete_forwarding_profile(profile, current_actor())
     except FormError as exc:

@@ -3,14 +3,14 @@ Keyyo Phone credentials, and desk phones ("Équipements")."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import client_ip
 from webapp.i18n import N_
 from webapp.models import LICENCE_PRODUCTS, PHONE_MODELS, SERVICE_KINDS, Equipment, Site
-from webapp.rendering import redirect_to, render
+from webapp.rendering import confirm_page, confirmed, redirect_to, render
 from webapp.security import (
     current_access,
     get_contact_or_404,
@@ -21,7 +21,7 @@ from webapp.security import (
     scoped_services,
 )
 from webapp.services import equipment as equipment_service
-from webapp.services import forwarding, holders, softphone
+from webapp.services import forwarding, holders, phones, softphone
 from webapp.services import sites as sites_service
 from webapp.services.directory import parse_page
 from webapp.services.equipment import EquipmentForm
@@ -169,12 +169,51 @@ def _target_site() -> Site | None:
     return site if site is not None and access.sees_site(site.id) else None
 
 
-@bp.route("/<int:service_id>/keyyo-phone", methods=["POST"])
+@bp.route("/<int:service_id>/keyyo-phone", methods=["GET", "POST"])
 @requires("services.manage")
 def softphone_credentials(service_id: int):
+    """UI-1: regenerating (which disconnects the device in use) is confirmed first; the
+    new secret is then shown once, by post/redirect/get: reloading never regenerates."""
     service = get_service_or_404(service_id, kinds=("fixed",))
+    current = softphone.live(service)
+    if current is not None and (request.method == "GET" or not confirmed()):
+        back = url_for("services.detail", service_id=service.id)
+        return confirm_page(
+            title=_("Générer de nouveaux identifiants"),
+            question=_("Générer de nouveaux identifiants Keyyo Phone pour le %(number)s ?",
+                       number=phones.display(service.number)),
+            consequences=[_("Les identifiants actuels (%(login)s) sont révoqués aussitôt : "
+                            "l'appareil qui les utilise est déconnecté et devra être "
+                            "reconfiguré.", login=current.login)],
+            action=url_for("services.softphone_credentials", service_id=service.id),
+            button=_("Générer de nouveaux identifiants"), cancel=back + "#keyyo-phone",
+            crumbs=[(_("Services"), url_for("services.index")),
+                    (phones.display(service.number), back)],
+            refused=request.method == "POST")
+    if request.method == "GET":
+        return redirect_to(url_for("services.detail", service_id=service.id) + "#keyyo-phone")
     issued = softphone.generate(service, user=current_user, ip=client_ip())
-    return render("services/softphone.html", service=service, issued=issued)
+    session[SECRET_KEY] = {"service": service.id, "login": issued.login,
+                           "secret": issued.secret}
+    return redirect_to(url_for("services.softphone_issued", service_id=service.id))
+
+
+SECRET_KEY = "softphone_issued"
+
+
+@bp.route("/<int:service_id>/keyyo-phone/identifiants")
+@requires("services.manage")
+def softphone_issued(service_id: int):
+    """The new credentials, once: the secret leaves the session as it is shown."""
+    service = get_service_or_404(service_id, kinds=("fixed",))
+    held = session.get(SECRET_KEY)
+    issued = None
+    if held and held.get("service") == service.id:
+        session.pop(SECRET_KEY)
+        issued = softphone.Issued(held["login"], held["secret"])
+    response = render("services/softphone.html", service=service, issued=issued)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- Équipements -----------------------------------------------------------------

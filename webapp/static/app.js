@@ -22,4 +22,54 @@
       event.detail.isError = false;
     }
   });
+
+  // UI-1: after a refused form, focus goes to its error summary (or first invalid field),
+  // for the whole page (no-JS post) and for an HTMX swap alike.
+  function focusErrors(root) {
+    var summary = root.querySelector("#form-error, .flash-error[role=alert], .error-summary");
+    var target = summary || root.querySelector("[aria-invalid=true]");
+    if (!target) { return false; }
+    if (target === summary && !summary.hasAttribute("tabindex")) {
+      summary.setAttribute("tabindex", "-1");
+    }
+    target.focus({ preventScroll: false });
+    return true;
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (target && target.isConnected) { focusErrors(target); }
+  });
+
+  // UI-1: an HTMX request that fails (server error, lost connection) says so in place,
+  // next to what was clicked, in the page's language (texts on <body data-htmx-*>).
+  function sayFailed(event, message) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.isConnected) { return; }
+    var host = elt.closest("form") || elt;
+    var box = document.createElement("p");
+    box.className = "flash flash-error htmx-error";
+    box.setAttribute("role", "alert");
+    box.setAttribute("tabindex", "-1");
+    box.textContent = message;
+    var previous = host.parentNode && host.parentNode.querySelector(":scope > .htmx-error");
+    if (previous) { previous.remove(); }
+    host.parentNode.insertBefore(box, host);
+    box.focus();
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var text = document.body.getAttribute("data-htmx-error") || "Error %(status)s";
+    sayFailed(event, text.replace("%(status)s", String(status)));
+  });
+  function offline(event) {
+    sayFailed(event, document.body.getAttribute("data-htmx-offline") || "Offline");
+  }
+  document.addEventListener("htmx:sendError", offline);
+  document.addEventListener("htmx:timeout", offline);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var host = event.detail.elt && (event.detail.elt.closest("form") || event.detail.elt);
+    var previous = host && host.parentNode && host.parentNode.querySelector(":scope > .htmx-error");
+    if (previous) { previous.remove(); }
+  });
 })();
