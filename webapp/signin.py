@@ -12,6 +12,7 @@ module owns what is Flask's: the session, the cookie and the page
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,7 +106,13 @@ class Door:
                    "activating": principal.tfa_state != TFA_ACTIVE, "door": self}
         if request.method == "GET":
             return render("auth/verify.html", **context)
-        code = request.form.get("code", "").strip()
+        typed = request.form.get("code", "")
+        # UI-3: "735 313", "735-313" are the code; anything not 6 digits costs no try
+        code = re.sub(r"[\s\u00a0\u202f.\-]", "", typed)
+        if not re.fullmatch(r"[0-9]{6}", code):
+            error = _("Saisissez les 6 chiffres du code reçu par e-mail (les espaces sont "
+                      "acceptés).")
+            return render("auth/verify.html", status=400, error=error, code=typed, **context)
         settings = current_app.extensions["cm_settings"]
         result = auth_service.check_code(principal, pending["attempt"], code, settings=settings,
                                          ip=client_ip())

@@ -186,8 +186,9 @@ def user_new():
     except AccessError as error:
         return render("access/user_new.html", status=400, email=email, chosen=chosen,
                       roles=_grantable_roles(), error=translate(error.message))
-    sent = auth_service.send_password_link(user.email, settings=current_app.extensions[
-        "cm_settings"], ip=client_ip())
+    sent = auth_service.send_password_link(
+        user.email, settings=current_app.extensions["cm_settings"], ip=client_ip(),
+        invitation=True, invited_by=current_user.contact.full_name)
     flash(_("%(name)s a maintenant accès au Manager.", name=contact.full_name)
           + (" " + _("Un e-mail lui permet de définir son mot de passe.")
              if sent and not user.password_hash else ""), "success")

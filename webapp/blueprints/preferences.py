@@ -42,7 +42,11 @@ def security():
 @bp.route("/securite/navigateurs/<int:browser_id>/revoquer", methods=["POST"])
 def revoke_browser(browser_id: int):
     if auth_service.revoke_browser(_me(), browser_id, by=_me(), ip=client_ip()):
-        flash(_("La confiance accordée à ce navigateur est révoquée."), "success")
+        # UI-3: "ce navigateur" only for the one in use; another is named as such
+        flash(_("La confiance accordée à ce navigateur est révoquée.")
+              if browser_id == session.get("trust_id") else
+              _("La confiance accordée à l'autre navigateur est révoquée : il devra de nouveau "
+                "saisir un code."), "success")
     if browser_id == session.get("trust_id"):
         return redirect(url_for("auth.login"), 303)
     return redirect(url_for("preferences.security"), 303)

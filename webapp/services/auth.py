@@ -42,6 +42,7 @@ ACCOUNT_WRONG_CODES = 10
 ACCOUNT_WINDOW = dt.timedelta(minutes=15)
 TRUST_TTL = dt.timedelta(days=7)
 LINK_TTL = dt.timedelta(hours=1)
+INVITATION_TTL = dt.timedelta(hours=72)  # UI-4: a new user's "Bienvenue" link
 
 
 class CodeResult(enum.Enum):
@@ -409,11 +410,17 @@ def send_password_link_later(redis_url: str, email: str, ip: str) -> None:
         "worker.tasks.password_link", email, ip, description="password_link(…)")
 
 
-def send_password_link(email: str, *, settings: Settings, ip: str | None = None) -> bool:
-    """ACC-2: e-mail a single-use link (1 h); any older link dies. False if nobody matched."""
+def send_password_link(email: str, *, settings: Settings, ip: str | None = None,
+                       invitation: bool = False, invited_by: str = "") -> bool:
+    """ACC-2: e-mail a single-use link (1 h); any older link dies. False if nobody matched.
+
+    UI-4: `invitation` — a user just given access who has no password yet — gets its own
+    e-mail instead ("Bienvenue", who invited them, valid 72 h)."""
     user = eligible_user_for_email(email)
     if user is None:
         return False
+    invitation = invitation and not user.password_hash
+    ttl = INVITATION_TTL if invitation else LINK_TTL
     token = new_token()
     now = utcnow()
     with db.atomic():
@@ -421,7 +428,17 @@ def send_password_link(email: str, *, settings: Settings, ip: str | None = None)
             (PasswordToken.user == user) & PasswordToken.used_at.is_null()
             & PasswordToken.superseded_at.is_null()
         ).execute()
-        PasswordToken.create(user=user, token_hash=digest(token), expires_at=now + LINK_TTL)
+        PasswordToken.create(user=user, token_hash=digest(token), expires_at=now + ttl)
+    if invitation:
+        mail.send_later(
+            settings.REDIS_URL, kind="invitation", to=user.email,
+            subject="Bienvenue sur Communications Manager : définissez votre mot de passe",
+            template="invitation", account=user.account_id,
+            link=f"{settings.BASE_URL}/mot-de-passe/definir/{token}",
+            first_name=user.contact.first_name, company=user.account.name,
+            invited_by=invited_by, hours=int(ttl.total_seconds() // 3600), email=user.email)
+        audit.record("password.invitation_sent", account=user.account_id, user=user, ip=ip)
+        return True
     mail.send_later(
         settings.REDIS_URL,
         kind="password_link",
