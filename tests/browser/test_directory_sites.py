@@ -52,7 +52,7 @@ def test_site1_site2_site4_build_rename_and_forbidden_delete(live_server, page, 
     row(page, "Marseille").get_by_role("button", name="Supprimer").click()
     refusal = page.get_by_role("alert").filter(has_text="Suppression impossible")
     refusal.wait_for()
-    assert "+33100000109" in refusal.inner_text()
+    assert "01 00 00 01 09" in refusal.inner_text()
     assert "Marseille › Vieux-Port › Quai des Belges" in refusal.inner_text()
     screenshot(page, "sites-delete-refused")
     assert Site.get_or_none(Site.name == "Marseille") is not None

@@ -7,8 +7,8 @@ from tests.directory.conftest import make_user, post, section, text
 
 def test_role3_lyon_user_sees_lyon_and_its_subsite_services_only(restricted, ids):
     body = section(text(restricted.client.get("/services")), "service-list")
-    assert "+33100000102" in body and "+33100000108" in body  # Lyon, Entrepôt below it
-    assert "+33100000101" not in body and "+33100000109" not in body  # Paris, Bordeaux
+    assert "01 00 00 01 02" in body and "01 00 00 01 08" in body  # Lyon, Entrepôt below it
+    assert "01 00 00 01 01" not in body and "01 00 00 01 09" not in body  # Paris, Bordeaux
     assert restricted.client.get(f"/services/{ids['fixed_entrepot']}").status_code == 200
 
 
@@ -73,7 +73,7 @@ def test_role4_no_object_of_another_account_is_reachable(demo, ids, new_browser,
     for url, data in posts.items():
         assert post(b, url, data).status_code == 404, url
     # Its own lists never show the demo company's data.
-    assert "+331000001" not in text(b.client.get("/services"))
+    assert "01 00 00 01" not in text(b.client.get("/services"))
     assert "Petit" not in section(text(b.client.get("/annuaire")), "contact-results")
     assert "Lyon" not in text(b.client.get("/gerer/sites"))
     # And it cannot point its own objects at the demo company's sites or lines.

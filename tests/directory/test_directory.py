@@ -101,8 +101,8 @@ def test_dir1_contact_details_list_services_licences_and_held_separately(admin, 
     held = body.split('id="held"')[1].split("</section>")[0]
     associated = body.split('id="associated"')[1].split("</section>")[0]
     licences = body.split('id="licences"')[1].split("</section>")[0]
-    assert "+33100000101" in held and "+33600000101" in held and "+33100000190" not in held
-    assert "+33100000190" in associated and "+33100000101" in associated
+    assert "01 00 00 01 01" in held and "06 00 00 01 01" in held and "01 00 00 01 90" not in held
+    assert "01 00 00 01 90" in associated and "01 00 00 01 01" in associated
     assert "Keyyo Manager" in licences and "Keyyo CallPad" in licences
     assert Service.get_by_id(fax).holder_id is None
 

@@ -91,10 +91,10 @@ def test_dir3_welcome_number_has_no_holder(admin, ids):
 def test_dir2_service_list_filters_by_type_and_site_subtree(admin, ids):
     body = admin.client.get(f"/services?type=fixed&site={ids['site_lyon']}").get_data(
         as_text=True)
-    assert "+33100000102" in body and "+33100000108" in body  # Lyon and Entrepôt below it
-    assert "+33100000101" not in body and "+33600000111" not in body
+    assert "01 00 00 01 02" in body and "01 00 00 01 08" in body  # Lyon and Entrepôt below it
+    assert "01 00 00 01 01" not in body and "06 00 00 01 11" not in body
     body = text(admin.client.get("/services?type=welcome"))
-    assert "+33100000001" in body and "+33100000101" not in body
+    assert "01 00 00 00 01" in body and "01 00 00 01 01" not in body
 
 
 def test_dir2_associate_contact_search_lists_candidates(admin, ids):

@@ -56,12 +56,12 @@ def test_site2_delete_refused_when_service_deep_in_subtree(admin, ids, db_conn):
     assert response.headers["HX-Retarget"] == f"#row-{nantes.id}"
     body = text(response)
     assert "Suppression impossible" in body
-    assert "+33100000102" in body and f"/services/{ids['fixed_lyon']}" in body
+    assert "01 00 00 01 02" in body and f"/services/{ids['fixed_lyon']}" in body
     assert "Nantes › Zone Nord › Hangar" in body
     assert Site.select().where(Site.id.in_([nantes.id, north.id, hangar.id])).count() == 3
     # Without JavaScript: the confirmation page shows the same refusal.
     page = post(admin, f"/gerer/sites/{north.id}/supprimer", {"confirm": "1"})
-    assert page.status_code == 409 and "+33100000102" in text(page)
+    assert page.status_code == 409 and "01 00 00 01 02" in text(page)
 
 
 def test_site2_delete_allowed_when_subtree_empty(admin, db_conn):
@@ -164,7 +164,7 @@ def test_site3_move_service_between_sites(admin, ids, db_conn):
     assert response.status_code == 303
     assert Service.get_by_id(ids["fixed_lyon"]).site_id == ids["site_paris"]
     detail = text(admin.client.get(f"/gerer/sites/{ids['site_paris']}"))
-    assert "+33100000102" in detail
+    assert "01 00 00 01 02" in detail
     [event] = audit_details("service.site_assigned")
     assert event["old_site"] == ids["site_lyon"] and event["new_site"] == ids["site_paris"]
 
