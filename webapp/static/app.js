@@ -23,6 +23,22 @@
     }
   });
 
+  // UI-1: the phone's menu strip shows the current page and drops its "more" cue at the end.
+  document.addEventListener("DOMContentLoaded", function () {
+    var nav = document.querySelector(".sidenav");
+    var strip = nav && nav.querySelector("ul");
+    if (!strip) { return; }
+    var current = strip.querySelector("[aria-current=page]");
+    if (current && strip.scrollWidth > strip.clientWidth) {
+      strip.scrollLeft = current.offsetLeft - strip.clientWidth / 2 + current.offsetWidth / 2;
+    }
+    function edge() {
+      nav.classList.toggle("at-end", strip.scrollLeft + strip.clientWidth >= strip.scrollWidth - 2);
+    }
+    strip.addEventListener("scroll", edge, { passive: true });
+    edge();
+  });
+
   // UI-1: after a refused form, focus goes to its error summary (or first invalid field),
   // for the whole page (no-JS post) and for an HTMX swap alike.
   function focusErrors(root) {
