@@ -74,7 +74,7 @@ def disable_tfa(user_id: int):
                                     settings=current_app.extensions["cm_settings"])
     except PermissionError as refused:
         return _user_page(user, status=403, error=_(str(refused)))
-    flash(_("La double authentification de %(name)s est désactivée. Elle pourra la "
+    flash(_("La double authentification est désactivée pour %(name)s, qui pourra la "
             "réactiver depuis ses préférences.", name=user.contact.full_name), "warning")
     return redirect(url_for("access.user_detail", user_id=user.id), 303)
 

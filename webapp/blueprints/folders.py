@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from webapp.db import db
@@ -107,8 +108,9 @@ def delete(folder_id: int):
         return _index(400, rename={"id": folder.id, "delete_error": _(
             "Confirmez la suppression en cochant la case.")})
     moved = folders_service.delete_folder(folder, user=current_user, ip=client_ip())
-    flash(_("Dossier « %(name)s » supprimé ; %(num)s contact(s) passent dans « Sans "
-            "dossier ».", name=folder.name, num=moved), "success")
+    flash(ngettext("Dossier « %(name)s » supprimé ; %(num)s contact passe dans « Sans "
+                   "dossier ».", "Dossier « %(name)s » supprimé ; %(num)s contacts passent "
+                   "dans « Sans dossier ».", moved, name=folder.name), "success")
     return redirect_to(url_for("folders.index"))
 
 
@@ -128,8 +130,9 @@ def move():
                                           ip=client_ip())
     if not moved:
         abort(404)
-    flash(_("%(num)s contact(s) déplacé(s) dans « %(name)s ».", num=moved,
-            name=folder.name if folder else _("Sans dossier")), "success")
+    flash(ngettext("%(num)s contact déplacé dans « %(name)s ».",
+                   "%(num)s contacts déplacés dans « %(name)s ».", moved,
+                   name=folder.name if folder else _("Sans dossier")), "success")
     back = request.form.get("back", "")
     return redirect_to(url_for("folders.index", dossier=back) if back else
                        url_for("folders.index", dossier=folder.id if folder else "none"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 from webapp.db import db
 from webapp.i18n import _
-from webapp.models import Service, WelcomeProfile, WelcomeTimeRule
+from webapp.models import Account, Service, WelcomeProfile, WelcomeTimeRule
 from webapp.services import audit
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
@@ -54,6 +55,8 @@ def save_rule(service: Service, form: dict, actor: Actor,
     if len(form["label"]) > 60:
         errors["label"] = _("Le libellé ne peut dépasser 60 caractères.")
     start, end = form["start"], form["end"]
+    if end == "00:00":  # the "À" time picker's midnight: the end of the day (UI-1)
+        end = "24:00"
     if form["kind"] == "dated" and form["whole_day"]:
         start, end = "00:00", "24:00"
     else:
@@ -70,6 +73,11 @@ def save_rule(service: Service, form: dict, actor: Actor,
             day = dt.date.fromisoformat(form["date"])
         except ValueError:
             errors["date"] = _("Saisissez la date de l'exception (ex. 25/12/2026).")
+        else:  # UI-1: an exception in the past would never apply
+            zone = ZoneInfo(Account.get_by_id(service.account_id).timezone or "Europe/Paris")
+            if day < dt.datetime.now(zone).date() and (rule is None or rule.date != day):
+                errors["date"] = _("Cette date est passée : une exception ne peut porter que "
+                                   "sur aujourd'hui ou une date à venir.")
     elif form["kind"] == "weekly":
         days = sorted({int(d) for d in form["days"] if d.isdigit() and 0 <= int(d) <= 6})
         if not days:
