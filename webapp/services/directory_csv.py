@@ -242,7 +242,8 @@ class Plan:
                        "folders": len(self.new_folders), "errors": len(self.errors)},
             "creates": [created(v) for v in self.creates[:SAMPLE]],
             "updates": [{"name": self.names.get(u["id"], ""), "fields": u["fields"],
-                         "line": u["line"]} for u in self.updates[:SAMPLE]],
+                         "changes": u.get("changes", []), "line": u["line"]}
+                        for u in self.updates[:SAMPLE]],
             "deletes": [{"name": self.names.get(i, "")} for i in self.deletes[:SAMPLE]],
             "kept": self.kept[:SAMPLE], "new_folders": self.new_folders[:SAMPLE],
             "errors": self.errors[:ERRORS_SHOWN], "fingerprint": self.fingerprint(),
@@ -315,6 +316,27 @@ def _clean(cells: dict, sites_by_name: dict, allowed: set[int] | None) -> tuple[
         else:
             values["site"] = None  # default site
     return values, problems
+
+
+def _same(key: str, new, old) -> bool:
+    """Whether an imported value is what is stored: an unchanged export re-imported
+    proposes nothing ("" and no value alike, spaces as the import cleans them)."""
+    if key == "folder":
+        return (new or "").lower() == (old or "").lower()
+    if isinstance(old, str):
+        old = old.replace("\r\n", "\n").strip() if key == "address" else " ".join(old.split())
+    return (new if new != "" else None) == (old if old != "" else None)
+
+
+def _shown(key: str, value, site_names: dict) -> str:
+    """A value as the preview shows it (old → new)."""
+    if value in (None, ""):
+        return "—"
+    if key.startswith("phone_"):
+        return phones.display(value)
+    if key == "site":
+        return site_names.get(value, str(value))
+    return str(value)
 
 
 def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] | None = None
@@ -396,9 +418,7 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
         snap = existing[target]
         if "site" in values and values["site"] is None and default_for_new is not None:
             del values["site"]  # the default site is out of this user's scope: keep it
-        changed = {k: v for k, v in values.items() if k in snap and (
-            (k == "folder" and (v or "").lower() != (snap[k] or "").lower())
-            or (k != "folder" and v != snap[k]))}
+        changed = {k: v for k, v in values.items() if k in snap and not _same(k, v, snap[k])}
         if "email" in changed and target in users:
             # SEC-1: the same rule as the contact form (services.email_change).
             target_user = users[target]
@@ -415,8 +435,12 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
             result.email_changes.append({"user": target_user.id, "email": changed.pop("email"),
                                          "line": row.line})
         if changed:
-            result.updates.append({"id": target, "values": changed, "line": row.line,
-                                   "fields": [FIELD_LABELS[k] for k in sorted(changed)]})
+            names = {s.id: s.name for s in sites}
+            result.updates.append({
+                "id": target, "values": changed, "line": row.line,
+                "fields": [FIELD_LABELS[k] for k in sorted(changed)],
+                "changes": [{"field": FIELD_LABELS[k], "old": _shown(k, snap[k], names),
+                             "new": _shown(k, changed[k], names)} for k in sorted(changed)]})
         else:
             result.unchanged += 1
     for cid in existing:
