@@ -11,7 +11,7 @@ import pkgutil
 from pathlib import Path
 
 from flask import Flask, g, redirect, request, session, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user, logout_user
 
 import webapp.blueprints as package
@@ -242,6 +242,15 @@ def _install_template_helpers(app: Flask) -> None:
     from webapp.services import phones
 
     app.jinja_env.filters["phone"] = phones.display  # UI-2: "01 23 45 67 89"
+    from webapp.services import audio as audio_service
+    from webapp.services import directory_csv, folders, tickets
+
+    # UI-3: upload limits the browser checks before sending (the server checks again)
+    app.jinja_env.globals["upload_max"] = {
+        "audio": audio_service.MAX_BYTES, "ticket": tickets.MAX_BYTES,
+        "csv": directory_csv.MAX_BYTES, "photo": folders.PHOTO_MAX_BYTES}
+    app.jinja_env.globals["upload_max_label"] = lambda n: gettext(
+        "%(num)s Mo", num=format_decimal(round(n / 1024 / 1024, 1)))
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value.replace(tzinfo=dt.UTC), fmt) if value else ""
     )

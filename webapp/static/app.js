@@ -39,6 +39,68 @@
     edge();
   });
 
+  // UI-3: uploads — each file's size is checked before anything is sent (the message sits
+  // under the field), and an HTMX upload shows its progress in the form.
+  function oversized(input) {
+    var max = parseInt(input.getAttribute("data-max-bytes") || "0", 10);
+    var files = input.files || [];
+    for (var i = 0; max && i < files.length; i++) { if (files[i].size > max) { return files[i]; } }
+    return null;
+  }
+  function checkSize(input) {
+    var file = oversized(input);
+    var id = input.id + "-size-error";
+    var box = document.getElementById(id);
+    if (!file) {
+      if (box) { box.remove(); }
+      input.setCustomValidity("");
+      input.removeAttribute("aria-invalid");
+      return true;
+    }
+    if (!box) {
+      box = document.createElement("p");
+      box.id = id;
+      box.className = "field-error upload-too-big";
+      box.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", box);
+    }
+    box.textContent = (document.body.getAttribute("data-upload-too-big") || "%(name)s > %(max)s")
+      .replace("%(name)s", file.name).replace("%(max)s", input.getAttribute("data-max-label") || "");
+    input.setAttribute("aria-invalid", "true");
+    input.setCustomValidity(box.textContent);
+    return false;
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=file][data-max-bytes]")) {
+      checkSize(event.target);
+    }
+  });
+  document.addEventListener("submit", function (event) {  // capture: before htmx sends
+    var inputs = event.target.querySelectorAll("input[type=file][data-max-bytes]");
+    for (var i = 0; i < inputs.length; i++) {
+      if (!checkSize(inputs[i])) {
+        event.preventDefault();
+        event.stopPropagation();
+        inputs[i].focus();
+        return;
+      }
+    }
+  }, true);
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
+    if (!form || !form.querySelector("input[type=file]") || !event.detail.total) { return; }
+    var bar = form.querySelector("progress.upload-progress");
+    if (!bar) {
+      bar = document.createElement("progress");
+      bar.className = "upload-progress";
+      bar.max = 100;
+      bar.setAttribute("aria-label", document.body.getAttribute("data-upload-progress") || "");
+      form.appendChild(bar);
+    }
+    bar.value = Math.round(100 * event.detail.loaded / event.detail.total);
+    bar.textContent = bar.value + " %";
+  });
+
   // UI-1: after a refused form, focus goes to its error summary (or first invalid field),
   // for the whole page (no-JS post) and for an HTMX swap alike.
   function focusErrors(root) {
@@ -53,8 +115,9 @@
   }
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
   document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.target;
-    if (target && target.isConnected) { focusErrors(target); }
+    var target = event.detail.target;  // an outerHTML swap replaced it: find its successor
+    var root = target && (target.isConnected ? target : target.id && document.getElementById(target.id));
+    if (root) { focusErrors(root); }
   });
 
   // UI-1: an HTMX request that fails (server error, lost connection) says so in place,
