@@ -68,7 +68,7 @@ def test_dir1_bad_input_is_refused_keeps_typed_values_writes_nothing(admin, ids)
     assert response.status_code == 400
     assert "Indiquez le prénom." in body
     assert "Adresse e-mail invalide" in body
-    assert "format international" in body
+    assert "Numéro non valide" in body
     assert "Choisissez un site dans la liste." in body
     assert 'value="zoe@"' in body and 'value="12ab"' in body and 'value="Garnier"' in body
     assert Contact.select().count() == before
