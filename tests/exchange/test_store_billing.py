@@ -21,7 +21,7 @@ def test_dep1_upcoming_and_past_with_details_history_and_numbers(admin):
     assert "Intervention sur site" in past
     lyon = q(Deployment, Deployment.reference == "D-DEMO-00001")
     detail = text(admin.client.get(f"/store/deploiements/{lyon.id}"))
-    for expected in ("Lyon", "Matinée (8 h – 12 h)", "+33478000001", "+33478000002",
+    for expected in ("Lyon", "Matinée (8 h – 12 h)", "04 78 00 00 01", "04 78 00 00 02",
                      lyon.scheduled_date.strftime("%d/%m/%Y"), "Historique", "Planifié"):
         assert expected in detail
 
