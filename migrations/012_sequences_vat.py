@@ -1,4 +1,4 @@
-"""010: gap-free number sequences (FR-1: invoices, orders, deployments), invoice VAT rate."""
+"""012: gap-free number sequences (FR-1: invoices, orders, deployments), invoice VAT rate."""
 
 import re
 
