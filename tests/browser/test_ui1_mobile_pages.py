@@ -60,8 +60,10 @@ OVERFLOW_JS = """() => {
   const hidden = [...document.querySelectorAll("main button")].filter(b => {
     const r = b.getBoundingClientRect();
     return r.width > 0 && !b.closest(".visually-hidden") && r.right > width + 1;
-  }).map(b => `button "${b.textContent.trim().slice(0, 30)}" right=${Math.round(b.getBoundingClientRect().right)}`);
-  return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 5).concat(hidden)};
+  }).map(b => `button "${b.textContent.trim().slice(0, 30)}" ` +
+             `right=${Math.round(b.getBoundingClientRect().right)}`);
+  return {scroll: document.documentElement.scrollWidth, width,
+          wide: wide.slice(0, 5).concat(hidden)};
 }"""
 
 
