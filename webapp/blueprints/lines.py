@@ -21,6 +21,7 @@ from webapp.services import audio as audio_service
 from webapp.services import forwarding, forwarding_form, phones, welcome_numbers
 from webapp.services import voicemail as voicemail_service
 from webapp.services.errors import FormError
+from webapp.translate import translate
 
 bp = Blueprint("lines", __name__, url_prefix="/services/<int:service_id>/ligne")
 
@@ -169,7 +170,7 @@ def activate_profile(service_id: int, profile_id: int):
     try:
         outcome = forwarding.activate(profile, current_actor())
     except FormError as exc:
-        flash(exc.errors["form"], "error")
+        flash(translate(exc.errors["form"]), "error")
         return redirect_to(back)
     flash(_("Le profil « %(name)s » est en vigueur.", name=profile.name), "success")
     _engine_flash(outcome)
