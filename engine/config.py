@@ -41,6 +41,8 @@ def is_e164(value: str) -> bool:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         return False
+    if number.country_code == 33 and len(str(number.national_number)) != 9:
+        return False
     return (phonenumbers.is_possible_number(number)
             and phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == value)
 

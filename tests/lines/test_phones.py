@@ -32,5 +32,5 @@ def test_line1_unusable_numbers_are_refused(typed):
 
 def test_line1_numbers_are_displayed_the_french_way():
     assert display("+33100000101") == "01 00 00 01 01"
-    assert display("+442079460958") == "+442079460958"
+    assert display("+442079460958") == "+44 20 7946 0958"  # UI-2: international format
     assert display(None) == ""

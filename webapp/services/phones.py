@@ -22,7 +22,7 @@ REGION = "FR"
 INVALID_MESSAGE = _("Numéro non valide : saisissez un numéro français à 10 chiffres "
                      "(ex. 01 23 45 67 89) ou un numéro international commençant par +.")
 
-_PHONE_CHARS = re.compile(r"^[\s\d+().\-/\u00a0\u202f]+$")
+_PHONE_CHARS = re.compile(r"^[\s0-9+().\-/\u00a0\u202f]+$")
 
 
 @lru_cache(maxsize=4096)
@@ -31,13 +31,14 @@ def normalize(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = raw.strip()
-    if not text or not _PHONE_CHARS.match(text) or sum(c.isdigit() for c in text) < 4:
+    if not text or not _PHONE_CHARS.match(text) or sum(c in "0123456789" for c in text) < 4:
         return None
     try:
         number = phonenumbers.parse(text, REGION)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_possible_number(number) or (
+            number.country_code == 33 and len(str(number.national_number)) != 9):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
