@@ -82,7 +82,7 @@ class Contact(BaseModel):
     address = TextField(null=True)
     phone_home = CharField(max_length=20, null=True)
     photo = CharField(max_length=64, null=True)  # thumbnail file name under DATA_DIR/photos
-    # UI-2: names, e-mail, company folded + numbers in E.164 and national digits (migration 011).
+    # UI-2: names, e-mail, company folded + numbers in E.164 and national digits (migration 013).
     search = CharField(max_length=600, default="", index=True)
 
     class Meta:

@@ -212,7 +212,7 @@ class Invoice(BaseModel):
     issued_on = DateField()
     due_on = DateField()
     amount_cents = BigIntegerField()  # TTC
-    vat_rate = IntegerField(default=20)  # FR-1: per cent, fixed when issued (migration 012)
+    vat_rate = IntegerField(default=20)  # FR-1: per cent, fixed when issued (migration 014)
     paid_cents = BigIntegerField(default=0)  # sum of payments, kept with them atomically
     created_at = DateTimeField(default=utcnow)
 
@@ -263,7 +263,7 @@ class NumberSequence(BaseModel):
 
     Taken with `services.sequences.next_value()` inside the transaction that stores the
     numbered row, so a rolled-back creation gives its number back and two simultaneous
-    creations never get the same one (migration 012)."""
+    creations never get the same one (migration 014)."""
 
     name = CharField(max_length=30, primary_key=True)
     value = BigIntegerField(default=0)

@@ -1,4 +1,4 @@
-"""011: contacts' folded search column (UI-2), phone numbers re-normalised by `phonenumbers`."""
+"""013: contacts' folded search column (UI-2), phone numbers re-normalised by `phonenumbers`."""
 
 import peewee as pw
 from peewee_migrate import Migrator

@@ -1,4 +1,4 @@
-"""012: gap-free number sequences (FR-1: invoices, orders, deployments), invoice VAT rate."""
+"""014: gap-free number sequences (FR-1: invoices, orders, deployments), invoice VAT rate."""
 
 import re
 
