@@ -25,6 +25,8 @@ from webapp.permissions import PERMISSIONS
 from webapp.proxies import TrustedProxyFix, parse
 from webapp.redis_conn import redis_for
 from webapp.security import current_access, request_is_background, request_is_public
+from webapp.services import audio as audio_service
+from webapp.services import directory_csv, folders, phones, tickets
 from webapp.translate import translate
 
 LOCALES = ("fr", "en")
@@ -239,12 +241,7 @@ def _install_template_helpers(app: Flask) -> None:
             "active_nav": g.get("active_nav"),
         }
 
-    from webapp.services import phones
-
     app.jinja_env.filters["phone"] = phones.display  # UI-2: "01 23 45 67 89"
-    from webapp.services import audio as audio_service
-    from webapp.services import directory_csv, folders, tickets
-
     # UI-3: upload limits the browser checks before sending (the server checks again)
     app.jinja_env.globals["upload_max"] = {
         "audio": audio_service.MAX_BYTES, "ticket": tickets.MAX_BYTES,

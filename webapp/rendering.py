@@ -7,6 +7,7 @@ block of the same name (`site_tree`); any other request gets the whole page.
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, make_response, render_template, request
+from flask_babel import gettext
 from flask_htmx import make_response as htmx_response
 from jinja2 import nodes
 
@@ -123,8 +124,6 @@ def confirm_page(*, title: str, question: str, consequences: list[str], action: 
                  button: str, cancel: str, crumbs=(), hidden=None, refused: bool = False
                  ) -> Response:
     """UI-1: the one confirmation of a destructive action (GET; 400 when posted unticked)."""
-    from flask_babel import gettext
-
     return render("confirm.html", status=400 if refused else 200, title=title,
                   question=question, consequences=consequences, action=action, button=button,
                   cancel=cancel, crumbs=list(crumbs), hidden=hidden,

@@ -20,7 +20,7 @@ FLASK = ("flask", "flask_babel", "flask_htmx", "flask_login", "flask_wtf", "flas
 # and the protocol's names. No I/O, nothing of the project outside these modules.
 ENGINE_CORE = ("model", "entities", "codec", "state", "snapshot", "protocol", "config",
                "layout")
-ENGINE_CORE_DEPENDENCIES = {"orjson"}
+ENGINE_CORE_DEPENDENCIES = {"orjson", "phonenumbers"}  # phonenumbers: the one E.164 rule (UI-2)
 # The PBX sides (the simulator, the SIP connector) speak the streams protocol with a
 # configuration document: the state machine and its I/O shell are the engine's business.
 PBX_SIDES = ("engine/simulator.py", "engine/scenario.py", "pbx")

@@ -98,7 +98,7 @@ def update_queue(service_id: int):
 
     def in_place(message):  # UI-1: the section answers in place, with what happened
         notes = [("success", message)] + ([("warning", warning)] if warning else [])
-        return _page(Service.get_by_id(service.id), queue_saved=notes)
+        return _page(_line(service.id), queue_saved=notes)
 
     if not htmx:
         _engine_flash(outcome)

@@ -13,6 +13,7 @@ from peewee import (
 
 from webapp.i18n import N_
 from webapp.models.base import BaseModel, utcnow
+from webapp.services import search as contact_search
 
 SERVICE_KINDS = {
     "fixed": N_("Ligne fixe"),
@@ -89,14 +90,15 @@ class Contact(BaseModel):
         indexes = ((("account", "email"), False), (("account", "last_name", "first_name"), False))
 
     def save(self, *args, **kwargs):
-        from webapp.services.search import document
-
-        self.search = document(self)
+        self.search = contact_search.document(self)
         return super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+contact_search.MODEL = Contact
 
 
 class Service(BaseModel):

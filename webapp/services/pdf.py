@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from webapp import settings as settings_module
+from webapp.services.billing import totals
 
 FONT = "DejaVu"
 INK = (20, 30, 45)
@@ -92,8 +93,6 @@ class InvoiceDocument(FPDF):
 def invoice_pdf(invoice, account_name: str, payments: list, euros,
                 settings=None) -> bytes:
     """The invoice as a PDF (as many pages as its content needs)."""
-    from webapp.services.billing import totals
-
     cm = settings or settings_module.load()
     doc = InvoiceDocument(cm, invoice.number)
     doc.add_page()

@@ -16,6 +16,7 @@ from webapp.services import phones
 TEXT_FIELDS = ("first_name", "last_name", "email", "company")
 PHONE_FIELDS = ("phone_work", "phone_mobile", "phone_home")
 MAX_LENGTH = 600
+MODEL = None  # webapp.models.Contact, registered by webapp.models.core
 
 
 def fold(text: str | None) -> str:
@@ -35,8 +36,7 @@ def document(values) -> str:
 
 def reindex(ids) -> None:
     """Recompute the search column of contacts `ids` after a bulk `update()`."""
-    from webapp.models import Contact
-
+    Contact = MODEL  # noqa: N806 — set by webapp.models.core (which imports this module)
     ids = list(ids)
     for start in range(0, len(ids), 500):
         for contact in Contact.select().where(Contact.id.in_(ids[start:start + 500])):
