@@ -6,7 +6,7 @@ from __future__ import annotations
 from engine.config import parse
 from tests.lines.conftest import engine_events
 from webapp.models import Service, WelcomeProfile
-from webapp.services import forwarding, welcome
+from webapp.services import forwarding, routing_profiles
 from webapp.services.engine_config import build_document, numbers_naming
 
 WELCOME, AGENT = "+33100000001", "+33100000101"
@@ -16,7 +16,7 @@ def test_scale2_a_welcome_number_edit_reloads_that_number_only(actor, redis_conn
     service = Service.get(Service.number == WELCOME)
     other = WelcomeProfile.get((WelcomeProfile.service == service.id)
                                & ~WelcomeProfile.is_entry)
-    outcome = welcome.set_entry(service, other, actor)
+    outcome = routing_profiles.set_entry(service, other, actor)
     assert outcome.engine_notified
     assert [(e["type"], e["numbers"]) for e in engine_events(redis_conn)] == [
         ("config.reload", WELCOME)]
