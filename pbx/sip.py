@@ -95,7 +95,7 @@ def prepare(s: PbxSettings, *, sync: bool = True, debug: int = 2) -> list[str]:
         (p for p in ("/usr/sbin/kamailio", "/usr/local/sbin/kamailio") if Path(p).exists()), None)
     if binary is None:
         raise StartError("sip: kamailio not found (apt-get install kamailio, or `make sip-bin`)")
-    run_dir = Path(s.run_dir)
+    run_dir = Path(s.run_dir).resolve()  # Kamailio works from /: relative paths would not hold
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = run_dir / "kamailio.cfg"
     cfg.write_text(render(s, run_dir, debug=debug))
