@@ -85,6 +85,11 @@ def test_rel3_every_page_and_hx_get_in_chromium(app, live_server, page, demo, sm
                     raise AssertionError("no answer to " + page.evaluate(
                         "(i) => document.querySelectorAll('[hx-get]')[i].outerHTML", i)
                         + " on " + url) from exc
+                # the answer fires afterRequest before its swap settles: the next element is
+                # clicked only once htmx has processed what it swapped in
+                page.wait_for_function(
+                    "() => !document.querySelector('.htmx-request, .htmx-swapping, "
+                    ".htmx-settling, .htmx-added')", timeout=10_000)
         errors += [f"{e} (from {url})" for e in page.evaluate("window.__relErrors")]
     assert not errors, "\n".join(errors)
     assert triggered > 15

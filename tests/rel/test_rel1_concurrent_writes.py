@@ -14,10 +14,10 @@ SESSIONS, WRITES_PER_SESSION, LOG_ENTRIES = 8, 15, 200
 def test_rel1_concurrent_writes_never_fail(demo_db, redis_url, redis_conn, smtp, tmp_path):
     from rq import Queue
     from rq.registry import FailedJobRegistry
-    from worker.jobs import enqueue_password_link
 
     from webapp.db import db
     from webapp.models import CallLogEntry, Site, User
+    from webapp.services.auth import send_password_link_later as enqueue_password_link
 
     url, demo = demo_db
     stack = Stack(tmp_path, url, redis_url)

@@ -123,9 +123,9 @@ def test_rel2_postgres_stopped_30s_under_running_stack(redis_url, redis_conn, sm
     restarted), log the outage once, and resume: entries logged meanwhile are copied, a job
     enqueued meanwhile runs, pages and writes work again."""
     from rq import Queue
-    from worker.jobs import enqueue_password_link
 
     from tests.servers import PostgresServer
+    from webapp.services.auth import send_password_link_later as enqueue_password_link
 
     with PostgresServer() as pg:  # its own cluster: this test stops it
         from tests.rel.conftest import _load_demo

@@ -32,7 +32,7 @@ def test_scale3_same_weekly_rule_answers_differently_in_paris_and_reunion(app, d
     from webapp.services.engine_config import build_document
 
     _, wp, _, _ = make_account("Paris", "+33140000", timezone="Europe/Paris")
-    _, wr, _, _ = make_account("Reunion", "+26226200", timezone="Indian/Reunion")
+    _, wr, _, _ = make_account("Reunion", "+262262000", timezone="Indian/Reunion")
     office_hours(wp)
     office_hours(wr)
     instant = dt.datetime(2026, 12, 7, 7, 0, tzinfo=dt.UTC)  # Monday 08:00 Paris, 11:00 Réunion
@@ -92,7 +92,7 @@ def test_scale3_dates_on_screen_follow_the_account_zone(app, db_conn, new_browse
     from webapp.models import User
 
     _, _, _, paris_admin = make_account("Paris", "+33140000", timezone="Europe/Paris")
-    _, _, _, reunion_admin = make_account("Reunion", "+26226200", timezone="Indian/Reunion")
+    _, _, _, reunion_admin = make_account("Reunion", "+262262000", timezone="Indian/Reunion")
     same_instant = dt.datetime(2026, 12, 7, 7, 0)  # stored UTC, naive
     User.update(password_set_at=same_instant).execute()
     shown = {}

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from webapp.extensions import client_ip, htmx
 from webapp.models import TICKET_CLOSED, TICKET_OPEN, Ticket
-from webapp.rendering import attachment_download, render
+from webapp.rendering import attachment_download, redirect_to, render
 from webapp.security import background, current_access, get_for_account_or_404, requires
 from webapp.services import tickets as service
 from webapp.services.tokens import new_token
@@ -71,7 +71,9 @@ def new():
     if not outcome.ok:
         return render("tickets/new.html", status=400, form=request.form, outcome=outcome,
                       pending=outcome.pending)
-    return redirect(url_for("tickets.detail", ticket_id=outcome.ticket.id), 303)
+    # the form is posted by htmx (upload progress): a full navigation puts the ticket's
+    # own address in the location bar
+    return redirect_to(url_for("tickets.detail", ticket_id=outcome.ticket.id))
 
 
 @bp.route("/<int:ticket_id>")
