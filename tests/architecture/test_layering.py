@@ -18,13 +18,15 @@ FLASK = ("flask", "flask_babel", "flask_htmx", "flask_login", "flask_wtf", "flas
          "flask_session", "flask_compress", "werkzeug", "jinja2_fragments")  # jinja2 alone is not
 # The engine's pure core: configuration model, entities, codec, state machine, snapshot
 # and the protocol's names. No I/O, nothing of the project outside these modules.
-ENGINE_CORE = ("model", "entities", "codec", "state", "snapshot", "protocol", "config",
-               "layout")
+ENGINE_CORE = ("model", "entities", "codec", "state", "events", "callflow", "distribution",
+               "breaks", "reloads", "snapshot", "protocol", "config", "layout")
 ENGINE_CORE_DEPENDENCIES = {"orjson", "phonenumbers"}  # phonenumbers: the one E.164 rule (UI-2)
 # The PBX sides (the simulator, the SIP connector) speak the streams protocol with a
 # configuration document: the state machine and its I/O shell are the engine's business.
 PBX_SIDES = ("engine/simulator.py", "engine/scenario.py", "pbx")
-ENGINE_INTERNALS = ("engine.state", "engine.streams", "engine.snapshot", "engine.__main__")
+ENGINE_INTERNALS = ("engine.state", "engine.events", "engine.callflow", "engine.distribution",
+                    "engine.breaks", "engine.reloads", "engine.streams", "engine.snapshot",
+                    "engine.__main__")
 # Imports allowed inside a function: optional dependencies, each with why.
 OPTIONAL_IMPORTS = {
     "psycogreen.gevent": "webapp/serving.py: gunicorn's gevent workers patch psycopg when "
