@@ -58,3 +58,22 @@ def _user_id(email):
 
     with db.connection_context():
         return User.get(User.email == email).id
+
+
+def test_sec4_wallboard_understands_the_closing_message(admin):
+    """The wallboard (/standard/mur) opens the same stream: evicted, it shows the message
+    in its own #sb-closed box, and the message leads back to the wallboard."""
+    page = admin.client.get("/standard/mur").get_data(as_text=True)
+    assert 'id="sb-closed"' in page and "switchboard.js" in page
+    walls = []
+    for _ in range(4):
+        response = admin.client.get("/standard/flux?vue=mur", buffered=False)
+        body = iter(response.response)
+        assert b"retry" in next(body)
+        walls.append((response, body))
+    chunk = _next_event(walls[0][1])
+    while b"event: closed" not in chunk:
+        chunk = _next_event(walls[0][1])
+    assert b"3 au plus" in chunk and b'href="/standard/mur"' in chunk
+    for response, _body in walls[1:]:
+        response.close()

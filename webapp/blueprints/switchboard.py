@@ -197,7 +197,9 @@ def stream():
     slot.open()
     body = svc.changes(conn, shard, boards, render_fn, refresh_fn=refresh_fn,
                        directory=box[0], heartbeat_s=heartbeat_s(), slot=slot,
-                       closed_html=render_template("switchboard/_closed.html"))
+                       closed_html=render_template(
+                           "switchboard/_closed.html",
+                           resume_url=url_for("switchboard.wall") if wall_view else None))
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
