@@ -264,3 +264,92 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+# --- Shared by several areas: demo ids and visitors --------------------------------------
+
+@pytest.fixture
+def ids(demo, db_conn):
+    from tests.routes import demo_ids
+
+    return demo_ids(demo.account)
+
+
+@pytest.fixture
+def restricted(demo, new_browser):
+    """Lucas Petit, demo role "Responsable Lyon" (no sites.manage, no equipment.manage)."""
+    b = new_browser()
+    b.sign_in(demo.user_email, demo.password)
+    return b
+
+
+@pytest.fixture
+def lyon_manager(demo, ids, new_browser):
+    """A site manager limited to Lyon (and Entrepôt below it, + the default site)."""
+    from tests.factories import make_user
+
+    make_user(demo.account, "site.lyon@atelier-dupont.example", "Sami",
+              "sites.manage sites.access services.manage equipment.manage", "sites",
+              [ids["site_lyon"]], demo.password)
+    b = new_browser()
+    b.sign_in("site.lyon@atelier-dupont.example", demo.password)
+    return b
+
+
+@pytest.fixture
+def welcome(db_conn, demo):
+    """The demo welcome number (« Accueil », +33100000001)."""
+    from webapp.models import Service
+
+    return Service.get(Service.number == "+33100000001")
+
+
+STAFF_EMAIL = "sophie.martin@operateur.example"
+
+
+class StaffBrowser:
+    """A test client signing in to the back-office like a person (password, e-mailed code)."""
+
+    def __init__(self, client, smtp, run_jobs) -> None:
+        self.client = client
+        self.smtp = smtp
+        self.run_jobs = run_jobs
+
+    def token(self, path: str = "/ops/connexion") -> str:
+        return csrf_from(self.client.get(path).data)
+
+    def post(self, path: str, data: dict | None = None, token_from: str | None = None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token(token_from or path))
+        return self.client.post(path, data=data, **kw)
+
+    def latest_code(self) -> str:
+        self.run_jobs()
+        return code_in(self.smtp.last(STAFF_EMAIL))
+
+    def sign_in(self, password: str, trust: bool = False, email: str = STAFF_EMAIL):
+        response = self.post("/ops/connexion", {"email": email, "password": password})
+        assert response.status_code == 303, response.data[:300]
+        if response.headers["Location"].endswith("/ops/connexion/verification"):
+            page = self.client.get("/ops/connexion/verification").data
+            if b'name="code"' not in page:
+                self.post("/ops/connexion/envoyer-code", token_from="/ops/connexion/verification")
+            data = {"code": self.latest_code()}
+            if trust:
+                data["trust"] = "1"
+            response = self.post("/ops/connexion/verification", data)
+            assert response.status_code == 303, response.data[:300]
+        return response
+
+
+@pytest.fixture
+def staff(app, demo, smtp, run_jobs) -> StaffBrowser:
+    """The demo operator (Sophie Martin), signed in to the back-office."""
+    browser = StaffBrowser(app.test_client(), smtp, run_jobs)
+    browser.sign_in(demo.password)
+    return browser
+
+
+@pytest.fixture
+def new_staff_browser(app, smtp, run_jobs):
+    return lambda: StaffBrowser(app.test_client(), smtp, run_jobs)

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, complete_signin, screenshot
-from tests.conftest import code_in
-from tests.exchange.conftest import PDF, PNG, STAFF_EMAIL, StaffBrowser, link_of
+from tests.conftest import STAFF_EMAIL, StaffBrowser, code_in
+from tests.exchange.conftest import PDF, PNG, link_of
 
 pytestmark = pytest.mark.browser
 

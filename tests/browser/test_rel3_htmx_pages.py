@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import sign_in
-from tests.rel.test_rel3_partials import admin_pages
+from tests.reliability.test_rel3_partials import admin_pages
 
 pytestmark = pytest.mark.browser
 

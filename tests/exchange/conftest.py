@@ -6,62 +6,12 @@ import re
 
 import pytest
 
-from tests.conftest import code_in, csrf_from, text_of
-
-STAFF_EMAIL = "sophie.martin@operateur.example"
+from tests.conftest import text_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%demo\n" + b"0" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 TEXT = "Journal d'appels : tonalité absente à 9 h 02.\n".encode()
-
-
-class StaffBrowser:
-    """A test client signing in to the back-office like a person (password, e-mailed code)."""
-
-    def __init__(self, client, smtp, run_jobs) -> None:
-        self.client = client
-        self.smtp = smtp
-        self.run_jobs = run_jobs
-
-    def token(self, path: str = "/ops/connexion") -> str:
-        return csrf_from(self.client.get(path).data)
-
-    def post(self, path: str, data: dict | None = None, token_from: str | None = None, **kw):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.token(token_from or path))
-        return self.client.post(path, data=data, **kw)
-
-    def latest_code(self) -> str:
-        self.run_jobs()
-        return code_in(self.smtp.last(STAFF_EMAIL))
-
-    def sign_in(self, password: str, trust: bool = False, email: str = STAFF_EMAIL):
-        response = self.post("/ops/connexion", {"email": email, "password": password})
-        assert response.status_code == 303, response.data[:300]
-        if response.headers["Location"].endswith("/ops/connexion/verification"):
-            page = self.client.get("/ops/connexion/verification").data
-            if b'name="code"' not in page:
-                self.post("/ops/connexion/envoyer-code", token_from="/ops/connexion/verification")
-            data = {"code": self.latest_code()}
-            if trust:
-                data["trust"] = "1"
-            response = self.post("/ops/connexion/verification", data)
-            assert response.status_code == 303, response.data[:300]
-        return response
-
-
-@pytest.fixture
-def staff(app, demo, smtp, run_jobs) -> StaffBrowser:
-    """The demo operator (Sophie Martin), signed in to the back-office."""
-    browser = StaffBrowser(app.test_client(), smtp, run_jobs)
-    browser.sign_in(demo.password)
-    return browser
-
-
-@pytest.fixture
-def new_staff_browser(app, smtp, run_jobs):
-    return lambda: StaffBrowser(app.test_client(), smtp, run_jobs)
 
 
 @pytest.fixture

@@ -7,21 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.routes import demo_ids
-
-
-@pytest.fixture
-def ids(demo, db_conn) -> dict[str, int]:
-    return demo_ids(demo.account)
-
-
-@pytest.fixture
-def restricted(demo, new_browser):
-    """Lucas Petit, "Responsable Lyon": Gérer les services, scope Lyon (+ Entrepôt)."""
-    b = new_browser()
-    b.sign_in(demo.user_email, demo.password)
-    return b
-
 
 @pytest.fixture
 def other_admin(demo, new_browser, db_conn):

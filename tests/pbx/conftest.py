@@ -99,13 +99,6 @@ def sip(redis_server):
     s.stop()
 
 
-@pytest.fixture
-def ids(db_conn, demo):
-    from tests.routes import demo_ids
-
-    return demo_ids(demo.account)
-
-
 @pytest.fixture(scope="module")
 def phones_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("phones")

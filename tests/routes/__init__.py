@@ -1,7 +1,7 @@
 """The permission matrix, one module per area (ROLE-1..4, security checks).
 
 Every endpoint of the app must be declared in exactly one module here with
-what each kind of visitor gets; `tests/web/test_route_matrix.py` builds the
+what each kind of visitor gets; `tests/security/test_route_matrix.py` builds the
 matrix from the app's URL map and fails on any undeclared route.
 
 Expectations:

@@ -129,7 +129,7 @@ def test_scale3_administrator_chooses_the_zone_validated_and_engine_told(
 
 
 def test_scale3_back_office_sets_an_account_zone(app, db_conn, demo, smtp, run_jobs):
-    from tests.exchange.conftest import StaffBrowser
+    from tests.conftest import StaffBrowser
     from webapp.models import Account
 
     staff = StaffBrowser(app.test_client(), smtp, run_jobs)

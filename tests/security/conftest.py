@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.directory.conftest import make_user, post  # noqa: F401 - shared helpers
-from tests.directory_csv.conftest import sync  # noqa: F401 - fixture
-from tests.routes import demo_ids
-
-
-@pytest.fixture
-def ids(demo, db_conn):
-    return demo_ids(demo.account)
+from tests.csv.conftest import sync  # noqa: F401 - fixture
+from tests.directory.conftest import post  # noqa: F401 - shared helper
+from tests.factories import make_user  # noqa: F401 - shared helper
 
 
 @pytest.fixture

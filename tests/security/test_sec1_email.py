@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from tests.conftest import link_in, text_of
+from tests.csv.conftest import Sync, rows_of, to_csv
 from tests.dbdigest import digest
-from tests.directory_csv.conftest import Sync, rows_of, to_csv
 from tests.security.conftest import contact_form, make_user, post
 
 PIRATE = "pirate@evil.example"

@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.conftest import link_in
-from tests.directory_csv.conftest import Sync, rows_of, to_csv
+from tests.csv.conftest import Sync, rows_of, to_csv
 from tests.security.conftest import post
 
 
@@ -29,7 +29,7 @@ def test_sec8_hsts_when_base_url_is_https(database_url, redis_url, smtp):
 
 
 def test_sec8_staff_password_change_revokes_trusted_browsers(app, demo, smtp, run_jobs):
-    from tests.exchange.conftest import STAFF_EMAIL, StaffBrowser
+    from tests.conftest import STAFF_EMAIL, StaffBrowser
     from webapp.db import db
     from webapp.models import StaffUser
     from webapp.services import staff as staff_service
@@ -47,7 +47,7 @@ def test_sec8_staff_password_change_revokes_trusted_browsers(app, demo, smtp, ru
 
 
 def _upload_photo(b, contact_id):
-    from tests.directory_csv.test_folders import _png
+    from tests.folders.test_folders import _png
 
     token = b.token(f"/annuaire/dossiers/contacts/{contact_id}/fiche")
     boundary, body = encode_multipart({"csrf_token": token,

@@ -165,8 +165,8 @@ def test_route_matrix_access_manager_only_and_staff_session(app, demo, visitors,
     refused, a POST changes nothing in the database."""
     from flask import url_for
 
-    from tests.directory.conftest import make_user
-    from tests.exchange.conftest import StaffBrowser
+    from tests.conftest import StaffBrowser
+    from tests.factories import make_user
     from webapp.db import db
 
     clients, d = visitors

@@ -15,7 +15,7 @@ import time
 
 import requests
 
-from tests.rel.stack import Stack, Supervised, csrf, sign_in, wait_until
+from tests.reliability.stack import Stack, Supervised, csrf, sign_in, wait_until
 
 
 def _log_entries(conn, prefix: str, n: int, pause_every: int = 0) -> None:
@@ -128,7 +128,7 @@ def test_rel2_postgres_stopped_30s_under_running_stack(redis_url, redis_conn, sm
     from webapp.services.auth import send_password_link_later as enqueue_password_link
 
     with PostgresServer() as pg:  # its own cluster: this test stops it
-        from tests.rel.conftest import _load_demo
+        from tests.reliability.conftest import _load_demo
 
         url = pg.create_database("rel2_outage")
         demo = _load_demo(url)

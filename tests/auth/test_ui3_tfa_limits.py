@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from tests.web.test_tfa import _to_code_screen
+from tests.auth.test_tfa import _to_code_screen
 
 
 def text(response) -> str:

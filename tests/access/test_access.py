@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.directory.conftest import make_user, post, section, text
+from tests.directory.conftest import post, section, text
+from tests.factories import make_user
 
 
 def test_role3_lyon_user_sees_lyon_and_its_subsite_services_only(restricted, ids):

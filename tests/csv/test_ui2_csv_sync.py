@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 
-from tests.directory_csv.conftest import rows_of, to_csv
+from tests.csv.conftest import rows_of, to_csv
 
 
 def test_ui2_csv_unchanged_export_after_card_edits_proposes_nothing(sync, demo, db_conn):

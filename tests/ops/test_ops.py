@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import html as html_lib
 
-from tests.conftest import code_in
-from tests.exchange.conftest import STAFF_EMAIL, count, events_of, q, subject_of
+from tests.conftest import STAFF_EMAIL, code_in
+from tests.exchange.conftest import count, events_of, q, subject_of
 
 
 def text(response) -> str:

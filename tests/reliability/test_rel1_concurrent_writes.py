@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.rel.stack import Stack, csrf, sign_in, wait_until
+from tests.reliability.stack import Stack, csrf, sign_in, wait_until
 
 SESSIONS, WRITES_PER_SESSION, LOG_ENTRIES = 8, 15, 200
 

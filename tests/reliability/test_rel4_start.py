@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from tests.rel.stack import ROOT, wait_until
+from tests.reliability.stack import ROOT, wait_until
 from tests.servers import RedisServer, free_port
 
 

@@ -17,7 +17,7 @@ import time
 import redis as redis_lib
 import requests
 
-from tests.rel.stack import Stack, Supervised, sign_in, wait_until
+from tests.reliability.stack import Stack, Supervised, sign_in, wait_until
 from tests.servers import free_port, redis_server_binary, wait_for_port
 
 OUTCOMES = {"answered", "abandoned", "rejected", "forwarded", "transferred", "closed"}

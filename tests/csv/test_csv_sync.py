@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from tests.directory_csv.conftest import rows_of, to_csv
+from tests.csv.conftest import rows_of, to_csv
 from webapp.models import AuditEvent, Contact, Service, ServiceContact
 from webapp.models.core import Folder
 from webapp.services.directory_csv import KEYS
@@ -155,7 +155,7 @@ def test_dir6_unusable_file_is_refused_in_french(sync):
 
 def test_dir6_restricted_user_syncs_only_their_scope(new_browser, demo, run_jobs, redis_url,
                                                     db_conn):
-    from tests.directory_csv.conftest import Sync
+    from tests.csv.conftest import Sync
 
     b = new_browser()
     b.sign_in(demo.user_email, demo.password)
