@@ -8,7 +8,7 @@ import signal
 import sys
 
 from engine.config import ConfigError
-from engine.loader import config_loader, numbers_loader
+from engine.loader import DocumentSource, numbers_loader
 from engine.outage import Outage, retry, transient
 from engine.redis_client import connect
 from engine.streams import Engine, tune_gc
@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s engine %(levelname)s %(message)s")
     tune_gc()
-    loader = config_loader(args.config, args.shard)
+    source = DocumentSource(args.config, args.shard)
+    loader = source.config
     stopping = False
 
     def stop(signum, frame):
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     conn = retry(lambda: connect(args.redis_url), redis_down, lambda: stopping)  # or a Cluster
     if conn is None:
         return 0
-    engine = Engine(conn, loader, shard=args.shard, clock=args.clock, seed=args.seed,
+    engine = Engine(conn, source=source, shard=args.shard, clock=args.clock, seed=args.seed,
                     batch=args.batch, load_numbers=numbers_loader(args.config, args.shard))
     engine.install_signal_handlers()
     engine.stopping = stopping

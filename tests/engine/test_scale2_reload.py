@@ -5,11 +5,16 @@ is read, checked and indexed off the hot path."""
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 
-from engine.config import parse
+import pytest
+
+from engine.config import ConfigError, parse
 from engine.layout import Layout
+from engine.loader import DocumentSource
+from engine.prepare import changes, digests
 from engine.scenario import build_config
 from engine.state import State
 from engine.streams import Engine
@@ -198,3 +203,76 @@ def wait_until(predicate, timeout: float = 30.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_scale2_whole_reload_helper_sends_back_only_changed_sections_checked(tmp_path):
+    """The helper process's work (engine/prepare.py `changes`): the sections whose digest
+    differs come back, checked; an invalid one refuses the document, naming its path."""
+    doc = build_config(30, 3)
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    source = DocumentSource(str(path))
+    known = digests(doc)
+    new = copy.deepcopy(doc)
+    new["numbers"][FIRST]["profiles"]["q"]["ring_s"] = 40
+    del new["numbers"][SECOND]
+    new["lines"] = {agent_line(new, 5): {"accept_queue_calls": False, "backup": None}}
+    path.write_text(json.dumps(new))
+    blob, fresh, gone, gone_groups = changes(source, known)
+    sent = json.loads(blob)
+    assert set(sent["numbers"]) == {FIRST} and gone == [SECOND] and gone_groups == []
+    assert set(sent["lines"]) == set(new["lines"]) and set(fresh["numbers"]) == {FIRST}
+    new["numbers"][FIRST]["profiles"]["q"]["size"] = 99
+    path.write_text(json.dumps(new))
+    with pytest.raises(ConfigError, match=r"numbers\.\+33100000000\.profiles\.q\.size"):
+        changes(source, known)
+
+
+def agent_line(doc: dict, n: int) -> str:
+    return doc["numbers"][sorted(doc["numbers"])[n]]["profiles"]["q"]["agents"][0]["line"]
+
+
+def test_scale2_whole_reload_in_file_mode_swaps_only_what_changed_in_order(
+        redis_conn, tmp_path):
+    """`--config` file mode, wall clock: the whole file is read by the helper process;
+    the engine re-parses and re-indexes only the changed sections, events go on
+    meanwhile, an invalid file leaves the running document in force."""
+    doc = build_config(40, 3, rest_s=0)
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    engine = Engine(redis_conn, source=DocumentSource(str(path)), clock="wall")
+    engine.setup()
+    before = dict(engine.state.config.numbers)
+    views_before = dict(engine.state.number_views)
+    worker = threading.Thread(target=engine.work, daemon=True)
+    worker.start()
+    try:
+        new = copy.deepcopy(doc)
+        new["numbers"][FIRST]["profiles"]["q"]["caller_preanswer"] = "nouveau"
+        path.write_text(json.dumps(new))
+        now = str(int(time.time() * 1000))
+        xadd_all(redis_conn, [{"type": "config.reload", "ts": now}])
+        wait_until(lambda: engine.state.config.numbers[FIRST].profiles["q"].caller_preanswer
+                   == "nouveau")
+        numbers = engine.state.config.numbers
+        assert all(numbers[n] is before[n] for n in before if n != FIRST)  # not re-parsed
+        assert all(engine.state.number_views[n] is views_before[n]
+                   for n in views_before if n != FIRST)  # not re-indexed
+        xadd_all(redis_conn, [{"type": "call.arrived", "ts": now, "call": "after",
+                               "number": FIRST, "caller": "1"}])
+        wait_until(lambda: any(e.get("call") == "after" for e in entries(redis_conn, OUT)))
+        assert first_play(redis_conn, "after") == "nouveau"
+        # an invalid file: refused, the running document stays, events go on
+        new["numbers"][SECOND]["profiles"]["q"]["size"] = 99
+        path.write_text(json.dumps(new))
+        running = engine.state.config
+        xadd_all(redis_conn, [{"type": "config.reload", "ts": now},
+                              {"type": "call.arrived", "ts": now, "call": "still",
+                               "number": SECOND, "caller": "1"}])
+        wait_until(lambda: any(e.get("call") == "still" for e in entries(redis_conn, OUT)))
+        wait_until(lambda: engine._preparing is None)
+        assert engine.state.config is running
+    finally:
+        engine.stopping = True
+        worker.join(20)
+    assert redis_conn.xinfo_groups(IN)[0]["pending"] == 0
