@@ -237,7 +237,7 @@ def test_pbx2_kill_9_connector_mid_call_leaves_no_call_without_outcome(
 
 def test_pbx2_switchboard_pickup_hold_resume_and_transfer_on_real_calls(
         admin, queue, redis_conn, sip, engine_proc, connector, make_phone):
-    from webapp.services import switchboard
+    from webapp.services import switchboard_actions as switchboard
 
     engine_proc.start()
     OPERATOR, TARGET = "+33100000107", "+33100000108"

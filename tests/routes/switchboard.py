@@ -48,11 +48,11 @@ ROUTES = [
     Route("breaks.add_reason", "POST"),
     Route("breaks.delete_reason", "POST", other=404, args=_reason),
     Route("switchboard.wall"),
-    Route("switchboard.directory_search", restricted=403, other=404,
+    Route("switchboard_actions.directory_search", restricted=403, other=404,
           args=lambda d: {"service_id": d.ids["welcome"], "call": "c-matrice"}),
-    Route("switchboard.agent_actions", restricted=403, other=404, args=_agent()),
-    Route("switchboard.agent_act", "POST", restricted=403, other=404, args=_agent("pause")),
-    Route("switchboard.callback_done", "POST", restricted=403, other=404, args=_callback),
+    Route("switchboard_actions.agent_actions", restricted=403, other=404, args=_agent()),
+    Route("switchboard_actions.agent_act", "POST", restricted=403, other=404, args=_agent("pause")),
+    Route("switchboard_actions.callback_done", "POST", restricted=403, other=404, args=_callback),
 ]
 ROUTES.append(Route("stats.weekly_report", "POST", restricted=404, other=404,
                     args=lambda d: {"service_id": d.ids["welcome"]}))

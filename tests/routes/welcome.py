@@ -62,8 +62,8 @@ ROUTES = [
     Route("welcome.delete_rule", "POST", restricted=404, other=404, args=_rule),
     Route("switchboard.index"),
     Route("switchboard.stream"),
-    Route("switchboard.call_actions", restricted=403, other=404, args=_call()),
-    Route("switchboard.act", "POST", restricted=403, other=404, args=_call("attente")),
+    Route("switchboard_actions.call_actions", restricted=403, other=404, args=_call()),
+    Route("switchboard_actions.act", "POST", restricted=403, other=404, args=_call("attente")),
     Route("stats.number", **NUMBER),
     Route("stats.export", **NUMBER),
 ]

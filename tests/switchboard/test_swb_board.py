@@ -40,6 +40,7 @@ def test_swb7_stream_sends_only_changed_items_deletions_and_heartbeats(db_conn, 
                                                                       redis_conn, app):
     from webapp.blueprints.switchboard import render_items
     from webapp.services import switchboard as svc
+    from webapp.services import switchboard_stream as live
 
     redis_conn.hset(STATE, welcome.number, snapshot(
         welcome.number, waiting=[("w1", "+33612345678", 3000), ("w2", HUGO_MOBILE, 1000)],
@@ -56,12 +57,12 @@ def test_swb7_stream_sends_only_changed_items_deletions_and_heartbeats(db_conn, 
     def render(board, v):
         with app.test_request_context("/standard"), db_conn.connection_context():
             from flask import g
-            g.sb_directory = svc.Directory(board.account_id)
+            g.sb_directory = board.directory()
             return render_items(board, v, True)
 
-    stream = svc.changes(redis_conn, 0, boards, render, heartbeat_s=5, sleep=sleep,
-                         directory=svc.Directory(demo.account.id),
-                         clock=lambda: ticks["t"], max_s=100)
+    stream = live.changes(redis_conn, 0, boards, render, heartbeat_s=5, sleep=sleep,
+                          directory=boards[0].directory(),
+                          clock=lambda: ticks["t"], max_s=100)
     assert next(stream).startswith("retry:")
     full = next(stream)
     assert full.startswith("event: full\n") and full.count("\n") == 3  # one data line
@@ -240,6 +241,7 @@ def test_swb7_a_renamed_profile_and_a_renamed_agent_show_within_seconds(db_conn,
     from webapp.blueprints.switchboard import render_items
     from webapp.models import Contact, WelcomeProfile
     from webapp.services import switchboard as svc
+    from webapp.services import switchboard_stream as live
 
     redis_conn.hset(STATE, welcome.number, snapshot(
         welcome.number, waiting=[("w1", "+33612345678", 3000)],
@@ -256,8 +258,8 @@ def test_swb7_a_renamed_profile_and_a_renamed_agent_show_within_seconds(db_conn,
             g.sb_directory = None
             return render_items(board, v, True)
 
-    stream = svc.changes(redis_conn, 0, boards, render, refresh_fn=svc.refresh, refresh_s=5,
-                         heartbeat_s=60, sleep=sleep, clock=lambda: ticks["t"])
+    stream = live.changes(redis_conn, 0, boards, render, refresh_fn=svc.refresh, refresh_s=5,
+                          heartbeat_s=60, sleep=sleep, clock=lambda: ticks["t"])
     next(stream)
     assert "Accueil ·" in next(stream)
     WelcomeProfile.update(name="Standard du siège").where(
