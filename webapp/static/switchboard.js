@@ -131,9 +131,11 @@
       if (id === "sb-now") { setServer(parseInt(el.dataset.ms, 10)); return; }
       var old = document.getElementById(id);
       if (el.hasAttribute("data-del")) {
+        delete applied[id];
         if (old) { old.remove(); }
         return;
       }
+      applied[id] = el.outerHTML;
       if (old) {
         var hadFocus = old.contains(document.activeElement);
         morph(old, el);
@@ -150,6 +152,7 @@
       document.querySelectorAll("[data-list][id]").forEach(function (el) {
         if (!ids[el.id]) { el.remove(); }
       });
+      Object.keys(applied).forEach(function (id) { if (!ids[id]) { delete applied[id]; } });
     }
     renumber();
     tick();
@@ -164,17 +167,36 @@
     // a panel still offering actions freezes the lists (SWB-4); a confirmation does not
     return !!document.querySelector("#sb-action .sb-panel form");
   }
-  function endedCheck(html) {
-    var panel = document.querySelector("#sb-action .sb-panel[data-call]");
-    if (!panel) { return; }
-    var call = panel.dataset.call;
+  // While frozen, `latest` holds the newest HTML received for each item (null: gone) and
+  // `applied` what the page shows: the items where they differ are the pending changes.
+  var applied = {}, latest = {};
+  function itemsOf(html) {
     var tpl = document.createElement("template");
     tpl.innerHTML = html;
-    var gone = Array.prototype.some.call(tpl.content.querySelectorAll("[data-del]"), function (el) {
-      var cur = document.getElementById(el.id);
-      return cur && cur.dataset.call === call;
+    return Array.prototype.filter.call(tpl.content.children, function (el) {
+      return el.id && el.id !== "sb-now";
     });
-    if (gone) {
+  }
+  function remember(kind, html) {
+    var listed = {};
+    itemsOf(html).forEach(function (el) {
+      listed[el.id] = true;
+      latest[el.id] = el.hasAttribute("data-del") ? null : el.outerHTML;
+    });
+    if (kind === "full") {
+      Object.keys(applied).forEach(function (id) { if (!listed[id]) { latest[id] = null; } });
+    }
+  }
+  function pendingCount() {
+    return Object.keys(latest).filter(function (id) {
+      return latest[id] !== (applied[id] === undefined ? null : applied[id]);
+    }).length;
+  }
+  function endedCheck() {
+    var panel = document.querySelector("#sb-action .sb-panel[data-call]");
+    if (!panel) { return; }
+    var card = document.querySelector(".sb-call[data-call='" + CSS.escape(panel.dataset.call) + "']");
+    if (card && latest[card.id] === null) {
       var note = panel.querySelector(".sb-ended");
       if (note) { note.hidden = false; }
       panel.querySelectorAll("form button, form select, form input").forEach(function (b) {
@@ -182,18 +204,21 @@
       });
     }
   }
+  function showPending() {
+    var btn = document.getElementById("sb-pending");
+    if (!btn) { return; }
+    var n = pendingCount();
+    btn.hidden = n === 0;
+    btn.dataset.count = n;
+    btn.textContent = (n === 1 ? btn.dataset.one : btn.dataset.many).replace("__N__", n);
+  }
   function receive(kind, html) {
     lastMsg = Date.now();
     if (panelOpen()) {
-      endedCheck(html);
       pending.push([kind, html]);
-      var btn = document.getElementById("sb-pending");
-      if (btn) {
-        var n = 0;
-        pending.forEach(function (p) { n += (p[1].match(/ id="/g) || []).length; });
-        btn.querySelector(".n").textContent = n;
-        btn.hidden = false;
-      }
+      remember(kind, html);
+      endedCheck();
+      showPending();
       return;
     }
     apply(kind, html);
@@ -201,9 +226,9 @@
   function flush() {
     var todo = pending;
     pending = [];
+    latest = {};
     todo.forEach(function (p) { apply(p[0], p[1]); });
-    var btn = document.getElementById("sb-pending");
-    if (btn) { btn.hidden = true; }
+    showPending();
   }
 
   // ---- connection
