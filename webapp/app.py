@@ -42,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     if settings.TRUSTED_PROXIES:
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, parse(settings.TRUSTED_PROXIES))
 
-    init_db(settings.DATABASE_URL)
+    init_db(settings.DATABASE_URL, pooled=True)
     _init_extensions(app, settings)
     _register_blueprints(app)
     _retry_write_conflicts(app)

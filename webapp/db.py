@@ -37,20 +37,35 @@ SQLITE_PRAGMAS = {
 }
 
 
-def make_database(url: str) -> Database:
+# A pooled handle keeps its connections between requests: opening one costs more than a
+# page's queries (SQLite re-reads the schema, PostgreSQL authenticates). No upper bound
+# (as many as requests at once, as before); an idle one is closed after this many seconds.
+POOL_STALE_SECONDS = 300
+
+
+def make_database(url: str, pooled: bool = False) -> Database:
+    """`pooled`: `db.close()` hands the connection back for the next request (web app)."""
+    pool = {"max_connections": None, "stale_timeout": POOL_STALE_SECONDS} if pooled else {}
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        else:
+            pool = {}  # every connection to :memory: is another database
+        if pool:  # a pooled connection may serve another thread later (one at a time)
+            url = "sqlite+pool:///" + path
+            pool["check_same_thread"] = False
+        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", **pool)
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
-    return connect(url)
+    if pool:
+        url = url.replace("postgresql://", "postgresql+pool://", 1)
+    return connect(url, **pool)
 
 
-def init_db(url: str) -> Database:
+def init_db(url: str, pooled: bool = False) -> Database:
     """Point the proxy at the database named by `url` and return it."""
-    database = make_database(url)
+    database = make_database(url, pooled)
     db.initialize(database)
     return database
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 from peewee import Model
 
 from webapp.extensions import client_ip, login_manager
-from webapp.models import Contact, Service, TrustedBrowser, User
+from webapp.models import Account, Contact, Service, TrustedBrowser, User
 from webapp.permissions import PERMISSIONS
 from webapp.services.access import Access, access_for, contacts_in_scope
 from webapp.services.actor import Actor
@@ -81,9 +81,12 @@ def current_access() -> Access:
 def load_user(user_id: str) -> User | None:
     """The session's user, unless anything revoked the session since (next request)."""
     try:
-        user = User.get_or_none(User.id == int(user_id))
+        user_id = int(user_id)
     except ValueError:
         return None
+    # with its account (time zone, name in the layout) and contact (name): one query
+    user = (User.select(User, Account, Contact).join(Account).switch(User).join(Contact)
+            .where(User.id == user_id).first())
     if user is None or not user.is_active:
         return None
     if session.get("auth_version") != user.auth_version:

@@ -11,6 +11,8 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+from peewee import SQL, fn
+
 from webapp.i18n import N_, _
 from webapp.models import DEPLOYMENT_KINDS, TICKET_OPEN, Ticket
 from webapp.services import billing, deployments
@@ -44,57 +46,61 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
     entries: list[Entry] = []
     account = access.account_id
     if access.can("orders.view"):
-        query = billing.open_orders(account)
-        count = query.count()
+        count, rows = _head(billing.open_orders(account))
         if count:
             entries.append(Entry(
                 "orders", N_("Commandes en cours"), count, "store.orders", (), N_("Suivre"),
                 tuple(Item(f"{o.reference} — {o.title}", "store.order", (("order_id", o.id),),
-                           N_("Voir la commande")) for o in query.limit(MAX_ITEMS))))
+                           N_("Voir la commande")) for o in rows)))
     if access.can("tickets.access"):
-        query = Ticket.select().where((Ticket.account == account)
-                                      & (Ticket.status == TICKET_OPEN))
-        count = query.count()
+        count, rows = _head(Ticket.select().where((Ticket.account == account)
+                                                  & (Ticket.status == TICKET_OPEN))
+                            .order_by(Ticket.updated_at.desc()))
         if count:
             entries.append(Entry(
                 "tickets", N_("Tickets ouverts"), count, "tickets.index", (), N_("Répondre"),
                 tuple(Item(t.subject, "tickets.detail", (("ticket_id", t.id),), N_("Répondre"))
-                      for t in query.order_by(Ticket.updated_at.desc()).limit(MAX_ITEMS))))
+                      for t in rows)))
     if access.can("deployments.view"):
-        query = deployments.upcoming(deployments.scoped(account, access.site_ids))
-        count = query.count()
+        count, rows = _head(deployments.upcoming(deployments.scoped(account, access.site_ids)))
         if count:
             entries.append(Entry(
                 "deployments", N_("Déploiements à venir"), count, "store.deployments", (),
                 N_("Voir les déploiements"),
                 tuple(Item(_deployment_label(d), "store.deployment",
                            (("deployment_id", d.id),), N_("Détails"))
-                      for d in query.limit(MAX_ITEMS))))
+                      for d in rows)))
     if access.can("billing.view"):
-        query = billing.to_pay(account, today)
-        count = query.count()
+        count, rows = _head(billing.to_pay(account, today))
         if count:
             entries.append(Entry(
                 "invoices", N_("Appels à factures"), count, "billing.index", (), N_("Payer"),
                 tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
                            (("invoice_id", i.id),), N_("Voir et payer"))
-                      for i in query.limit(MAX_ITEMS)), "warn"))
+                      for i in rows), "warn"))
         balance = billing.balance(account)
         if balance.exceeded:
             entries.append(Entry(
                 "credit", N_("Dépassement d'encours"), 1, "billing.index", (), N_("Régulariser"),
                 (), "danger",
                 amount=billing.euros(balance.over_by_cents)))
-        query = billing.overdue(account, today)
-        count = query.count()
+        count, rows = _head(billing.overdue(account, today))
         if count:
             entries.append(Entry(
                 "collection", N_("Recouvrement"), count, "billing.index", (("filtre", "retard"),),
                 N_("Régler"),
                 tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
                            (("invoice_id", i.id),), N_("Voir et payer"))
-                      for i in query.limit(MAX_ITEMS)), "danger"))
+                      for i in rows), "danger"))
     return entries
+
+
+def _head(query) -> tuple[int, list]:
+    """How many rows `query` matches and its first MAX_ITEMS, in one query (the count is
+    a window over the whole result, computed before the LIMIT)."""
+    rows = list(query.select_extend(fn.COUNT(SQL("*")).over().alias("total_rows"))
+                .limit(MAX_ITEMS))
+    return (rows[0].total_rows if rows else 0), rows
 
 
 def _deployment_label(deployment) -> str:
