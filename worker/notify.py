@@ -49,8 +49,8 @@ def ticket_reply(message_id: int) -> int:
             sent += send_once(
                 settings.REDIS_URL, key=f"ticket_reply:{message.id}", to=user.email,
                 kind="ticket_reply", template="ticket_reply", account=ticket.account_id,
-                subject=f"Réponse du support à votre ticket n° {ticket.id}",
-                first_name=user.contact.first_name, ticket_id=ticket.id,
+                subject=f"Réponse du support à votre ticket n° {ticket.reference}",
+                first_name=user.contact.first_name, ticket_reference=ticket.reference,
                 ticket_subject=ticket.subject, excerpt=message.body[:500],
                 closed=ticket.status == "closed",
                 link=f"{settings.BASE_URL}/tickets/{ticket.id}")

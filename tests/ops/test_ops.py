@@ -106,7 +106,7 @@ def test_ops1_staff_reply_shows_in_customer_thread_emails_and_changes_events(
     smtp.clear()
     run_jobs()
     mail = smtp.last(demo.admin_email)
-    assert subject_of(mail) == f"Réponse du support à votre ticket n° {ticket.id}"
+    assert subject_of(mail) == f"Réponse du support à votre ticket n° {ticket.reference}"
     assert mail.get_content_type() == "multipart/alternative"
     assert smtp.messages(demo.user_email) == []  # the author is told, not every reader
 

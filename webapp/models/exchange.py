@@ -130,6 +130,8 @@ TICKET_CLOSED = "closed"
 
 class Ticket(BaseModel):
     account = ForeignKeyField(Account, backref="tickets", on_delete="CASCADE")
+    # "T2026-00001": FR-1's gap-free sequence, like orders and invoices (migration 015)
+    reference = CharField(max_length=30, unique=True)
     subject = CharField(max_length=200)
     status = CharField(max_length=10, default=TICKET_OPEN, index=True)
     created_by = ForeignKeyField(User, null=True, backref="tickets", on_delete="SET NULL")
@@ -259,7 +261,8 @@ class Notification(BaseModel):
 
 
 class NumberSequence(BaseModel):
-    """FR-1: one gap-free counter per numbered series ("F2026" invoices, "C2026" orders…).
+    """FR-1: one gap-free counter per numbered series ("F2026" invoices, "C2026" orders,
+    "D2026" deployments, "T2026" tickets).
 
     Taken with `services.sequences.next_value()` inside the transaction that stores the
     numbered row, so a rolled-back creation gives its number back and two simultaneous

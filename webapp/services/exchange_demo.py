@@ -45,7 +45,8 @@ def seed(account: Account, admin_email: str, password: str) -> StaffUser:
     today = dt.date.today()
     now = utcnow()
     with db.atomic():
-        ticket = Ticket.create(account=account, subject="Pas de tonalité sur le poste de l'accueil",
+        ticket = Ticket.create(account=account, reference="T-DEMO-00001",
+                               subject="Pas de tonalité sur le poste de l'accueil",
                                created_by=admin, assigned_to=staff)
         TicketMessage.create(ticket=ticket, author_user=admin,
                              created_at=now - dt.timedelta(hours=3),
@@ -56,7 +57,8 @@ def seed(account: Account, admin_email: str, password: str) -> StaffUser:
                              body="Bonjour Madame Dubois,\nnous avons relancé la ligne. "
                                   "Pouvez-vous redémarrer le poste et nous dire si la tonalité "
                                   "est revenue ?")
-        closed = Ticket.create(account=account, subject="Changement d'adresse de facturation",
+        closed = Ticket.create(account=account, reference="T-DEMO-00002",
+                               subject="Changement d'adresse de facturation",
                                created_by=admin, status="closed", closed_at=now)
         TicketMessage.create(ticket=closed, author_user=admin,
                              body="Notre siège déménage : merci de mettre à jour l'adresse.")

@@ -27,7 +27,7 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services import audit, notify
+from webapp.services import audit, notify, sequences
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 from webapp.services.tokens import digest
@@ -313,7 +313,8 @@ def create_ticket(*, user: User, subject: str, body: str, uploads: list[Upload],
     if not outcome.ok:
         return outcome
     with db.atomic():
-        ticket = Ticket.create(account=user.account_id, subject=subject, created_by=user)
+        ticket = Ticket.create(account=user.account_id, subject=subject, created_by=user,
+                               reference=sequences.next_number("T"))
         _post(ticket, outcome, user=user, body=body, data_dir=data_dir)
     audit.record("ticket.created", account=user.account_id, user=user, ip=ip, ticket=ticket.id)
     return outcome
