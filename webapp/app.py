@@ -11,7 +11,14 @@ import pkgutil
 from pathlib import Path
 
 from flask import Flask, g, redirect, request, session, url_for
-from flask_babel import format_datetime, format_decimal, get_locale, gettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    gettext,
+)
 from flask_login import current_user, logout_user
 
 import webapp.blueprints as package
@@ -20,7 +27,7 @@ from webapp import settings as settings_module
 from webapp.blueprints.pickers import state as site_picker_state
 from webapp.db import db, init_db, retry_conflicts
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
-from webapp.i18n import Text
+from webapp.i18n import Text, money
 from webapp.permissions import PERMISSIONS
 from webapp.proxies import TrustedProxyFix, parse
 from webapp.redis_conn import redis_for
@@ -248,9 +255,19 @@ def _install_template_helpers(app: Flask) -> None:
         "csv": directory_csv.MAX_BYTES, "photo": folders.PHOTO_MAX_BYTES}
     app.jinja_env.globals["upload_max_label"] = lambda n: gettext(
         "%(num)s Mo", num=format_decimal(round(n / 1024 / 1024, 1)))
+    # UI-5: dates and amounts through Babel, in the reader's language (never strftime or
+    # a hand-made "€"); a stored (UTC) datetime is shown in the account's time zone
+    # (SCALE-3), an already local one (`|local`, `|clock`) as it is.
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value.replace(tzinfo=dt.UTC), fmt) if value else ""
     )
+    app.jinja_env.filters["local"] = lambda value, fmt="medium": (
+        format_datetime(value, fmt, rebase=False) if value else "")
+    app.jinja_env.filters["clock"] = lambda value: (
+        format_time(value, "short", rebase=False) if value else "")
+    app.jinja_env.filters["date"] = lambda value, fmt="short": (
+        format_date(value, fmt) if value else "")
+    app.jinja_env.filters["money"] = lambda cents: money(cents, str(get_locale() or "fr"))
     # A service's message (webapp.i18n.Text) shows in the reader's language.
     app.jinja_env.finalize = translate
 

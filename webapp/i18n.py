@@ -12,13 +12,50 @@ and `N_`, see babel.cfg):
   language (`webapp.translate.translate`; templates do it for every `{{ }}`).
 - `ngettext("%(num)d contact créé", "%(num)d contacts créés", n)` the same with
   a plural form.
+
+Dates and amounts inside a message stay values (`datetime.date`, `Money(cents)`): the
+French rendering formats them with Babel in French, the view in the reader's language
+(UI-5). Never format a date with strftime or an amount with "€" by hand.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
 
 def N_(message: str) -> str:  # noqa: N802 (gettext convention)
     return message
+
+
+class Money(int):
+    """An amount in euro cents, shown by Babel in the reader's language ("1 234,50 €",
+    "€1,234.50")."""
+
+    __slots__ = ()
+
+
+def money(cents: int, locale: str = "fr") -> str:
+    return format_currency(Decimal(int(cents)) / 100, "EUR", locale=locale)
+
+
+def shown(value, locale: str = "fr", tzinfo=None):
+    """A message value as `locale` reads it: amounts and dates through Babel, the rest
+    unchanged. `tzinfo`: the zone a datetime is shown in (UTC datetimes are stored)."""
+    if isinstance(value, Money):
+        return money(value, locale)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return format_datetime(value, "short", tzinfo=tzinfo, locale=locale)
+    if isinstance(value, dt.date):
+        return format_date(value, "short", locale=locale)
+    if isinstance(value, float):  # one decimal: "1,9 Mo", "50,0 %"
+        return format_decimal(value, format="#,##0.0", locale=locale)
+    return value
 
 
 class Text(str):
@@ -36,7 +73,8 @@ class Text(str):
                 num: int | None = None) -> Text:
         values = dict(values or {})
         source = plural if plural is not None and num is not None and num > 1 else msgid
-        self = super().__new__(cls, source % values if values else source)
+        french = {key: shown(value) for key, value in values.items()}
+        self = super().__new__(cls, source % french if values else source)
         self.msgid, self.plural, self.num, self.values = msgid, plural, num, values
         return self
 

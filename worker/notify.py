@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from rq import Queue
 
 from webapp.db import db
+from webapp.i18n import Money, shown
 from webapp.models import (
     DEPLOYMENT_KINDS,
     SLOTS,
@@ -82,7 +83,7 @@ def deployment_changed(event_id: int) -> int:
                 subject=f"{subjects[change]} : {deployment.reference}",
                 first_name=user.contact.first_name, change=change,
                 kind_label=DEPLOYMENT_KINDS[deployment.kind], reference=deployment.reference,
-                date=event.scheduled_date.strftime("%d/%m/%Y") if event.scheduled_date else "",
+                date=shown(event.scheduled_date) if event.scheduled_date else "",
                 slot=SLOTS.get(event.slot or "", ""),
                 site=deployment.site.name if deployment.site_id else "",
                 link=f"{settings.BASE_URL}/store/deploiements/{deployment.id}")
@@ -101,9 +102,8 @@ def _invoice_mail(invoice_id: int, key: str, kind: str, subject: str) -> int:
                 settings.REDIS_URL, key=key, to=user.email, kind=kind, template=kind,
                 account=invoice.account_id, subject=f"{subject} {invoice.number}",
                 first_name=user.contact.first_name, number=invoice.number,
-                label=invoice.label, amount=billing.euros(invoice.amount_cents),
-                balance=billing.euros(invoice.balance_cents),
-                due=invoice.due_on.strftime("%d/%m/%Y"),
+                label=invoice.label, amount=shown(Money(invoice.amount_cents)),
+                balance=shown(Money(invoice.balance_cents)), due=shown(invoice.due_on),
                 link=f"{settings.BASE_URL}/facturation/factures/{invoice.id}",
                 pdf_link=f"{settings.BASE_URL}/facturation/factures/{invoice.id}/pdf")
         return sent

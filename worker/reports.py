@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from rq import Queue
 
+from webapp.i18n import shown
 from webapp.models import StatsSubscription, User
 from webapp.redis_conn import redis_for
 from webapp.services import stats
@@ -44,7 +45,7 @@ def weekly_reports(today: str | None = None) -> int:
                 subject=f"Rapport hebdomadaire du {service.label or service.number}",
                 attachment=(name, stats.to_csv(service, period, s)),
                 first_name=contact.first_name, number=service.label or service.number,
-                first=period.first.strftime("%d/%m/%Y"), last=period.last.strftime("%d/%m/%Y"),
+                first=shown(period.first), last=shown(period.last),
                 received=s.received, answered=s.counts["answered"],
                 abandoned=s.counts["abandoned"] - s.short_abandoned,
                 service_level=stats.percent(s.service_level),

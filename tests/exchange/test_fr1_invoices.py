@@ -71,8 +71,7 @@ def test_fr1_long_invoice_continues_on_several_pages_without_truncation(app, dem
         Payment.create(account=demo.account, invoice=invoice, amount_cents=10_00,
                        received_on=dt.date(2026, 12, 1) + dt.timedelta(days=day % 28),
                        method="virement")
-    body = pdf.invoice_pdf(invoice, demo.account.name, billing.payments(invoice),
-                           billing.euros)
+    body = pdf.invoice_pdf(invoice, demo.account.name, billing.payments(invoice))
     assert pages_of(body, tmp_path) >= 2
     flat = " ".join(pdf_text(body, tmp_path).split())
     for word in label.split():

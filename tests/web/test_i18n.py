@@ -188,7 +188,6 @@ PY_EXEMPT = {
     "webapp/services/demo_directory.py": "demo data set",
     "webapp/services/exchange_demo.py": "demo data set",
     "webapp/services/welcome_demo.py": "demo data set",
-    "webapp/services/pdf.py": "invoice PDF, laid out anew by FR-1 (its own test covers it)",
     "webapp/settings.py": "defaults of the legal mentions on French invoices (FR-1)",
 }
 TEMPLATE_EXEMPT_DIRS = {

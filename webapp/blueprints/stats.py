@@ -9,6 +9,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -52,7 +53,8 @@ def number(service_id: int):
     return render("stats/number.html", status=400 if error else 200, service=service,
                   subscribed=subscribed,
                   period=period, periods=svc.PERIODS, chosen=chosen, error=error, s=stats,
-                  day_chart=svc.day_chart(stats), agent_chart=svc.agent_chart(stats),
+                  day_chart=svc.day_chart(stats, locale=str(get_locale() or "fr")),
+                  agent_chart=svc.agent_chart(stats),
                   seconds=svc.seconds, percent=svc.percent, phones=phones)
 
 

@@ -48,7 +48,7 @@ def deployment(deployment_id: int):
 def orders():
     g.active_nav = "store"
     return render("store/orders.html", orders=list(billing.orders(current_access().account_id)),
-                  euros=billing.euros, **LABELS)
+                  **LABELS)
 
 
 @bp.route("/commandes/<int:order_id>")
@@ -57,5 +57,4 @@ def order(order_id: int):
     g.active_nav = "store"
     found = get_for_account_or_404(Order, order_id)
     invoices = list(found.invoices) if current_access().can("billing.view") else []
-    return render("store/order.html", order=found, invoices=invoices, euros=billing.euros,
-                  **LABELS)
+    return render("store/order.html", order=found, invoices=invoices, **LABELS)

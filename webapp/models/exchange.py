@@ -18,7 +18,7 @@ from peewee import (
     TextField,
 )
 
-from webapp.i18n import N_
+from webapp.i18n import N_, _, ngettext
 from webapp.models.auth import TFA_INACTIVE, CodeFields, TrustedBrowserFields, User
 from webapp.models.base import BaseModel, utcnow
 from webapp.models.core import Account, Site
@@ -176,12 +176,12 @@ class Attachment(BaseModel):
 
     @property
     def size_label(self) -> str:
-        """French size: "312 octets", "48 Ko", "1,9 Mo"."""
+        """"312 octets", "48 Ko", "1,9 Mo" (numbers by Babel in the reader's language)."""
         if self.size < 1024:
-            return f"{self.size} octets"
+            return ngettext("%(num)s octet", "%(num)s octets", self.size)
         if self.size < 1024 * 1024:
-            return f"{round(self.size / 1024)} Ko"
-        return f"{self.size / 1024 / 1024:.1f} Mo".replace(".", ",")
+            return _("%(num)s Ko", num=round(self.size / 1024))
+        return _("%(num)s Mo", num=round(self.size / 1024 / 1024, 1))
 
 
 # --- orders, invoices, payments, credit limit (BIL-1) ----------------------------------

@@ -307,5 +307,5 @@ def duration_label(ms: int) -> str:
 
 def size_label(size: int) -> str:
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
-    return f"{max(1, round(size / 1024))} Ko"
+        return _("%(num)s Mo", num=size / (1024 * 1024))
+    return _("%(num)s Ko", num=max(1, round(size / 1024)))

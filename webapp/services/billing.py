@@ -16,7 +16,7 @@ from peewee import fn
 
 from webapp import settings as settings_module
 from webapp.db import db
-from webapp.i18n import N_, _
+from webapp.i18n import N_, Money, _
 from webapp.models import (
     ORDER_OPEN,
     ORDER_STATUSES,
@@ -40,13 +40,6 @@ def today_for(account: Account | None) -> dt.date:
 def today_in(account_id: int) -> dt.date:
     """Today in the account's time zone."""
     return today_for(Account.get_or_none(Account.id == account_id))
-
-
-def euros(cents: int) -> str:
-    """French amount: 1 234,50 €."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{whole:,}".replace(",", "\u202f") + f",{rest:02d}\u00a0€"
 
 
 def parse_amount(raw: str) -> int | None:
@@ -211,7 +204,7 @@ def record_payment(invoice: Invoice, *, amount_raw: str, date_raw: str, method: 
         fresh = Invoice.get_by_id(invoice.id)
         if amount > fresh.balance_cents:
             raise FormError({"amount": _("Le paiement dépasse le reste dû (%(balance)s).",
-                                         balance=euros(fresh.balance_cents))})
+                                         balance=Money(fresh.balance_cents))})
         Payment.create(account=invoice.account_id, invoice=invoice, amount_cents=amount,
                        received_on=received, method=method.strip()[:30] or "virement",
                        staff=actor.staff)

@@ -209,14 +209,15 @@ CSV_COLUMNS = ["date", "heure", "sens", "correspondant", "statut", "duree_s", "l
 
 
 def export_rows(service: Service, filters: Filters, tz: ZoneInfo) -> Iterator[str]:
-    """The filtered history as CSV text chunks (UTF-8 BOM first, `;` separator)."""
+    """The filtered history as CSV text chunks (UTF-8 BOM first, `;` separator, ISO dates)."""
     buffer = io.StringIO()
     writer = csv_safe.writer(buffer)
     yield "\ufeff"
     writer.writerow(CSV_COLUMNS)
     for record in query(service, filters, tz).iterator():
         local = to_local(record.started_at, tz)
-        writer.writerow([local.strftime("%d/%m/%Y"), local.strftime("%H:%M:%S"),
+        # data, not display: ISO 8601 date and time, read by any spreadsheet (UI-5)
+        writer.writerow([local.date().isoformat(), local.time().isoformat("seconds"),
                          DIRECTIONS[record.direction], peer_label(record.peer),
                          CALL_STATUSES.get(record.status, record.status), record.duration_s,
                          phones.display(service.number)])

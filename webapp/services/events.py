@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from peewee import SQL, fn
 
-from webapp.i18n import N_, _
+from webapp.i18n import N_, Money, _
 from webapp.models import DEPLOYMENT_KINDS, TICKET_OPEN, Ticket
 from webapp.services import billing, deployments
 from webapp.services.access import Access
@@ -39,7 +39,7 @@ class Entry:
     action: str  # French msgid
     items: tuple[Item, ...]
     tone: str = "info"  # info | warn | danger
-    amount: str = ""
+    amount: int | None = None  # cents, shown by Babel (|money)
 
 
 def summary(access: Access, today: dt.date) -> list[Entry]:
@@ -75,23 +75,21 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
         if count:
             entries.append(Entry(
                 "invoices", N_("Appels à factures"), count, "billing.index", (), N_("Payer"),
-                tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
-                           (("invoice_id", i.id),), N_("Voir et payer"))
-                      for i in rows), "warn"))
+                tuple(Item(_invoice_label(i), "billing.invoice", (("invoice_id", i.id),),
+                           N_("Voir et payer")) for i in rows), "warn"))
         balance = billing.balance(account)
         if balance.exceeded:
             entries.append(Entry(
                 "credit", N_("Dépassement d'encours"), 1, "billing.index", (), N_("Régulariser"),
                 (), "danger",
-                amount=billing.euros(balance.over_by_cents)))
+                amount=balance.over_by_cents))
         count, rows = _head(billing.overdue(account, today))
         if count:
             entries.append(Entry(
                 "collection", N_("Recouvrement"), count, "billing.index", (("filtre", "retard"),),
                 N_("Régler"),
-                tuple(Item(f"{i.number} — {billing.euros(i.balance_cents)}", "billing.invoice",
-                           (("invoice_id", i.id),), N_("Voir et payer"))
-                      for i in rows), "danger"))
+                tuple(Item(_invoice_label(i), "billing.invoice", (("invoice_id", i.id),),
+                           N_("Voir et payer")) for i in rows), "danger"))
     return entries
 
 
@@ -103,10 +101,15 @@ def _head(query) -> tuple[int, list]:
     return (rows[0].total_rows if rows else 0), rows
 
 
+def _invoice_label(invoice) -> str:
+    return _("%(number)s — %(amount)s", number=invoice.number,
+             amount=Money(invoice.balance_cents))
+
+
 def _deployment_label(deployment) -> str:
     date = deployment.scheduled_date
-    when = date.strftime("%d/%m/%Y") if date else _("à planifier")
-    return f"{DEPLOYMENT_KINDS[deployment.kind]} — {when}"
+    return _("%(kind)s — %(when)s", kind=_(DEPLOYMENT_KINDS[deployment.kind]),
+             when=date or _("à planifier"))
 
 
 def fingerprint(entries: list[Entry], *extra: object) -> str:

@@ -23,6 +23,9 @@ import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+
 from webapp.i18n import _
 from webapp.models import CallLogEntry, Service, StatsSubscription, WelcomeLine, WelcomeProfile
 from webapp.services import csv_safe
@@ -195,7 +198,7 @@ def seconds(ms: int | None) -> str:
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.1f} %".replace(".", ",")
+    return "—" if share is None else _("%(value)s %%", value=share * 100.0)
 
 
 def to_csv(service: Service, p: Period, s: Stats) -> str:
@@ -216,10 +219,10 @@ def to_csv(service: Service, p: Period, s: Stats) -> str:
         ("Attente 90e centile (s)", _sec(s.p90_wait_ms)),
         (_("Répondus dans le seuil de leur file"), s.within_20s),
         (_("Qualité de service (%)"),
-         "" if s.service_level is None else f"{s.service_level * 100:.1f}".replace(".", ",")),
+         "" if s.service_level is None else _csv_decimal(s.service_level * 100)),
         (_("Abandons courts (moins de 5 s)"), s.short_abandoned),
         ("Taux d'abandon, hors abandons courts (%)",
-         "" if s.abandon_rate is None else f"{s.abandon_rate * 100:.1f}".replace(".", ",")),
+         "" if s.abandon_rate is None else _csv_decimal(s.abandon_rate * 100)),
     ):
         w.writerow([label, value])
     w.writerow([])
@@ -237,7 +240,12 @@ def to_csv(service: Service, p: Period, s: Stats) -> str:
 
 
 def _sec(ms: int | None) -> str:
-    return "" if ms is None else f"{ms / 1000:.1f}".replace(".", ",")
+    return "" if ms is None else _csv_decimal(ms / 1000)
+
+
+def _csv_decimal(value: float) -> str:
+    """French decimals without grouping ("1200,5"): read as numbers by French spreadsheets."""
+    return format_decimal(value, format="0.0", locale="fr")
 
 
 @dataclass
@@ -250,9 +258,9 @@ class Bar:
     title: str
 
 
-def day_chart(s: Stats, width: int = 640, height: int = 200) -> dict:
+def day_chart(s: Stats, width: int = 640, height: int = 200, locale: str = "fr") -> dict:
     """Geometry of a stacked bar chart (answered / abandoned / other) per day, for an SVG
-    drawn by the template: no chart library, no script."""
+    drawn by the template: no chart library, no script. Days read as in `locale`."""
     pad_l, pad_b, pad_t = 36, 24, 8
     inner_w, inner_h = width - pad_l - 4, height - pad_b - pad_t
     top = max([sum(c.values()) for _day, c in s.days] + [1])
@@ -263,17 +271,19 @@ def day_chart(s: Stats, width: int = 640, height: int = 200) -> dict:
     for i, (day, c) in enumerate(s.days):
         x = pad_l + i * step + step * 0.15
         y = pad_t + inner_h
-        parts = (("answered", c["answered"], _("Répondus")), ("abandoned", c["abandoned"],
-                 _("Abandonnés")), ("other", sum(c.values()) - c["answered"] - c["abandoned"],
-                 "Autres issues"))
+        when = format_skeleton("dM", day, locale=locale)
+        parts = (("answered", c["answered"], _("répondus")), ("abandoned", c["abandoned"],
+                 _("abandonnés")), ("other", sum(c.values()) - c["answered"] - c["abandoned"],
+                 _("autres issues")))
         for cls, value, name in parts:
             if value:
                 h = inner_h * value / top
                 y -= h
                 bars.append(Bar(round(x, 1), round(y, 1), round(step * 0.7, 1), round(h, 1),
-                                cls, f"{day.strftime('%d/%m')} : {value} {name.lower()}"))
+                                cls, _("%(day)s : %(count)s %(what)s", day=when, count=value,
+                                       what=name)))
         if i % every == 0:
-            labels.append((round(x + step * 0.35, 1), day.strftime("%d/%m")))
+            labels.append((round(x + step * 0.35, 1), when))
     return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top,
             "axis_y": pad_t + inner_h, "pad_l": pad_l, "pad_t": pad_t}
 

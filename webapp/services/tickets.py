@@ -109,7 +109,7 @@ def attachment_disposition(filename: str) -> str:
 
 
 def _size_label(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")
+    return _("%(num)s Mo", num=size / 1024 / 1024)
 
 
 def check_upload(upload: Upload) -> tuple[str | None, str | None]:

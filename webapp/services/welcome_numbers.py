@@ -93,6 +93,6 @@ def describe_rule(rule: WelcomeTimeRule) -> str:
              != ("00:00", "24:00") else _("toute la journée"))
     if rule.date:
         return _("Le %(date)s, %(hours)s",
-                 date=rule.date.strftime('%d/%m/%Y'), hours=hours)
+                 date=rule.date, hours=hours)
     days = [int(d) for d in (rule.days or "").split(",") if d]
     return f"{', '.join(DAY_SHORT[d] for d in days)} {hours}"

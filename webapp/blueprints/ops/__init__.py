@@ -17,14 +17,14 @@ from webapp.extensions import client_ip
 from webapp.models import DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES, ORDER_STATUSES, SLOTS
 from webapp.rendering import redirect_to
 from webapp.security import public, safe_next
-from webapp.services import backoffice, billing
+from webapp.services import backoffice
 from webapp.services.actor import Actor
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
 OPEN_ENDPOINTS = {"ops.login", "ops.verify", "ops.send_code", "ops.logout", "ops.password_help"}
 LABELS = {"kinds": DEPLOYMENT_KINDS, "statuses": DEPLOYMENT_STATUSES, "slots": SLOTS,
-          "order_statuses": ORDER_STATUSES, "euros": billing.euros}
+          "order_statuses": ORDER_STATUSES}
 
 
 def staff_route(rule: str, **options):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from webapp.blueprints.ops import LABELS, done, found_or_404, staff_actor, staff_route
@@ -12,6 +13,7 @@ from webapp.blueprints.ops.accounts import account_or_404, account_page
 from webapp.rendering import render
 from webapp.services import backoffice, billing, pdf
 from webapp.services.errors import FormError
+from webapp.translate import translate
 
 
 @staff_route("/comptes/<int:account_id>/commandes", methods=["POST"])
@@ -72,7 +74,8 @@ def invoice(invoice_id: int):
 @staff_route("/factures/<int:invoice_id>/pdf")
 def invoice_pdf(invoice_id: int):
     found = _invoice_or_404(invoice_id)
-    data = pdf.invoice_pdf(found, found.account.name, billing.payments(found), billing.euros)
+    data = pdf.invoice_pdf(found, found.account.name, billing.payments(found), tr=translate,
+                           locale=str(get_locale() or "fr"))
     return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"facture-{found.number}.pdf")
 
