@@ -22,6 +22,12 @@ def is_cluster(url: str) -> bool:
         probe.close()
 
 
+def one_node(conn: redis.Redis | RedisCluster) -> bool:
+    """Can one MULTI/EXEC (or one XREADGROUP) span any keys of `conn`? Not on a Redis
+    Cluster, where only keys of one slot (one `{N}` shard, or one single key) can."""
+    return not isinstance(conn, RedisCluster)
+
+
 def connect(url: str, **kwargs) -> redis.Redis | RedisCluster:
     """A client for the engine's keys at `url` (cluster mode detected from the server)."""
     if is_cluster(url):

@@ -25,6 +25,7 @@ from engine.config import ConfigError, load_file
 from engine.loader import config_loader
 from engine.model import Config
 from engine.protocol import Keys
+from engine.redis_client import connect
 
 CDR = "pbx:cdr"
 BLACKLIST = "pbx:blacklist:{line}"
@@ -292,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"simulator: invalid configuration document:\n{exc}", file=sys.stderr)
         return 2
-    conn = redis.Redis.from_url(args.redis_url)
+    conn = connect(args.redis_url)  # a Redis or a Redis Cluster (ENGINE_REDIS_URL)
     sim = Simulator(conn, config, args.shard, rate_per_min=args.rate,
                     answer_s=(args.answer_min, args.answer_max), ring_out=args.ring_out,
                     decline=args.decline, unreachable=args.unreachable, talk_s=args.talk,

@@ -11,6 +11,7 @@ import time
 
 import redis
 
+from engine.redis_client import connect
 from pbx.connector import Connector
 from pbx.settings import load
 from pbx.sipua import StartError
@@ -34,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     s = load()
     delay = 0.5
     while True:
-        conn = redis.Redis.from_url(s.redis_url, socket_connect_timeout=3)
-        try:
+        try:  # a Redis or a Redis Cluster (ENGINE_REDIS_URL): the engine's keys are there
+            conn = connect(s.redis_url, socket_connect_timeout=3)
             conn.ping()
             break
         except redis.RedisError as exc:

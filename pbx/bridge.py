@@ -15,6 +15,7 @@ import time
 import pjsua2 as pj
 import redis
 
+from engine.redis_client import one_node
 from pbx.sipua import Leg, QCall, _ms
 from webapp.db import db
 from webapp.services.sip_directory import sync_all
@@ -88,13 +89,14 @@ class StreamBridge:
 
     def run(self) -> None:
         streams = {f"acd:{{{s}}}:out": ">" for s in self.shards}
+        # one XREADGROUP for every shard on a single Redis; one per shard on a Redis
+        # Cluster, where each shard's keys are in their own slot
+        reads = [streams] if one_node(self.r) else [{k: v} for k, v in streams.items()]
         while self.running:
             self.ep.libHandleEvents(10)
-            try:
-                got = self.r.xreadgroup(GROUP, self.consumer, streams, count=200)
-            except redis.RedisError:
-                raise
-            for stream, entries in got or []:
+            got = [found for read in reads
+                   for found in self.r.xreadgroup(GROUP, self.consumer, read, count=200) or []]
+            for stream, entries in got:
                 acks = []
                 for eid, raw in entries:
                     acks.append(eid)

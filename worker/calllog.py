@@ -23,6 +23,7 @@ from engine.outage import Outage, retry, transient
 from engine.redis_client import connect
 from webapp.db import db, write_transaction
 from webapp.models import CallLogEntry, Service
+from webapp.services import blacklist
 from webapp.settings import load
 from worker.bootstrap import ensure_db
 from worker.cdr import CdrHandler
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
                         Outage(log, f"Redis at {settings.ENGINE_REDIS_URL}"), lambda: stopping)
     # consumer name as before shards: pending entries of an older run are re-read
     if worker.conn is not None:
+        with db.connection_context():  # the PBX side's copy (LINE-4): a flushed Redis is
+            blacklist.sync_all(worker.conn)  # repaired; publish() logs an outage itself
         worker.work(burst=args.burst)
 
 

@@ -19,6 +19,7 @@ import time
 
 import redis as redis_lib
 
+from engine.redis_client import connect
 from webapp.db import db
 from webapp.services import blacklist, call_history
 from webapp.settings import load
@@ -94,7 +95,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load()
     ensure_db(settings)
-    conn = redis_lib.Redis.from_url(settings.REDIS_URL)
+    conn = connect(settings.ENGINE_REDIS_URL)  # pbx:cdr is next to the engine keys
     consumer = CdrConsumer(conn, os.environ.get("CDR_CONSUMER"))
     consumer.start()
     log.info("pbx:cdr consumer %s started", consumer.consumer)

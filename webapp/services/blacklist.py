@@ -18,7 +18,7 @@ from webapp.db import db
 from webapp.i18n import _
 from webapp.models import Service
 from webapp.models.history import ANONYMOUS, BlockedNumber
-from webapp.redis_conn import redis_for
+from webapp.redis_conn import engine_redis_for
 from webapp.services import audit, phones
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
@@ -60,7 +60,7 @@ def add_number(service: Service, raw: str, actor: Actor) -> str:
                             {"number": raw}) from exc
     audit.record("blacklist.added", account=service.account_id, user=actor.user, ip=actor.ip,
                  service=service.id, number=number)
-    publish(service, actor.redis_url)
+    publish(service, actor.engine_url)
     return number
 
 
@@ -71,7 +71,7 @@ def remove_number(service: Service, number: str, actor: Actor) -> bool:
     if deleted:
         audit.record("blacklist.removed", account=service.account_id, user=actor.user,
                      ip=actor.ip, service=service.id, number=number)
-        publish(service, actor.redis_url)
+        publish(service, actor.engine_url)
     return bool(deleted)
 
 
@@ -88,18 +88,20 @@ def set_anonymous(service: Service, blocked: bool, actor: Actor) -> None:
             return
     audit.record("blacklist.anonymous", account=service.account_id, user=actor.user,
                  ip=actor.ip, service=service.id, blocked=blocked)
-    publish(service, actor.redis_url)
+    publish(service, actor.engine_url)
 
 
 def publish(service: Service, redis_url: str, conn=None) -> bool:
-    """Rewrite `pbx:blacklist:{line}` from the database; False if Redis is unreachable
-    (the next change or `sync_all` repairs it)."""
+    """Rewrite `pbx:blacklist:{line}` from the database, next to the engine's keys where
+    the PBX side reads it (`redis_url`: ENGINE_REDIS_URL, a Redis or a Redis Cluster —
+    one key, so its MULTI/EXEC is one slot's); False if Redis is unreachable (the next
+    change or `sync_all` repairs it)."""
     numbers, anonymous = entries(service)
     fields = {n: "1" for n in numbers}
     if anonymous:
         fields[ANONYMOUS] = "1"
     try:
-        conn = conn or redis_for(redis_url)
+        conn = conn or engine_redis_for(redis_url)
         pipe = conn.pipeline(transaction=True)
         pipe.delete(KEY.format(line=service.number))
         if fields:

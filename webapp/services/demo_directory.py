@@ -138,7 +138,7 @@ def _blacklist(account: Account) -> None:
         for peer in blocked:
             BlockedNumber.insert(service=line.id, number=peer).on_conflict_ignore().execute()
         # Redis unreachable: publish() logs it and the calllog process republishes.
-        blacklist.publish(line, load().REDIS_URL)
+        blacklist.publish(line, load().ENGINE_REDIS_URL)
 
 
 def _history(account: Account, now: dt.datetime | None = None) -> None:

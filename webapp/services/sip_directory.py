@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from engine.redis_client import one_node
 from pbx.settings import load as pbx_settings
-from webapp.models import Service, SoftphoneCredential
-from webapp.services.shards import shard_of
+from webapp.models import Account, Service, SoftphoneCredential
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,12 @@ def credentials_changed(service: Service, cred: SoftphoneCredential, conn,
     """After `softphone.generate` committed: publish the new login, remove the old ones
     and ask Kamailio to drop the line's current registration. False if Redis is down
     (the next `sync_all` repairs it; the old login stays refused since it is not live)."""
-    shard = shard_of(service.account_id)
+    shard = int(Account.select(Account.shard).where(Account.id == service.account_id)
+                .scalar() or 0)
     try:
-        pipe = conn.pipeline(transaction=True)
+        # one MULTI/EXEC on a single Redis; on a Redis Cluster the keys are on several
+        # nodes: in this order, the new login before the old ones go and the kick
+        pipe = conn.pipeline(transaction=one_node(conn))
         for login in revoked_logins:
             pipe.delete(USER.format(login=login))
         if cred is not None and cred.sip_ha1:
@@ -62,27 +65,47 @@ def credentials_changed(service: Service, cred: SoftphoneCredential, conn,
         return False
 
 
+def _entries(account_id: int | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """({user key: value}, {number key: value}) from the database, for one account or all."""
+    query = (SoftphoneCredential.select(SoftphoneCredential, Service.number, Account.shard)
+             .join(Service).join(Account)
+             .where(SoftphoneCredential.revoked_at.is_null()
+                    & SoftphoneCredential.sip_ha1.is_null(False)))
+    services = (Service.select(Service.number, Service.kind, Account.shard).join(Account)
+                .where(Service.kind.in_(("fixed", "welcome"))))
+    if account_id is not None:
+        query = query.where(Service.account == account_id)
+        services = services.where(Service.account == account_id)
+    users = {USER.format(login=cred.login): _user_value(cred, cred.service.number,
+                                                        cred.service.account.shard)
+             for cred in query}
+    numbers = {NUMBER.format(number=s.number): f"{'line' if s.kind == 'fixed' else 'welcome'}"
+                                               f"|{s.account.shard}"
+               for s in services}
+    return users, numbers
+
+
 def sync_all(conn) -> tuple[int, int]:
     """Rewrite every `pbx:sip:user:*` and `pbx:sip:number:*` from the database;
     returns (logins, numbers)."""
-    users: dict[str, str] = {}
-    query = (SoftphoneCredential.select(SoftphoneCredential, Service)
-             .join(Service)
-             .where(SoftphoneCredential.revoked_at.is_null()
-                    & SoftphoneCredential.sip_ha1.is_null(False)))
-    for cred in query:
-        users[USER.format(login=cred.login)] = _user_value(
-            cred, cred.service.number, shard_of(cred.service.account_id))
-    numbers = {NUMBER.format(number=s.number): f"{'line' if s.kind == 'fixed' else 'welcome'}"
-                                               f"|{shard_of(s.account_id)}"
-               for s in Service.select(Service.number, Service.kind, Service.account)
-               .where(Service.kind.in_(("fixed", "welcome")))}
+    users, numbers = _entries()
     stale = [k for k in conn.scan_iter(match="pbx:sip:user:*", count=1000)
              if (k.decode() if isinstance(k, bytes) else k) not in users]
     pipe = conn.pipeline(transaction=False)
-    if stale:
-        pipe.delete(*stale)
+    for key in stale:  # one by one: on a Redis Cluster they live on several nodes
+        pipe.delete(key)
     for key, value in {**users, **numbers}.items():
         pipe.set(key, value)
     pipe.execute()
     return len(users), len(numbers)
+
+
+def account_moved(account_id: int, conn) -> int:
+    """Republish one account's numbers and logins with its (new) shard (SCALE-1 shard
+    move): Kamailio and the connector then send its lines' and numbers' events there."""
+    users, numbers = _entries(account_id)
+    pipe = conn.pipeline(transaction=False)
+    for key, value in {**users, **numbers}.items():
+        pipe.set(key, value)
+    pipe.execute()
+    return len(users) + len(numbers)

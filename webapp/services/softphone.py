@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pbx.settings import load as pbx_settings
 from webapp.db import db
 from webapp.models import Service, SoftphoneCredential, utcnow
-from webapp.redis_conn import redis_for
+from webapp.redis_conn import engine_redis_for
 from webapp.services import audit, sip_directory
 from webapp.services.tokens import digest
 
@@ -46,7 +46,7 @@ def generate(service: Service, *, user=None, ip=None, redis_url: str | None = No
             created_by=str(user.id) if user else None, created_at=now)
     # PBX-1: Kamailio learns the new login and drops the old registration at once
     sip_directory.credentials_changed(service, cred,
-                                      redis_for(redis_url or pbx_settings().redis_url), old)
+                                      engine_redis_for(redis_url or pbx_settings().redis_url), old)
     audit.record("softphone.generated", account=service.account_id, user=user, ip=ip,
                  service=service.id, login=login, revoked=revoked)
     return Issued(login, secret)
