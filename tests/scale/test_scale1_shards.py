@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from engine.codec import agent_from_dict, loads
 from tests.scale.conftest import (
     PASSWORD,
     caught_up,
@@ -133,13 +134,33 @@ def test_scale1_shard_move_drains_moves_and_reloads_both(app, db_conn, cluster_c
     wait_for(lambda: '"ringing": []' in (conn.hget("acd:{1}:state", wb.number) or b"").decode()
              or b'"ringing":[]' in (conn.hget("acd:{1}:state", wb.number) or b""),
              what="B-1 gone from the snapshot")
+    # B's line is in an outside call and on a break when the account moves (Q-13)
+    send(conn, 1, type="line.busy", line=b1.number)
+    send(conn, 1, type="line.paused", line=b1.number, reason="dejeuner")
+    wait_for(lambda: caught_up(conn, 1), what="busy and paused on shard 1")
     result = runner.invoke(args=["shard-move", str(b.id), "0"])
     assert result.exit_code == 0, result.output
     assert Account.get_by_id(b.id).shard == 0
     assert AuditEvent.select().where(AuditEvent.kind == "account.shard_moved").count() == 1
-    # shard 0's engine now answers B's number, B's line still registered (carried over)
     wait_for(lambda: caught_up(conn, 0) and caught_up(conn, 1), what="both reloaded")
+    # the PBX side now sends B's events to shard 0 (the SIP directory says so)
+    assert conn.get(f"pbx:sip:number:{wb.number}") == b"welcome|0"
+    assert conn.get(f"pbx:sip:number:{b1.number}") == b"line|0"
+    # shard 0 holds B's line as it was: registered, in its outside call, on its break
+    target = agent_from_dict(loads(conn.hget("acd:{0}:agents", b1.number)))
+    assert (target.registered, target.external, target.paused) == (True, 1, "dejeuner")
+    assert of_type(conn, "acd:{0}:log", "line.paused", line=b1.number, reason="dejeuner")
+    # shard 1's record of the line is blank, its break ended there (break statistics)
+    source = agent_from_dict(loads(conn.hget("acd:{1}:agents", b1.number)))
+    assert (source.registered, source.external, source.paused) == (False, 0, None)
+    assert of_type(conn, LOG1, "line.unpaused", line=b1.number)
+    # shard 0's engine answers B's number: the line is offered nothing while busy and
+    # paused, then rings once both end
     send(conn, 0, type="call.arrived", call="B-2", number=wb.number, caller="+33633333333")
+    wait_for(lambda: caught_up(conn, 0), what="B-2 waits")
+    assert not of_type(conn, OUT0, "ring", call="B-2")
+    send(conn, 0, type="line.idle", line=b1.number)
+    send(conn, 0, type="line.unpaused", line=b1.number)
     ring = wait_for(lambda: of_type(conn, OUT0, "ring", call="B-2"), what="B-2 on shard 0")
     assert ring[0]["line"] == b1.number
     # shard 1 no longer knows B's number: a stray arrival there is not distributed
