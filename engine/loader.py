@@ -21,7 +21,7 @@ from engine.config import ConfigError, parse
 from engine.model import Config
 
 
-def _builder() -> Callable[..., dict]:
+def builder() -> Callable[..., dict]:
     try:
         from webapp.services.engine_config import build_document  # optional (see above)
     except ImportError as exc:
@@ -38,11 +38,11 @@ class DocumentSource:
     def __init__(self, path: str | None, shard: int = 0) -> None:
         self.path, self.shard = path or None, shard
         if self.path is None:
-            _builder()  # fail at start, with the message, rather than at the first reload
+            builder()  # fail at start, with the message, rather than at the first reload
 
     def raw(self) -> Any:
         if self.path is None:
-            return _builder()(shard=self.shard)
+            return builder()(shard=self.shard)
         try:
             return orjson.loads(Path(self.path).read_bytes())
         except (OSError, ValueError) as exc:
@@ -63,5 +63,5 @@ def numbers_loader(path: str | None, shard: int = 0
     lines they name); None in file mode, where every reload reads the whole file."""
     if path:
         return None
-    build_document = _builder()
+    build_document = builder()
     return lambda numbers: parse(build_document(shard=shard, numbers=numbers))

@@ -35,7 +35,7 @@ import orjson
 
 from engine.config import ConfigError, parse
 from engine.layout import changed_numbers
-from engine.loader import DocumentSource
+from engine.loader import DocumentSource, builder
 from engine.model import Config
 
 LINE_GROUPS = 256  # line settings are compared in groups (a shard may have 50,000 lines)
@@ -161,19 +161,32 @@ class InThread(Preparing):
         return Prepared(config, changed, None)
 
 
+def warm(source: DocumentSource) -> None:
+    """In the helper, at start: import what reading the document needs."""
+    if source.path is None:
+        builder()  # the web side's builder and its models
+
+
 class Helper:
-    """The helper process, started at the first whole reload and kept for the next."""
+    """The helper process, started with the engine (`start`: its interpreter's start and
+    imports cost nothing to a reload) and kept; a new one if it dies."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, source: DocumentSource, known: Digests) -> Future:
+    def start(self, source: DocumentSource) -> None:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool.submit(warm, source)
+
+    def submit(self, source: DocumentSource, known: Digests) -> Future:
+        self.start(source)
+        assert self._pool is not None
         try:
             return self._pool.submit(changes, source, known)
         except RuntimeError:  # the helper died (BrokenProcessPool): a new one
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = None
+            self.start(source)
             return self._pool.submit(changes, source, known)
 
     def close(self) -> None:

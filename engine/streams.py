@@ -106,6 +106,8 @@ class Engine:
             raw = self.source.raw()
             config, self._digests = parse(raw), digests(raw)
             del raw
+            if self.clock == "wall":
+                self._helper.start(self.source)  # whole reloads are read there
         else:
             config = self.load_config()
         k = self.keys
