@@ -48,9 +48,12 @@ def build_config(numbers: int, agents_per_number: int, rest_s: int = 5,
 
 
 def scenario(config: Config, calls: int, start_ms: int, engine: Distributor, seed: int = 1,
-             gap_ms: float = 200.0) -> list[dict[str, str]]:
+             gap_ms: float = 200.0, churn: float = 0.0) -> list[dict[str, str]]:
     """Events of `calls` calls (plus registrations and external calls), time-ordered,
-    played against `engine` (fresh, at `start_ms`; it is left in the final state)."""
+    played against `engine` (fresh, at `start_ms`; it is left in the final state).
+    `churn`: per call, the chance that a line also logs out and back in 2-20 s later
+    (a phone re-registering, an agent leaving the desk): registrations mixed with the
+    traffic rather than all at the start."""
     rng = random.Random(seed)
     pbx = _PbxView()
     numbers = sorted(config.numbers)
@@ -77,6 +80,10 @@ def scenario(config: Config, calls: int, start_ms: int, engine: Distributor, see
             line = rng.choice(lines)
             later(t, {"type": "line.busy", "line": line})
             later(t + rng.randrange(2000, 30000), {"type": "line.idle", "line": line})
+        if churn and rng.random() < churn:
+            line = rng.choice(lines)
+            later(t, {"type": "line.unregistered", "line": line})
+            later(t + rng.randrange(2000, 20000), {"type": "line.registered", "line": line})
     while heap:
         at, _, event = heapq.heappop(heap)
         if not pbx.still_valid(event):
