@@ -1,36 +1,49 @@
 """The permission matrix, one module per area (ROLE-1..4, security checks).
 
-Every endpoint of the app must be declared in exactly one module here with
-what each kind of visitor gets; `tests/security/test_route_matrix.py` builds the
-matrix from the app's URL map and fails on any undeclared route.
+Every endpoint of the app must be declared in exactly one module here with what each
+kind of visitor gets, and every state-changing route with a *valid body* for a real
+object of the demo (`data`); `tests/security/test_route_matrix.py` builds the matrix from the
+app's URL map and fails on any undeclared route or any POST route without a body.
 
-Expectations:
-- ALLOWED  the request reaches the view (2xx/3xx other than a sign-in redirect,
-           or a 400 validation answer for a POST sent without its fields)
-- LOGIN    redirected to the sign-in page (anonymous)
+Expectations (outcomes of one request):
+- ALLOWED  the request succeeds: 2xx/3xx other than a sign-in redirect. For a POST this
+           means the valid body was accepted — a validation answer is INVALID, not ALLOWED.
+- INVALID  400/401/409/410/422: the view refused the body (declared only where no valid
+           body can exist for that visitor).
+- LOGIN    redirected to a sign-in page (customer or back-office)
 - 403      refused for missing permission, with the French explanation
 - 404      object out of tenant or site scope
-Visitors: anonymous, admin (demo Administrateur), restricted (demo "Responsable
-Lyon": sites.access services.manage tickets.access deployments.view, scope Lyon),
-other (administrator of another account, looking at the demo account's objects);
-test_route_matrix_access_manager_only_and_staff_session adds a user holding only
-"Gérer les accès utilisateurs" (403 wherever a view requires another permission) and
-a back-office staff session (the sign-in page on every customer route).
+- CSRF     the CSRF check refused the post (`X-CSRF-Refused`): never expected — every
+           visitor posts a valid token.
+Visitors: anonymous; admin (the demo Administrateur, Claire); restricted (demo
+"Responsable Lyon": sites.access services.manage tickets.access deployments.view, scope
+Lyon); users_only (a user holding only "Gérer les accès utilisateurs", scope: the default
+site); other (administrator of another account made like `create-admin`, looking at the
+demo account's objects); staff (a back-office session: a stranger on customer routes,
+the one allowed visitor on /ops). `users_only` and `staff` default to DERIVED: users_only
+gets 403 wherever the view requires a permission other than users.manage and the
+admin's outcome elsewhere; staff gets LOGIN on every signed-in customer route, ALLOWED on
+/ops and the anonymous outcome on public routes. Where that is not what must happen, the
+route says so explicitly.
 
-Every visitor posts a valid CSRF token: a CSRF refusal (`X-CSRF-Refused`) is its own
-outcome and always a failure, never counted as an allowed 400. Whenever a POST is
-refused (LOGIN, 403, 404) the whole database (audit journal aside) must be unchanged.
-Downloads use real objects of the demo account (attachment, invoice, photo, audio
-file), so "other" gets 404 on ids that exist.
+Each (route, visitor) runs in a transaction rolled back afterwards: every visitor posts
+the same body against the same demo. Whenever a POST is refused (LOGIN, 403, 404) the
+database (audit journal aside) must be unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 ALLOWED = "allowed"
 LOGIN = "login"
+INVALID = "invalid"
+CSRF = "csrf"
+DERIVED = "derived"
+VISITORS = ("anonymous", "other", "restricted", "users_only", "staff", "admin")
 
 
 @dataclass(frozen=True)
@@ -41,9 +54,24 @@ class Route:
     admin: object = ALLOWED
     restricted: object = ALLOWED
     other: object = ALLOWED
+    users_only: object = DERIVED
+    staff: object = DERIVED
     # URL arguments from the demo data: a callable taking the `Demo` fixture object.
     args: Callable[..., dict] | None = None
-    data: dict = field(default_factory=dict)
+    # The valid body of a state-changing route: a dict, or a callable taking the `Demo`
+    # (run inside the visitor's transaction: it may create the object it needs).
+    # File uploads are (BytesIO, filename) values.
+    data: dict | Callable[..., dict] | None = None
+    # Sent as an htmx request (HX-Request) when the form is posted by htmx.
+    htmx: bool = False
+    # Prepares the visitor's browser before the request, e.g. a pending sign-in:
+    # a callable (browser, Demo) → dict merged into the body.
+    prepare: Callable[..., dict] | None = None
+
+    def body(self, demo) -> dict:
+        if callable(self.data):
+            return dict(self.data(demo))
+        return dict(self.data or {})
 
 
 def demo_ids(account) -> dict[str, int]:
@@ -77,3 +105,94 @@ def demo_ids(account) -> dict[str, int]:
         "contact_lyon": contact("Lucas"),
         "contact_bordeaux": contact("Manon"),
     }
+
+
+# --- bodies read from the page, as a browser posts them ---------------------------------
+
+class _Forms(HTMLParser):
+    """Every <form> of a page: its action and the fields a browser would post (checked
+    boxes, selected options, text values; file inputs and buttons left out)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, list[tuple[str, str]]]] = []
+        self._fields: list[tuple[str, str]] | None = None
+        self._select: tuple[str, list[tuple[str, bool]]] | None = None
+        self._option: list | None = None
+        self._textarea: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "form":
+            self._fields = []
+            self.forms.append((a.get("action", ""), self._fields))
+        elif self._fields is None or "disabled" in a:
+            return
+        elif tag == "input" and a.get("name"):
+            kind = a.get("type", "text").lower()
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self._fields.append((a["name"], a.get("value", "on")))
+            elif kind not in ("file", "submit", "button", "reset", "image"):
+                self._fields.append((a["name"], a.get("value", "")))
+        elif tag == "select" and a.get("name"):
+            self._select = (a["name"], [])
+        elif tag == "option" and self._select is not None:
+            self._option = [a.get("value"), "selected" in a, ""]
+            self._select[1].append(self._option)
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = [a["name"], ""]
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+        if self._option is not None:
+            self._option[2] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._fields = None
+        elif tag == "select" and self._select is not None and self._fields is not None:
+            name, options = self._select
+            chosen = [o for o in options if o[1]] or options[:1]
+            for value, _sel, text in chosen:
+                self._fields.append((name, value if value is not None else text.strip()))
+            self._select = None
+        elif tag == "option":
+            self._option = None
+        elif tag == "textarea" and self._textarea is not None and self._fields is not None:
+            self._fields.append((self._textarea[0], self._textarea[1].lstrip("\n")))
+            self._textarea = None
+
+
+def form_fields(html: str, action: str) -> dict:
+    """The fields of the form posting to `action` (path, query ignored), as a dict whose
+    repeated names are lists (the test client posts each value)."""
+    parser = _Forms()
+    parser.feed(html)
+    for form_action, fields in parser.forms:
+        if urlsplit(form_action).path == urlsplit(action).path:
+            found: dict = {}
+            for name, value in fields:
+                if name == "csrf_token":
+                    continue
+                if name in found:
+                    found[name] = (found[name] if isinstance(found[name], list)
+                                   else [found[name]]) + [value]
+                else:
+                    found[name] = value
+            return found
+    raise AssertionError(f"no form posting to {action}")
+
+
+def page_form(page: Callable[..., str], *, who: str = "admin",
+              action: Callable[..., str] | None = None, **changes) -> Callable:
+    """A body read from the page a visitor sees (`page(demo)`: its path) for the form that
+    posts to the route's own URL (or to `action(demo)`: another form of the same shape),
+    with `changes` applied (a callable value takes the demo)."""
+    def data(d) -> dict:
+        fields = d.form(page(d), who=who, action=action(d) if action else None)
+        for name, value in changes.items():
+            fields[name] = value(d) if callable(value) else value
+        return fields
+    return data

@@ -6,7 +6,9 @@ belongs to the account (all sites): the restricted user, who has "Gérer les
 services", may use it; another account gets 404 on the demo account's files.
 """
 
-from tests.routes import Route, demo_ids
+import io
+
+from tests.routes import Route, demo_ids, page_form
 
 
 def _line(d) -> dict:
@@ -41,41 +43,67 @@ def _audio(d) -> dict:
     return {"audio_id": existing.id}
 
 
-def _audio_in_use(d) -> dict:
-    """The same file, made Claire's voicemail greeting: deleting it is refused (409) for
-    everyone who may see it, so the matrix does not depend on visiting order."""
-    from webapp.models import VoicemailSettings
+def _unused_audio(d) -> dict:
+    """A file of the demo account that nothing uses (the demo's own are in use)."""
+    from tests.lines.audio_files import wav_bytes
+    from webapp.models import Account, User
+    from webapp.services.actor import Actor
+    from webapp.services.audio import upload
+    from webapp.settings import load
 
-    args = _audio(d)
-    row = VoicemailSettings.get(VoicemailSettings.service == d.ids["fixed_paris"])
-    if row.greeting_audio_id != args["audio_id"]:
-        VoicemailSettings.update(greeting_audio=args["audio_id"]).where(
-            VoicemailSettings.id == row.id).execute()
-    return args
+    settings = load()
+    actor = Actor(User.get_by_id(d.admin_user_id), "127.0.0.1", settings.REDIS_URL, 0,
+                  settings.DATA_DIR)
+    assert actor.user.account_id == Account.get_by_id(d.account_id).id
+    made = upload(filename="jetable.wav", data=wav_bytes(0.2), name="Jetable",
+                  kind="announcement", actor=actor)
+    return {"audio_id": made.id}
+
+
+def _absence(d) -> dict:
+    """Claire's "Absence" profile (not in force): to activate, edit or delete."""
+    from webapp.models import ForwardingProfile
+
+    profile = ForwardingProfile.get((ForwardingProfile.service == d.ids["fixed_paris"])
+                                    & (ForwardingProfile.name == "Absence"))
+    return {"service_id": d.ids["fixed_paris"], "profile_id": profile.id}
+
+
+def _wav(d) -> dict:
+    from tests.lines.audio_files import wav_bytes
+
+    return {"file": (io.BytesIO(wav_bytes(0.2)), "accueil-matrice.wav"),
+            "name": "Accueil matrice", "kind": "announcement"}
+
+
+def _settings_page(d) -> str:
+    return f"/services/{d.ids['fixed_paris']}/ligne"
 
 
 LINE = dict(restricted=404, other=404, args=_line)
 PROFILE = dict(restricted=404, other=404, args=_profile)
+ABSENCE = dict(restricted=404, other=404, args=_absence)
 AUDIO = dict(other=404, args=_audio)
 
 ROUTES = [
     Route("lines.settings", **LINE),
-    Route("lines.update_queue", "POST", **LINE),
+    Route("lines.update_queue", "POST", **LINE, data=page_form(_settings_page)),
     Route("lines.new_profile", **LINE),
-    Route("lines.create_profile", "POST", **LINE),
+    Route("lines.create_profile", "POST", **LINE, data=page_form(
+        lambda d: f"/services/{d.ids['fixed_paris']}/ligne/renvois/nouveau", name="Réunion")),
     Route("lines.edit_profile", **PROFILE),
-    Route("lines.update_profile", "POST", **PROFILE),
-    Route("lines.activate_profile", "POST", **PROFILE),
-    Route("lines.delete_profile", "POST", **PROFILE),
+    Route("lines.update_profile", "POST", **ABSENCE, data=page_form(lambda d: d.url)),
+    Route("lines.activate_profile", "POST", **ABSENCE, data={"next": ""}),
+    Route("lines.delete_profile", "POST", **ABSENCE, data={"confirm": "1"}),
     Route("lines.delete_profile", **PROFILE),
     Route("lines.voicemail", **LINE),
-    Route("lines.update_voicemail", "POST", **LINE),
+    Route("lines.update_voicemail", "POST", **LINE, data=page_form(lambda d: d.url)),
     Route("audio.index"),
-    Route("audio.upload", "POST"),
+    Route("audio.upload", "POST", data=_wav),
     Route("audio.file", **AUDIO),
-    Route("audio.rename", "POST", **AUDIO),
-    Route("audio.delete", "POST", other=404, args=_audio_in_use),
-    Route("audio.delete", other=404, args=_audio_in_use),
+    Route("audio.rename", "POST", **AUDIO, data={"name": "Annonce renommée"}),
+    Route("audio.delete", "POST", other=404, args=_unused_audio, data={"confirm": "1"}),
+    Route("audio.delete", **AUDIO),
 ]
 
 __all__ = ["ROUTES", "demo_ids"]

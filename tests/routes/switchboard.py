@@ -6,6 +6,8 @@ the switchboard's directory search, agent breaks and callbacks (Q-13, SWB-4..8).
 appels" (restricted: 403) and a number in scope (another account: 404).
 """
 
+import json
+
 from tests.routes import Route
 
 
@@ -40,19 +42,41 @@ def _callback(d) -> dict:
     return {"service_id": d.ids["welcome"], "call": "c-matrice-cb"}
 
 
+def _bridged_call(d) -> dict:
+    """A call of the welcome number, bridged on the board (the engine's snapshot in
+    Redis, as the engine writes it): it may be put on hold."""
+    from webapp.models import Account
+    from webapp.redis_conn import engine_redis_for
+    from webapp.services.switchboard import state_key
+    from webapp.settings import load
+
+    shard = Account.get_by_id(d.account_id).shard
+    engine_redis_for(load().ENGINE_REDIS_URL).hset(state_key(shard), "+33100000001", json.dumps(
+        {"bridged": [{"call": "c-matrice", "caller": "+33612345678", "line": "+33100000101",
+                      "since_ms": 0}], "waiting": [], "ringing": [], "menu": [], "agents": []}))
+    return {"service_id": d.ids["welcome"], "call": "c-matrice", "action": "attente"}
+
+
 ROUTES = [
     Route("breaks.mine"),
-    Route("breaks.pause", "POST", restricted=404, other=404, args=_my_line),
-    Route("breaks.unpause", "POST", restricted=404, other=404, args=_my_line),
+    Route("breaks.pause", "POST", restricted=404, other=404, users_only=404, args=_my_line,
+          data={"reason": "reunion"}),
+    Route("breaks.unpause", "POST", restricted=404, other=404, users_only=404, args=_my_line,
+          data={}),
     Route("breaks.reasons"),
-    Route("breaks.add_reason", "POST"),
-    Route("breaks.delete_reason", "POST", other=404, args=_reason),
-    Route("switchboard.wall"),
+    Route("breaks.add_reason", "POST", data={"label": "Rendez-vous client"}),
+    Route("breaks.delete_reason", "POST", other=404, args=_reason, data={}),
+    Route("switchboard.wall", users_only=403),
     Route("switchboard_actions.directory_search", restricted=403, other=404,
           args=lambda d: {"service_id": d.ids["welcome"], "call": "c-matrice"}),
     Route("switchboard_actions.agent_actions", restricted=403, other=404, args=_agent()),
-    Route("switchboard_actions.agent_act", "POST", restricted=403, other=404, args=_agent("pause")),
-    Route("switchboard_actions.callback_done", "POST", restricted=403, other=404, args=_callback),
+    Route("switchboard_actions.agent_act", "POST", restricted=403, other=404, args=_agent("pause"),
+          data={"reason": "formation"}),
+    Route("switchboard_actions.callback_done", "POST", restricted=403, other=404, args=_callback,
+          data={}),
 ]
 ROUTES.append(Route("stats.weekly_report", "POST", restricted=404, other=404,
-                    args=lambda d: {"service_id": d.ids["welcome"]}))
+                    users_only=403, args=lambda d: {"service_id": d.ids["welcome"]},
+                    data={"abonner": "1"}))
+
+__all__ = ["ROUTES", "_bridged_call"]

@@ -9,7 +9,8 @@ POSTs go without their fields (400 / 409 for the admin) except "profil d'entrée
 which re-marks the demo entry profile, and the rule deletion, on a rule made for it.
 """
 
-from tests.routes import Route
+from tests.routes import Route, page_form
+from tests.routes.switchboard import _bridged_call
 
 
 def _number(d) -> dict:
@@ -44,26 +45,56 @@ def _call(action: str | None = None):
     return args
 
 
+def _spare_profile(d) -> dict:
+    """A profile of the welcome number used by nothing (an announcement): to delete."""
+    from webapp.models import WelcomeProfile
+
+    p = WelcomeProfile.create(service=d.ids["welcome"], key="matrice", name="Matrice",
+                              kind="announcement")
+    return {"service_id": d.ids["welcome"], "profile_id": p.id}
+
+
+def _number_page(d) -> str:
+    return f"/configurer/numeros-accueil/{d.ids['welcome']}"
+
+
+RULE = {"kind": "dated", "days": [], "date": "2030-12-24", "start": "14:00", "end": "18:00",
+        "whole_day": "", "label": "Veille de Noël"}
+
+
+def _rule_body(d) -> dict:
+    from webapp.models import WelcomeProfile
+
+    shut = WelcomeProfile.get((WelcomeProfile.service == d.ids["welcome"])
+                              & (WelcomeProfile.key == "ferme"))
+    return {**RULE, "profile": str(shut.id)}
+
+
 NUMBER = dict(restricted=404, other=404, args=_number)
 PROFILE = dict(restricted=404, other=404, args=_profile)
 
 ROUTES = [
-    Route("welcome.index"),
+    Route("welcome.index", users_only=403),
     Route("welcome.number", **NUMBER),
     Route("welcome.new_profile", **NUMBER),
-    Route("welcome.create_profile", "POST", **NUMBER),
+    # the queue "Accueil" as its edit page shows it, posted as a new profile
+    Route("welcome.create_profile", "POST", **NUMBER, data=page_form(
+        lambda d: f"{_number_page(d)}/profils/{_profile(d)['profile_id']}",
+        action=lambda d: f"{_number_page(d)}/profils/{_profile(d)['profile_id']}",
+        name="Accueil du samedi", key="samedi")),
     Route("welcome.edit_profile", **PROFILE),
-    Route("welcome.update_profile", "POST", **PROFILE),
-    Route("welcome.set_entry", "POST", **PROFILE),
-    Route("welcome.delete_profile", "POST", **PROFILE),
-    Route("welcome.add_rule", "POST", **NUMBER),
+    Route("welcome.update_profile", "POST", **PROFILE, data=page_form(lambda d: d.url)),
+    Route("welcome.set_entry", "POST", **PROFILE, data={}),
+    Route("welcome.delete_profile", "POST", restricted=404, other=404, args=_spare_profile,
+          data={}),
+    Route("welcome.add_rule", "POST", **NUMBER, data=_rule_body),
     Route("welcome.edit_rule", restricted=404, other=404, args=_rule),
-    Route("welcome.edit_rule", "POST", restricted=404, other=404, args=_rule),
-    Route("welcome.delete_rule", "POST", restricted=404, other=404, args=_rule),
-    Route("switchboard.index"),
-    Route("switchboard.stream"),
+    Route("welcome.edit_rule", "POST", restricted=404, other=404, args=_rule, data=_rule_body),
+    Route("welcome.delete_rule", "POST", restricted=404, other=404, args=_rule, data={}),
+    Route("switchboard.index", users_only=403),
+    Route("switchboard.stream", users_only=403),
     Route("switchboard_actions.call_actions", restricted=403, other=404, args=_call()),
-    Route("switchboard_actions.act", "POST", restricted=403, other=404, args=_call("attente")),
-    Route("stats.number", **NUMBER),
-    Route("stats.export", **NUMBER),
+    Route("switchboard_actions.act", "POST", restricted=403, other=404, args=_bridged_call, data={}),
+    Route("stats.number", **NUMBER, users_only=403),
+    Route("stats.export", **NUMBER, users_only=403),
 ]
