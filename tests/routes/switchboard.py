@@ -47,7 +47,7 @@ def _bridged_call(d) -> dict:
     Redis, as the engine writes it): it may be put on hold."""
     from webapp.models import Account
     from webapp.redis_conn import engine_redis_for
-    from webapp.services.switchboard import state_key
+    from webapp.services.switchboard_actions import state_key
     from webapp.settings import load
 
     shard = Account.get_by_id(d.account_id).shard
