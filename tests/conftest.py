@@ -158,9 +158,9 @@ def db_conn(app):
         db.close()
 
 
-@pytest.fixture
-def run_jobs(redis_url):
-    """Run every queued RQ job now, in this process, with a real SimpleWorker."""
+def job_runner(redis_url: str):
+    """A function running every queued RQ job now, in this process, with a real
+    SimpleWorker."""
     from rq import Queue, SimpleWorker
 
     from worker.__main__ import QUEUES
@@ -172,6 +172,12 @@ def run_jobs(redis_url):
         connection.close()
 
     return run
+
+
+@pytest.fixture
+def run_jobs(redis_url):
+    """Run every queued RQ job now, in this process, with a real SimpleWorker."""
+    return job_runner(redis_url)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ database (audit journal aside) must be unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -196,3 +197,36 @@ def page_form(page: Callable[..., str], *, who: str = "admin",
             fields[name] = value(d) if callable(value) else value
         return fields
     return data
+
+
+# --- sign-in steps, as a browser takes them ------------------------------------------------
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in_started(b, password: str, email: str, door: str = "") -> dict:
+    """The password step of `email` at the customer door ("") or the back-office ("/ops"),
+    from this visitor's browser: its CSRF token and the verification page."""
+    page = b.client.get(f"{door}/connexion", follow_redirects=True)
+    response = b.client.post(f"{door}/connexion", data={
+        "email": email, "password": password, "csrf_token": csrf_of(page.get_data(as_text=True))})
+    assert response.status_code == 303, response.status_code
+    page = b.client.get(f"{door}/connexion/verification").get_data(as_text=True)
+    return {"csrf_token": csrf_of(page), "page": page}
+
+
+def pending_code(b, password: str, email: str, door: str = "") -> dict:
+    """A pending sign-in and the code e-mailed for it (sent by the real RQ worker)."""
+    from tests.conftest import code_in
+
+    started = sign_in_started(b, password, email, door)
+    before = len(b.smtp.messages(email))
+    if 'name="code"' not in started["page"]:
+        b.client.post(f"{door}/connexion/envoyer-code",
+                      data={"csrf_token": started["csrf_token"]})
+    b.run_jobs()
+    codes = [m for m in b.smtp.messages(email)[before:]
+             if "code" in (m["Subject"] or "").lower()]
+    assert codes, "no code e-mailed"
+    return {"csrf_token": started["csrf_token"], "code": code_in(codes[-1])}

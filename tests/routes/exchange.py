@@ -7,9 +7,8 @@ the *staff* sign-in (`/ops/connexion?next=…`), which the matrix counts as LOGI
 
 import datetime as dt
 import io
-import re
 
-from tests.routes import ALLOWED, INVALID, LOGIN, Route
+from tests.routes import ALLOWED, INVALID, LOGIN, Route, pending_code, sign_in_started
 
 STAFF_ONLY = dict(anonymous=LOGIN, admin=LOGIN, restricted=LOGIN, other=LOGIN,
                   users_only=LOGIN)
@@ -67,33 +66,6 @@ def _account(d):
     return {"account_id": d.account_id}
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _staff_started(b, d) -> dict:
-    """The password step of the demo operator, from this visitor's browser."""
-    token = _csrf(b.client.get("/ops/connexion", follow_redirects=True).get_data(as_text=True))
-    response = b.client.post("/ops/connexion", data={"email": STAFF_EMAIL, "password": d.password,
-                                                     "csrf_token": token})
-    assert response.status_code == 303, response.status_code
-    page = b.client.get("/ops/connexion/verification").get_data(as_text=True)
-    return {"csrf_token": _csrf(page), "page": page}
-
-
-def _staff_code(b, d) -> dict:
-    from tests.conftest import code_in
-
-    started = _staff_started(b, d)
-    before = len(b.smtp.messages(STAFF_EMAIL))
-    if 'name="code"' not in started["page"]:
-        b.client.post("/ops/connexion/envoyer-code", data={"csrf_token": started["csrf_token"]})
-    b.run_jobs()
-    mails = b.smtp.messages(STAFF_EMAIL)
-    assert len(mails) > before, "no code e-mailed"
-    return {"csrf_token": started["csrf_token"], "code": code_in(mails[-1])}
-
-
 def _deployment_status(d) -> dict:
     from webapp.models import Deployment
     from webapp.services.deployments import TRANSITIONS
@@ -144,8 +116,10 @@ ROUTES = [
     Route("ops.login", "POST", **OPEN,
           data=lambda d: {"email": STAFF_EMAIL, "password": d.password}),
     Route("ops.verify", **OPEN),
-    Route("ops.verify", "POST", **OPEN, data={}, prepare=_staff_code),
-    Route("ops.send_code", "POST", **OPEN, data={}, prepare=_staff_started),
+    Route("ops.verify", "POST", **OPEN, data={},
+          prepare=lambda b, d: pending_code(b, d.password, STAFF_EMAIL, "/ops")),
+    Route("ops.send_code", "POST", **OPEN, data={},
+          prepare=lambda b, d: sign_in_started(b, d.password, STAFF_EMAIL, "/ops")),
     Route("ops.logout", "POST", **OPEN, data={}),
     Route("ops.password_help", **OPEN),
     Route("ops.home", **STAFF_ONLY),

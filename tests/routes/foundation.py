@@ -6,9 +6,8 @@ rolled-back transaction); the visitor's own session is restored afterwards.
 """
 
 import datetime as dt
-import re
 
-from tests.routes import ALLOWED, LOGIN, Route
+from tests.routes import ALLOWED, LOGIN, Route, csrf_of, pending_code, sign_in_started
 
 PUBLIC = dict(anonymous=ALLOWED, admin=ALLOWED, restricted=ALLOWED, other=ALLOWED,
               users_only=ALLOWED, staff=ALLOWED)
@@ -16,43 +15,6 @@ ADMIN_EMAIL = "claire.dubois@atelier-dupont.example"
 PASSWORD_LINK = "matrice-lien-mot-de-passe-0123456789"
 EMAIL_LINK = "matrice-lien-adresse-0123456789"
 TIMEZONE = "America/Martinique"
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _sign_in_started(b, d) -> dict:
-    """The password step of the demo administrator, from this visitor's browser."""
-    page = b.client.get("/connexion")
-    if page.status_code != 200:  # signed in: the sign-in page sends you home
-        page = b.client.get("/compte")
-    response = b.client.post("/connexion", data={
-        "email": ADMIN_EMAIL, "password": d.password,
-        "csrf_token": _csrf(page.get_data(as_text=True))})
-    assert response.status_code == 303, response.status_code
-    page = b.client.get("/connexion/verification").get_data(as_text=True)
-    return {"csrf_token": _csrf(page), "page": page}
-
-
-def _pending_code(b, d) -> dict:
-    """A pending sign-in and the code e-mailed for it (sent by the real RQ worker)."""
-    started = _sign_in_started(b, d)
-    before = len(b.smtp.messages(ADMIN_EMAIL))
-    if 'name="code"' not in started["page"]:
-        b.client.post("/connexion/envoyer-code", data={"csrf_token": started["csrf_token"]})
-    b.run_jobs()
-    mails = b.smtp.messages(ADMIN_EMAIL)
-    assert len(mails) > before, "no code e-mailed"
-    from tests.conftest import code_in
-
-    codes = [m for m in mails[before:] if "code" in (m["Subject"] or "").lower()]
-    assert codes, [m["Subject"] for m in mails[before:]]
-    return {"csrf_token": started["csrf_token"], "code": code_in(codes[-1])}
-
-
-def _send_code(b, d) -> dict:
-    return {"csrf_token": _sign_in_started(b, d)["csrf_token"]}
 
 
 def _password_link(b, d) -> dict:
@@ -98,7 +60,7 @@ def _reactivation_code(b, d) -> dict:
     User.update(tfa_state=TFA_DISABLED).where(User.id == d.user_id).execute()
     user = User.get_by_id(d.user_id)
     b.client.post("/preferences/securite/reactiver", data={
-        "csrf_token": _csrf(b.client.get("/compte").get_data(as_text=True))})
+        "csrf_token": csrf_of(b.client.get("/compte").get_data(as_text=True))})
     b.run_jobs()
     return {"code": code_in(b.smtp.last(user.email))}
 
@@ -108,8 +70,10 @@ ROUTES = [
     Route("auth.login", "POST", **PUBLIC,
           data=lambda d: {"email": ADMIN_EMAIL, "password": d.password}),
     Route("auth.verify", **PUBLIC),
-    Route("auth.verify", "POST", **PUBLIC, data={}, prepare=_pending_code),
-    Route("auth.send_code", "POST", **PUBLIC, data={}, prepare=_send_code),
+    Route("auth.verify", "POST", **PUBLIC, data={},
+          prepare=lambda b, d: pending_code(b, d.password, ADMIN_EMAIL)),
+    Route("auth.send_code", "POST", **PUBLIC, data={},
+          prepare=lambda b, d: sign_in_started(b, d.password, ADMIN_EMAIL)),
     Route("auth.logout", "POST", **PUBLIC, data={}),
     Route("auth.forgot", **PUBLIC),
     Route("auth.forgot", "POST", **PUBLIC, data={"email": ADMIN_EMAIL}),

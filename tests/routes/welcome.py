@@ -94,7 +94,8 @@ ROUTES = [
     Route("switchboard.index", users_only=403),
     Route("switchboard.stream", users_only=403),
     Route("switchboard_actions.call_actions", restricted=403, other=404, args=_call()),
-    Route("switchboard_actions.act", "POST", restricted=403, other=404, args=_bridged_call, data={}),
+    Route("switchboard_actions.act", "POST", restricted=403, other=404, args=_bridged_call,
+          data={}),
     Route("stats.number", **NUMBER, users_only=403),
     Route("stats.export", **NUMBER, users_only=403),
 ]

@@ -11,6 +11,7 @@ against the same demo and the matrix does not depend on its order.
 from __future__ import annotations
 
 import importlib
+import io
 import pkgutil
 import re
 import shutil
@@ -21,9 +22,18 @@ import pytest
 import redis as redis_lib
 
 import tests.routes as routes_pkg
-from tests.conftest import Browser
+from tests.conftest import Browser, job_runner
 from tests.routes import (
-    ALLOWED, CSRF, DERIVED, INVALID, LOGIN, VISITORS, Route, demo_ids, form_fields)
+    ALLOWED,
+    CSRF,
+    DERIVED,
+    INVALID,
+    LOGIN,
+    VISITORS,
+    Route,
+    demo_ids,
+    form_fields,
+)
 
 IGNORED_ENDPOINTS = {"static"}
 REFUSED = (LOGIN, 403, 404)
@@ -65,20 +75,6 @@ class Demo:
 
 # --- the world: one app, one demo, signed-in visitors -----------------------------------
 
-def _run_jobs(redis_url: str):
-    from rq import Queue, SimpleWorker
-
-    from worker.__main__ import QUEUES
-
-    def run() -> None:
-        connection = redis_lib.Redis.from_url(redis_url)
-        queues = [Queue(name, connection=connection) for name in QUEUES]
-        SimpleWorker(queues, connection=connection).work(burst=True, with_scheduler=False)
-        connection.close()
-
-    return run
-
-
 class World:
     def __init__(self, app, redis_url: str, smtp, demo_result) -> None:
         from tests.conftest import StaffBrowser
@@ -90,7 +86,7 @@ class World:
 
         self.app = app
         self.redis = redis_lib.Redis.from_url(redis_url)
-        run_jobs = _run_jobs(redis_url)
+        run_jobs = job_runner(redis_url)
         password = demo_result.password
         with db.connection_context():
             other_account = create_account("Autre Entreprise SARL")
@@ -363,3 +359,55 @@ def test_route_matrix_csrf_refusal_is_told_apart_from_a_validation_error(world):
         assert database_digest() == before
         transaction.rollback()
 
+
+
+def test_route_matrix_another_accounts_files_are_404_with_nothing_leaked(world):
+    """Real files of a second account (made like `create-admin` does, uploaded through
+    HTTP by its administrator, its invoice issued by the back-office): the demo's
+    administrator gets 404 on their real ids (the others 404 or 403) and none of their
+    bytes; their owner gets them."""
+    from tests.lines.audio_files import wav_bytes
+    from tests.routes.exchange import PDF
+    from tests.routes.folders_history import _png
+    from webapp.models import Attachment, AudioFile, Contact, Invoice
+
+    other, staff, d = world.clients["other"], world.clients["staff"], world.demo
+
+    def post(b, path, data, token_page="/compte"):
+        response = b.client.post(path, data={**data, "csrf_token": b.token(token_page)})
+        assert response.status_code in (200, 303), (path, response.status_code, _why(response))
+
+    sound = wav_bytes(0.3)
+    post(other, "/configurer/audio", {"file": (io.BytesIO(sound), "autre.wav"),
+                                      "name": "Annonce Autre", "kind": "announcement"})
+    post(other, "/tickets/nouveau", {"subject": "Facture", "body": "Voir la pièce jointe.",
+                                     "files": (io.BytesIO(PDF + b"autre"), "autre.pdf")})
+    olivier = Contact.get((Contact.account == d.other_account_id)
+                          & (Contact.first_name == "Olivier"))
+    photo = _png()
+    post(other, f"/annuaire/dossiers/contacts/{olivier.id}/photo",
+         {"photo": (io.BytesIO(photo), "olivier.png")})
+    post(staff, f"/ops/comptes/{d.other_account_id}/factures",
+         {"label": "Abonnement Autre SARL", "amount": "42,00", "due_on": "2031-01-31",
+          "order": ""}, token_page="/ops/")
+    audio = AudioFile.get(AudioFile.account == d.other_account_id)
+    attachment = Attachment.get(Attachment.account == d.other_account_id)
+    invoice = Invoice.get(Invoice.account == d.other_account_id)
+    files = {f"/configurer/audio/{audio.id}/fichier": sound[:200],
+             f"/tickets/pieces-jointes/{attachment.id}": PDF + b"autre",
+             f"/annuaire/dossiers/contacts/{olivier.id}/photo": None,
+             f"/facturation/factures/{invoice.id}": b"Abonnement Autre SARL",
+             f"/facturation/factures/{invoice.id}/pdf": b"%PDF"}
+    for path, content in files.items():
+        mine = other.client.get(path)
+        assert mine.status_code == 200, (path, mine.status_code)
+        if content is not None and not path.endswith("/pdf"):
+            assert content in mine.data, path
+        for who in ("admin", "restricted", "users_only"):
+            got = world.clients[who].client.get(path)
+            # the administrator holds every permission: 404; the others may be refused
+            # earlier for lacking the permission (403) — either way, nothing leaks
+            assert got.status_code == 404 if who == "admin" else got.status_code in (403, 404), (
+                who, path, got.status_code)
+            assert b"Autre" not in got.data and (content is None or content not in got.data)
+            assert got.mimetype == "text/html", (who, path, got.mimetype)
