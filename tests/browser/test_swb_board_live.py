@@ -124,7 +124,7 @@ def test_q13_swb4_swb5_swb6_swb8_breaks_red_card_directory_transfer_on_a_tablet(
                                         "ts": str(int(time.time() * 1000))})
     page.locator(".sb-agent[data-state=paused]").first.wait_for(state="detached")
     page.set_viewport_size({"width": 800, "height": 1280})
-    time.sleep(1)  # a few live updates before looking
+    page.locator(".sb-agent").first.wait_for()
     screenshot(page, "swb-tablet-portrait")
 
     # SWB-8: the wallboard on a 1080p TV, same live feed

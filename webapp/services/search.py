@@ -45,17 +45,13 @@ def reindex(ids) -> None:
                 Contact.update(search=text).where(Contact.id == contact.id).execute()
 
 
-def _like(term: str) -> str:
-    return "%" + term.replace("%", "") + "%"
-
-
 def condition(text: str, column, limit: int = 6):
     """A peewee expression: contacts whose column contains everything typed, or None.
 
     A query that reads as one phone number (spaces and all) is one term; otherwise each
     word is a term, matched folded, or as a number fragment when it looks like one."""
     def contains(term: str):
-        return column ** _like(term)
+        return column.contains(term)  # "%" and "_" typed are literal (escaped), not wildcards
 
     whole = phones.search_fragment(text)
     if whole:

@@ -88,7 +88,7 @@ def _number_condition(fragment: str, digits: str):
         forms.add("+33" + fragment[1:])  # a national prefix: E.164 starts that way
     cond = Service.extension == digits
     for form in forms:
-        cond = cond | (Service.number ** f"%{form}%")
+        cond = cond | Service.number.contains(form)
     return cond
 
 
