@@ -13,10 +13,10 @@ from webapp.db import db
 from webapp.migrate import upgrade
 from webapp.models import Account, StaffUser, User
 from webapp.redis_conn import engine_redis_for
-from webapp.services import audit
 from webapp.services import staff as staff_service
-from webapp.services.accounts import create_account
+from webapp.services.accounts import create_account, set_transfer_policy
 from webapp.services.accounts import create_admin as make_admin
+from webapp.services.actor import Actor
 from webapp.services.auth import send_password_link
 from webapp.services.demo import DEMO_PASSWORD, load_demo
 from webapp.services.exchange_demo import DEMO_STAFF_EMAIL
@@ -110,10 +110,10 @@ def register(app: Flask) -> None:
         own and directory numbers, French numbers outside premium ranges; the default) or
         "anywhere" (any valid number, abroad and premium included)."""
         with db.connection_context():
-            if not Account.update(transfer_anywhere=policy == "anywhere").where(
-                    Account.id == account_id).execute():
+            account = Account.get_or_none(Account.id == account_id)
+            if account is None:
                 raise click.ClickException("Aucun compte avec cet identifiant.")
-            audit.record("account.transfer_policy", account=account_id, policy=policy)
+            set_transfer_policy(account, policy, Actor.system())
         click.echo(f"Compte {account_id} : transferts du standard « {policy} ».")
 
     @app.cli.command("create-staff")

@@ -128,6 +128,8 @@ ROUTES = [
     Route("ops.credit_limit", "POST", args=_account, **STAFF_ONLY, data={"limit": "1500"}),
     Route("ops.account_timezone", "POST", args=_account, **STAFF_ONLY,
           data={"timezone": "America/Martinique"}),
+    Route("ops.transfer_policy_update", "POST", args=_account, **STAFF_ONLY,
+          data={"policy": "anywhere"}),
     Route("ops.deployments_list", **STAFF_ONLY),
     Route("ops.deployment_new", "POST", args=_account, **STAFF_ONLY, data=lambda d: {
         "kind": "onsite", "title": "Câblage du bureau 2", "site": str(d.ids["site_lyon"]),

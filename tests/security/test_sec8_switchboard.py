@@ -67,3 +67,52 @@ def test_sec8_board_names_only_lines_in_scope(demo, ids, call_waiting, new_brows
     assert "01 00 00 00 01" in page  # the board is there
     assert "Claire" not in page  # but Claire's Paris line is out of scope: no name
     assert "01 00 00 01 01" in page  # shown by its number only
+
+
+def test_sec8_staff_sets_the_transfer_policy_on_the_account_page(admin, call_waiting, staff,
+                                                                 demo, db_conn):
+    """The "setting to allow more" is the operator's, on the back-office account page:
+    audited with who set it; a made-up value is refused in French and changes nothing;
+    the customer's board follows it at once."""
+    from webapp.models import Account, AuditEvent
+
+    page = staff.client.get(f"/ops/comptes/{demo.account.id}").get_data(as_text=True)
+    assert "Transferts du standard" in page and 'value="national" checked' in page
+    url = f"/ops/comptes/{demo.account.id}/transferts"
+    transfer = f"/standard/{call_waiting.id}/appels/t1/transferer"
+    assert post(admin, transfer, {"to": "08 99 12 34 56"}).status_code == 403
+
+    refused = staff.post(url, {"policy": "partout"}, token_from="/ops/")
+    assert refused.status_code == 400
+    assert "Choisissez l&#39;une des deux règles proposées." in refused.get_data(as_text=True)
+    assert not Account.get_by_id(demo.account.id).transfer_anywhere
+
+    assert staff.post(url, {"policy": "anywhere"}, token_from="/ops/").status_code == 303
+    assert Account.get_by_id(demo.account.id).transfer_anywhere
+    event = (AuditEvent.select().where(AuditEvent.kind == "account.transfer_policy")
+             .order_by(AuditEvent.id.desc()).first())
+    assert event.account_id == demo.account.id and '"anywhere"' in event.detail
+    assert f'"staff": {staff_id(demo)}' in event.detail
+    assert post(admin, transfer, {"to": "08 99 12 34 56"}).status_code == 303
+    # and back to the default
+    assert staff.post(url, {"policy": "national"}, token_from="/ops/").status_code == 303
+    assert post(admin, transfer, {"to": "08 99 12 34 56"}).status_code == 403
+
+
+def staff_id(demo) -> int:
+    from tests.conftest import STAFF_EMAIL
+    from webapp.models import StaffUser
+
+    return StaffUser.get(StaffUser.email == STAFF_EMAIL).id
+
+
+def test_sec8_transfer_policy_command(app, demo, db_conn):
+    from webapp.models import Account, AuditEvent
+
+    result = app.test_cli_runner().invoke(args=["transfer-policy", str(demo.account.id),
+                                                "anywhere"])
+    assert result.exit_code == 0, result.output
+    assert Account.get_by_id(demo.account.id).transfer_anywhere
+    assert AuditEvent.select().where(AuditEvent.kind == "account.transfer_policy").exists()
+    missing = app.test_cli_runner().invoke(args=["transfer-policy", "999999", "national"])
+    assert missing.exit_code != 0 and "Aucun compte" in missing.output

@@ -96,3 +96,36 @@ def set_timezone(account: Account, raw: str, actor) -> bool | None:
                      after=name)
     account.timezone = name
     return publish_config_reload(actor.engine_url, account.shard)
+
+
+# --- where the switchboard may transfer calls (SEC-8) ---------------------------------------
+
+TRANSFER_POLICIES = {
+    "national": _("Numéros du compte et de l'annuaire, numéros français hors surtaxés "
+                  "(par défaut)"),
+    "anywhere": _("Tous les numéros valides, y compris l'étranger et les numéros surtaxés"),
+}
+
+
+def transfer_policy(account: Account) -> str:
+    return "anywhere" if account.transfer_anywhere else "national"
+
+
+def set_transfer_policy(account: Account, raw: str, actor) -> bool:
+    """SEC-8 "setting to allow more": the account's switchboard transfers to `national`
+    numbers only (the default) or `anywhere`. Set by the operator (back-office or
+    `flask transfer-policy`), audited with who did it. Returns whether it changed."""
+    if raw not in TRANSFER_POLICIES:
+        raise FormError({"policy": _("Choisissez l'une des deux règles proposées.")},
+                        {"policy": raw})
+    before = transfer_policy(account)
+    if raw == before:
+        return False
+    with db.atomic():
+        Account.update(transfer_anywhere=raw == "anywhere").where(
+            Account.id == account.id).execute()
+        audit.record("account.transfer_policy", account=account.id, user=actor.user,
+                     ip=actor.ip, staff=getattr(actor.staff, "id", None), before=before,
+                     after=raw)
+    account.transfer_anywhere = raw == "anywhere"
+    return True

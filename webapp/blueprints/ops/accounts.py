@@ -8,7 +8,13 @@ from flask_babel import gettext as _
 from webapp.blueprints.ops import LABELS, done, found_or_404, staff_actor, staff_route
 from webapp.rendering import render
 from webapp.services import backoffice, billing
-from webapp.services.accounts import SUGGESTED_TIMEZONES, set_timezone
+from webapp.services.accounts import (
+    SUGGESTED_TIMEZONES,
+    TRANSFER_POLICIES,
+    set_timezone,
+    set_transfer_policy,
+    transfer_policy,
+)
 from webapp.services.errors import FormError
 
 
@@ -25,6 +31,7 @@ def accounts():
 def account_page(account, status: int = 200, **extra):
     """The account page; a refused form of it comes back with `form`, `errors`, `form_name`."""
     return render("ops/account.html", status=status, account=account, zones=SUGGESTED_TIMEZONES,
+                  policies=TRANSFER_POLICIES, policy=transfer_policy(account),
                   today=billing.today_for(account), **backoffice.account_overview(account),
                   form=extra.pop("form", {}), errors=extra.pop("errors", {}),
                   form_name=extra.pop("form_name", None), **LABELS, **extra)
@@ -61,3 +68,16 @@ def account_timezone(account_id: int):
         return account_page(found, 400, form=request.form, errors=exc.errors,
                             form_name="timezone")
     return done(_("Fuseau horaire enregistré."), url_for("ops.account", account_id=found.id))
+
+
+@staff_route("/comptes/<int:account_id>/transferts", methods=["POST"])
+def transfer_policy_update(account_id: int):
+    """SEC-8: where this customer's switchboard may transfer calls (audited)."""
+    found = account_or_404(account_id)
+    try:
+        set_transfer_policy(found, request.form.get("policy", ""), staff_actor())
+    except FormError as exc:
+        return account_page(found, 400, form=request.form, errors=exc.errors,
+                            form_name="transfers")
+    return done(_("Règle de transfert du standard enregistrée."),
+                url_for("ops.account", account_id=found.id))
