@@ -46,38 +46,34 @@ def account(account_id: int):
     return account_page(account_or_404(account_id))
 
 
-@staff_route("/comptes/<int:account_id>/encours", methods=["POST"])
-def credit_limit(account_id: int):
+def _account_setting(account_id: int, form_name: str, apply, message: str):
+    """One setting form of the account page: applied, or the page again with the refusal."""
     found = account_or_404(account_id)
     try:
-        billing.set_credit_limit(found, amount_raw=request.form.get("limit", ""),
-                                 actor=staff_actor())
+        apply(found)
     except FormError as exc:
         return account_page(found, 400, form=request.form, errors=exc.errors,
-                            form_name="credit")
-    return done(_("Encours autorisé enregistré."), url_for("ops.account", account_id=found.id))
+                            form_name=form_name)
+    return done(message, url_for("ops.account", account_id=found.id))
+
+
+@staff_route("/comptes/<int:account_id>/encours", methods=["POST"])
+def credit_limit(account_id: int):
+    return _account_setting(account_id, "credit", lambda found: billing.set_credit_limit(
+        found, amount_raw=request.form.get("limit", ""), actor=staff_actor()),
+        _("Encours autorisé enregistré."))
 
 
 @staff_route("/comptes/<int:account_id>/fuseau-horaire", methods=["POST"])
 def account_timezone(account_id: int):
     """SCALE-3: the operator sets a customer account's time zone."""
-    found = account_or_404(account_id)
-    try:
-        set_timezone(found, request.form.get("timezone", ""), staff_actor())
-    except FormError as exc:
-        return account_page(found, 400, form=request.form, errors=exc.errors,
-                            form_name="timezone")
-    return done(_("Fuseau horaire enregistré."), url_for("ops.account", account_id=found.id))
+    return _account_setting(account_id, "timezone", lambda found: set_timezone(
+        found, request.form.get("timezone", ""), staff_actor()), _("Fuseau horaire enregistré."))
 
 
 @staff_route("/comptes/<int:account_id>/transferts", methods=["POST"])
 def transfer_policy_update(account_id: int):
     """SEC-8: where this customer's switchboard may transfer calls (audited)."""
-    found = account_or_404(account_id)
-    try:
-        set_transfer_policy(found, request.form.get("policy", ""), staff_actor())
-    except FormError as exc:
-        return account_page(found, 400, form=request.form, errors=exc.errors,
-                            form_name="transfers")
-    return done(_("Règle de transfert du standard enregistrée."),
-                url_for("ops.account", account_id=found.id))
+    return _account_setting(account_id, "transfers", lambda found: set_transfer_policy(
+        found, request.form.get("policy", ""), staff_actor()),
+        _("Règle de transfert du standard enregistrée."))
