@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import redis
 
+from engine.redis_client import connect, one_node
 from pbx.settings import PbxSettings, load
 from webapp.services.sip_directory import sync_all
 from webapp.settings import load as web_settings
@@ -55,7 +56,10 @@ def redis_spec(url: str) -> str:
     return spec
 
 
-def render(s: PbxSettings, run_dir: Path, debug: int = 2, children: int = 2) -> str:
+def render(s: PbxSettings, run_dir: Path, debug: int = 2, children: int = 2,
+           cluster: bool = False) -> str:
+    """kamailio.cfg for these settings; `cluster`: the Redis at s.redis_url is a Redis
+    Cluster node (ndb_redis then follows MOVED replies to the node owning each key)."""
     mods = modules_dir()
     text = TEMPLATE.read_text()
     for name in re.findall(r'^loadmodule "([^"]+)"', text, re.M):
@@ -66,7 +70,8 @@ def render(s: PbxSettings, run_dir: Path, debug: int = 2, children: int = 2) -> 
         "DEBUG": str(debug), "CHILDREN": str(children), "SIP_BIND": s.bind,
         "SIP_PORT": str(s.sip_port), "SIP_DOMAIN": s.domain, "REALM": s.realm,
         "MODULES": str(mods) + "/", "RUN_DIR": str(run_dir.resolve()),
-        "REDIS": redis_spec(s.redis_url), "MIN_EXPIRES": str(s.min_expires),
+        "REDIS": redis_spec(s.redis_url), "REDIS_CLUSTER": "1" if cluster else "0",
+        "MIN_EXPIRES": str(s.min_expires),
         "UL_TIMER": "1" if s.min_expires < 60 else "10", "CONNECTOR_HOST": s.bind,
         "CONNECTOR_PORT": str(s.connector_port), "TRUNK": s.trunk,
     }
@@ -98,11 +103,10 @@ def prepare(s: PbxSettings, *, sync: bool = True, debug: int = 2) -> list[str]:
     run_dir = Path(s.run_dir).resolve()  # Kamailio works from /: relative paths would not hold
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = run_dir / "kamailio.cfg"
-    cfg.write_text(render(s, run_dir, debug=debug))
     check_port(s.bind, s.sip_port)
-
-    conn = redis.Redis.from_url(s.redis_url, socket_connect_timeout=3)
-    try:
+    try:  # a Redis or a Redis Cluster (ENGINE_REDIS_URL): the engine's keys are there
+        conn = connect(s.redis_url, socket_connect_timeout=3)
+        cfg.write_text(render(s, run_dir, debug=debug, cluster=not one_node(conn)))
         conn.delete("pbx:sip:ctl")
         if sync:
             ensure_db(web_settings())
