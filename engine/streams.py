@@ -37,7 +37,8 @@ PRUNE_EVERY = 1000  # batches between two prunes of the finished-call index
 MAX_BLOCK_MS = 500  # upper bound of a blocking read, so SIGTERM is noticed quickly
 SNAPSHOT_EVERY_S = 0.2  # switchboard snapshots: at most 5 writes/s per number (SWB-1: < 1 s)
 RELOAD_POLL_MS = 10  # blocking reads while a whole document is being prepared
-SNAPSHOTS_PER_BATCH = 16  # bounded work per batch keeps the p99 latency flat
+SNAPSHOTS_PER_BATCH = 4  # bounded work per batch keeps the p99 latency flat...
+SNAPSHOTS_PER_EVENTS = 8  # ...and a batch of n events may carry n / 8 (bursts, big shards)
 
 
 def tune_gc() -> None:
@@ -284,7 +285,7 @@ class Engine:
         state = self.state
         assert state is not None
         k = self.keys
-        blob = payload(state, out, ids, self._snapshots(flush_snapshots))
+        blob = payload(state, out, ids, self._snapshots(flush_snapshots, len(ids)))
         pipe = self.conn.pipeline(transaction=True)
         # EVAL by name: redis-py's cluster pipeline has no eval() (engine/redis_client.py)
         pipe.execute_command("EVAL", COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done,
@@ -321,9 +322,9 @@ class Engine:
         return any(mono - at.get(number, 0.0) >= SNAPSHOT_EVERY_S
                    for number in self._snap_pending)
 
-    def _snapshots(self, flush: bool) -> dict[str, bytes]:
-        """Snapshots due now: each number at most every SNAPSHOT_EVERY_S, a few per batch,
-        all of them when the engine is idle (flush)."""
+    def _snapshots(self, flush: bool, events: int = 0) -> dict[str, bytes]:
+        """Snapshots due now: each number at most every SNAPSHOT_EVERY_S, a few per batch
+        (more in a batch of many `events`), all of them when the engine is idle (flush)."""
         state = self.state
         assert state is not None
         for number in state.dirty_numbers:
@@ -332,10 +333,11 @@ class Engine:
             return {}
         mono = time.monotonic()
         due = []
+        most = max(SNAPSHOTS_PER_BATCH, events // SNAPSHOTS_PER_EVENTS)
         for number in self._snap_pending:
             if flush or mono - self._snap_at.get(number, 0.0) >= SNAPSHOT_EVERY_S:
                 due.append(number)
-                if not flush and len(due) >= SNAPSHOTS_PER_BATCH:
+                if not flush and len(due) >= most:
                     break
         for number in due:
             del self._snap_pending[number]
