@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,12 +92,21 @@ def _pjsua_teardown():
     shutdown()
 
 
+@contextmanager
+def kamailio(redis_url: str):
+    """A Kamailio (`python -m pbx.sip`) on this Redis (or Redis Cluster) for a while."""
+    s = Sip()
+    try:
+        s.start_kamailio(redis_url)
+        yield s
+    finally:
+        s.stop()
+
+
 @pytest.fixture(scope="module")
 def sip(redis_server):
-    s = Sip()
-    s.start_kamailio(redis_server.url)
-    yield s
-    s.stop()
+    with kamailio(redis_server.url) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from engine.redis_client import connect
-from tests.pbx.conftest import Sip, credentials, in_events
+from tests.pbx.conftest import credentials, in_events, kamailio
 from tests.pbx.phones import wait
 from tests.servers import RedisClusterServer
 
@@ -23,10 +23,8 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def sip_on_cluster(cluster):
-    s = Sip()
-    s.start_kamailio(cluster.url)
-    yield s
-    s.stop()
+    with kamailio(cluster.url) as s:
+        yield s
 
 
 def test_scale1_kamailio_registers_a_phone_through_a_redis_cluster(
