@@ -24,6 +24,8 @@ from flask_login import current_user, logout_user
 import webapp.blueprints as package
 from webapp import cli, errors, navigation
 from webapp import settings as settings_module
+from webapp.blueprints.pickers import account_site_state as account_site_picker_state
+from webapp.blueprints.pickers import line_state as line_picker_state
 from webapp.blueprints.pickers import state as site_picker_state
 from webapp.db import db, init_db, retry_conflicts
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
@@ -273,6 +275,8 @@ def _install_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         site_picker_state=site_picker_state,
+        line_picker_state=line_picker_state,
+        account_site_picker_state=account_site_picker_state,
         static_url=static_url,
         current_access=current_access,
         has_endpoint=lambda name: name in app.view_functions,

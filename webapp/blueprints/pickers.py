@@ -1,9 +1,9 @@
-"""Searchable pickers (SCALE-4): a site field never lists a thousand sites.
+"""Searchable pickers (SCALE-4): a site or line field never lists a thousand of them.
 
-`GET /choisir/sites` answers the picker's HTMX active search with its results (radio
-buttons, or checkboxes for a multiple choice such as a role's scope), and without
-JavaScript it is a plain search page whose results link back to the form with the
-chosen site preselected (`?<field>=<id>`). Only sites in the user's scope are listed.
+`GET /choisir/sites` (and `/choisir/lignes`) answers the picker's HTMX active search with
+its results (radio buttons, or checkboxes for a multiple choice such as a role's scope),
+and without JavaScript it is a plain search page whose results link back to the form with
+the chosen item preselected (`?<field>=<id>`). Only what is in the user's scope is listed.
 """
 
 from __future__ import annotations
@@ -15,14 +15,20 @@ from flask import Blueprint, request
 from webapp.blueprints.lines import contact_emails as find
 from webapp.rendering import render
 from webapp.security import current_access, safe_next
+from webapp.services import line_picker
 from webapp.services import sites as sites_service
+from webapp.services.access import Access
 
 bp = Blueprint("pickers", __name__, url_prefix="/choisir")
 
 
-def state(name: str, selected=(), empty: str | None = None, multi: bool = False):
-    """Everything a site field renders: its SitePicker, from the request's search text
-    (`<name>__q`) and the chosen ids (the form's, or `?<name>=` from the search page)."""
+def state(name: str, selected=(), empty: str | None = None, multi: bool = False,
+          kind: str = "site", field_id: str | None = None, access: Access | None = None,
+          search: tuple[str, dict] = ("", {})):
+    """Everything a site (or line) field renders: its picker, from the request's search
+    text (`<name>__q`) and the chosen ids (the form's, or `?<name>=` from the search page).
+    `access`: whose sites (default: the signed-in user's scope); `search`: the endpoint
+    (and its arguments) of the field's search (default: /choisir/sites or /lignes)."""
     if isinstance(selected, list | tuple | set | frozenset):
         chosen = [str(s) for s in selected]
     else:
@@ -31,8 +37,26 @@ def state(name: str, selected=(), empty: str | None = None, multi: bool = False)
         extra = [v for v in request.args.getlist(name) if v]
         chosen = (chosen + [v for v in extra if v not in chosen]) if multi else extra[-1:]
     q = request.values.get(f"{name}__q", "").strip()[:60]
-    p = sites_service.picker(current_access(), chosen, q)
-    return {"p": p, "name": name, "empty": empty, "multi": multi, "chosen": set(chosen)}
+    make = line_picker.picker if kind == "line" else sites_service.picker
+    p = make(access or current_access(), chosen, q)
+    endpoint, args = search if search[0] else (f"{bp.name}.{kind}s", {})
+    return {"p": p, "name": name, "empty": empty, "multi": multi, "chosen": set(chosen),
+            "kind": kind, "field_id": field_id or name, "endpoint": endpoint, "args": args}
+
+
+def line_state(name: str, selected=None, empty: str | None = None,
+               field_id: str | None = None):
+    return state(name, selected, empty, kind="line", field_id=field_id)
+
+
+def account_site_state(account_id: int, name: str, selected=None, empty: str | None = None):
+    """A site field of a customer account in the back office (every site of it)."""
+    return state(name, selected, empty, access=whole_account(account_id),
+                 search=("ops.account_sites", {"account_id": account_id}))
+
+
+def whole_account(account_id: int) -> Access:
+    return Access(account_id, frozenset(), None)
 
 
 def _back(next_url: str, name: str, value: int) -> str:
@@ -44,18 +68,30 @@ def _back(next_url: str, name: str, value: int) -> str:
 
 @bp.route("/sites")
 def sites():
-    name = request.args.get("name", "site")[:40]
-    multi = bool(request.args.get("multi"))
+    return search_page("site")
+
+
+@bp.route("/lignes")
+def lines():
+    return search_page("line")
+
+
+def search_page(kind: str, access: Access | None = None, search: tuple[str, dict] = ("", {}),
+                layout: str = "layout.html"):
+    """The HTMX active search's results, or (without JS) the plain search page."""
+    name = request.args.get("name", kind)[:40]
+    multi = bool(request.args.get("multi")) and kind == "site"
     empty = request.args.get("empty") or None
-    ctx = state(name, request.args.getlist(name), empty, multi)
+    ctx = state(name, request.args.getlist(name), empty, multi, kind, access=access,
+                search=search)
     if request.headers.get("HX-Request"):
-        return render("pickers/_sites.html", **ctx)
+        return render("pickers/_choices.html", **ctx)
     next_url = safe_next(request.args.get("next"), "/")
     q = ctx["p"].q
-    matches = sites_service.search_sites(current_access(), q, limit=50)
-    return render("pickers/sites.html", name=name, q=q, next_url=next_url, multi=multi,
-                  empty=empty, matches=[(i, path, _back(next_url, name, i))
-                                        for i, path in matches])
+    find = line_picker.search_lines if kind == "line" else sites_service.search_sites
+    matches = find(access or current_access(), q, limit=50)
+    return render("pickers/page.html", **ctx, q=q, next_url=next_url, layout=layout,
+                  matches=[(i, path, _back(next_url, name, i)) for i, path in matches])
 
 
 @bp.route("/contacts/emails")

@@ -239,10 +239,8 @@ def equipment():
 
 
 def _equipment_form(form: EquipmentForm, item: Equipment | None = None, status: int = 200):
-    access = current_access()
     return render("services/equipment_form.html", status=status, form=form, item=item,
-                  models=PHONE_MODELS, sites=sites_service.options(access),
-                  lines=equipment_service.fixed_lines(access.account_id, access.site_ids))
+                  models=PHONE_MODELS)
 
 
 @bp.route("/equipements/nouveau", methods=["GET", "POST"])

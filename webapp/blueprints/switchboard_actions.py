@@ -62,12 +62,11 @@ def _caller(entry: dict | None) -> tuple[str, str]:
 
 def _action_page(service, call, where, message=None, error=None, status=200, form=None,
                  results=None, q=""):
-    lines = list(scoped_services(("fixed",)).order_by(Service.number))
     part, entry = where if where else (None, None)
     who, detail = _caller(entry)
     return render("switchboard/action.html", status=status, service=service, call=call,
                   part=part, entry=entry, who=who, detail=detail, message=message, error=error,
-                  lines=lines, phones=phones, form=form or {}, own_line=_own_line_id(),
+                  phones=phones, form=form or {}, own_line=_own_line_id(),
                   results=results, q=q)
 
 

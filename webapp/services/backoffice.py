@@ -11,7 +11,6 @@ from webapp.models import (
     Invoice,
     Order,
     OutboundEmail,
-    Site,
     StaffTrustedBrowser,
     StaffUser,
     Ticket,
@@ -49,7 +48,6 @@ def accounts_with_balance() -> list[tuple[Account, billing.Balance]]:
 def account_overview(account: Account) -> dict:
     """Everything the account page lists."""
     return {"balance": billing.balance(account.id),
-            "sites": list(Site.select().where(Site.account == account).order_by(Site.name)),
             "deployments": list(Deployment.select().where(Deployment.account == account)
                                 .order_by(Deployment.id.desc())),
             "orders": list(billing.orders(account.id)),

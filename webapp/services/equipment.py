@@ -101,12 +101,6 @@ def listing(query, site_filter: list[int] | None, page: int) -> Page:
     return paginate(query, page, 50)
 
 
-def fixed_lines(account_id: int, site_ids: frozenset[int] | None) -> list[Service]:
-    return list(_in_scope(Service.select().where((Service.account == account_id)
-                                                 & (Service.kind == "fixed")),
-                          Service.site, site_ids).order_by(Service.number))
-
-
 def create(account_id: int, values: dict, *, user=None, ip=None) -> Equipment:
     equipment = Equipment.create(account=account_id, **values)
     audit.record("equipment.created", account=account_id, user=user, ip=ip,

@@ -6,6 +6,7 @@ from flask import g, request, url_for
 from flask_babel import gettext as _
 
 from webapp.blueprints.ops import LABELS, done, found_or_404, staff_actor, staff_route
+from webapp.blueprints.pickers import search_page, whole_account
 from webapp.rendering import render
 from webapp.services import backoffice, billing
 from webapp.services.accounts import (
@@ -44,6 +45,14 @@ def account_or_404(account_id: int):
 @staff_route("/comptes/<int:account_id>")
 def account(account_id: int):
     return account_page(account_or_404(account_id))
+
+
+@staff_route("/comptes/<int:account_id>/choisir/sites")
+def account_sites(account_id: int):
+    """SCALE-4: the search of the account's site field (new deployment)."""
+    found = account_or_404(account_id)
+    return search_page("site", whole_account(found.id),
+                       ("ops.account_sites", {"account_id": found.id}), "ops/_layout.html")
 
 
 def _account_setting(account_id: int, form_name: str, apply, message: str):
