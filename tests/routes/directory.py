@@ -84,6 +84,7 @@ ACCESS = dict(restricted=403, other=404)
 ROUTES = [
     # Annuaire (DIR-1)
     Route("pickers.sites"),
+    Route("pickers.lines"),
     Route("pickers.contact_emails"),
     Route("directory.contacts"),
     Route("directory.contact", args=lambda d: {"contact_id": d.ids["contact_paris"]},
