@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from rq import Queue
 
 from webapp.db import db
-from webapp.i18n import Money, shown
+from webapp.i18n import N_, Text, _
 from webapp.models import (
     DEPLOYMENT_KINDS,
     SLOTS,
@@ -23,7 +23,7 @@ from webapp.models import (
     TicketMessage,
 )
 from webapp.redis_conn import redis_for
-from webapp.services import billing
+from webapp.services import billing, mail
 from webapp.services.notify import NOTIFY_QUEUE, recipients, send_once
 from webapp.settings import load
 from worker.bootstrap import ensure_db
@@ -50,7 +50,8 @@ def ticket_reply(message_id: int) -> int:
             sent += send_once(
                 settings.REDIS_URL, key=f"ticket_reply:{message.id}", to=user.email,
                 kind="ticket_reply", template="ticket_reply", account=ticket.account_id,
-                subject=f"Réponse du support à votre ticket n° {ticket.reference}",
+                subject=_("Réponse du support à votre ticket n° %(reference)s",
+                          reference=ticket.reference), locale=mail.locale_of(user),
                 first_name=user.contact.first_name, ticket_reference=ticket.reference,
                 ticket_subject=ticket.subject, excerpt=message.body[:500],
                 closed=ticket.status == "closed",
@@ -68,9 +69,9 @@ def deployment_changed(event_id: int) -> int:
         deployment = event.deployment
         change = "done" if event.status == "done" else event.change
         subjects = {
-            "scheduled": "Déploiement planifié",
-            "rescheduled": "Déploiement replanifié",
-            "done": "Déploiement terminé",
+            "scheduled": N_("Déploiement planifié : %(reference)s"),
+            "rescheduled": N_("Déploiement replanifié : %(reference)s"),
+            "done": N_("Déploiement terminé : %(reference)s"),
         }
         if change not in subjects:
             return 0
@@ -80,10 +81,11 @@ def deployment_changed(event_id: int) -> int:
                 settings.REDIS_URL, key=f"deployment:{event.id}", to=user.email,
                 kind=f"deployment_{change}", template="deployment_changed",
                 account=deployment.account_id,
-                subject=f"{subjects[change]} : {deployment.reference}",
+                subject=Text(subjects[change], {"reference": deployment.reference}),
+                locale=mail.locale_of(user),
                 first_name=user.contact.first_name, change=change,
                 kind_label=DEPLOYMENT_KINDS[deployment.kind], reference=deployment.reference,
-                date=shown(event.scheduled_date) if event.scheduled_date else "",
+                date=event.scheduled_date,
                 slot=SLOTS.get(event.slot or "", ""),
                 site=deployment.site.name if deployment.site_id else "",
                 link=f"{settings.BASE_URL}/store/deploiements/{deployment.id}")
@@ -100,10 +102,11 @@ def _invoice_mail(invoice_id: int, key: str, kind: str, subject: str) -> int:
         for user in recipients(invoice.account_id, "billing.view"):
             sent += send_once(
                 settings.REDIS_URL, key=key, to=user.email, kind=kind, template=kind,
-                account=invoice.account_id, subject=f"{subject} {invoice.number}",
+                account=invoice.account_id, locale=mail.locale_of(user),
+                subject=Text(subject, {"number": invoice.number}),
                 first_name=user.contact.first_name, number=invoice.number,
-                label=invoice.label, amount=shown(Money(invoice.amount_cents)),
-                balance=shown(Money(invoice.balance_cents)), due=shown(invoice.due_on),
+                label=invoice.label, amount=invoice.amount_cents,
+                balance=invoice.balance_cents, due=invoice.due_on,
                 link=f"{settings.BASE_URL}/facturation/factures/{invoice.id}",
                 pdf_link=f"{settings.BASE_URL}/facturation/factures/{invoice.id}/pdf")
         return sent
@@ -112,12 +115,12 @@ def _invoice_mail(invoice_id: int, key: str, kind: str, subject: str) -> int:
 
 def invoice_issued(invoice_id: int) -> int:
     return _invoice_mail(invoice_id, f"invoice_issued:{invoice_id}", "invoice_issued",
-                         "Nouvelle facture")
+                         N_("Nouvelle facture %(number)s"))
 
 
 def payment_overdue(invoice_id: int, day: str) -> int:
     return _invoice_mail(invoice_id, f"payment_overdue:{invoice_id}:{day}", "payment_overdue",
-                         "Paiement en retard : facture")
+                         N_("Paiement en retard : facture %(number)s"))
 
 
 # Automatic "paiement en retard" reminders: these days after the due date (MAIL-1).

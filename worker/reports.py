@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from rq import Queue
 
-from webapp.i18n import shown
+from webapp.i18n import _
 from webapp.models import StatsSubscription, User
 from webapp.redis_conn import redis_for
-from webapp.services import stats
+from webapp.services import mail, stats
 from webapp.services.notify import NOTIFY_QUEUE, send_once
 from webapp.settings import load
 from worker.notify import _run
@@ -42,10 +42,12 @@ def weekly_reports(today: str | None = None) -> int:
                 settings.REDIS_URL, key=f"weekly_report:{service.id}:{period.first}",
                 to=user.email, kind="weekly_report", template="weekly_report",
                 account=service.account_id,
-                subject=f"Rapport hebdomadaire du {service.label or service.number}",
+                subject=_("Rapport hebdomadaire du %(number)s",
+                          number=service.label or service.number),
+                locale=mail.locale_of(user),
                 attachment=(name, stats.to_csv(service, period, s)),
                 first_name=contact.first_name, number=service.label or service.number,
-                first=shown(period.first), last=shown(period.last),
+                first=period.first, last=period.last,
                 received=s.received, answered=s.counts["answered"],
                 abandoned=s.counts["abandoned"] - s.short_abandoned,
                 service_level=stats.percent(s.service_level),

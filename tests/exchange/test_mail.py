@@ -181,3 +181,51 @@ def test_mail1_overdue_sweep_is_scheduled_daily_once(redis_conn, db_conn):
     registry = ScheduledJobRegistry(queue=Queue(NOTIFY_QUEUE, connection=redis_conn))
     assert sorted(registry.get_job_ids()) == ["overdue-sweep-2026-12-01",
                                               "overdue-sweep-2026-12-02"]
+
+
+def _html_of(message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("no text/html part")
+
+
+def test_ui5_each_recipient_reads_the_email_in_their_language(staff, demo, smtp, run_jobs):
+    """The invoice e-mail goes to every billing user: the one who chose English in
+    Préférences gets it in English (subject, text, HTML, date and amount by Babel), the
+    others in French."""
+    from webapp.db import db
+    from webapp.models import Invoice, User
+
+    with db.connection_context():
+        User.update(language="en").where(User.email == demo.admin_email).execute()
+    overdue = q(Invoice, Invoice.number == "F-DEMO-00002")
+    url = f"/ops/factures/{overdue.id}"
+    assert staff.post(url + "/relance", token_from=url).status_code == 303
+    smtp.clear()
+    run_jobs()
+    mail = smtp.last(demo.admin_email)
+    assert subject_of(mail) == "Overdue payment: invoice F-DEMO-00002"
+    text = " ".join(text_of(mail).split())
+    due = overdue.due_on
+    assert text.startswith("Hello Claire,")
+    assert (f"invoice F-DEMO-00002 (Postes Yealink (acompte)), due on "
+            f"{due.month}/{due.day}/{due:%y}, is not fully paid. Balance due: €289.90.") in text
+    assert "Automatic message, please do not reply." in text
+    assert "Bonjour" not in text and "Reste dû" not in text and "289,90" not in text
+    html = _html_of(mail)
+    assert '<html lang="en">' in html and "Hello Claire," in html and "€289.90" in html
+    # back to French: the next e-mail (a new invoice) is French again
+    with db.connection_context():
+        User.update(language=None).where(User.email == demo.admin_email).execute()
+    due = (dt.date.today() + dt.timedelta(days=30))
+    account = f"/ops/comptes/{demo.account.id}"
+    staff.post(account + "/factures", {"label": "Mise en service", "amount": "1234,50",
+                                       "due_on": due.isoformat()}, token_from=account)
+    smtp.clear()
+    run_jobs()
+    french = smtp.last(demo.admin_email)
+    assert subject_of(french) == f"Nouvelle facture F{dt.date.today().year}-00001"
+    assert (f"Montant : 1\u202f234,50\u00a0€, à régler avant le {due:%d/%m/%Y}."
+            in text_of(french))
+    assert '<html lang="fr">' in _html_of(french)

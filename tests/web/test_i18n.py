@@ -179,8 +179,7 @@ FRENCH = re.compile(
     r"cet|cette|son|sa|ses|qui|que|vous|votre|vos|est|sont|aux|au|pour|avec|dans|aucun|"
     r"aucune|plus|moins|tous|toutes|être|été|sera)\b", re.I)
 MARKERS = {"_", "N_", "gettext", "ngettext", "lazy_gettext", "pgettext"}
-NOT_UI_CALLS = {"debug", "info", "warning", "error", "exception", "record", "hash",
-                "send_later", "_tell"}  # e-mails go out in French for now (see below)
+NOT_UI_CALLS = {"debug", "info", "warning", "error", "exception", "record", "hash"}
 # Modules whose French text is not interface, each with why.
 PY_EXEMPT = {
     "webapp/cli.py": "operator console output, not the web interface",
@@ -190,9 +189,7 @@ PY_EXEMPT = {
     "webapp/services/welcome_demo.py": "demo data set",
     "webapp/settings.py": "defaults of the legal mentions on French invoices (FR-1)",
 }
-TEMPLATE_EXEMPT_DIRS = {
-    "emails": "e-mails are rendered by the worker, in French, for now",
-}
+TEMPLATE_EXEMPT_DIRS: dict[str, str] = {}  # e-mails too: written in the reader's language
 # Visible text that is the same in every language.
 TEMPLATE_TEXT_OK = {"Communications Manager", "— Communications Manager", "Français", "English",
                     "IBAN", "BIC", "FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP", "auth-page"}

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from rq import Queue
 
 from webapp.db import db
-from webapp.i18n import _
+from webapp.i18n import Text, _
 from webapp.models import (
     TFA_ACTIVE,
     TFA_DISABLED,
@@ -141,8 +141,8 @@ def minutes_left(wait: dt.timedelta) -> int:
 def _alert_locked(principal, settings: Settings, ip: str | None) -> None:
     mail.send_later(
         settings.REDIS_URL, kind="tfa_locked", to=principal.email,
-        subject="Connexion suspendue : trop de codes erronés",
-        template="tfa_locked", account=_account_id(principal),
+        subject=_("Connexion suspendue : trop de codes erronés"),
+        template="tfa_locked", account=_account_id(principal), locale=mail.locale_of(principal),
         first_name=_first_name(principal), count=ACCOUNT_WRONG_CODES,
         minutes=int(ACCOUNT_WINDOW.total_seconds() // 60),
         reset_url=f"{settings.BASE_URL}/mot-de-passe/oublie",
@@ -180,11 +180,10 @@ def issue_code(
         settings.REDIS_URL,
         kind="tfa_code",
         to=user.email,
-        # i18n-exempt: e-mails go out in French for now
-        subject="Votre code de vérification Communications Manager",
-        # i18n-exempt: end
+        subject=_("Votre code de vérification Communications Manager"),
         template="tfa_code",
         account=_account_id(user),
+        locale=mail.locale_of(user),
         code=code,
         browser=browser,
         ip=ip,
@@ -280,10 +279,11 @@ def _guard_other(access, target: User, by: User, kind: str, ip: str | None) -> N
         raise PermissionError(WIDER_RIGHTS)
 
 
-def _tell(target: User, settings: Settings, what: str, by: User) -> None:
+def _tell(target: User, settings: Settings, what: Text, by: User) -> None:
     mail.send_later(settings.REDIS_URL, kind="security_changed", to=target.email,
-                    subject="Sécurité de votre compte Communications Manager",
+                    subject=_("Sécurité de votre compte Communications Manager"),
                     template="security_changed", account=target.account_id,
+                    locale=mail.locale_of(target),
                     first_name=target.contact.first_name, what=what,
                     by_name=by.contact.full_name if isinstance(by, User) else "")
 
@@ -295,8 +295,8 @@ def disable_tfa_of(access, target: User, *, by: User, ip: str, settings: Setting
     with db.atomic():
         set_tfa_state(target, TFA_DISABLED, by=by, ip=ip)
         revoke_all_browsers(target)
-    _tell(target, settings, "La double authentification de votre compte a été désactivée "
-                            "et vos navigateurs de confiance ont été révoqués.", by)
+    _tell(target, settings, _("La double authentification de votre compte a été désactivée "
+                              "et vos navigateurs de confiance ont été révoqués."), by)
 
 
 # --- TFA-3/4: trusted browsers ----------------------------------------------------
@@ -372,8 +372,8 @@ def revoke_browser(user: User, browser_id: int, *, by: User, ip: str, access=Non
         audit.record("tfa.browser_revoked", account=user.account_id, user=user, ip=ip,
                      browser_id=browser_id, by=by.id)
         if other and settings is not None:
-            _tell(user, settings, "La confiance accordée à l'un de vos navigateurs a été "
-                                  "révoquée : il vous demandera de nouveau un code.", by)
+            _tell(user, settings, _("La confiance accordée à l'un de vos navigateurs a été "
+                                    "révoquée : il vous demandera de nouveau un code."), by)
     return bool(changed)
 
 
@@ -432,8 +432,8 @@ def send_password_link(email: str, *, settings: Settings, ip: str | None = None,
     if invitation:
         mail.send_later(
             settings.REDIS_URL, kind="invitation", to=user.email,
-            subject="Bienvenue sur Communications Manager : définissez votre mot de passe",
-            template="invitation", account=user.account_id,
+            subject=_("Bienvenue sur Communications Manager : définissez votre mot de passe"),
+            template="invitation", account=user.account_id, locale=mail.locale_of(user),
             link=f"{settings.BASE_URL}/mot-de-passe/definir/{token}",
             first_name=user.contact.first_name, company=user.account.name,
             invited_by=invited_by, hours=int(ttl.total_seconds() // 3600), email=user.email)
@@ -443,11 +443,10 @@ def send_password_link(email: str, *, settings: Settings, ip: str | None = None,
         settings.REDIS_URL,
         kind="password_link",
         to=user.email,
-        # i18n-exempt: e-mails go out in French for now
-        subject="Définir votre mot de passe Communications Manager",
-        # i18n-exempt: end
+        subject=_("Définir votre mot de passe Communications Manager"),
         template="password_link",
         account=user.account_id,
+        locale=mail.locale_of(user),
         link=f"{settings.BASE_URL}/mot-de-passe/definir/{token}",
         first_name=user.contact.first_name,
         hours=1,

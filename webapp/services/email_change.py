@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from webapp.db import db
-from webapp.i18n import N_
+from webapp.i18n import N_, _
 from webapp.models import Contact, EmailChange, PasswordToken, User, utcnow
 from webapp.services import audit, mail
 from webapp.services.access import Access
@@ -77,13 +77,15 @@ def request_change(access: Access, target: User, new_email: str, *, acting, ip, 
         kill_password_links(target.id)
     first_name = target.contact.first_name
     mail.send_later(settings.REDIS_URL, kind="email_change_confirm", to=address,
-                    subject="Confirmez votre nouvelle adresse Communications Manager",
+                    subject=_("Confirmez votre nouvelle adresse Communications Manager"),
                     template="email_change_confirm", account=target.account_id,
+                    locale=mail.locale_of(target),
                     first_name=first_name, link=f"{settings.BASE_URL}/adresse/confirmer/{token}",
                     hours=int(LINK_TTL.total_seconds() // 3600))
     mail.send_later(settings.REDIS_URL, kind="email_change_notice", to=target.email,
-                    subject="Changement de votre adresse de connexion Communications Manager",
+                    subject=_("Changement de votre adresse de connexion Communications Manager"),
                     template="email_change_notice", account=target.account_id,
+                    locale=mail.locale_of(target),
                     first_name=first_name, new_email=address)
     audit.record("user.email_change_requested", account=target.account_id, user=acting, ip=ip,
                  target=target.id)

@@ -41,16 +41,18 @@ def recipients(account_id: int, permission: str, site_id: int | None = None) -> 
 
 
 def send_once(redis_url: str, *, key: str, to: str, kind: str, subject: str, template: str,
-              account=None, attachment: tuple[str, str] | None = None, **context) -> bool:
+              account=None, attachment: tuple[str, str] | None = None, locale: str = "fr",
+              **context) -> bool:
     """Store and queue the e-mail unless this (key, recipient) already has one;
-    `attachment`: (file name, text) of one CSV file."""
+    `attachment`: (file name, text) of one CSV file; `locale`: the recipient's language."""
     existing = Notification.get_or_none((Notification.key == key) & (Notification.to_addr == to))
     if existing is not None:
         email = existing.email
         if email is not None and email.status == MAIL_QUEUED:
             mail.enqueue(redis_url, email.id)  # crash between commit and enqueue; same job id
         return False
-    text, html = mail.render(template, subject=subject, **context)
+    subject = mail.translate(subject, locale)
+    text, html = mail.render(template, locale, subject=subject, **context)
     try:
         with db.atomic():
             name, body = attachment or (None, None)
