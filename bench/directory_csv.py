@@ -44,6 +44,7 @@ def main(argv=None) -> None:
     from webapp.models import Account, Contact, Site
     from webapp.services import directory_csv
     from webapp.services.access import Access
+    from webapp.services.actor import Actor
 
     account = Account.create(name="Bench SARL")
     Site.create(account=account, name="Site par défaut", is_default=True)
@@ -73,7 +74,7 @@ def main(argv=None) -> None:
     def sync():
         plan = directory_csv.plan(access, directory_csv.read(edited))
         assert not plan.errors
-        return directory_csv.apply(access, plan)
+        return directory_csv.apply(access, plan, actor=Actor.system())
 
     counts, sync_s, sync_mb = measure(sync)
     assert counts == {"creates": 500, "updates": 1000, "deletes": 500, "folders": 0}, counts

@@ -178,3 +178,10 @@ def current_actor():
     user = current_user._get_current_object()
     return Actor(user, client_ip(), settings.REDIS_URL, shard_of(user.account_id),
                  settings.DATA_DIR, engine_redis_url=settings.ENGINE_REDIS_URL)
+
+
+def visitor_actor():
+    """Whoever sends this request before signing in: only their address is known."""
+    settings = current_app.extensions["cm_settings"]
+    return Actor.visitor(client_ip(), settings.REDIS_URL, settings.DATA_DIR,
+                         settings.ENGINE_REDIS_URL)

@@ -17,6 +17,7 @@ from webapp.models import User
 from webapp.redis_conn import redis_for
 from webapp.services import directory_csv
 from webapp.services.access import access_for
+from webapp.services.actor import Actor
 from webapp.services.directory_sync import KEY
 from webapp.settings import load
 from worker.bootstrap import ensure_db
@@ -82,7 +83,7 @@ def apply(token: str) -> str:
             if result.errors or result.fingerprint() != shown:
                 conn.hset(key, "state", "stale")
                 return "stale"
-            counts = directory_csv.apply(access, result, user=user,
+            counts = directory_csv.apply(access, result, actor=Actor(user),
                                          progress=_progress(conn, key))
         except Exception:
             log.exception("directory sync apply failed")

@@ -92,10 +92,12 @@ def test_ui1_every_page_fits_390px_with_44px_targets(live_server, new_page, demo
                                                       run_jobs, db_conn):
     from tests.routes import demo_ids
     from webapp.services import softphone
+    from webapp.services.actor import Actor
 
     ids = demo_ids(demo.account)
     from webapp.models import Service
-    softphone.generate(Service.get_by_id(ids["fixed_paris"]))  # the confirmation page exists
+    # the confirmation page exists
+    softphone.generate(Service.get_by_id(ids["fixed_paris"]), actor=Actor.system())
     from webapp.models import User
     from webapp.services import auth as auth_service
     admin = User.get(User.email == demo.admin_email)  # Sécurité lists trusted browsers

@@ -43,6 +43,7 @@ def test_dir3_concurrent_switches_leave_exactly_one_associated_holder(app, admin
     from webapp.db import db
     from webapp.models import Contact, ServiceContact
     from webapp.models import Service as S
+    from webapp.services.actor import Actor
     from webapp.services.holders import set_holder
 
     line = ids["fixed_paris"]
@@ -55,7 +56,7 @@ def test_dir3_concurrent_switches_leave_exactly_one_associated_holder(app, admin
     def switch(cid):
         try:
             with db.connection_context():
-                set_holder(S.get_by_id(line), cid)
+                set_holder(S.get_by_id(line), cid, actor=Actor.system())
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
 

@@ -27,6 +27,7 @@ def _photo(d) -> dict:
     from PIL import Image
 
     from webapp.models import Contact
+    from webapp.services.actor import Actor
     from webapp.services.folders import photo_path, set_photo
     from webapp.settings import load
 
@@ -35,7 +36,7 @@ def _photo(d) -> dict:
     if photo_path(contact, settings.DATA_DIR) is None:
         buffer = io.BytesIO()
         Image.new("RGB", (300, 200), (40, 90, 200)).save(buffer, "PNG")
-        set_photo(contact, buffer.getvalue(), settings.DATA_DIR)
+        set_photo(contact, buffer.getvalue(), settings.DATA_DIR, actor=Actor.system())
     return {"contact_id": contact.id}
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from webapp.extensions import client_ip
 from webapp.models import Role, User
 from webapp.rendering import redirect_to, render
-from webapp.security import current_access, get_for_account_or_404, requires
+from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import auth as auth_service
 from webapp.services import roles as roles_service
 from webapp.services import sites as sites_service
@@ -105,7 +105,7 @@ def role_new():
     values = roles_service.validate(current_access(), form)
     if not values:
         return _role_page(form, status=400)
-    role = roles_service.save(current_access(), values, user=current_user, ip=client_ip())
+    role = roles_service.save(current_access(), values, actor=current_actor())
     flash(_("Le rôle « %(name)s » est créé.", name=role.name), "success")
     return redirect_to(url_for("access.roles"))
 
@@ -125,7 +125,7 @@ def role_edit(role_id: int):
     values = roles_service.validate(access, form, role)
     if not values:
         return _role_page(form, role, status=400)
-    roles_service.save(access, values, role, user=current_user, ip=client_ip())
+    roles_service.save(access, values, role, actor=current_actor())
     flash(_("Le rôle « %(name)s » est enregistré. Les utilisateurs concernés ont leurs "
             "nouveaux droits dès leur prochaine page.", name=values["name"]), "success")
     return redirect_to(url_for("access.roles"))
@@ -144,7 +144,7 @@ def role_delete(role_id: int):
         if not roles_service.within_reach(current_access(), role) and not role.builtin:
             raise AccessError(_("Ce rôle dépasse vos propres droits : seul un administrateur "
                                 "peut le supprimer."))
-        roles_service.delete(current_access(), role, user=current_user, ip=client_ip())
+        roles_service.delete(current_access(), role, actor=current_actor())
     except AccessError as error:
         return render("access/role_delete.html", status=409, role=role,
                       error=translate(error.message))
@@ -182,7 +182,7 @@ def user_new():
         if contact is None or not access.sees_site(contact.site_id) and contact.site_id:
             raise AccessError(_("Aucun contact de l'annuaire n'a cette adresse e-mail : "
                                 "ajoutez-le d'abord à l'annuaire."))
-        user = roles_service.grant(access, contact, chosen, acting=current_user, ip=client_ip())
+        user = roles_service.grant(access, contact, chosen, actor=current_actor())
     except AccessError as error:
         return render("access/user_new.html", status=400, email=email, chosen=chosen,
                       roles=_grantable_roles(), error=translate(error.message))
@@ -200,8 +200,7 @@ def user_new():
 def user_roles_update(user_id: int):
     user = _user_or_404(user_id)
     try:
-        roles_service.set_roles(current_access(), user, _role_ids(), acting=current_user,
-                                ip=client_ip())
+        roles_service.set_roles(current_access(), user, _role_ids(), actor=current_actor())
     except AccessError as error:
         return _user_page(user, status=400, error=translate(error.message))
     flash(_("Les rôles sont enregistrés : ils s'appliquent dès la prochaine page de "
@@ -219,7 +218,7 @@ def user_remove(user_id: int):
         return render("access/user_remove.html", status=400, user=user,
                       error=_("Confirmez en cochant la case."))
     try:
-        roles_service.remove(current_access(), user, acting=current_user, ip=client_ip())
+        roles_service.remove(current_access(), user, actor=current_actor())
     except AccessError as error:
         return render("access/user_remove.html", status=409, user=user,
                       error=translate(error.message))

@@ -6,9 +6,14 @@ from flask import Blueprint, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.rendering import redirect_to, render
-from webapp.security import current_access, get_contact_or_404, requires, scoped_contacts
+from webapp.security import (
+    current_access,
+    current_actor,
+    get_contact_or_404,
+    requires,
+    scoped_contacts,
+)
 from webapp.services import directory as directory_service
 from webapp.services import forwarding
 from webapp.services import sites as sites_service
@@ -63,8 +68,7 @@ def new():
     values = directory_service.validate(form, allowed, access.account_id)
     if not values:
         return _form_page(form, status=400)
-    contact = directory_service.create_contact(access.account_id, values, user=current_user,
-                                               ip=client_ip())
+    contact = directory_service.create_contact(access.account_id, values, actor=current_actor())
     flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
     return redirect_to(url_for("directory.contact", contact_id=contact.id))
 
@@ -83,7 +87,7 @@ def edit(contact_id: int):
         return _form_page(form, contact, status=400)
     try:
         _saved, awaiting = directory_service.update_contact(
-            contact, values, access=access, user=current_user, ip=client_ip(),
+            contact, values, access=access, actor=current_actor(),
             settings=current_app.extensions["cm_settings"])
     except PermissionError as refused:
         form.errors["email"] = str(refused)
@@ -111,7 +115,7 @@ def delete(contact_id: int):
     if request.form.get("confirm") != "1":
         return render("directory/delete.html", status=400, contact=contact, refusal=None,
                       error=_("Confirmez la suppression en cochant la case."))
-    directory_service.delete_contact(contact, user=current_user, ip=client_ip(),
+    directory_service.delete_contact(contact, actor=current_actor(),
                                      data_dir=current_app.extensions["cm_settings"].DATA_DIR)
     flash(_("%(name)s est supprimé de l'annuaire.", name=contact.full_name), "success")
     return redirect_to(url_for("directory.contacts"))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 
 from webapp.db import db
-from webapp.extensions import client_ip
 from webapp.rendering import redirect_to, render
 from webapp.security import (
     current_access,
+    current_actor,
     get_contact_or_404,
     get_service_or_404,
     requires,
@@ -78,7 +77,7 @@ def create():
     try:
         folder = folders_service.create_folder(
             current_access().account_id, request.form.get("name", ""),
-            request.form.get("external") == "1", user=current_user, ip=client_ip())
+            request.form.get("external") == "1", actor=current_actor())
     except FormError as exc:
         return _index(400, form_error=_(exc.errors["name"]), name=request.form.get("name", ""))
     flash(_("Dossier « %(name)s » créé.", name=folder.name), "success")
@@ -92,7 +91,7 @@ def rename(folder_id: int):
     try:
         folder = folders_service.rename_folder(folder, request.form.get("name", ""),
                                                request.form.get("external") == "1",
-                                               user=current_user, ip=client_ip())
+                                               actor=current_actor())
     except FormError as exc:
         return _index(400, rename={"id": folder.id, "error": _(exc.errors["name"]),
                                    "name": request.form.get("name", "")})
@@ -107,7 +106,7 @@ def delete(folder_id: int):
     if request.form.get("confirm") != "1":
         return _index(400, rename={"id": folder.id, "delete_error": _(
             "Confirmez la suppression en cochant la case.")})
-    moved = folders_service.delete_folder(folder, user=current_user, ip=client_ip())
+    moved = folders_service.delete_folder(folder, actor=current_actor())
     flash(ngettext("Dossier « %(name)s » supprimé ; %(num)s contact passe dans « Sans "
                    "dossier ».", "Dossier « %(name)s » supprimé ; %(num)s contacts passent "
                    "dans « Sans dossier ».", moved, name=folder.name), "success")
@@ -126,8 +125,7 @@ def move():
     folder = None if target == "none" else (
         _folder_or_404(int(target)) if target.isdigit() else abort(404))
     moved = folders_service.move_contacts(scoped_contacts(), ids, folder,
-                                          account_id=access.account_id, user=current_user,
-                                          ip=client_ip())
+                                          account_id=access.account_id, actor=current_actor())
     if not moved:
         abort(404)
     flash(ngettext("%(num)s contact déplacé dans « %(name)s ».",
@@ -156,7 +154,7 @@ def card(contact_id: int):
     values = folders_service.validate_card(form, current_access().account_id)
     if not values:
         return _card_page(contact, form, 400)
-    folders_service.update_card(contact, values, user=current_user, ip=client_ip())
+    folders_service.update_card(contact, values, actor=current_actor())
     flash(_("La fiche de %(name)s est enregistrée.", name=contact.full_name), "success")
     return redirect_to(url_for("directory.contact", contact_id=contact.id))
 
@@ -168,7 +166,7 @@ def upload_photo(contact_id: int):
     upload = request.files.get("photo")
     try:
         folders_service.set_photo(contact, upload.read() if upload else b"", _data_dir(),
-                                  user=current_user, ip=client_ip())
+                                  actor=current_actor())
     except FormError as exc:
         return _card_page(contact, CardForm.from_contact(contact), 400,
                           photo_error=_(exc.errors["photo"]))
@@ -180,7 +178,7 @@ def upload_photo(contact_id: int):
 @requires("services.manage")
 def remove_photo(contact_id: int):
     contact = get_contact_or_404(contact_id)
-    folders_service.remove_photo(contact, _data_dir(), user=current_user, ip=client_ip())
+    folders_service.remove_photo(contact, _data_dir(), actor=current_actor())
     flash(_("Photo retirée."), "success")
     return redirect_to(url_for("folders.card", contact_id=contact.id))
 
@@ -224,7 +222,7 @@ def new_contact():
     with db.atomic():
         contact = directory_service.create_contact(access.account_id,
                                                    {**values, **card_values},
-                                                   user=current_user, ip=client_ip())
+                                                   actor=current_actor())
     flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
     return redirect_to(url_for("directory.contact", contact_id=contact.id))
 
@@ -247,9 +245,8 @@ def new_person(service_id: int):
         if values and card_values:
             with db.atomic():
                 contact = directory_service.create_contact(
-                    access.account_id, {**values, **card_values}, user=current_user,
-                    ip=client_ip())
-                holders.associate(service, contact, user=current_user, ip=client_ip())
+                    access.account_id, {**values, **card_values}, actor=current_actor())
+                holders.associate(service, contact, actor=current_actor())
             flash(_("%(name)s est ajouté à l'annuaire et associé au service.",
                     name=contact.full_name), "success")
             return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.i18n import N_
 from webapp.models import LICENCE_PRODUCTS, PHONE_MODELS, SERVICE_KINDS, Equipment, Site
 from webapp.rendering import confirm_page, confirmed, redirect_to, render
 from webapp.security import (
     current_access,
+    current_actor,
     get_contact_or_404,
     get_for_account_or_404,
     get_service_or_404,
@@ -101,7 +100,7 @@ def associate(service_id: int):
     if contact_id is None:
         return _detail_page(service, 400, error=_("Choisissez un contact à associer."))
     contact = get_contact_or_404(contact_id)
-    holders.associate(service, contact, user=current_user, ip=client_ip())
+    holders.associate(service, contact, actor=current_actor())
     flash(_("%(name)s est associé au service.", name=contact.full_name), "success")
     return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
 
@@ -115,7 +114,7 @@ def dissociate(service_id: int):
         return _detail_page(service, 400, error=_("Choisissez le contact à retirer."))
     contact = get_contact_or_404(contact_id)
     try:
-        was_holder = holders.dissociate(service, contact, user=current_user, ip=client_ip())
+        was_holder = holders.dissociate(service, contact, actor=current_actor())
     except HolderError as error:
         return _detail_page(service, 400, error=translate(error.message))
     if was_holder:
@@ -141,7 +140,7 @@ def set_holder(service_id: int):
         except ValueError:
             return _detail_page(service, 400, error=_("Choisissez le titulaire."))
     try:
-        holders.set_holder(service, contact_id, user=current_user, ip=client_ip())
+        holders.set_holder(service, contact_id, actor=current_actor())
     except HolderError as error:
         return _detail_page(service, 400, error=translate(error.message))
     flash(_("Le titulaire est enregistré."), "success")
@@ -155,7 +154,7 @@ def assign_site(service_id: int):
     site = _target_site()
     if site is None:
         return _detail_page(service, 400, error=_("Choisissez un site dans la liste."))
-    sites_service.assign(current_access(), service, site, user=current_user, ip=client_ip())
+    sites_service.assign(current_access(), service, site, actor=current_actor())
     flash(_("Le service est affecté au site « %(name)s ».", name=site.name), "success")
     return redirect_to(url_for("services.detail", service_id=service.id))
 
@@ -192,7 +191,7 @@ def softphone_credentials(service_id: int):
             refused=request.method == "POST")
     if request.method == "GET":
         return redirect_to(url_for("services.detail", service_id=service.id) + "#keyyo-phone")
-    issued = softphone.generate(service, user=current_user, ip=client_ip())
+    issued = softphone.generate(service, actor=current_actor())
     session[SECRET_KEY] = {"service": service.id, "login": issued.login,
                            "secret": issued.secret}
     return redirect_to(url_for("services.softphone_issued", service_id=service.id))
@@ -254,8 +253,7 @@ def equipment_new():
     values = equipment_service.validate(form, access.account_id, access.site_ids)
     if not values:
         return _equipment_form(form, status=400)
-    item = equipment_service.create(access.account_id, values, user=current_user,
-                                    ip=client_ip())
+    item = equipment_service.create(access.account_id, values, actor=current_actor())
     flash(_("L'équipement %(mac)s est enregistré.", mac=item.mac), "success")
     return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
 
@@ -274,7 +272,7 @@ def equipment_detail(equipment_id: int):
                                         with_site=False)
     if not values:
         return _equipment_form(form, item, status=400)
-    equipment_service.update(item, values, user=current_user, ip=client_ip())
+    equipment_service.update(item, values, actor=current_actor())
     flash(_("L'équipement est enregistré."), "success")
     return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
 
@@ -288,7 +286,7 @@ def equipment_site(equipment_id: int):
         form = EquipmentForm.from_equipment(item)
         form.errors["site_id"] = _("Choisissez un site dans la liste.")
         return _equipment_form(form, item, status=400)
-    sites_service.assign(current_access(), item, site, user=current_user, ip=client_ip())
+    sites_service.assign(current_access(), item, site, actor=current_actor())
     flash(_("L'équipement est affecté au site « %(name)s ».", name=site.name), "success")
     return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
 
@@ -302,6 +300,6 @@ def equipment_delete(equipment_id: int):
     if request.form.get("confirm") != "1":
         return render("services/equipment_delete.html", status=400, item=item,
                       error=_("Confirmez la suppression en cochant la case."))
-    equipment_service.delete(item, user=current_user, ip=client_ip())
+    equipment_service.delete(item, actor=current_actor())
     flash(_("L'équipement %(mac)s est supprimé.", mac=item.mac), "success")
     return redirect_to(url_for("services.equipment"))

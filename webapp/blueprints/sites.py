@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from webapp.extensions import client_ip, htmx
+from webapp.extensions import htmx
 from webapp.models import Site
 from webapp.rendering import render, render_block
-from webapp.security import current_access, get_for_account_or_404, requires
+from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import sites as sites_service
 from webapp.services.sites import SiteError
 from webapp.translate import translate
@@ -104,8 +103,7 @@ def create():
     parent = site_or_404(parent_id) if parent_id else None
     name = request.form.get("name", "")
     try:
-        site = sites_service.create(current_access(), parent, name, user=current_user,
-                                    ip=client_ip())
+        site = sites_service.create(current_access(), parent, name, actor=current_actor())
     except SiteError as error:
         if parent is None and htmx:
             return _partial("new_site_form", status=400, retarget="#new-site-form",
@@ -146,7 +144,7 @@ def rename(site_id: int):
         return render("sites/form.html", site=site, mode="rename", typed=site.name, error=None)
     name = request.form.get("name", "")
     try:
-        sites_service.rename(current_access(), site, name, user=current_user, ip=client_ip())
+        sites_service.rename(current_access(), site, name, actor=current_actor())
     except SiteError as error:
         if htmx:
             return _partial("row", status=400, node=_row_node(site), mode="rename",
@@ -169,7 +167,7 @@ def delete(site_id: int):
         return render("sites/delete.html", status=400, site=site, attached=None,
                       error=_("Confirmez la suppression en cochant la case."))
     try:
-        found = sites_service.delete(current_access(), site, user=current_user, ip=client_ip())
+        found = sites_service.delete(current_access(), site, actor=current_actor())
     except SiteError as error:
         found, message = None, _message(error)
     else:

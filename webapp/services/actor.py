@@ -32,9 +32,20 @@ class Actor:
         """Scheduled jobs and commands: no person, no address."""
         return cls(None, None, redis_url, engine_shard, data_dir or Path("var"))
 
+    @classmethod
+    def visitor(cls, ip: str | None, redis_url: str = "", data_dir: Path | None = None,
+                engine_redis_url: str = "") -> Actor:
+        """Someone not signed in yet (sign-in, password link, e-mail confirmation)."""
+        return cls(None, ip, redis_url, 0, data_dir or Path("var"),
+                   engine_redis_url=engine_redis_url)
+
     @property
     def kind(self) -> str:
-        return "staff" if self.staff is not None else "user" if self.user is not None else "system"
+        if self.staff is not None:
+            return "staff"
+        if self.user is not None:
+            return "user"
+        return "visitor" if self.ip else "system"
 
     @property
     def account_id(self) -> int:

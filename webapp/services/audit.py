@@ -7,7 +7,12 @@ import json
 from webapp.models import AuditEvent
 
 
-def record(kind: str, *, account=None, user=None, ip: str | None = None, **detail) -> AuditEvent:
+def record(kind: str, *, actor=None, account=None, user=None, ip: str | None = None,
+           **detail) -> AuditEvent:
+    """`actor` (a `webapp.services.actor.Actor`) says who and from where; `user`/`ip`
+    alone serve the few events recorded before anyone is known."""
+    if actor is not None:
+        user, ip = actor.user, actor.ip
     return AuditEvent.create(
         account=account,
         user_id=str(user.id) if user is not None else None,

@@ -17,6 +17,7 @@ from webapp.i18n import _
 from webapp.models import Contact, Licence, Service, ServiceContact, Site, User, UserRole
 from webapp.services import audit, email_change, phones
 from webapp.services import search as contact_search
+from webapp.services.actor import Actor
 from webapp.settings import load
 
 PAGE_SIZE = 25
@@ -139,13 +140,13 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
     return {} if errors else values
 
 
-def create_contact(account_id: int, values: dict, *, user=None, ip=None) -> Contact:
+def create_contact(account_id: int, values: dict, *, actor: Actor) -> Contact:
     contact = Contact.create(account=account_id, **values)
-    audit.record("contact.created", account=account_id, user=user, ip=ip, contact=contact.id)
+    audit.record("contact.created", account=account_id, actor=actor, contact=contact.id)
     return contact
 
 
-def update_contact(contact: Contact, values: dict, *, access, user=None, ip=None,
+def update_contact(contact: Contact, values: dict, *, access, actor: Actor,
                    settings=None) -> tuple[Contact, str | None]:
     """Saves the contact; returns it with the new sign-in address awaiting confirmation.
 
@@ -158,20 +159,20 @@ def update_contact(contact: Contact, values: dict, *, access, user=None, ip=None
     if target is not None and values.get("email") and values["email"] != target.email:
         reason = email_change.refusal(access, target)
         if reason:
-            audit.record("user.email_change_refused", account=contact.account_id, user=user,
-                         ip=ip, target=target.id)
+            audit.record("user.email_change_refused", account=contact.account_id, actor=actor,
+                         target=target.id)
             raise PermissionError(reason)
         awaiting = values["email"]
         values = {k: v for k, v in values.items() if k != "email"}
     with db.atomic():
         Contact.update(**values).where(Contact.id == contact.id).execute()
         contact_search.reindex([contact.id])
-    audit.record("contact.updated", account=contact.account_id, user=user, ip=ip,
+    audit.record("contact.updated", account=contact.account_id, actor=actor,
                  contact=contact.id, fields=sorted(k for k, v in values.items()
                                                    if getattr(contact, k + "_id" if k == "site"
                                                               else k) != v))
     if awaiting:
-        email_change.request_change(access, target, awaiting, acting=user, ip=ip,
+        email_change.request_change(access, target, awaiting, actor=actor,
                                     settings=settings)
     return Contact.get_by_id(contact.id), awaiting
 
@@ -186,7 +187,7 @@ def delete_refusal(contact: Contact, by_user) -> str | None:
     return None
 
 
-def delete_contact(contact: Contact, *, user=None, ip=None, data_dir=None) -> None:
+def delete_contact(contact: Contact, *, actor: Actor, data_dir=None) -> None:
     """Associations go with it; services it held keep no holder (DIR-3); its photo goes
     with it (SEC-8)."""
     with db.atomic():
@@ -195,7 +196,7 @@ def delete_contact(contact: Contact, *, user=None, ip=None, data_dir=None) -> No
         photo = Contact.get_by_id(contact.id).photo
         contact.delete_instance()
     delete_photo_files([photo], data_dir)
-    audit.record("contact.deleted", account=contact.account_id, user=user, ip=ip,
+    audit.record("contact.deleted", account=contact.account_id, actor=actor,
                  contact=contact.id, name=contact.full_name, held_services=held)
 
 

@@ -36,6 +36,7 @@ from webapp.models import Contact, Licence, Service, ServiceContact, Site, User
 from webapp.models.core import Folder
 from webapp.services import audit, csv_safe, email_change, phones, search
 from webapp.services.access import Access, contacts_in_scope
+from webapp.services.actor import Actor
 from webapp.services.directory import EMAIL_RE, delete_photo_files
 from webapp.services.errors import FormError
 from webapp.settings import load
@@ -457,7 +458,7 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
     return result
 
 
-def apply(access: Access, result: Plan, *, user=None, ip=None,
+def apply(access: Access, result: Plan, *, actor: Actor,
           progress: Callable[[int, int], None] | None = None) -> dict:
     """Write the plan in one transaction; returns the counts."""
     if result.errors:
@@ -509,11 +510,11 @@ def apply(access: Access, result: Plan, *, user=None, ip=None,
         settings = load()
         for change in result.email_changes:
             email_change.request_change(access, User.get_by_id(change["user"]),
-                                        change["email"], acting=user, ip=ip,
+                                        change["email"], actor=actor,
                                         settings=settings)
     counts = {"creates": len(result.creates), "updates": len(result.updates),
               "deletes": len(result.deletes), "folders": len(result.new_folders)}
     if result.email_changes:
         counts["email_changes"] = len(result.email_changes)
-    audit.record("directory.synced", account=account, user=user, ip=ip, **counts)
+    audit.record("directory.synced", account=account, actor=actor, **counts)
     return counts

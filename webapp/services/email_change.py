@@ -18,6 +18,7 @@ from webapp.i18n import N_, _
 from webapp.models import Contact, EmailChange, PasswordToken, User, utcnow
 from webapp.services import audit, mail
 from webapp.services.access import Access
+from webapp.services.actor import Actor
 from webapp.services.auth import revoke_all_browsers
 from webapp.services.roles import may_act_on
 from webapp.services.tokens import digest, new_token
@@ -51,7 +52,7 @@ def kill_password_links(user_id: int) -> int:
         & PasswordToken.superseded_at.is_null()).execute()
 
 
-def request_change(access: Access, target: User, new_email: str, *, acting, ip, settings
+def request_change(access: Access, target: User, new_email: str, *, actor: Actor, settings
                    ) -> EmailChange:
     """Sends the confirmation link to the new address and a notice to the old one.
 
@@ -59,8 +60,8 @@ def request_change(access: Access, target: User, new_email: str, *, acting, ip, 
     """
     reason = refusal(access, target)
     if reason:
-        audit.record("user.email_change_refused", account=target.account_id, user=acting,
-                     ip=ip, target=target.id)
+        audit.record("user.email_change_refused", account=target.account_id, actor=actor,
+                     target=target.id)
         raise PermissionError(reason)
     address = new_email.strip().lower()
     if User.select().where((User.email == address) & (User.id != target.id)).exists():
@@ -72,7 +73,7 @@ def request_change(access: Access, target: User, new_email: str, *, acting, ip, 
             (EmailChange.user == target.id) & EmailChange.used_at.is_null()
             & EmailChange.superseded_at.is_null()).execute()
         row = EmailChange.create(user=target.id, new_email=address, token_hash=digest(token),
-                                 requested_by=str(acting.id) if acting else None,
+                                 requested_by=str(actor.user.id) if actor.user else None,
                                  expires_at=now + LINK_TTL)
         kill_password_links(target.id)
     first_name = target.contact.first_name
@@ -87,7 +88,7 @@ def request_change(access: Access, target: User, new_email: str, *, acting, ip, 
                     template="email_change_notice", account=target.account_id,
                     locale=mail.locale_of(target),
                     first_name=first_name, new_email=address)
-    audit.record("user.email_change_requested", account=target.account_id, user=acting, ip=ip,
+    audit.record("user.email_change_requested", account=target.account_id, actor=actor,
                  target=target.id)
     return row
 
@@ -98,7 +99,7 @@ def live(token: str) -> EmailChange | None:
         & EmailChange.superseded_at.is_null() & (EmailChange.expires_at > utcnow()))
 
 
-def confirm(token: str, *, ip: str | None) -> User | None:
+def confirm(token: str, *, actor: Actor) -> User | None:
     """Follow the link: the address becomes the contact's and the sign-in one. Every
     session, pending password link and trusted browser of the user ends."""
     row = live(token)
@@ -121,7 +122,7 @@ def confirm(token: str, *, ip: str | None) -> User | None:
         Contact.update(email=row.new_email).where(Contact.id == user.contact_id).execute()
         kill_password_links(user.id)
         revoke_all_browsers(user)
-    audit.record("user.email_changed", account=user.account_id, user=user, ip=ip,
+    audit.record("user.email_changed", account=user.account_id, user=user, ip=actor.ip,
                  previous_domain=old.rsplit("@", 1)[-1])
     return User.get_by_id(user.id)
 

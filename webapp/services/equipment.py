@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from webapp.i18n import _
 from webapp.models import PHONE_MODELS, Equipment, Service, Site
 from webapp.services import audit
+from webapp.services.actor import Actor
 from webapp.services.directory import Page, paginate
 
 MAC_RE = re.compile(r"^[0-9A-F]{12}$")
@@ -101,23 +102,23 @@ def listing(query, site_filter: list[int] | None, page: int) -> Page:
     return paginate(query, page, 50)
 
 
-def create(account_id: int, values: dict, *, user=None, ip=None) -> Equipment:
+def create(account_id: int, values: dict, *, actor: Actor) -> Equipment:
     equipment = Equipment.create(account=account_id, **values)
-    audit.record("equipment.created", account=account_id, user=user, ip=ip,
+    audit.record("equipment.created", account=account_id, actor=actor,
                  equipment=equipment.id, mac=equipment.mac)
     return equipment
 
 
-def update(equipment: Equipment, values: dict, *, user=None, ip=None) -> Equipment:
+def update(equipment: Equipment, values: dict, *, actor: Actor) -> Equipment:
     Equipment.update(**values).where(Equipment.id == equipment.id).execute()
-    audit.record("equipment.updated", account=equipment.account_id, user=user, ip=ip,
+    audit.record("equipment.updated", account=equipment.account_id, actor=actor,
                  equipment=equipment.id)
     return Equipment.get_by_id(equipment.id)
 
 
-def delete(equipment: Equipment, *, user=None, ip=None) -> None:
+def delete(equipment: Equipment, *, actor: Actor) -> None:
     equipment.delete_instance()
-    audit.record("equipment.deleted", account=equipment.account_id, user=user, ip=ip,
+    audit.record("equipment.deleted", account=equipment.account_id, actor=actor,
                  equipment=equipment.id, mac=equipment.mac)
 
 

@@ -19,6 +19,7 @@ from webapp.i18n import _
 from webapp.models import Contact, Service, ServiceContact
 from webapp.models.core import Folder
 from webapp.services import audit, phones, search
+from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
 NAME_MAX = 80
@@ -59,37 +60,37 @@ def _clean_name(account_id: int, name: str, folder: Folder | None = None) -> str
     return text
 
 
-def create_folder(account_id: int, name: str, external: bool, *, user=None, ip=None) -> Folder:
+def create_folder(account_id: int, name: str, external: bool, *, actor: Actor) -> Folder:
     text = _clean_name(account_id, name)
     try:
         folder = Folder.create(account=account_id, name=text, external=bool(external))
     except IntegrityError as exc:  # a concurrent creation of the same name
         raise FormError({"name": _("Un dossier porte déjà ce nom.")}, {"name": name}) from exc
-    audit.record("folder.created", account=account_id, user=user, ip=ip, folder=folder.id,
+    audit.record("folder.created", account=account_id, actor=actor, folder=folder.id,
                  name=text)
     return folder
 
 
-def rename_folder(folder: Folder, name: str, external: bool, *, user=None, ip=None) -> Folder:
+def rename_folder(folder: Folder, name: str, external: bool, *, actor: Actor) -> Folder:
     text = _clean_name(folder.account_id, name, folder)
     Folder.update(name=text, external=bool(external)).where(Folder.id == folder.id).execute()
-    audit.record("folder.renamed", account=folder.account_id, user=user, ip=ip,
+    audit.record("folder.renamed", account=folder.account_id, actor=actor,
                  folder=folder.id, old=folder.name, name=text)
     return Folder.get_by_id(folder.id)
 
 
-def delete_folder(folder: Folder, *, user=None, ip=None) -> int:
+def delete_folder(folder: Folder, *, actor: Actor) -> int:
     """Its contacts stay in the directory, "Sans dossier"; returns how many moved out."""
     with db.atomic():
         moved = Contact.update(folder=None).where(Contact.folder == folder.id).execute()
         folder.delete_instance()
-    audit.record("folder.deleted", account=folder.account_id, user=user, ip=ip,
+    audit.record("folder.deleted", account=folder.account_id, actor=actor,
                  folder=folder.id, name=folder.name, contacts=moved)
     return moved
 
 
 def move_contacts(contacts_query, contact_ids: list[int], folder: Folder | None, *,
-                  account_id: int, user=None, ip=None) -> int:
+                  account_id: int, actor: Actor) -> int:
     """Move the contacts (only those in `contacts_query`, the caller's scope) to `folder`.
 
     Services, holders and licences are untouched: only the folder changes.
@@ -98,7 +99,7 @@ def move_contacts(contacts_query, contact_ids: list[int], folder: Folder | None,
     if not ids:
         return 0
     Contact.update(folder=folder.id if folder else None).where(Contact.id.in_(ids)).execute()
-    audit.record("contact.moved", account=account_id, user=user, ip=ip, contacts=ids,
+    audit.record("contact.moved", account=account_id, actor=actor, contacts=ids,
                  folder=folder.id if folder else None)
     return len(ids)
 
@@ -153,10 +154,10 @@ def validate_card(form: CardForm, account_id: int) -> dict:
     return {} if errors else values
 
 
-def update_card(contact: Contact, values: dict, *, user=None, ip=None) -> Contact:
+def update_card(contact: Contact, values: dict, *, actor: Actor) -> Contact:
     Contact.update(**values).where(Contact.id == contact.id).execute()
     search.reindex([contact.id])
-    audit.record("contact.card_updated", account=contact.account_id, user=user, ip=ip,
+    audit.record("contact.card_updated", account=contact.account_id, actor=actor,
                  contact=contact.id, fields=sorted(values))
     return Contact.get_by_id(contact.id)
 
@@ -195,7 +196,7 @@ def make_thumbnail(data: bytes) -> bytes:
                                   "(JPEG, PNG, GIF ou WebP).")}) from exc
 
 
-def set_photo(contact: Contact, data: bytes, data_dir, *, user=None, ip=None) -> Contact:
+def set_photo(contact: Contact, data: bytes, data_dir, *, actor: Actor) -> Contact:
     thumb = make_thumbnail(data)
     name = f"{contact.account_id}-{contact.id}-{secrets.token_hex(8)}.jpg"
     target = photo_dir(data_dir) / name
@@ -206,17 +207,17 @@ def set_photo(contact: Contact, data: bytes, data_dir, *, user=None, ip=None) ->
     Contact.update(photo=name).where(Contact.id == contact.id).execute()
     if old:
         (photo_dir(data_dir) / old).unlink(missing_ok=True)
-    audit.record("contact.photo_set", account=contact.account_id, user=user, ip=ip,
+    audit.record("contact.photo_set", account=contact.account_id, actor=actor,
                  contact=contact.id)
     return Contact.get_by_id(contact.id)
 
 
-def remove_photo(contact: Contact, data_dir, *, user=None, ip=None) -> None:
+def remove_photo(contact: Contact, data_dir, *, actor: Actor) -> None:
     if not contact.photo:
         return
     Contact.update(photo=None).where(Contact.id == contact.id).execute()
     (photo_dir(data_dir) / contact.photo).unlink(missing_ok=True)
-    audit.record("contact.photo_removed", account=contact.account_id, user=user, ip=ip,
+    audit.record("contact.photo_removed", account=contact.account_id, actor=actor,
                  contact=contact.id)
 
 

@@ -8,6 +8,7 @@ from webapp.db import db
 from webapp.i18n import _
 from webapp.models import SERVICE_KINDS, Contact, Service, ServiceContact, Site
 from webapp.services import audit
+from webapp.services.actor import Actor
 from webapp.services.directory import Page, paginate
 from webapp.services.errors import FormError
 
@@ -60,16 +61,16 @@ def candidates(contacts_query, service: Service, text: str, limit: int = 10) -> 
     return list(query.order_by(fn.LOWER(Contact.last_name)).limit(limit))
 
 
-def associate(service: Service, contact: Contact, *, user=None, ip=None) -> bool:
+def associate(service: Service, contact: Contact, *, actor: Actor) -> bool:
     with db.atomic():
         _link, created = ServiceContact.get_or_create(service=service.id, contact=contact.id)
     if created:
-        audit.record("service.contact_associated", account=service.account_id, user=user,
-                     ip=ip, service=service.id, contact=contact.id)
+        audit.record("service.contact_associated", account=service.account_id, actor=actor,
+                     service=service.id, contact=contact.id)
     return created
 
 
-def dissociate(service: Service, contact: Contact, *, user=None, ip=None) -> bool:
+def dissociate(service: Service, contact: Contact, *, actor: Actor) -> bool:
     """Removes the association; returns True when the contact was the holder (now none)."""
     with db.atomic():
         deleted = ServiceContact.delete().where(
@@ -79,12 +80,12 @@ def dissociate(service: Service, contact: Contact, *, user=None, ip=None) -> boo
             raise HolderError(_("Ce contact n'est pas associé à ce service."))
         was_holder = Service.update(holder=None).where(
             (Service.id == service.id) & (Service.holder == contact.id)).execute() > 0
-    audit.record("service.contact_dissociated", account=service.account_id, user=user, ip=ip,
+    audit.record("service.contact_dissociated", account=service.account_id, actor=actor,
                  service=service.id, contact=contact.id, holder_cleared=was_holder)
     return was_holder
 
 
-def set_holder(service: Service, contact_id: int | None, *, user=None, ip=None) -> None:
+def set_holder(service: Service, contact_id: int | None, *, actor: Actor) -> None:
     """DIR-3: one statement replaces the holder, and only with an associated contact."""
     if service.kind not in HOLDER_KINDS:
         raise HolderError(_("Un numéro d'accueil n'a pas de titulaire."))
@@ -101,5 +102,5 @@ def set_holder(service: Service, contact_id: int | None, *, user=None, ip=None) 
                                   "service."))
     previous = service.holder_id
     service.holder = contact_id
-    audit.record("service.holder_changed", account=service.account_id, user=user, ip=ip,
+    audit.record("service.holder_changed", account=service.account_id, actor=actor,
                  service=service.id, old=previous, new=contact_id)

@@ -18,6 +18,7 @@ from webapp.models import Account, Contact, Licence, Role, RoleSite, Site, User,
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_DEFAULT, SCOPE_SITES
 from webapp.services import audit
 from webapp.services.access import Access, may_have_account, with_descendants
+from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
 SCOPES = {
@@ -122,8 +123,7 @@ def validate(access: Access, form: RoleForm, role: Role | None = None) -> dict:
                               "scope": scope, "sites": sites}
 
 
-def save(access: Access, values: dict, role: Role | None = None, *, user=None,
-         ip=None) -> Role:
+def save(access: Access, values: dict, role: Role | None = None, *, actor: Actor) -> Role:
     if role is not None and role.builtin:
         raise AccessError(_("Le rôle Administrateur n'est pas modifiable."))
     with db.atomic():
@@ -135,12 +135,12 @@ def save(access: Access, values: dict, role: Role | None = None, *, user=None,
             RoleSite.delete().where(RoleSite.role == role.id).execute()
         for site_id in values["sites"]:
             RoleSite.create(role=role.id, site=site_id)
-    audit.record("role.saved", account=access.account_id, user=user, ip=ip, role=role.id,
+    audit.record("role.saved", account=access.account_id, actor=actor, role=role.id,
                  **values)
     return Role.get_by_id(role.id)
 
 
-def delete(access: Access, role: Role, *, user=None, ip=None) -> None:
+def delete(access: Access, role: Role, *, actor: Actor) -> None:
     if role.builtin:
         raise AccessError(_("Le rôle Administrateur ne peut pas être supprimé."))
     users = UserRole.select().where(UserRole.role == role.id).count()
@@ -148,7 +148,7 @@ def delete(access: Access, role: Role, *, user=None, ip=None) -> None:
         raise AccessError(_("Ce rôle est attribué à %(n)s utilisateur(s) : retirez-le-leur "
                           "d'abord."), n=users)
     role.delete_instance(recursive=True)
-    audit.record("role.deleted", account=access.account_id, user=user, ip=ip, role=role.id,
+    audit.record("role.deleted", account=access.account_id, actor=actor, role=role.id,
                  name=role.name)
 
 
@@ -221,8 +221,7 @@ def _admins_left(account_id: int, excluding_user: int) -> int:
                    & (UserRole.user != excluding_user)).count())
 
 
-def grant(access: Access, contact: Contact, role_ids: list[int], *, acting: User,
-          ip=None) -> User:
+def grant(access: Access, contact: Contact, role_ids: list[int], *, actor: Actor) -> User:
     """ACC-1: give a contact Manager access with roles; it signs in with its e-mail."""
     if not contact.email:
         raise AccessError(_("Ce contact n'a pas d'adresse e-mail : ajoutez-la d'abord dans "
@@ -249,15 +248,14 @@ def grant(access: Access, contact: Contact, role_ids: list[int], *, acting: User
                               product="manager")
         for role in roles:
             UserRole.create(user=user, role=role)
-    audit.record("user.manager_granted", account=access.account_id, user=acting, ip=ip,
+    audit.record("user.manager_granted", account=access.account_id, actor=actor,
                  target=user.id, roles=[r.name for r in roles])
     return user
 
 
-def set_roles(access: Access, target: User, role_ids: list[int], *, acting: User,
-              ip=None) -> None:
+def set_roles(access: Access, target: User, role_ids: list[int], *, actor: Actor) -> None:
     """Takes effect on the target's next request (access is computed per request)."""
-    _guard_target(access, target, acting)
+    _guard_target(access, target, actor.user)
     roles = _roles_to_grant(access, role_ids)
     with _write_lock(access.account_id):
         if not any(r.builtin for r in roles) and _is_admin(target) and not _admins_left(
@@ -267,7 +265,7 @@ def set_roles(access: Access, target: User, role_ids: list[int], *, acting: User
         UserRole.delete().where(UserRole.user == target.id).execute()
         for role in roles:
             UserRole.create(user=target, role=role)
-    audit.record("user.roles_changed", account=access.account_id, user=acting, ip=ip,
+    audit.record("user.roles_changed", account=access.account_id, actor=actor,
                  target=target.id, roles=[r.name for r in roles])
 
 
@@ -275,11 +273,11 @@ def _is_admin(user: User) -> bool:
     return UserRole.select().join(Role).where((UserRole.user == user.id) & Role.builtin).exists()
 
 
-def remove(access: Access, target: User, *, acting: User, ip=None) -> None:
+def remove(access: Access, target: User, *, actor: Actor) -> None:
     """Removes every role; the caller ends the target's sessions at once."""
-    if target.id == acting.id:
+    if target.id == actor.user.id:
         raise AccessError(_("Vous ne pouvez pas retirer votre propre accès au Manager."))
-    _guard_target(access, target, acting)
+    _guard_target(access, target, actor.user)
     with _write_lock(access.account_id):  # the check and the removal as one (SEC-8)
         if _is_admin(target) and not _admins_left(access.account_id, target.id):
             raise AccessError(_("C'est le dernier administrateur du compte : son accès ne peut "
@@ -287,7 +285,7 @@ def remove(access: Access, target: User, *, acting: User, ip=None) -> None:
         UserRole.delete().where(UserRole.user == target.id).execute()
         Licence.delete().where((Licence.contact == target.contact_id)
                                & (Licence.product == "manager")).execute()
-    audit.record("user.manager_removed", account=access.account_id, user=acting, ip=ip,
+    audit.record("user.manager_removed", account=access.account_id, actor=actor,
                  target=target.id)
 
 

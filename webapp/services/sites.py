@@ -16,6 +16,7 @@ from webapp.i18n import _
 from webapp.models import Equipment, Service, Site
 from webapp.services import audit
 from webapp.services.access import Access
+from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
 NAME_MAX = 120
@@ -181,7 +182,7 @@ def _check_name(account_id: int, parent_id: int | None, name: str,
     return name
 
 
-def create(access: Access, parent: Site | None, name: str, *, user=None, ip=None) -> Site:
+def create(access: Access, parent: Site | None, name: str, *, actor: Actor) -> Site:
     """A site at the top (unrestricted users only) or under `parent` (in scope)."""
     if parent is None and access.site_ids is not None:
         raise SiteError(_("Votre rôle est limité à certains sites : créez le nouveau site "
@@ -189,24 +190,24 @@ def create(access: Access, parent: Site | None, name: str, *, user=None, ip=None
     with db.atomic():
         name = _check_name(access.account_id, parent.id if parent else None, name)
         site = Site.create(account=access.account_id, parent=parent, name=name)
-    audit.record("site.created", account=access.account_id, user=user, ip=ip, site=site.id,
+    audit.record("site.created", account=access.account_id, actor=actor, site=site.id,
                  name=name, parent=parent.id if parent else None)
     return site
 
 
-def rename(access: Access, site: Site, name: str, *, user=None, ip=None) -> Site:
+def rename(access: Access, site: Site, name: str, *, actor: Actor) -> Site:
     with db.atomic():
         new = _check_name(access.account_id, site.parent_id, name, exclude=site.id)
         old = site.name
         Site.update(name=new).where(Site.id == site.id).execute()
         site.name = new
     if old != new:
-        audit.record("site.renamed", account=access.account_id, user=user, ip=ip, site=site.id,
+        audit.record("site.renamed", account=access.account_id, actor=actor, site=site.id,
                      old=old, new=new)
     return site
 
 
-def delete(access: Access, site: Site, *, user=None, ip=None) -> Attached:
+def delete(access: Access, site: Site, *, actor: Actor) -> Attached:
     """Deletes `site` and its (empty) sub-sites; returns what is attached when refused."""
     if site.is_default:
         raise SiteError(_("Le site par défaut ne peut pas être supprimé : chaque compte en "
@@ -219,12 +220,12 @@ def delete(access: Access, site: Site, *, user=None, ip=None) -> Attached:
         # Deepest first: parents are RESTRICT-protected against orphaned children.
         for site_id in reversed(ids):
             Site.delete().where(Site.id == site_id).execute()
-    audit.record("site.deleted", account=access.account_id, user=user, ip=ip, site=site.id,
+    audit.record("site.deleted", account=access.account_id, actor=actor, site=site.id,
                  name=site.name, subsites=len(ids) - 1)
     return found
 
 
-def assign(access: Access, obj: Service | Equipment, site: Site, *, user=None, ip=None):
+def assign(access: Access, obj: Service | Equipment, site: Site, *, actor: Actor):
     """SITE-3: attach a service or equipment to another site in the user's scope."""
     previous = obj.site_id
     if previous == site.id:
@@ -232,7 +233,7 @@ def assign(access: Access, obj: Service | Equipment, site: Site, *, user=None, i
     type(obj).update(site=site.id).where(type(obj).id == obj.id).execute()
     obj.site = site
     kind = "service" if isinstance(obj, Service) else "equipment"
-    audit.record(f"{kind}.site_assigned", account=access.account_id, user=user, ip=ip,
+    audit.record(f"{kind}.site_assigned", account=access.account_id, actor=actor,
                  **{kind: obj.id}, old_site=previous, new_site=site.id)
     return obj
 
