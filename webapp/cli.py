@@ -17,10 +17,10 @@ from webapp.services import staff as staff_service
 from webapp.services.accounts import create_account, set_transfer_policy
 from webapp.services.accounts import create_admin as make_admin
 from webapp.services.actor import Actor
-from webapp.services.auth import send_password_link
 from webapp.services.demo import DEMO_PASSWORD, load_demo
 from webapp.services.exchange_demo import DEMO_STAFF_EMAIL
 from webapp.services.forwarding import ensure_account_profiles
+from webapp.services.password_links import send_password_link
 from webapp.services.shards import MoveError, move_account
 
 

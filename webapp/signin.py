@@ -5,7 +5,7 @@ both follow the same steps (TFA-1..3, OPS-1) — a trusted browser or disabled 2
 signs in at once; otherwise a pending attempt lives in the session for 15 minutes,
 a code goes out by e-mail (or on "Activer" the first time), `verify` checks it and
 may trust the browser, then the door's `finish` opens the session. The rules
-themselves (codes, tries, trusted browsers) are in `webapp.services.auth`; this
+themselves are in `webapp.services.auth` (codes, tries) and `trusted_browsers`; this
 module owns what is Flask's: the session, the cookie and the page
 (`auth/verify.html`, extending the door's layout).
 """
@@ -24,7 +24,9 @@ from flask_babel import ngettext
 from webapp.extensions import client_ip
 from webapp.models import TFA_ACTIVE, TFA_DISABLED
 from webapp.rendering import render
+from webapp.security import visitor_actor
 from webapp.services import auth as auth_service
+from webapp.services import trusted_browsers
 from webapp.services.browsers import describe_browser
 from webapp.services.tokens import new_token
 
@@ -59,9 +61,9 @@ class Door:
         token = request.cookies.get(self.trust_cookie)
         if principal.tfa_state == TFA_DISABLED:
             return self.finish(principal, next_url, None)
-        if principal.tfa_state == TFA_ACTIVE and auth_service.is_trusted(
-                principal, token, ip=client_ip()):
-            return self.finish(principal, next_url, auth_service.trusted_browser_id(
+        if principal.tfa_state == TFA_ACTIVE and trusted_browsers.is_trusted(
+                principal, token, actor=visitor_actor()):
+            return self.finish(principal, next_url, trusted_browsers.trusted_browser_id(
                 principal, token))
         wait = auth_service.code_lockout(principal)
         if wait:  # SEC-3: too many wrong codes for this account lately
@@ -90,7 +92,7 @@ class Door:
         settings = current_app.extensions["cm_settings"]
         auth_service.issue_code(
             principal, attempt, settings=settings,
-            browser=describe_browser(request.user_agent.string), ip=client_ip(),
+            browser=describe_browser(request.user_agent.string), actor=visitor_actor(),
             reset_url=f"{settings.BASE_URL}{self.reset_path}" if self.reset_path else None)
         pending = session.get(self.session_key) or {}
         pending["code_sent"] = True
@@ -115,7 +117,7 @@ class Door:
             return render("auth/verify.html", status=400, error=error, code=typed, **context)
         settings = current_app.extensions["cm_settings"]
         result = auth_service.check_code(principal, pending["attempt"], code, settings=settings,
-                                         ip=client_ip())
+                                         actor=visitor_actor())
         if result is auth_service.CodeResult.LOCKED:
             return render("auth/verify.html", status=429, code="", **context,
                           error=locked_message(auth_service.code_lockout(principal)
@@ -134,16 +136,16 @@ class Door:
         return render("auth/verify.html", status=400, error=error, code=code, **context)
 
     def _signed_in(self, principal, next_url: str):
-        auth_service.activate_tfa(principal, client_ip())
+        auth_service.activate_tfa(principal, actor=visitor_actor())
         token = trust_id = None
         if request.form.get("trust") == "1":
-            token = auth_service.trust_browser(
-                principal, browser=describe_browser(request.user_agent.string), ip=client_ip())
-            trust_id = auth_service.trusted_browser_id(principal, token)
+            token = trusted_browsers.trust_browser(principal, actor=visitor_actor(),
+                                                  browser=describe_browser(request.user_agent.string))
+            trust_id = trusted_browsers.trusted_browser_id(principal, token)
         response = self.finish(principal, next_url, trust_id)
         if token:
             response.set_cookie(
-                self.trust_cookie, token, max_age=int(auth_service.TRUST_TTL.total_seconds()),
+                self.trust_cookie, token, max_age=int(trusted_browsers.TRUST_TTL.total_seconds()),
                 httponly=True, samesite="Lax", path=self.cookie_path,
                 secure=current_app.config["SESSION_COOKIE_SECURE"])
         return response

@@ -8,8 +8,9 @@ from email.utils import make_msgid
 
 from webapp.db import db
 from webapp.models import MAIL_FAILED, MAIL_SENT, OutboundEmail, utcnow
-from webapp.services.auth import send_password_link
+from webapp.services.actor import Actor
 from webapp.services.mail import RETRY_INTERVALS
+from webapp.services.password_links import send_password_link
 from webapp.settings import load
 from worker.bootstrap import ensure_db
 from worker.smtp import deliver
@@ -72,4 +73,6 @@ def password_link(email: str, ip: str | None = None) -> str:
     settings = load()
     ensure_db(settings)
     with db.connection_context():
-        return "sent" if send_password_link(email, settings=settings, ip=ip) else "nobody"
+        sent = send_password_link(email, settings=settings,
+                                  actor=Actor.visitor(ip, settings.REDIS_URL))
+    return "sent" if sent else "nobody"

@@ -110,6 +110,7 @@ def test_tfa2_code_is_stored_hashed(demo, browser, db_conn):
 def test_tfa2_concurrent_submissions_of_one_code_only_one_wins(demo, browser, app):
     from webapp.db import db
     from webapp.models import User
+    from webapp.services.actor import Actor
     from webapp.services.auth import CodeResult, check_code
 
     code = _to_code_screen(browser, demo.admin_email, demo.password)
@@ -125,7 +126,8 @@ def test_tfa2_concurrent_submissions_of_one_code_only_one_wins(demo, browser, ap
         with db.connection_context():
             user = User.get_by_id(pending["user_id"])
             barrier.wait()
-            results.append(check_code(user, pending["attempt"], code, settings=settings))
+            results.append(check_code(user, pending["attempt"], code, settings=settings,
+                                      actor=Actor.visitor("127.0.0.1")))
 
     threads = [threading.Thread(target=submit) for _ in range(10)]
     for t in threads:

@@ -99,10 +99,10 @@ def test_ui1_every_page_fits_390px_with_44px_targets(live_server, new_page, demo
     # the confirmation page exists
     softphone.generate(Service.get_by_id(ids["fixed_paris"]), actor=Actor.system())
     from webapp.models import User
-    from webapp.services import auth as auth_service
+    from webapp.services import trusted_browsers
     admin = User.get(User.email == demo.admin_email)  # Sécurité lists trusted browsers
-    auth_service.trust_browser(admin, browser="Firefox 140 sur Windows 11 (ordinateur)",
-                               ip="2001:db8:1234:5678:9abc:def0:1234:5678")
+    trusted_browsers.trust_browser(admin, browser="Firefox 140 sur Windows 11 (ordinateur)",
+                                   actor=Actor.visitor("2001:db8:1234:5678:9abc:def0:1234:5678"))
     page = new_page(width=390, height=844, has_touch=True, is_mobile=True)
     _sign_in(page, live_server, demo, smtp, run_jobs)
     problems = {}

@@ -17,7 +17,8 @@ def test_rel1_concurrent_writes_never_fail(demo_db, redis_url, redis_conn, smtp,
 
     from webapp.db import db
     from webapp.models import CallLogEntry, Site, User
-    from webapp.services.auth import send_password_link_later as enqueue_password_link
+    from webapp.services.actor import Actor
+    from webapp.services.password_links import send_password_link_later as enqueue_password_link
 
     url, demo = demo_db
     stack = Stack(tmp_path, url, redis_url)
@@ -57,7 +58,7 @@ def test_rel1_concurrent_writes_never_fail(demo_db, redis_url, redis_conn, smtp,
         for t in threads:
             t.start()
         for email in emails:  # the worker writes too (password tokens, e-mail rows)
-            enqueue_password_link(redis_url, email, "127.0.0.1")
+            enqueue_password_link(email, actor=Actor.visitor("127.0.0.1", redis_url))
         for t in threads:
             t.join(120)
         elapsed = time.monotonic() - started

@@ -125,7 +125,8 @@ def test_rel2_postgres_stopped_30s_under_running_stack(redis_url, redis_conn, sm
     from rq import Queue
 
     from tests.servers import PostgresServer
-    from webapp.services.auth import send_password_link_later as enqueue_password_link
+    from webapp.services.actor import Actor
+    from webapp.services.password_links import send_password_link_later as enqueue_password_link
 
     with PostgresServer() as pg:  # its own cluster: this test stops it
         from tests.reliability.conftest import _load_demo
@@ -143,7 +144,7 @@ def test_rel2_postgres_stopped_30s_under_running_stack(redis_url, redis_conn, sm
             down = time.monotonic()
             _log_entries(redis_conn, "pg-during", 50)
             before_mail = len(smtp.messages(demo.admin_email))
-            enqueue_password_link(redis_url, demo.admin_email, "127.0.0.1")
+            enqueue_password_link(demo.admin_email, actor=Actor.visitor("127.0.0.1", redis_url))
             health = requests.get(stack.url + "/sante", timeout=30)
             assert health.status_code == 503 and health.headers["Retry-After"]  # not a 500
             time.sleep(max(0.0, 30 - (time.monotonic() - down)))

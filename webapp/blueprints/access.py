@@ -6,11 +6,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.models import Role, User
 from webapp.rendering import redirect_to, render
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import auth as auth_service
+from webapp.services import password_links, trusted_browsers
 from webapp.services import roles as roles_service
 from webapp.services import sites as sites_service
 from webapp.services.access import user_roles
@@ -44,7 +44,7 @@ def user_detail(user_id: int):
 def _user_page(user: User, status: int = 200, error: str | None = None):
     roles = user_roles(user)
     return render("access/user_detail.html", status=status, user=user, roles=roles,
-                  browsers=auth_service.active_trusted_browsers(user), error=error,
+                  browsers=trusted_browsers.active_trusted_browsers(user), error=error,
                   grantable=_grantable_roles(), chosen={r.id for r in roles},
                   editable=all(roles_service.within_reach(current_access(), r)
                                for r in roles))
@@ -56,12 +56,12 @@ def _user_page(user: User, status: int = 200, error: str | None = None):
 def revoke_browser(user_id: int, browser_id: int):
     user = _user_or_404(user_id)
     try:
-        if auth_service.revoke_browser(user, browser_id, by=current_user, ip=client_ip(),
-                                       access=current_access(),
-                                       settings=current_app.extensions["cm_settings"]):
+        if trusted_browsers.revoke_browser(user, browser_id, actor=current_actor(),
+                                           access=current_access(),
+                                           settings=current_app.extensions["cm_settings"]):
             flash(_("La confiance accordée à ce navigateur est révoquée."), "success")
-    except PermissionError as refused:
-        return _user_page(user, status=403, error=_(str(refused)))
+    except AccessError as refused:
+        return _user_page(user, status=403, error=translate(refused.message))
     return redirect(url_for("access.user_detail", user_id=user.id), 303)
 
 
@@ -70,10 +70,10 @@ def revoke_browser(user_id: int, browser_id: int):
 def disable_tfa(user_id: int):
     user = _user_or_404(user_id)
     try:
-        auth_service.disable_tfa_of(current_access(), user, by=current_user, ip=client_ip(),
-                                    settings=current_app.extensions["cm_settings"])
-    except PermissionError as refused:
-        return _user_page(user, status=403, error=_(str(refused)))
+        trusted_browsers.disable_tfa_of(current_access(), user, actor=current_actor(),
+                                        settings=current_app.extensions["cm_settings"])
+    except AccessError as refused:
+        return _user_page(user, status=403, error=translate(refused.message))
     flash(_("La double authentification est désactivée pour %(name)s, qui pourra la "
             "réactiver depuis ses préférences.", name=user.contact.full_name), "warning")
     return redirect(url_for("access.user_detail", user_id=user.id), 303)
@@ -186,8 +186,8 @@ def user_new():
     except AccessError as error:
         return render("access/user_new.html", status=400, email=email, chosen=chosen,
                       roles=_grantable_roles(), error=translate(error.message))
-    sent = auth_service.send_password_link(
-        user.email, settings=current_app.extensions["cm_settings"], ip=client_ip(),
+    sent = password_links.send_password_link(
+        user.email, settings=current_app.extensions["cm_settings"], actor=current_actor(),
         invitation=True, invited_by=current_user.contact.full_name)
     flash(_("%(name)s a maintenant accès au Manager.", name=contact.full_name)
           + (" " + _("Un e-mail lui permet de définir son mot de passe.")

@@ -16,14 +16,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from webapp.extensions import client_ip, limiter
+from webapp.extensions import limiter
 from webapp.models import User
 from webapp.rendering import render
-from webapp.security import public, safe_next
-from webapp.services import audit, email_change
+from webapp.security import current_actor, public, safe_next, visitor_actor
+from webapp.services import audit, email_change, password_links
 from webapp.services import auth as auth_service
 from webapp.services.access import access_for
+from webapp.services.errors import FormError
 from webapp.signin import Door
+from webapp.translate import translate
 
 bp = Blueprint("auth", __name__)
 PASSWORD_COOKIE = "cm_password_link"  # SEC-8: the link's token, never in the session
@@ -57,7 +59,7 @@ def login():
         return render("auth/login.html", email=email, next_url=next_url)
     user = auth_service.authenticate(email, request.form.get("password", ""))
     if user is None:
-        audit.record("signin.failed", ip=client_ip())
+        audit.record("signin.failed", actor=visitor_actor())
         return render("auth/login.html", status=401, email=email, next_url=next_url,
                       error=_("Adresse e-mail ou mot de passe incorrect."))
     if not access_for(user).has_manager:
@@ -77,7 +79,7 @@ def _complete(user: User, next_url: str, trust_id: int | None = None):
         session["trust_id"] = trust_id
     current_app.session_interface.regenerate(session)
     auth_service.record_sign_in(user)
-    audit.record("signin.success", account=user.account_id, user=user, ip=client_ip(),
+    audit.record("signin.success", account=user.account_id, actor=current_actor(),
                  trusted=bool(trust_id))
     return redirect(safe_next(next_url, url_for("main.dashboard")), 303)
 
@@ -113,8 +115,7 @@ def send_code():
 @public
 def logout():
     if current_user.is_authenticated:
-        audit.record("signout", account=current_user.account_id, user=current_user,
-                     ip=client_ip())
+        audit.record("signout", account=current_user.account_id, actor=current_actor())
     logout_user()
     session.clear()
     flash(_("Vous êtes déconnecté."), "info")
@@ -133,7 +134,7 @@ def forgot():
     if "@" not in email:
         return render("auth/forgot.html", status=400, email=email,
                       error=_("Saisissez une adresse e-mail valide."))
-    auth_service.send_password_link_later(_settings().REDIS_URL, email, client_ip())
+    password_links.send_password_link_later(email, actor=visitor_actor())
     return render("auth/forgot_sent.html", email=email)
 
 
@@ -143,8 +144,9 @@ def password_link(token: str):
     """Move the token out of the address bar and history, into a short-lived cookie of
     its own: the session (whoever is signed in) is untouched until the form is posted."""
     response = redirect(url_for("auth.define_password"), 303)
-    response.set_cookie(PASSWORD_COOKIE, token, max_age=int(auth_service.LINK_TTL.total_seconds()),
-                        httponly=True, samesite="Lax", path="/mot-de-passe",
+    response.set_cookie(PASSWORD_COOKIE, token,
+                        max_age=int(password_links.LINK_TTL.total_seconds()), httponly=True,
+                        samesite="Lax", path="/mot-de-passe",
                         secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
@@ -154,7 +156,7 @@ def password_link(token: str):
 @limiter.limit("10 per minute", methods=["POST"])
 def define_password():
     token = request.cookies.get(PASSWORD_COOKIE)
-    row = auth_service.live_password_token(token) if token else None
+    row = password_links.live_password_token(token) if token else None
     if row is None:
         return render("auth/link_invalid.html", status=410)
     if request.method == "GET":
@@ -163,10 +165,11 @@ def define_password():
     if password != request.form.get("confirm", ""):
         return render("auth/define_password.html", status=400, email=row.user.email,
                       error=_("Les deux saisies ne correspondent pas."))
-    user, errors = auth_service.set_password(token, password, ip=client_ip())
-    if user is None:
+    try:
+        user = password_links.set_password(token, password, actor=visitor_actor())
+    except FormError as refused:
         return render("auth/define_password.html", status=400, email=row.user.email,
-                      error=" ".join(errors))
+                      error=translate(refused.message))
     logout_user()
     session.clear()
     if access_for(user).has_manager:
@@ -191,7 +194,7 @@ def confirm_email(token: str):
         return render("auth/email_invalid.html", status=410)
     if request.method == "GET":
         return render("auth/email_confirm.html", email=row.new_email, token=token)
-    user = email_change.confirm(token, ip=client_ip())
+    user = email_change.confirm(token, actor=visitor_actor())
     if user is None:
         return render("auth/email_invalid.html", status=410)
     logout_user()

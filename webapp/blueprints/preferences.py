@@ -6,10 +6,12 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.extensions import client_ip, limiter
+from webapp.extensions import limiter
 from webapp.models import TFA_ACTIVE, TrustedBrowser
 from webapp.rendering import render
+from webapp.security import current_actor
 from webapp.services import auth as auth_service
+from webapp.services import trusted_browsers
 from webapp.services.browsers import describe_browser
 from webapp.services.tokens import new_token
 
@@ -28,7 +30,7 @@ def index():
 
 def _security_context() -> dict:
     return {
-        "browsers": auth_service.active_trusted_browsers(_me()),
+        "browsers": trusted_browsers.active_trusted_browsers(_me()),
         "current_trust_id": session.get("trust_id"),
         "reactivating": bool(session.get("reactivate_attempt")),
     }
@@ -41,7 +43,7 @@ def security():
 
 @bp.route("/securite/navigateurs/<int:browser_id>/revoquer", methods=["POST"])
 def revoke_browser(browser_id: int):
-    if auth_service.revoke_browser(_me(), browser_id, by=_me(), ip=client_ip()):
+    if trusted_browsers.revoke_browser(_me(), browser_id, actor=current_actor()):
         # UI-3: "ce navigateur" only for the one in use; another is named as such
         flash(_("La confiance accordée à ce navigateur est révoquée.")
               if browser_id == session.get("trust_id") else
@@ -61,7 +63,8 @@ def reactivate():
     attempt = new_token()
     session["reactivate_attempt"] = attempt
     auth_service.issue_code(_me(), attempt, settings=current_app.extensions["cm_settings"],
-                            browser=describe_browser(request.user_agent.string), ip=client_ip())
+                            browser=describe_browser(request.user_agent.string),
+                            actor=current_actor())
     flash(_("Un code vient de vous être envoyé par e-mail à %(email)s.",
             email=current_user.email), "info")
     return redirect(url_for("preferences.security"), 303)
@@ -75,10 +78,11 @@ def confirm_reactivation():
         return redirect(url_for("preferences.security"), 303)
     code = request.form.get("code", "").strip()
     result = auth_service.check_code(_me(), attempt, code,
-                                     settings=current_app.extensions["cm_settings"])
+                                     settings=current_app.extensions["cm_settings"],
+                                     actor=current_actor())
     if result is auth_service.CodeResult.OK:
         session.pop("reactivate_attempt", None)
-        auth_service.activate_tfa(_me(), client_ip())
+        auth_service.activate_tfa(_me(), actor=current_actor())
         flash(_("La double authentification est activée."), "success")
         return redirect(url_for("preferences.security"), 303)
     error = (_("Code incorrect.") if result is auth_service.CodeResult.WRONG

@@ -13,11 +13,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.extensions import client_ip
 from webapp.i18n import N_
 from webapp.rendering import redirect_to, render
-from webapp.security import current_access, get_service_or_404
-from webapp.services import audit, phones
+from webapp.security import current_access, current_actor, get_service_or_404
+from webapp.services import phones
 from webapp.services import stats as svc
 from webapp.translate import translate
 
@@ -73,12 +72,8 @@ def export(service_id: int):
 def weekly_report(service_id: int):
     """Subscribe to (or leave) the weekly e-mailed report of this number (SWB-8)."""
     service = get_service_or_404(service_id, kinds=("welcome",))
-    if request.form.get("abonner") == "1":
-        svc.subscribe(service, current_user.contact_id, True)
-        flash(_("Vous recevrez chaque lundi le rapport de la semaine par e-mail."), "success")
-    else:
-        svc.subscribe(service, current_user.contact_id, False)
-        flash(_("Vous ne recevrez plus le rapport hebdomadaire."), "success")
-    audit.record("stats.weekly_report", account=service.account_id, user=current_user,
-                 ip=client_ip(), service_id=service.id, on=request.form.get("abonner") == "1")
+    on = request.form.get("abonner") == "1"
+    svc.subscribe(service, on, actor=current_actor())
+    flash(_("Vous recevrez chaque lundi le rapport de la semaine par e-mail.") if on else
+          _("Vous ne recevrez plus le rapport hebdomadaire."), "success")
     return redirect_to(url_for("stats.number", service_id=service.id))

@@ -18,6 +18,7 @@ from webapp.models import Contact, Licence, Service, ServiceContact, Site, User,
 from webapp.services import audit, email_change, phones
 from webapp.services import search as contact_search
 from webapp.services.actor import Actor
+from webapp.services.roles import AccessError
 from webapp.settings import load
 
 PAGE_SIZE = 25
@@ -151,7 +152,7 @@ def update_contact(contact: Contact, values: dict, *, access, actor: Actor,
     """Saves the contact; returns it with the new sign-in address awaiting confirmation.
 
     A contact who signs in keeps its e-mail until the new address is confirmed (SEC-1,
-    services.email_change); the change is refused (PermissionError, French msgid, nothing
+    services.email_change); the change is refused (AccessError, nothing
     written) unless `access` may manage that user's access.
     """
     target = email_change.user_of(contact)
@@ -161,7 +162,7 @@ def update_contact(contact: Contact, values: dict, *, access, actor: Actor,
         if reason:
             audit.record("user.email_change_refused", account=contact.account_id, actor=actor,
                          target=target.id)
-            raise PermissionError(reason)
+            raise AccessError(reason)
         awaiting = values["email"]
         values = {k: v for k, v in values.items() if k != "email"}
     with db.atomic():

@@ -19,9 +19,10 @@ from webapp.models import Contact, EmailChange, PasswordToken, User, utcnow
 from webapp.services import audit, mail
 from webapp.services.access import Access
 from webapp.services.actor import Actor
-from webapp.services.auth import revoke_all_browsers
-from webapp.services.roles import may_act_on
+from webapp.services.errors import FormError
+from webapp.services.roles import AccessError, may_act_on
 from webapp.services.tokens import digest, new_token
+from webapp.services.trusted_browsers import revoke_all_browsers
 
 LINK_TTL = dt.timedelta(hours=24)
 
@@ -56,16 +57,16 @@ def request_change(access: Access, target: User, new_email: str, *, actor: Actor
                    ) -> EmailChange:
     """Sends the confirmation link to the new address and a notice to the old one.
 
-    Raises PermissionError(msgid) when refused, ValueError(msgid) when the address is taken.
+    Raises AccessError when refused, FormError (field "email") when the address is taken.
     """
     reason = refusal(access, target)
     if reason:
         audit.record("user.email_change_refused", account=target.account_id, actor=actor,
                      target=target.id)
-        raise PermissionError(reason)
+        raise AccessError(reason)
     address = new_email.strip().lower()
     if User.select().where((User.email == address) & (User.id != target.id)).exists():
-        raise ValueError(TAKEN)
+        raise FormError({"email": TAKEN})
     token = new_token()
     now = utcnow()
     with db.atomic():

@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from webapp.i18n import _
+from webapp.services.errors import FormError
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -24,18 +25,18 @@ def common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def problems(password: str) -> list[str]:
-    """French reasons why `password` is refused; empty when it is acceptable."""
+def check_password(password: str, field: str = "password") -> None:
+    """Raises FormError({field: why}) when `password` is refused (too short, too long,
+    too common); returns when it is acceptable."""
     if len(password) < MIN_LENGTH:
-        return [_("Le mot de passe doit contenir au moins %(min_length)s caractères.",
-                  min_length=MIN_LENGTH)]
+        raise FormError({field: _("Le mot de passe doit contenir au moins %(min_length)s "
+                                  "caractères.", min_length=MIN_LENGTH)})
     if len(password) > MAX_LENGTH:
-        return [_("Le mot de passe ne peut pas dépasser %(max_length)s caractères.",
-                  max_length=MAX_LENGTH)]
+        raise FormError({field: _("Le mot de passe ne peut pas dépasser %(max_length)s "
+                                  "caractères.", max_length=MAX_LENGTH)})
     if password.lower() in common_passwords() or len(set(password)) <= 2:
-        return [_("Ce mot de passe est trop courant : choisissez-en un autre, "
-                "par exemple une phrase.")]
-    return []
+        raise FormError({field: _("Ce mot de passe est trop courant : choisissez-en un autre, "
+                                  "par exemple une phrase.")})
 
 
 def hash_password(password: str) -> str:

@@ -1,6 +1,7 @@
 """Operator staff accounts (OPS-1): separate from customer users, same 2FA rules.
 
-Codes and trusted browsers go through webapp.services.auth, which handles both
+Codes and trusted browsers go through webapp.services.auth and trusted_browsers, which
+handle both
 principals; this module only knows who the staff are.
 """
 
@@ -11,7 +12,12 @@ import secrets
 from webapp.db import db
 from webapp.models import StaffTrustedBrowser, StaffUser, utcnow
 from webapp.services import audit
-from webapp.services.passwords import hash_password, needs_rehash, problems, verify_password
+from webapp.services.passwords import (
+    check_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 
 def normalise(email: str) -> str:
@@ -22,9 +28,7 @@ def create_staff(email: str, first_name: str, last_name: str = "",
                  password: str | None = None) -> tuple[StaffUser, str]:
     """A new staff account; returns it with its password (generated when not given)."""
     password = password or secrets.token_urlsafe(12)
-    errors = problems(password)
-    if errors:
-        raise ValueError(" ".join(errors))
+    check_password(password)  # FormError (a ValueError) when refused
     staff = StaffUser.create(email=normalise(email), first_name=first_name,
                              last_name=last_name, password_hash=hash_password(password))
     audit.record("staff.created", staff=staff.id)
@@ -32,9 +36,7 @@ def create_staff(email: str, first_name: str, last_name: str = "",
 
 
 def set_staff_password(staff: StaffUser, password: str) -> None:
-    errors = problems(password)
-    if errors:
-        raise ValueError(" ".join(errors))
+    check_password(password)  # FormError (a ValueError) when refused
 
     with db.atomic():
         StaffUser.update(password_hash=hash_password(password),

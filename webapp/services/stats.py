@@ -28,7 +28,8 @@ from babel.numbers import format_decimal
 
 from webapp.i18n import _
 from webapp.models import CallLogEntry, Service, StatsSubscription, WelcomeLine, WelcomeProfile
-from webapp.services import csv_safe
+from webapp.services import audit, csv_safe
+from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
 OUTCOMES = ("answered", "abandoned", "rejected", "forwarded", "transferred", "closed")
@@ -309,10 +310,14 @@ def is_subscribed(service: Service, contact_id: int) -> bool:
         & (StatsSubscription.contact == contact_id)).exists()
 
 
-def subscribe(service: Service, contact_id: int, on: bool) -> None:
+def subscribe(service: Service, on: bool, *, actor: Actor) -> None:
+    """The acting user's own subscription to the weekly report of this number (SWB-8)."""
+    contact_id = actor.user.contact_id
     if on:
         StatsSubscription.insert(service=service.id, contact=contact_id
                                  ).on_conflict_ignore().execute()
     else:
         StatsSubscription.delete().where((StatsSubscription.service == service.id)
                                          & (StatsSubscription.contact == contact_id)).execute()
+    audit.record("stats.weekly_report", account=service.account_id, actor=actor,
+                 service_id=service.id, on=on)

@@ -8,8 +8,9 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from webapp.blueprints.ops import current_staff, next_page, staff_route
-from webapp.extensions import client_ip, limiter
+from webapp.extensions import limiter
 from webapp.rendering import render
+from webapp.security import visitor_actor
 from webapp.services import audit
 from webapp.services import auth as auth_service
 from webapp.services import staff as staff_service
@@ -35,7 +36,7 @@ def _complete(staff, next_url: str, trust_id: int | None = None):
         session["staff_trust_id"] = trust_id
     current_app.session_interface.regenerate(session)
     auth_service.record_sign_in(staff)
-    audit.record("ops.signin", staff=staff.id, ip=client_ip(), trusted=bool(trust_id))
+    audit.record("ops.signin", actor=visitor_actor(), staff=staff.id, trusted=bool(trust_id))
     return redirect(next_page(next_url) or url_for("ops.home"), 303)
 
 
@@ -57,7 +58,7 @@ def login():
         return render("ops/login.html", email=email, next_url=next_url)
     staff = staff_service.authenticate(email, request.form.get("password", ""))
     if staff is None:
-        audit.record("ops.signin_failed", ip=client_ip())
+        audit.record("ops.signin_failed", actor=visitor_actor())
         return render("ops/login.html", status=401, email=email, next_url=next_url,
                       error=_("Adresse e-mail ou mot de passe incorrect."))
     return DOOR.begin(staff, next_url)
