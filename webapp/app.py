@@ -19,6 +19,7 @@ from flask_babel import (
     get_locale,
     gettext,
 )
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user, logout_user
 
 import webapp.blueprints as package
@@ -190,9 +191,8 @@ def _install_request_hooks(app: Flask, settings) -> None:
         if request_is_public() or current_user.is_authenticated:
             return None
         if request.headers.get("HX-Request"):
-            response = app.response_class("", 401)
-            response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
-            return response
+            return htmx_response("", 401, redirect=url_for("auth.login",
+                                                           next=request.full_path))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @app.after_request

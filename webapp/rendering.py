@@ -6,14 +6,27 @@ block of the same name (`site_tree`); any other request gets the whole page.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, make_response, render_template, request
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    request,
+    send_file,
+)
 from flask_babel import gettext
 from flask_htmx import make_response as htmx_response
 from jinja2 import nodes
 
 from webapp.extensions import htmx
 from webapp.i18n import N_
-from webapp.services.tickets import attachment_disposition, path_of
+from webapp.services.tickets import path_of
 
 
 class BlockNotFoundError(LookupError):
@@ -139,15 +152,32 @@ def redirect_to(url: str, status: int = 303, htmx_status: int = 204) -> Response
     return response
 
 
+def download(source: bytes | Path, filename: str, mimetype: str, *,
+             inline: bool = False) -> Response:
+    """A file (bytes made in memory, or a stored one) through `flask.send_file`, which
+    writes its name per RFC 6266 (ASCII fallback and UTF-8 `filename*`). Never cached."""
+    response = send_file(io.BytesIO(source) if isinstance(source, bytes) else source,
+                         mimetype=mimetype, as_attachment=not inline, download_name=filename,
+                         conditional=False, etag=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def csv_download(chunks: Iterable[str | bytes], filename: str) -> Response:
+    """A streamed CSV download (constant memory whatever its size). `send_file` wants a
+    whole file; the same Content-Disposition comes from werkzeug's header API."""
+    response = Response(chunks, mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def attachment_download(attachment, data_dir) -> Response:
     """A stored ticket attachment, always as a download that no browser renders (TKT-2);
     404 when its file is gone. Callers check who may see it first."""
     path = path_of(attachment, data_dir)
     if not path.is_file():
         abort(404)
-    response = make_response(path.read_bytes())  # at most 2 MB (TKT-2)
-    response.headers["Content-Type"] = attachment.content_type
-    response.headers["Content-Disposition"] = attachment_disposition(attachment.filename)
-    response.headers["Cache-Control"] = "private, no-store"
+    response = download(path, attachment.filename, attachment.content_type)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

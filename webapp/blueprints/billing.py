@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, request
+from flask import Blueprint, current_app, request
 from flask_babel import get_locale
 
 from webapp.models import Invoice
-from webapp.rendering import render
+from webapp.rendering import download, render
 from webapp.security import current_access, get_for_account_or_404, requires
 from webapp.services import billing, pdf
 from webapp.translate import translate
@@ -40,9 +40,5 @@ def invoice_pdf(invoice_id: int):
     found = get_for_account_or_404(Invoice, invoice_id)
     body = pdf.invoice_pdf(found, found.account.name, billing.payments(found), tr=translate,
                            locale=str(get_locale() or "fr"))
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
     # FR-1: opened in the browser (the e-mail's "Voir la facture (PDF)"), saved under its number
-    response.headers["Content-Disposition"] = f'inline; filename="facture-{found.number}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(body, f"facture-{found.number}.pdf", "application/pdf", inline=True)

@@ -6,7 +6,6 @@ import datetime as dt
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -18,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.db import with_own_connection
-from webapp.rendering import redirect_to, render
+from webapp.rendering import csv_download, download, redirect_to, render
 from webapp.security import current_access, requires
 from webapp.services import directory_csv, directory_sync
 
@@ -49,20 +48,13 @@ def index():
 def export():
     """Streamed: constant memory whatever the directory size."""
     stamp = dt.date.today().strftime("%Y%m%d")
-    response = Response(with_own_connection(directory_csv.export_rows(current_access())),
-                        mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="annuaire-{stamp}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(with_own_connection(directory_csv.export_rows(current_access())),
+                        f"annuaire-{stamp}.csv")
 
 
 @bp.route("/modele")
 def model():
-    response = Response(directory_csv.model_file(), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="modele-annuaire.csv"'
-    return response
+    return download(directory_csv.model_file(), "modele-annuaire.csv", "text/csv")
 
 
 @bp.route("/synchroniser", methods=["POST"])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
 from webapp.db import with_own_connection
-from webapp.rendering import render
+from webapp.rendering import csv_download, render
 from webapp.security import current_access, get_service_or_404, requires
 from webapp.services import call_history, phones, usage
 from webapp.services.directory import paginate, parse_page
@@ -48,10 +48,6 @@ def export(service_id: int):
     tz = call_history.zone(current_access().account_id)
     filters = call_history.parse_filters(request.args, tz)
     rows = (chunk.encode() for chunk in call_history.export_rows(service, filters, tz))
-    response = Response(with_own_connection(rows), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="historique-{service.number.lstrip("+")}-'
-        f'{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"')
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(with_own_connection(rows),
+                        f'historique-{service.number.lstrip("+")}-'
+                        f"{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv")

@@ -7,8 +7,9 @@ URLs answer with whole pages and redirects.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_htmx import make_response as htmx_response
 
 from webapp.extensions import htmx
 from webapp.models import Site
@@ -36,11 +37,9 @@ def _message(error: SiteError) -> str:
 def _partial(block: str, status: int = 200, retarget: str | None = None,
              template: str = "sites/_node.html", **ctx):
     """One named block of a template, whatever HX-Target says (node ids are dynamic)."""
-    response = make_response(render_block(template, block, **ctx), status)
+    response = htmx_response(render_block(template, block, **ctx), status, retarget=retarget,
+                             reswap="outerHTML" if retarget else None)
     response.vary.add("HX-Request")
-    if retarget:
-        response.headers["HX-Retarget"] = retarget
-        response.headers["HX-Reswap"] = "outerHTML"
     return response
 
 

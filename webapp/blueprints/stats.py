@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.i18n import N_
-from webapp.rendering import redirect_to, render
+from webapp.rendering import download, redirect_to, render
 from webapp.security import current_access, current_actor, get_service_or_404
 from webapp.services import phones
 from webapp.services import stats as svc
@@ -64,8 +64,7 @@ def export(service_id: int):
         abort(400, description=error)
     body = svc.to_csv(service, period, svc.compute(service, period, zone))
     name = f"statistiques-{service.number.lstrip('+')}-{period.first}-{period.last}.csv"
-    return Response("\ufeff" + body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return download(("\ufeff" + body).encode(), name, "text/csv")
 
 
 @bp.route("/<int:service_id>/rapport-hebdomadaire", methods=["POST"])

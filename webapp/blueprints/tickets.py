@@ -13,12 +13,19 @@ from flask import (
     session,
     url_for,
 )
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 
-from webapp.extensions import client_ip, htmx
+from webapp.extensions import htmx
 from webapp.models import TICKET_CLOSED, TICKET_OPEN, Ticket
 from webapp.rendering import attachment_download, redirect_to, render
-from webapp.security import background, current_access, get_for_account_or_404, requires
+from webapp.security import (
+    background,
+    current_access,
+    current_actor,
+    get_for_account_or_404,
+    requires,
+)
 from webapp.services import tickets as service
 from webapp.services.tokens import new_token
 
@@ -43,7 +50,7 @@ def _form_input() -> dict:
                for f in request.files.getlist("files")]
     keep = [int(v) for v in request.form.getlist("keep") if v.isdigit()]
     return {"body": request.form.get("body", ""), "uploads": uploads, "keep_ids": keep,
-            "session_key": _upload_key(), "data_dir": _settings().DATA_DIR, "ip": client_ip()}
+            "session_key": _upload_key(), "actor": current_actor()}
 
 
 @bp.route("")
@@ -66,14 +73,14 @@ def new():
         return render("tickets/new.html", form={}, outcome=None,
                       pending=service.pending_uploads(current_user, session.get(UPLOAD_KEY)))
     data = _form_input()
-    outcome = service.create_ticket(user=current_user, subject=request.form.get("subject", ""),
-                                    **data)
-    if not outcome.ok:
-        return render("tickets/new.html", status=400, form=request.form, outcome=outcome,
-                      pending=outcome.pending)
+    try:
+        ticket = service.create_ticket(subject=request.form.get("subject", ""), **data)
+    except service.TicketRefused as refused:
+        return render("tickets/new.html", status=400, form=request.form, outcome=refused,
+                      pending=refused.pending)
     # the form is posted by htmx (upload progress): a full navigation puts the ticket's
     # own address in the location bar
-    return redirect_to(url_for("tickets.detail", ticket_id=outcome.ticket.id))
+    return redirect_to(url_for("tickets.detail", ticket_id=ticket.id))
 
 
 @bp.route("/<int:ticket_id>")
@@ -101,19 +108,18 @@ def detail(ticket_id: int):
 @requires("tickets.access")
 def reply(ticket_id: int):
     ticket = get_for_account_or_404(Ticket, ticket_id)
-    outcome = service.add_message(ticket, user=current_user, **_form_input())
-    if not outcome.ok:
+    try:
+        ticket = service.add_message(ticket, **_form_input())
+    except service.TicketRefused as refused:
         g.active_nav = "exchange"
         return render("tickets/detail.html", status=400, ticket=ticket,
-                      messages=service.thread(ticket), form=request.form, outcome=outcome,
-                      pending=outcome.pending)
+                      messages=service.thread(ticket), form=request.form, outcome=refused,
+                      pending=refused.pending)
     if not htmx:
         return redirect(url_for("tickets.detail", ticket_id=ticket.id) + "#thread", 303)
-    response = render("tickets/detail.html", ticket=outcome.ticket,
-                      messages=service.thread(outcome.ticket), form={}, outcome=None,
-                      pending=[], posted=True)
-    response.headers["HX-Trigger"] = "cm-events"
-    return response
+    return htmx_response(render("tickets/detail.html", ticket=ticket,
+                                messages=service.thread(ticket), form={}, outcome=None,
+                                pending=[], posted=True), trigger="cm-events")
 
 
 @bp.route("/pieces-jointes/<int:attachment_id>")

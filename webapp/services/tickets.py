@@ -13,7 +13,6 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 from webapp.db import db
 from webapp.i18n import _
@@ -51,10 +50,9 @@ class Upload:
 
 
 @dataclass
-class Outcome:
-    """What happened to a submitted message: posted, or refused with reasons."""
+class _Checked:
+    """A submitted message being checked: its refusals, the files kept, the valid ones."""
 
-    message: TicketMessage | None = None
     ticket: Ticket | None = None
     errors: dict[str, str] = field(default_factory=dict)  # field -> French message
     file_errors: list[str] = field(default_factory=list)
@@ -64,6 +62,18 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return not self.errors and not self.file_errors
+
+
+class TicketRefused(FormError):
+    """A refused message: `errors` by field, `file_errors` one per refused file, and the
+    valid files kept as `pending` uploads for the next try (nothing else was written)."""
+
+    ok = False
+
+    def __init__(self, checked: _Checked) -> None:
+        super().__init__(dict(checked.errors) or {"files": checked.file_errors[0]})
+        self.file_errors = checked.file_errors
+        self.pending = checked.pending
 
 
 # --- content checks ----------------------------------------------------------------
@@ -102,34 +112,28 @@ def clean_name(name: str) -> str | None:
     return name
 
 
-def attachment_disposition(filename: str) -> str:
-    """`attachment` always (TKT-2), with an ASCII fallback and the UTF-8 name (RFC 6266)."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-
-
 def _size_label(size: int) -> str:
     return _("%(num)s Mo", num=size / 1024 / 1024)
 
 
-def check_upload(upload: Upload) -> tuple[str | None, str | None]:
-    """(content type, None) for an acceptable file, else (None, French reason)."""
+def check_upload(upload: Upload) -> str:
+    """The content type of an acceptable file; FormError (field "files") says why not."""
     name = clean_name(upload.filename)
     if name is None:
-        return None, (_("« %(filename)s » : nom de fichier refusé (pas de chemin ni de caractères "
-                        "spéciaux). Renommez le fichier puis joignez-le à nouveau.",
-                        filename=upload.filename[:80]))
-    if len(upload.data) > MAX_BYTES:
-        return None, (_("« %(name)s » pèse %(size_label)s : 2 Mo au maximum par pièce jointe.",
-                        name=name, size_label=_size_label(len(upload.data))))
-    if not upload.data:
-        return None, _("« %(name)s » est vide.", name=name)
-    kind = sniff(upload.data, name)
-    if kind is None:
-        return None, (_("« %(name)s » n'est pas d'un type accepté (PDF, PNG, JPEG, GIF, WebP ou "
-                        "texte) : son contenu ne correspond pas.",
-                        name=name))
-    return kind, None
+        why = _("« %(filename)s » : nom de fichier refusé (pas de chemin ni de caractères "
+                "spéciaux). Renommez le fichier puis joignez-le à nouveau.",
+                filename=upload.filename[:80])
+    elif len(upload.data) > MAX_BYTES:
+        why = _("« %(name)s » pèse %(size_label)s : 2 Mo au maximum par pièce jointe.",
+                name=name, size_label=_size_label(len(upload.data)))
+    elif not upload.data:
+        why = _("« %(name)s » est vide.", name=name)
+    elif (kind := sniff(upload.data, name)) is None:
+        why = _("« %(name)s » n'est pas d'un type accepté (PDF, PNG, JPEG, GIF, WebP ou "
+                "texte) : son contenu ne correspond pas.", name=name)
+    else:
+        return kind
+    raise FormError({"files": why})
 
 
 # --- storage -------------------------------------------------------------------------
@@ -203,7 +207,7 @@ def thread_version(ticket: Ticket) -> str:
     return f"{ticket.id}-{ticket.status}-{ticket.updated_at.isoformat()}-{count}"
 
 
-def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[Attachment],
+def _validate(outcome: _Checked, *, body: str, uploads: list[Upload], kept: list[Attachment],
               user: User, session_key: str | None, data_dir: Path, account_id: int) -> None:
     """Fill `outcome` with errors; keep the valid new files as pending when refusing."""
     purge_stale_pending(data_dir)  # files kept more than a day ago and never sent
@@ -220,10 +224,12 @@ def _validate(outcome: Outcome, *, body: str, uploads: list[Upload], kept: list[
     for upload in uploads:
         if not upload.filename and not upload.data:
             continue  # an empty file input
-        kind, error = check_upload(upload)
-        if error:
-            outcome.file_errors.append(error)
-        elif len(kept) + len(valid) >= MAX_FILES:
+        try:
+            kind = check_upload(upload)
+        except FormError as refused:
+            outcome.file_errors.append(refused.message)
+            continue
+        if len(kept) + len(valid) >= MAX_FILES:
             outcome.file_errors.append(
                 _("« %(clean_name)s » n'a pas été joint : %(max_files)s pièces jointes au "
                   "maximum par message.",
@@ -254,7 +260,8 @@ def _cap_pending(user: User, data_dir: Path) -> None:
         _delete(rows[MAX_PENDING:], data_dir)
 
 
-def _post(ticket: Ticket, outcome: Outcome, *, user: User, body: str, data_dir: Path) -> None:
+def _post(ticket: Ticket, outcome: _Checked, *, user: User, body: str,
+          data_dir: Path) -> Ticket:
     if len(outcome.valid) + len(outcome.pending) > MAX_FILES:  # SEC-6, whatever the caller
         raise ValueError("more than MAX_FILES attachments on one message")
     written: list[Attachment] = []
@@ -275,32 +282,32 @@ def _post(ticket: Ticket, outcome: Outcome, *, user: User, body: str, data_dir: 
         for attachment in written:
             path_of(attachment, data_dir).unlink(missing_ok=True)
         raise
-    outcome.message = message
-    outcome.ticket = Ticket.get_by_id(ticket.id)
-    outcome.pending = []
+    return message
 
 
-def add_message(ticket: Ticket, *, user: User, body: str, uploads: list[Upload],
-                keep_ids: list[int], session_key: str | None, data_dir: Path,
-                ip: str | None = None) -> Outcome:
-    """TKT-1/2: a customer message (a closed ticket reopens), or the reasons it is refused."""
-    outcome = Outcome(ticket=ticket)
+def add_message(ticket: Ticket, *, actor: Actor, body: str, uploads: list[Upload],
+                keep_ids: list[int], session_key: str | None) -> Ticket:
+    """TKT-1/2: a customer message (a closed ticket reopens): the ticket as it is now.
+    Raises TicketRefused with the reasons (valid files kept as pending uploads)."""
+    user, data_dir = actor.user, actor.data_dir
+    outcome = _Checked(ticket=ticket)
     kept = pending_uploads(user, session_key, keep_ids)
     _validate(outcome, body=body, uploads=uploads, kept=kept, user=user,
               session_key=session_key, data_dir=data_dir, account_id=ticket.account_id)
     if not outcome.ok:
-        return outcome
+        raise TicketRefused(outcome)
     reopened = ticket.status == TICKET_CLOSED
-    _post(ticket, outcome, user=user, body=body, data_dir=data_dir)
-    audit.record("ticket.message", account=ticket.account_id, user=user, ip=ip,
-                 ticket=ticket.id, files=len(outcome.message.attachments), reopened=reopened)
-    return outcome
+    message = _post(ticket, outcome, user=user, body=body, data_dir=data_dir)
+    audit.record("ticket.message", account=ticket.account_id, actor=actor,
+                 ticket=ticket.id, files=len(message.attachments), reopened=reopened)
+    return Ticket.get_by_id(ticket.id)
 
 
-def create_ticket(*, user: User, subject: str, body: str, uploads: list[Upload],
-                  keep_ids: list[int], session_key: str | None, data_dir: Path,
-                  ip: str | None = None) -> Outcome:
-    outcome = Outcome()
+def create_ticket(*, actor: Actor, subject: str, body: str, uploads: list[Upload],
+                  keep_ids: list[int], session_key: str | None) -> Ticket:
+    """TKT-1: a new ticket with its first message; raises TicketRefused as add_message."""
+    user, data_dir = actor.user, actor.data_dir
+    outcome = _Checked()
     subject = subject.strip()
     kept = pending_uploads(user, session_key, keep_ids)
     if not subject:
@@ -311,13 +318,13 @@ def create_ticket(*, user: User, subject: str, body: str, uploads: list[Upload],
     _validate(outcome, body=body, uploads=uploads, kept=kept, user=user,
               session_key=session_key, data_dir=data_dir, account_id=user.account_id)
     if not outcome.ok:
-        return outcome
+        raise TicketRefused(outcome)
     with db.atomic():
         ticket = Ticket.create(account=user.account_id, subject=subject, created_by=user,
                                reference=sequences.next_number("T"))
         _post(ticket, outcome, user=user, body=body, data_dir=data_dir)
-    audit.record("ticket.created", account=user.account_id, user=user, ip=ip, ticket=ticket.id)
-    return outcome
+    audit.record("ticket.created", account=user.account_id, actor=actor, ticket=ticket.id)
+    return Ticket.get_by_id(ticket.id)
 
 
 # --- operator side (OPS-1) -----------------------------------------------------------

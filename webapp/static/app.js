@@ -14,14 +14,8 @@
       menu.querySelector("summary").focus();
     });
   });
-  // HTMX: a 4xx answer carrying a form with errors is swapped like a success.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    if (status === 400 || status === 409 || status === 422) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
+  // A refused form (400/409/422) is swapped like a success: htmx's responseHandling
+  // (the htmx-config meta of base.html), no code here.
 
   // UI-1: the phone's menu strip shows the current page and drops its "more" cue at the end.
   document.addEventListener("DOMContentLoaded", function () {
