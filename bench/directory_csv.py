@@ -42,7 +42,7 @@ def main(argv=None) -> None:
     upgrade(database)
 
     from webapp.models import Account, Contact, Site
-    from webapp.services import directory_csv
+    from webapp.services import directory_csv, directory_plan
     from webapp.services.access import Access
     from webapp.services.actor import Actor
 
@@ -72,9 +72,9 @@ def main(argv=None) -> None:
     edited = buffer.getvalue().encode("utf-8-sig")
 
     def sync():
-        plan = directory_csv.plan(access, directory_csv.read(edited))
+        plan = directory_plan.plan(access, directory_csv.read(edited))
         assert not plan.errors
-        return directory_csv.apply(access, plan, actor=Actor.system())
+        return directory_plan.apply(access, plan, actor=Actor.system())
 
     counts, sync_s, sync_mb = measure(sync)
     assert counts == {"creates": 500, "updates": 1000, "deletes": 500, "folders": 0}, counts

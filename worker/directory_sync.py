@@ -15,7 +15,7 @@ from pathlib import Path
 from webapp.db import db
 from webapp.models import User
 from webapp.redis_conn import redis_for
-from webapp.services import directory_csv
+from webapp.services import directory_csv, directory_plan
 from webapp.services.access import access_for
 from webapp.services.actor import Actor
 from webapp.services.directory_sync import KEY
@@ -47,7 +47,7 @@ def _plan(raw: dict, conn, key):
         raise PermissionError("user gone")
     access = access_for(user)
     rows = directory_csv.read(Path(raw["file"]).read_bytes())
-    return user, access, directory_csv.plan(access, rows, _progress(conn, key))
+    return user, access, directory_plan.plan(access, rows, _progress(conn, key))
 
 
 def preview(token: str) -> str:
@@ -83,8 +83,8 @@ def apply(token: str) -> str:
             if result.errors or result.fingerprint() != shown:
                 conn.hset(key, "state", "stale")
                 return "stale"
-            counts = directory_csv.apply(access, result, actor=Actor(user),
-                                         progress=_progress(conn, key))
+            counts = directory_plan.apply(access, result, actor=Actor(user),
+                                          progress=_progress(conn, key))
         except Exception:
             log.exception("directory sync apply failed")
             conn.hset(key, "state", "failed")
