@@ -68,8 +68,10 @@ def new():
         return _form_page(ContactForm(site_id=str(default)))
     form = ContactForm.from_data(request.form)
     allowed = {i for i, _n, _d in _site_choices()}
-    values = directory_service.validate(form, allowed, access.account_id)
-    if not values:
+    try:
+        values = directory_service.validate(form, allowed, access.account_id)
+    except FormError as refused:
+        form.errors.update(refused.errors)
         return _form_page(form, status=400)
     contact = directory_service.create_contact(access.account_id, values, actor=current_actor())
     flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
@@ -85,8 +87,10 @@ def edit(contact_id: int):
         return _form_page(ContactForm.from_contact(contact), contact)
     form = ContactForm.from_data(request.form)
     allowed = {i for i, _n, _d in _site_choices()}
-    values = directory_service.validate(form, allowed, access.account_id, contact)
-    if not values:
+    try:
+        values = directory_service.validate(form, allowed, access.account_id, contact)
+    except FormError as refused:
+        form.errors.update(refused.errors)
         return _form_page(form, contact, status=400)
     try:
         _saved, awaiting = directory_service.update_contact(

@@ -151,8 +151,10 @@ def card(contact_id: int):
     if request.method == "GET":
         return _card_page(contact, CardForm.from_contact(contact))
     form = CardForm.from_data(request.form)
-    values = folders_service.validate_card(form, current_access().account_id)
-    if not values:
+    try:
+        values = folders_service.validate_card(form, current_access().account_id)
+    except FormError as refused:
+        form.errors.update(refused.errors)
         return _card_page(contact, form, 400)
     folders_service.update_card(contact, values, actor=current_actor())
     flash(_("La fiche de %(name)s est enregistrée.", name=contact.full_name), "success")
@@ -214,14 +216,14 @@ def new_contact():
                          CardForm(folder_id=request.args.get("dossier", "")))
     form = ContactForm.from_data(request.form)
     card_form = CardForm.from_data(request.form)
-    values = directory_service.validate(form, {i for i, _n, _d in sites}, access.account_id)
-    card_values = folders_service.validate_card(card_form, access.account_id)
-    if not values or not card_values:
-        form.errors.update(card_form.errors)
+    try:
+        values = folders_service.validate_contact(form, card_form, {i for i, _n, _d in sites},
+                                                  access.account_id)
+    except FormError as refused:
+        form.errors.update(refused.errors)
         return _new_page(form, card_form, 400)
     with db.atomic():
-        contact = directory_service.create_contact(access.account_id,
-                                                   {**values, **card_values},
+        contact = directory_service.create_contact(access.account_id, values,
                                                    actor=current_actor())
     flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
     return redirect_to(url_for("directory.contact", contact_id=contact.id))
@@ -240,17 +242,19 @@ def new_person(service_id: int):
     if request.method == "POST":
         form = ContactForm.from_data({**request.form.to_dict(), "site_id": service.site_id})
         card_form = CardForm.from_data(request.form)
-        values = directory_service.validate(form, {service.site_id}, access.account_id)
-        card_values = folders_service.validate_card(card_form, access.account_id)
-        if values and card_values:
+        try:
+            values = folders_service.validate_contact(form, card_form, {service.site_id},
+                                                      access.account_id)
+        except FormError as refused:
+            form.errors.update(refused.errors)
+        else:
             with db.atomic():
-                contact = directory_service.create_contact(
-                    access.account_id, {**values, **card_values}, actor=current_actor())
+                contact = directory_service.create_contact(access.account_id, values,
+                                                           actor=current_actor())
                 holders.associate(service, contact, actor=current_actor())
             flash(_("%(name)s est ajouté à l'annuaire et associé au service.",
                     name=contact.full_name), "success")
             return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
-        form.errors.update(card_form.errors)
     return render("folders/new_person.html", status=400 if form.errors else 200,
                   service=service, form=form, card=card_form,
                   folders=folders_service.folders_of(access.account_id))

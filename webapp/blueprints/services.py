@@ -24,6 +24,7 @@ from webapp.services import forwarding, holders, phones, softphone
 from webapp.services import sites as sites_service
 from webapp.services.directory import parse_page
 from webapp.services.equipment import EquipmentForm
+from webapp.services.errors import FormError
 from webapp.services.holders import HolderError
 from webapp.translate import translate
 
@@ -250,8 +251,10 @@ def equipment_new():
         first = next((i for i, _n, _d in sites_service.options(access)), "")
         return _equipment_form(EquipmentForm(site_id=str(first)))
     form = EquipmentForm.from_data(request.form)
-    values = equipment_service.validate(form, access.account_id, access.site_ids)
-    if not values:
+    try:
+        values = equipment_service.validate(form, access.account_id, access.site_ids)
+    except FormError as refused:
+        form.errors.update(refused.errors)
         return _equipment_form(form, status=400)
     item = equipment_service.create(access.account_id, values, actor=current_actor())
     flash(_("L'équipement %(mac)s est enregistré.", mac=item.mac), "success")
@@ -268,9 +271,11 @@ def equipment_detail(equipment_id: int):
         abort(403, description=[N_("Gérer les équipements")])
     form = EquipmentForm.from_data(request.form)
     form.site_id = str(item.site_id)
-    values = equipment_service.validate(form, access.account_id, access.site_ids, item,
-                                        with_site=False)
-    if not values:
+    try:
+        values = equipment_service.validate(form, access.account_id, access.site_ids, item,
+                                            with_site=False)
+    except FormError as refused:
+        form.errors.update(refused.errors)
         return _equipment_form(form, item, status=400)
     equipment_service.update(item, values, actor=current_actor())
     flash(_("L'équipement est enregistré."), "success")

@@ -55,9 +55,10 @@ def history(deployment: Deployment) -> list[DeploymentEvent]:
                 .order_by(DeploymentEvent.created_at.desc(), DeploymentEvent.id.desc()))
 
 
-def parse_numbers(raw: str) -> tuple[list[str], list[str]]:
-    """(numbers, bad entries): one per line (or separated by commas), "06 11 22 33 44",
-    "06.11.22.33.44" and "+33611223344" alike."""
+def parse_numbers(raw: str) -> list[str]:
+    """The numbers, E.164: one per line (or separated by commas), "06 11 22 33 44",
+    "06.11.22.33.44" and "+33611223344" alike. FormError ("numbers") names the first
+    entries not recognised."""
     numbers, bad = [], []
     for item in (i.strip() for i in re.split(r"[\n,;]+", raw)):
         if not item:
@@ -67,7 +68,10 @@ def parse_numbers(raw: str) -> tuple[list[str], list[str]]:
             numbers.append(cleaned)
         else:
             bad.append(item)
-    return numbers, bad
+    if bad:
+        raise FormError({"numbers": _("Numéros non reconnus : %(numbers)s",
+                                      numbers=", ".join(bad[:5]))})
+    return numbers
 
 
 def parse_date(raw: str) -> dt.date | None:
@@ -87,9 +91,11 @@ def create(*, account: Account, kind: str, title: str, site_id: int | None, numb
         site = Site.get_or_none((Site.id == site_id) & (Site.account == account))
         if site is None:
             errors["site"] = _("Ce site n'appartient pas à ce client.")
-    parsed, bad = parse_numbers(numbers)
-    if bad:
-        errors["numbers"] = _("Numéros non reconnus : %(numbers)s", numbers=", ".join(bad[:5]))
+    try:
+        parsed = parse_numbers(numbers)
+    except FormError as refused:
+        parsed = []
+        errors.update(refused.errors)
     if kind in ("fixed_porting", "mobile_porting") and not parsed and "numbers" not in errors:
         errors["numbers"] = _("Une portabilité concerne au moins un numéro.")
     if errors:

@@ -18,6 +18,7 @@ from webapp.models import Contact, Licence, Service, ServiceContact, Site, User,
 from webapp.services import audit, email_change, phones
 from webapp.services import search as contact_search
 from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 from webapp.services.roles import AccessError
 from webapp.settings import load
 
@@ -103,8 +104,8 @@ class ContactForm:
 
 def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
              contact: Contact | None = None) -> dict:
-    """The values to store, or `form.errors` filled (French msgids) and {} returned."""
-    errors = form.errors
+    """The values to store; FormError names each refused field (shown on the form)."""
+    errors: dict = {}
     values: dict = {}
     for key, label in (("first_name", _("Indiquez le prénom.")),
                        ("last_name", _("Indiquez le nom."))):
@@ -116,7 +117,7 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
         values[key] = text
     email = form.email.strip().lower()
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
-        errors["email"] = "Adresse e-mail invalide (exemple : prenom.nom@entreprise.fr)."
+        errors["email"] = _("Adresse e-mail invalide (exemple : prenom.nom@entreprise.fr).")
     values["email"] = email or None
     user = User.get_or_none(User.contact == contact.id) if contact is not None else None
     if user is not None and not email:
@@ -138,7 +139,9 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
     if site_id is None or site_id not in allowed_sites:
         errors["site_id"] = _("Choisissez un site dans la liste.")
     values["site"] = site_id
-    return {} if errors else values
+    if errors:
+        raise FormError(errors)
+    return values
 
 
 def create_contact(account_id: int, values: dict, *, actor: Actor) -> Contact:

@@ -10,6 +10,7 @@ from webapp.models import PHONE_MODELS, Equipment, Service, Site
 from webapp.services import audit
 from webapp.services.actor import Actor
 from webapp.services.directory import Page, paginate
+from webapp.services.errors import FormError
 
 MAC_RE = re.compile(r"^[0-9A-F]{12}$")
 
@@ -43,7 +44,8 @@ class EquipmentForm:
 
 def validate(form: EquipmentForm, account_id: int, site_ids: frozenset[int] | None,
              equipment: Equipment | None = None, with_site: bool = True) -> dict:
-    errors = form.errors
+    """The values to store; FormError names each refused field (shown on the form)."""
+    errors: dict = {}
     values: dict = {}
     if form.model not in PHONE_MODELS:
         errors["model"] = _("Choisissez un modèle dans la liste.")
@@ -75,7 +77,9 @@ def validate(form: EquipmentForm, account_id: int, site_ids: frozenset[int] | No
         if site is None:
             errors["site_id"] = _("Choisissez un site dans la liste.")
         values["site"] = site.id if site else None
-    return {} if errors else values
+    if errors:
+        raise FormError(errors)
+    return values
 
 
 def _int(value: str) -> int:

@@ -18,8 +18,9 @@ from webapp.db import db
 from webapp.i18n import _
 from webapp.models import Contact, Service, ServiceContact
 from webapp.models.core import Folder
-from webapp.services import audit, phones, search
+from webapp.services import audit, directory, phones, search
 from webapp.services.actor import Actor
+from webapp.services.directory import ContactForm
 from webapp.services.errors import FormError
 
 NAME_MAX = 80
@@ -128,7 +129,8 @@ class CardForm:
 
 
 def validate_card(form: CardForm, account_id: int) -> dict:
-    errors = form.errors
+    """The card's values to store; FormError names each refused field."""
+    errors: dict = {}
     values: dict = {}
     for key, limit in (("company", 120), ("job_title", 120), ("address", 500)):
         text = getattr(form, key).strip()
@@ -151,7 +153,25 @@ def validate_card(form: CardForm, account_id: int) -> dict:
         values["folder"] = folder.id if folder else None
     else:
         values["folder"] = None
-    return {} if errors else values
+    if errors:
+        raise FormError(errors)
+    return values
+
+
+def validate_contact(form: ContactForm, card: CardForm, allowed_sites: set[int],
+                     account_id: int) -> dict:
+    """A new contact with its card (DIR-5): both forms checked, every refusal at once."""
+    errors: dict = {}
+    values: dict = {}
+    for check in (lambda: directory.validate(form, allowed_sites, account_id),
+                  lambda: validate_card(card, account_id)):
+        try:
+            values.update(check())
+        except FormError as refused:
+            errors.update(refused.errors)
+    if errors:
+        raise FormError(errors)
+    return values
 
 
 def update_card(contact: Contact, values: dict, *, actor: Actor) -> Contact:

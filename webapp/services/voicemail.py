@@ -50,17 +50,16 @@ def to_form(settings: VoicemailSettings) -> dict[str, str]:
     }
 
 
-def pin_problem(pin: str, line_number: str = "") -> str | None:
-    """Why a PIN is refused (French), or None. Trivial PINs are refused (LINE-2)."""
+def check_pin(pin: str, line_number: str = "") -> None:
+    """FormError ("pin") when a PIN is refused: 4 to 6 digits, never trivial (LINE-2)."""
     if not re.fullmatch(r"[0-9]{4,6}", pin):
-        return _("Le code PIN doit comporter de 4 à 6 chiffres.")
+        raise FormError({"pin": _("Le code PIN doit comporter de 4 à 6 chiffres.")})
     steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
     repeated = pin == (pin[:2] * 3)[:len(pin)] or pin == (pin[:3] * 2)[:len(pin)]
     digits = re.sub(r"\D", "", line_number or "")
     if steps in ({0}, {1}, {9}) or repeated or (digits and digits.endswith(pin)):
-        return (_("Ce code est trop facile à deviner (comme 0000, 1234 ou la fin du numéro de "
-                "la ligne) : choisissez-en un autre."))
-    return None
+        raise FormError({"pin": _("Ce code est trop facile à deviner (comme 0000, 1234 ou la "
+                                  "fin du numéro de la ligne) : choisissez-en un autre.")})
 
 
 def contact_with_email(account_id: int, email: str) -> Contact | None:
@@ -95,11 +94,12 @@ def update(service: Service, form: dict, *, upload: tuple[str | None, bytes] | N
     pin, pin_confirm = form.get("pin") or "", form.get("pin_confirm") or ""
 
     if pin or pin_confirm:
-        problem = pin_problem(pin, service.number)
-        if problem:
-            errors["pin"] = problem
-        elif pin != pin_confirm:
-            errors["pin_confirm"] = _("Les deux codes saisis ne correspondent pas.")
+        try:
+            check_pin(pin, service.number)
+            if pin != pin_confirm:
+                errors["pin_confirm"] = _("Les deux codes saisis ne correspondent pas.")
+        except FormError as refused:
+            errors.update(refused.errors)
     elif enabled and not current.pin_hash:
         errors["pin"] = _("Choisissez un code PIN de 4 à 6 chiffres pour consulter vos messages.")
 
