@@ -109,7 +109,7 @@ postgres-bin:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
 ## Debian's Kamailio (registrar/proxy, with its Redis, JSON and utils modules) and SIPp for
-## the real-telephony side (issue 14); pjsua2 comes from requirements.txt (PyPI wheel).
+## the real-telephony side (PBX-1..4); pjsua2 comes from requirements.txt (PyPI wheel).
 sip-bin:
 	@(command -v kamailio >/dev/null && command -v sipp >/dev/null && \
 	  ls /usr/lib/*/kamailio/modules/ndb_redis.so >/dev/null 2>&1) || \
