@@ -20,7 +20,6 @@ from webapp.services import sites as sites_service
 from webapp.services.directory import ContactForm
 from webapp.services.errors import FormError
 from webapp.services.roles import AccessError
-from webapp.translate import translate, translate_all
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
 
@@ -96,12 +95,9 @@ def edit(contact_id: int):
         _saved, awaiting = directory_service.update_contact(
             contact, values, access=access, actor=current_actor(),
             settings=current_app.extensions["cm_settings"])
-    except AccessError as refused:
-        form.errors["email"] = translate(refused.message)
-        return _form_page(form, contact, status=403)
-    except FormError as refused:
-        form.errors.update(translate_all(refused.errors))
-        return _form_page(form, contact, status=400)
+    except FormError as refused:  # AccessError: not allowed to change this sign-in address
+        form.errors.update(refused.errors)
+        return _form_page(form, contact, status=403 if isinstance(refused, AccessError) else 400)
     flash(_("La fiche de %(name)s est enregistrée.", name=contact.full_name), "success")
     if awaiting:
         flash(_("Un lien de confirmation est envoyé à %(email)s : cette adresse servira à la "

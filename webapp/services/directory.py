@@ -165,7 +165,7 @@ def update_contact(contact: Contact, values: dict, *, access, actor: Actor,
         if reason:
             audit.record("user.email_change_refused", account=contact.account_id, actor=actor,
                          target=target.id)
-            raise AccessError(reason)
+            raise AccessError({"email": reason})
         awaiting = values["email"]
         values = {k: v for k, v in values.items() if k != "email"}
     with db.atomic():

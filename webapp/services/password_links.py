@@ -86,18 +86,12 @@ def send_password_link(email: str, *, settings: Settings, actor: Actor | None = 
             invited_by=invited_by, hours=int(ttl.total_seconds() // 3600), email=user.email)
         audit.record("password.invitation_sent", account=user.account_id, user=user, ip=ip)
         return True
-    mail.send_later(
-        settings.REDIS_URL,
-        kind="password_link",
-        to=user.email,
-        subject=_("Définir votre mot de passe Communications Manager"),
-        template="password_link",
-        account=user.account_id,
-        locale=mail.locale_of(user),
-        link=f"{settings.BASE_URL}/mot-de-passe/definir/{token}",
-        first_name=user.contact.first_name,
-        hours=1,
-    )
+    mail.send_later(settings.REDIS_URL, kind="password_link", to=user.email,
+                    subject=_("Définir votre mot de passe Communications Manager"),
+                    template="password_link", account=user.account_id,
+                    locale=mail.locale_of(user),
+                    link=f"{settings.BASE_URL}/mot-de-passe/definir/{token}",
+                    first_name=user.contact.first_name, hours=1)
     audit.record("password.link_sent", account=user.account_id, user=user, ip=ip)
     return True
 
