@@ -15,11 +15,11 @@ from rq import Queue, Worker
 from rq.job import Job
 
 from engine.outage import REDIS_OUTAGES, Outage, retry, transient
-from webapp.db import db, retry_conflicts
+from webapp.db import retry_conflicts
 from webapp.redis_conn import redis_for
 from webapp.services.mail import MAIL_QUEUE
 from webapp.settings import load
-from worker.bootstrap import ensure_db
+from worker.bootstrap import drop_db_connection, ensure_db
 from worker.notify import schedule_overdue_sweep
 from worker.reports import schedule_weekly_reports
 
@@ -40,11 +40,7 @@ class OutageTolerantJob(Job):
                 if (not transient(exc) or isinstance(exc, REDIS_OUTAGES)
                         or time.monotonic() > deadline):
                     raise
-                if not db.is_closed():
-                    try:
-                        db.close()
-                    except Exception:  # noqa: BLE001 - a dead connection is dropped anyway
-                        pass
+                drop_db_connection()
                 outage.wait(exc)
                 continue
             outage.ok()

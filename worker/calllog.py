@@ -25,7 +25,7 @@ from webapp.db import db, write_transaction
 from webapp.models import CallLogEntry, Service
 from webapp.services import blacklist
 from webapp.settings import load
-from worker.bootstrap import ensure_db
+from worker.bootstrap import drop_db_connection, ensure_db
 from worker.cdr import CdrHandler
 
 GROUP = "calllog"
@@ -154,11 +154,7 @@ class CallLog:
             except Exception as exc:
                 if not transient(exc):
                     raise
-                if not db.is_closed():
-                    try:
-                        db.close()
-                    except Exception:  # noqa: BLE001 - a dead connection is dropped anyway
-                        pass
+                drop_db_connection()
                 outage.wait(exc, lambda: self.stopping)
                 recovering = True
                 continue

@@ -157,7 +157,13 @@ def schedule_overdue_sweep(connection, now: dt.datetime | None = None) -> str:
     run_at = now.replace(hour=SWEEP_HOUR, minute=0, second=0, microsecond=0)
     if run_at <= now:
         run_at += dt.timedelta(days=1)
-    job_id = f"overdue-sweep-{run_at.date().isoformat()}"
+    return schedule_once(connection, run_at, "worker.notify.overdue_sweep", "overdue-sweep")
+
+
+def schedule_once(connection, run_at: dt.datetime, function: str, name: str) -> str:
+    """Put `function` on the RQ scheduler at `run_at`, with one job id per day (`name`
+    and the date): several workers or restarts never schedule it twice."""
+    job_id = f"{name}-{run_at.date().isoformat()}"
     Queue(NOTIFY_QUEUE, connection=connection).enqueue_at(
-        run_at, "worker.notify.overdue_sweep", job_id=job_id, description="overdue_sweep()")
+        run_at, function, job_id=job_id, description=f"{function.rsplit('.', 1)[1]}()")
     return job_id

@@ -8,15 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from rq import Queue
-
 from webapp.i18n import _
 from webapp.models import StatsSubscription, User
 from webapp.redis_conn import redis_for
 from webapp.services import mail, stats
-from webapp.services.notify import NOTIFY_QUEUE, send_once
+from webapp.services.notify import send_once
 from webapp.settings import load
-from worker.notify import _run
+from worker.notify import _run, schedule_once
 
 REPORT_ZONE = ZoneInfo("Europe/Paris")
 REPORT_HOUR = 7  # Monday, 07:00 Paris time
@@ -66,7 +64,4 @@ def schedule_weekly_reports(connection, now: dt.datetime | None = None) -> str:
         hour=REPORT_HOUR, minute=0, second=0, microsecond=0)
     if run_at <= now:
         run_at += dt.timedelta(days=7)
-    job_id = f"weekly-report-{run_at.date().isoformat()}"
-    Queue(NOTIFY_QUEUE, connection=connection).enqueue_at(
-        run_at, "worker.reports.weekly_reports", job_id=job_id, description="weekly_reports()")
-    return job_id
+    return schedule_once(connection, run_at, "worker.reports.weekly_reports", "weekly-report")
