@@ -27,6 +27,7 @@ from webapp.services import routing_profiles as profiles
 from webapp.services import time_rules as rules
 from webapp.services import welcome_numbers as numbers
 from webapp.services.errors import FormError
+from webapp.translate import translate
 
 bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
 
@@ -54,10 +55,23 @@ def _allowed_lines() -> dict[int, Service]:
     return {s.id: s for s in rows}
 
 
-def _engine_flash(outcome: numbers.RoutingChange) -> None:
+def _done(service: Service, outcome: numbers.RoutingChange, message: str, anchor: str):
+    """After a change: say so (and whether the engine has it), back to the number's page."""
+    flash(message, "success")
     if not outcome.engine_notified:
         flash(_("Modification enregistrée, mais le distributeur d'appels n'a pas pu être "
                 "prévenu : elle sera prise en compte à son prochain redémarrage."), "warning")
+    return redirect_to(url_for("welcome.number", service_id=service.id) + anchor)
+
+
+def _change(service: Service, change, message: str, anchor: str, refused_status: int):
+    """A change of the whole number (no form): done, or the number's page says why not."""
+    try:
+        outcome = change(current_actor())
+    except FormError as refused:
+        return _number_page(service, refused_status, page_error=" ".join(
+            translate(m) for m in refused.errors.values()))
+    return _done(service, outcome, message, anchor)
 
 
 @bp.route("")
@@ -149,9 +163,8 @@ def _save(service: Service, profile: WelcomeProfile | None):
         abort(404)
     except FormError as exc:
         return _form_page(service, profile, form, exc.errors, 400)
-    flash(_("Profil « %(name)s » enregistré.", name=outcome.profile.name), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("welcome.number", service_id=service.id) + "#profils")
+    return _done(service, outcome,
+                 _("Profil « %(name)s » enregistré.", name=outcome.profile.name), "#profils")
 
 
 @bp.route("/<int:service_id>/profils", methods=["POST"])
@@ -172,13 +185,9 @@ def update_profile(service_id: int, profile_id: int):
 def set_entry(service_id: int, profile_id: int):
     service = _number(service_id)
     profile = _profile(service, profile_id)
-    try:
-        outcome = profiles.set_entry(service, profile, current_actor())
-    except FormError as exc:
-        return _number_page(service, 400, page_error=" ".join(exc.errors.values()))
-    flash(_("« %(name)s » est maintenant le profil d'entrée.", name=profile.name), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("welcome.number", service_id=service.id) + "#profils")
+    return _change(service, lambda actor: profiles.set_entry(service, profile, actor),
+                   _("« %(name)s » est maintenant le profil d'entrée.", name=profile.name),
+                   "#profils", 400)
 
 
 @bp.route("/<int:service_id>/profils/<int:profile_id>/supprimer", methods=["POST"])
@@ -186,13 +195,8 @@ def set_entry(service_id: int, profile_id: int):
 def delete_profile(service_id: int, profile_id: int):
     service = _number(service_id)
     profile = _profile(service, profile_id)
-    try:
-        outcome = profiles.delete_routing_profile(service, profile, current_actor())
-    except FormError as exc:
-        return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
-    flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("welcome.number", service_id=service.id) + "#profils")
+    return _change(service, lambda actor: profiles.delete_routing_profile(service, profile, actor),
+                   _("Profil « %(name)s » supprimé.", name=profile.name), "#profils", 409)
 
 
 @bp.route("/<int:service_id>/regles", methods=["POST"])
@@ -204,9 +208,7 @@ def add_rule(service_id: int):
         outcome = rules.save_rule(service, form, current_actor())
     except FormError as exc:
         return _number_page(service, 400, rule_values=form, rule_errors=exc.errors)
-    flash(_("Règle horaire ajoutée."), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("welcome.number", service_id=service.id) + "#regles")
+    return _done(service, outcome, _("Règle horaire ajoutée."), "#regles")
 
 
 def _rule(service: Service, rule_id: int) -> WelcomeTimeRule:
@@ -230,9 +232,7 @@ def edit_rule(service_id: int, rule_id: int):
     except FormError as exc:
         return _number_page(service, 400, rule_values=form, rule_errors=exc.errors,
                             editing_rule=rule)
-    flash(_("Règle horaire modifiée."), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("welcome.number", service_id=service.id) + "#regles")
+    return _done(service, outcome, _("Règle horaire modifiée."), "#regles")
 
 
 @bp.route("/<int:service_id>/regles/<int:rule_id>/supprimer", methods=["POST"])
@@ -240,10 +240,5 @@ def edit_rule(service_id: int, rule_id: int):
 def delete_rule(service_id: int, rule_id: int):
     service = _number(service_id)
     rule = _rule(service, rule_id)
-    try:
-        outcome = rules.delete_rule(service, rule, current_actor())
-    except FormError as exc:
-        return _number_page(service, 409, page_error=" ".join(exc.errors.values()))
-    flash(_("Règle horaire supprimée."), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("welcome.number", service_id=service.id) + "#regles")
+    return _change(service, lambda actor: rules.delete_rule(service, rule, actor),
+                   _("Règle horaire supprimée."), "#regles", 409)

@@ -262,14 +262,16 @@ def paths(site_ids: set[int], account_id: int) -> dict[int, str]:
     rows = {i: (name, parent) for i, name, parent in
             Site.select(Site.id, Site.name, Site.parent)
             .where(Site.account == account_id).tuples()}
-    result = {}
-    for site_id in site_ids:
-        parts, current = [], site_id
-        while current is not None and current in rows and len(parts) < 50:
-            name, current = rows[current]
-            parts.append(name)
-        result[site_id] = " › ".join(reversed(parts))
-    return result
+    return {site_id: _path(rows, site_id) for site_id in site_ids}
+
+
+def _path(rows: dict[int, tuple[str, int | None]], site_id: int) -> str:
+    """A site's path, "Région › Ville › Agence", from (name, parent) by id (50 levels)."""
+    parts, current = [], site_id
+    while current is not None and current in rows and len(parts) < 50:
+        name, current = rows[current]
+        parts.append(name)
+    return " › ".join(reversed(parts))
 
 
 # --- site pickers (SCALE-4) ----------------------------------------------------------------
@@ -312,16 +314,7 @@ def labels(site_ids, account_id: int) -> dict[int, str]:
             rows[i] = (name, parent)
             if parent is not None and parent not in rows:
                 todo.add(parent)
-    result = {}
-    for site_id in wanted:
-        if site_id not in rows:
-            continue
-        parts, current = [], site_id
-        while current is not None and current in rows and len(parts) < 50:
-            name, current = rows[current]
-            parts.append(name)
-        result[site_id] = " › ".join(reversed(parts))
-    return result
+    return {site_id: _path(rows, site_id) for site_id in wanted if site_id in rows}
 
 
 def search_sites(access: Access, q: str, limit: int = PICKER_RESULTS) -> list[tuple[int, str]]:
