@@ -11,7 +11,7 @@ from peewee import (
     TextField,
 )
 
-from webapp.models.base import BaseModel, utcnow
+from webapp.models.base import BaseModel, unique, utcnow
 from webapp.models.core import Account, Contact, Site
 
 TFA_INACTIVE = "inactive"  # never activated: the 2FA screen offers "Activer"
@@ -54,8 +54,7 @@ class Role(BaseModel):
     scope = CharField(max_length=10, default="default")  # all | sites | default
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("account", "name"), True),)
+    Meta = unique("account", "name")
 
     @property
     def permission_set(self) -> frozenset[str]:
@@ -66,16 +65,14 @@ class RoleSite(BaseModel):
     role = ForeignKeyField(Role, backref="site_links", on_delete="CASCADE")
     site = ForeignKeyField(Site, backref="role_links", on_delete="CASCADE")
 
-    class Meta:
-        indexes = ((("role", "site"), True),)
+    Meta = unique("role", "site")
 
 
 class UserRole(BaseModel):
     user = ForeignKeyField(User, backref="role_links", on_delete="CASCADE")
     role = ForeignKeyField(Role, backref="user_links", on_delete="CASCADE")
 
-    class Meta:
-        indexes = ((("user", "role"), True),)
+    Meta = unique("user", "role")
 
 
 class TrustedBrowserFields(BaseModel):

@@ -18,3 +18,9 @@ class BaseModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+def unique(*columns: str) -> type:
+    """A model's `Meta` with one unique index over `columns` (`Meta = unique("a", "b")`):
+    what every link table and per-owner name needs."""
+    return type("Meta", (), {"indexes": ((columns, True),)})

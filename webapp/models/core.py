@@ -12,7 +12,7 @@ from peewee import (
 )
 
 from webapp.i18n import N_
-from webapp.models.base import BaseModel, utcnow
+from webapp.models.base import BaseModel, unique, utcnow
 from webapp.services import search as contact_search
 
 SERVICE_KINDS = {
@@ -63,8 +63,7 @@ class Folder(BaseModel):
     external = BooleanField(default=False)  # outside contacts ("Fournisseurs", …)
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("account", "name"), True),)
+    Meta = unique("account", "name")
 
 
 class Contact(BaseModel):
@@ -126,8 +125,7 @@ class ServiceContact(BaseModel):
     service = ForeignKeyField(Service, backref="contact_links", on_delete="CASCADE")
     contact = ForeignKeyField(Contact, backref="service_links", on_delete="CASCADE")
 
-    class Meta:
-        indexes = ((("service", "contact"), True),)
+    Meta = unique("service", "contact")
 
 
 class Licence(BaseModel):
@@ -136,8 +134,7 @@ class Licence(BaseModel):
     product = CharField(max_length=20, choices=list(LICENCE_PRODUCTS.items()))
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("contact", "product"), True),)
+    Meta = unique("contact", "product")
 
 
 class AuditEvent(BaseModel):

@@ -20,7 +20,7 @@ from peewee import (
 
 from webapp.i18n import N_, _, ngettext
 from webapp.models.auth import TFA_INACTIVE, CodeFields, TrustedBrowserFields, User
-from webapp.models.base import BaseModel, utcnow
+from webapp.models.base import BaseModel, unique, utcnow
 from webapp.models.core import Account, Site
 from webapp.models.mail import OutboundEmail
 
@@ -256,8 +256,7 @@ class Notification(BaseModel):
     email = ForeignKeyField(OutboundEmail, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("key", "to_addr"), True),)
+    Meta = unique("key", "to_addr")
 
 
 class NumberSequence(BaseModel):

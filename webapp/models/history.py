@@ -13,7 +13,7 @@ from peewee import (
 )
 
 from webapp.i18n import N_
-from webapp.models.base import BaseModel, utcnow
+from webapp.models.base import BaseModel, unique, utcnow
 from webapp.models.core import Account, Service
 
 DIRECTIONS = {"in": N_("Entrant"), "out": N_("Sortant")}
@@ -55,5 +55,4 @@ class BlockedNumber(BaseModel):
     number = CharField(max_length=20)
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("service", "number"), True),)
+    Meta = unique("service", "number")

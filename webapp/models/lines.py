@@ -10,7 +10,7 @@ from peewee import (
     IntegerField,
 )
 
-from webapp.models.base import BaseModel, utcnow
+from webapp.models.base import BaseModel, unique, utcnow
 from webapp.models.core import Account, Service
 
 # Where a forwarding rule sends the call (LINE-1).
@@ -74,8 +74,7 @@ class ForwardingProfile(BaseModel):
     present_company_number = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("service", "name"), True),)
+    Meta = unique("service", "name")
 
 
 class VoicemailSettings(BaseModel):

@@ -14,7 +14,7 @@ from peewee import (
 )
 
 from webapp.i18n import N_
-from webapp.models.base import BaseModel, utcnow
+from webapp.models.base import BaseModel, unique, utcnow
 from webapp.models.core import Account, Contact, Service
 from webapp.models.lines import AudioFile
 
@@ -75,8 +75,7 @@ class WelcomeLine(BaseModel):
     weight = IntegerField(default=1)
     position = IntegerField(default=0)
 
-    class Meta:
-        indexes = ((("profile", "line"), True),)
+    Meta = unique("profile", "line")
 
 
 class WelcomeMenuKey(BaseModel):
@@ -86,8 +85,7 @@ class WelcomeMenuKey(BaseModel):
     key = CharField(max_length=1)
     target = ForeignKeyField(WelcomeProfile, backref="+", on_delete="CASCADE")
 
-    class Meta:
-        indexes = ((("profile", "key"), True),)
+    Meta = unique("profile", "key")
 
 
 class WelcomeTimeRule(BaseModel):
@@ -161,8 +159,7 @@ class CallbackMark(BaseModel):
     by = ForeignKeyField(Contact, null=True, backref="+", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("account", "call"), True),)
+    Meta = unique("account", "call")
 
 
 class StatsSubscription(BaseModel):
@@ -172,5 +169,4 @@ class StatsSubscription(BaseModel):
     contact = ForeignKeyField(Contact, backref="+", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
 
-    class Meta:
-        indexes = ((("service", "contact"), True),)
+    Meta = unique("service", "contact")
