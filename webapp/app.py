@@ -246,6 +246,8 @@ def _install_template_helpers(app: Flask) -> None:
         return {
             "current_locale": str(get_locale() or "fr"),
             "nav_items": nav,
+            "nav_links": [(href, item.label, item.key == g.get("active_nav"))
+                          for item, href in nav],
             "PERMISSIONS": PERMISSIONS,
             "active_nav": g.get("active_nav"),
         }

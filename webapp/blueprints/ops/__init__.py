@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 
 from webapp.extensions import client_ip
+from webapp.i18n import N_
 from webapp.models import DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES, ORDER_STATUSES, SLOTS
 from webapp.rendering import redirect_to
 from webapp.security import public, safe_next
@@ -23,8 +24,18 @@ from webapp.services.actor import Actor
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
 OPEN_ENDPOINTS = {"ops.login", "ops.verify", "ops.send_code", "ops.logout", "ops.password_help"}
+NAV = (("ops.home", N_("Accueil")), ("ops.accounts", N_("Comptes clients")),
+       ("ops.tickets", N_("Tickets")), ("ops.deployments_list", N_("Déploiements")),
+       ("ops.emails", N_("E-mails en échec")))
 LABELS = {"kinds": DEPLOYMENT_KINDS, "statuses": DEPLOYMENT_STATUSES, "slots": SLOTS,
           "order_statuses": ORDER_STATUSES}
+
+
+@bp.context_processor
+def _side_menu() -> dict:
+    """The back office's menu for `ops/_layout.html` (macro `sidenav`)."""
+    return {"ops_nav_links": [(url_for(endpoint), label, request.endpoint == endpoint)
+                              for endpoint, label in NAV]}
 
 
 def staff_route(rule: str, **options):
