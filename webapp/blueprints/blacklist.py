@@ -10,6 +10,7 @@ from webapp.security import current_actor, get_service_or_404, requires
 from webapp.services import blacklist as blacklist_service
 from webapp.services import phones
 from webapp.services.errors import FormError
+from webapp.translate import translate
 
 bp = Blueprint("blacklist", __name__, url_prefix="/services/<int:service_id>/liste-noire")
 
@@ -43,7 +44,7 @@ def add(service_id: int):
     try:
         number = blacklist_service.add_number(service, raw, current_actor())
     except FormError as exc:
-        return _page(service, 400, value=raw, error=_(exc.errors["number"]))
+        return _page(service, 400, value=raw, error=translate(exc.errors["number"]))
     flash(_("Le %(number)s est bloqué : ses appels iront directement sur la messagerie.",
             number=phones.display(number)), "success")
     return redirect_to(url_for("blacklist.index", service_id=service.id))

@@ -23,6 +23,7 @@ from webapp.services import sites as sites_service
 from webapp.services.directory import ContactForm
 from webapp.services.errors import FormError
 from webapp.services.folders import CardForm
+from webapp.translate import translate
 
 bp = Blueprint("folders", __name__, url_prefix="/annuaire/dossiers")
 
@@ -79,7 +80,8 @@ def create():
             current_access().account_id, request.form.get("name", ""),
             request.form.get("external") == "1", actor=current_actor())
     except FormError as exc:
-        return _index(400, form_error=_(exc.errors["name"]), name=request.form.get("name", ""))
+        return _index(400, form_error=translate(exc.errors["name"]),
+                      name=request.form.get("name", ""))
     flash(_("Dossier « %(name)s » créé.", name=folder.name), "success")
     return redirect_to(url_for("folders.index", dossier=folder.id))
 
@@ -93,7 +95,7 @@ def rename(folder_id: int):
                                                request.form.get("external") == "1",
                                                actor=current_actor())
     except FormError as exc:
-        return _index(400, rename={"id": folder.id, "error": _(exc.errors["name"]),
+        return _index(400, rename={"id": folder.id, "error": translate(exc.errors["name"]),
                                    "name": request.form.get("name", "")})
     flash(_("Dossier renommé en « %(name)s ».", name=folder.name), "success")
     return redirect_to(url_for("folders.index", dossier=folder.id))
@@ -171,7 +173,7 @@ def upload_photo(contact_id: int):
                                   actor=current_actor())
     except FormError as exc:
         return _card_page(contact, CardForm.from_contact(contact), 400,
-                          photo_error=_(exc.errors["photo"]))
+                          photo_error=translate(exc.errors["photo"]))
     flash(_("Photo enregistrée."), "success")
     return redirect_to(url_for("folders.card", contact_id=contact.id))
 
