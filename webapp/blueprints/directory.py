@@ -20,6 +20,7 @@ from webapp.services import sites as sites_service
 from webapp.services.directory import ContactForm
 from webapp.services.errors import FormError
 from webapp.services.roles import AccessError
+from webapp.translate import translate
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
 
@@ -110,11 +111,13 @@ def edit(contact_id: int):
 @requires("services.manage")
 def delete(contact_id: int):
     contact = get_contact_or_404(contact_id)
-    refusal = directory_service.delete_refusal(contact, current_user)
-    if request.method == "GET" or refusal:
-        return render("directory/delete.html", status=409 if refusal and request.method ==
-                      "POST" else 200, contact=contact, refusal=refusal and _(refusal),
-                      error=None)
+    try:
+        directory_service.check_deletable(contact, current_user)
+    except FormError as refused:
+        return render("directory/delete.html", status=409 if request.method == "POST" else 200,
+                      contact=contact, refusal=translate(refused.message), error=None)
+    if request.method == "GET":
+        return render("directory/delete.html", contact=contact, refusal=None, error=None)
     if request.form.get("confirm") != "1":
         return render("directory/delete.html", status=400, contact=contact, refusal=None,
                       error=_("Confirmez la suppression en cochant la case."))

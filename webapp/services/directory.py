@@ -19,7 +19,6 @@ from webapp.services import audit, email_change, phones
 from webapp.services import search as contact_search
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
-from webapp.services.roles import AccessError
 from webapp.settings import load
 
 PAGE_SIZE = 25
@@ -161,11 +160,7 @@ def update_contact(contact: Contact, values: dict, *, access, actor: Actor,
     target = email_change.user_of(contact)
     awaiting = None
     if target is not None and values.get("email") and values["email"] != target.email:
-        reason = email_change.refusal(access, target)
-        if reason:
-            audit.record("user.email_change_refused", account=contact.account_id, actor=actor,
-                         target=target.id)
-            raise AccessError({"email": reason})
+        email_change.guard(access, target, actor)
         awaiting = values["email"]
         values = {k: v for k, v in values.items() if k != "email"}
     with db.atomic():
@@ -181,14 +176,14 @@ def update_contact(contact: Contact, values: dict, *, access, actor: Actor,
     return Contact.get_by_id(contact.id), awaiting
 
 
-def delete_refusal(contact: Contact, by_user) -> str | None:
+def check_deletable(contact: Contact, by_user) -> None:
+    """FormError when this contact may not be deleted (oneself, a Manager user)."""
     if by_user is not None and by_user.contact_id == contact.id:
-        return _("Vous ne pouvez pas supprimer votre propre fiche.")
+        raise FormError(_("Vous ne pouvez pas supprimer votre propre fiche."))
     manager = (UserRole.select().join(User).where(User.contact == contact.id).exists())
     if manager:
-        return (_("Ce contact a un accès au Manager : retirez d'abord son accès dans "
-                "Préférences > Gestion des accès > Utilisateurs."))
-    return None
+        raise FormError(_("Ce contact a un accès au Manager : retirez d'abord son accès dans "
+                          "Préférences > Gestion des accès > Utilisateurs."))
 
 
 def delete_contact(contact: Contact, *, actor: Actor, data_dir=None) -> None:

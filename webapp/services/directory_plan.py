@@ -27,6 +27,7 @@ from webapp.services.access import Access
 from webapp.services.actor import Actor
 from webapp.services.directory import EMAIL_RE, delete_photo_files
 from webapp.services.directory_csv import ERRORS_SHOWN, FIELDS, FORMULA, SAMPLE, Row, scoped
+from webapp.services.roles import AccessError
 from webapp.settings import load
 
 
@@ -246,7 +247,11 @@ def plan(access: Access, rows: list[Row], progress: Callable[[int, int], None] |
         if "email" in changed and target in users:
             # SEC-1: the same rule as the contact form (services.email_change).
             target_user = users[target]
-            reason = email_change.refusal(access, target_user)
+            try:
+                email_change.check_may_change(access, target_user)
+                reason = None
+            except AccessError as refused:
+                reason = refused.message
             if reason is None and not changed["email"]:
                 reason = (_("Ce contact se connecte au Manager avec son adresse e-mail : "
                           "elle ne peut pas être vide."))

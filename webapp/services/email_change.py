@@ -2,7 +2,7 @@
 access, and only once the new address has proven it is reachable.
 
 Every path that changes a contact's e-mail (contact form, CSV synchronisation, any
-future one) goes through `refusal()` and `request_change()` for contacts that sign in:
+future one) goes through `guard()` and `request_change()` for contacts that sign in:
 - the actor needs "Gérer les accès utilisateurs" and passes the role-change guard
   (nobody acts on a user who holds rights they lack);
 - the new address is written nowhere until the link sent to it is followed
@@ -38,13 +38,22 @@ def user_of(contact: Contact | int) -> User | None:
     return User.get_or_none(User.contact == contact_id)
 
 
-def refusal(access: Access, target: User) -> str | None:
-    """Why `access` may not change `target`'s sign-in address (French msgid), or None."""
+def check_may_change(access: Access, target: User) -> None:
+    """AccessError (field "email") unless `access` may change `target`'s sign-in address."""
     if not access.can("users.manage") or access.account_id != target.account_id:
-        return NEEDS_PERMISSION
+        raise AccessError({"email": NEEDS_PERMISSION})
     if not may_act_on(access, target):
-        return WIDER_RIGHTS
-    return None
+        raise AccessError({"email": WIDER_RIGHTS})
+
+
+def guard(access: Access, target: User, actor: Actor) -> None:
+    """`check_may_change`, the refusal written to the security journal (SEC-1)."""
+    try:
+        check_may_change(access, target)
+    except AccessError:
+        audit.record("user.email_change_refused", account=target.account_id, actor=actor,
+                     target=target.id)
+        raise
 
 
 def kill_password_links(user_id: int) -> int:
@@ -59,11 +68,7 @@ def request_change(access: Access, target: User, new_email: str, *, actor: Actor
 
     Raises AccessError when refused, FormError (field "email") when the address is taken.
     """
-    reason = refusal(access, target)
-    if reason:
-        audit.record("user.email_change_refused", account=target.account_id, actor=actor,
-                     target=target.id)
-        raise AccessError(reason)
+    guard(access, target, actor)
     address = new_email.strip().lower()
     if User.select().where((User.email == address) & (User.id != target.id)).exists():
         raise FormError({"email": TAKEN})
