@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.switchboard import engine, guard
-from webapp.extensions import client_ip
 from webapp.models import Service
 from webapp.redis_conn import engine_redis_for
 from webapp.rendering import redirect_to, render
@@ -135,7 +134,7 @@ def act(service_id: int, call: str, action: str):
         refusal = transfer_refusal(service.account_id, target)
         if refusal:  # SEC-8: no transfer to premium or foreign numbers by default
             audit.record("switchboard.transfer_refused", account=service.account_id,
-                         user=current_user, ip=client_ip(), number=service.number, to=target)
+                         actor=current_actor(), number=service.number, to=target)
             return _action_page(service, call, where, status=403, form=form, error=_(refusal))
         fields["to"] = target
     if actions.refusal_for_state(action, part):
@@ -143,7 +142,7 @@ def act(service_id: int, call: str, action: str):
                             error=_("Cette action n'est pas possible pour un appel dans cet état."))
     actions.send(conn, shard, actions.ACTIONS[action], call, **fields)
     audit.record("switchboard." + actions.ACTIONS[action].split(".")[1],
-                 account=service.account_id, user=current_user, ip=client_ip(),
+                 account=service.account_id, actor=current_actor(),
                  number=service.number, call=call, **fields)
     who = _caller(where[1])[0]
     messages = {"decrocher": _("Demande envoyée : l'appel de %(c)s est pris par %(l)s.",
@@ -221,8 +220,8 @@ def callback_done(service_id: int, call: str):
     service = get_service_or_404(service_id, kinds=("welcome",))
     if not attention.mark_callback_done(service, call, current_user.contact_id):
         abort(404)
-    audit.record("switchboard_actions.callback_done", account=service.account_id, user=current_user,
-                 ip=client_ip(), number=service.number, call=call)
+    audit.record("switchboard.callback_done", account=service.account_id,
+                 actor=current_actor(), number=service.number, call=call)
     message = _("Rappel marqué comme traité.")
     if request.headers.get("HX-Request"):
         return render("switchboard/_notice.html", message=message)
