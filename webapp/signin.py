@@ -21,12 +21,12 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from webapp.extensions import client_ip
+from webapp.extensions import client_ip, limiter
 from webapp.models import TFA_ACTIVE, TFA_DISABLED
 from webapp.rendering import render
 from webapp.security import visitor_actor
+from webapp.services import audit, trusted_browsers
 from webapp.services import auth as auth_service
-from webapp.services import trusted_browsers
 from webapp.services.browsers import describe_browser
 from webapp.services.tokens import new_token
 
@@ -44,6 +44,23 @@ def locked_message(wait) -> str:
                     "d'alerte a été envoyé à son adresse.", minutes)
 
 
+def password_limits(prefix: str):
+    """The password form's rate limits: per address, and per account (`prefix` + the
+    e-mail typed); only refused attempts count (SEC-3)."""
+    def failed(response) -> bool:
+        return response.status_code >= 400
+
+    def account_key() -> str:
+        return prefix + request.form.get("email", "").strip().lower()
+
+    def decorate(view):
+        view = limiter.limit("5 per minute; 20 per hour", key_func=account_key,
+                             methods=["POST"], deduct_when=failed)(view)
+        return limiter.limit("20 per minute; 100 per hour", methods=["POST"],
+                             deduct_when=failed)(view)
+    return decorate
+
+
 @dataclass(frozen=True)
 class Door:
     blueprint: str  # endpoints <blueprint>.login / .verify / .send_code
@@ -54,6 +71,13 @@ class Door:
     layout: str  # the card layout the 2FA page extends
     finish: Callable  # finish(principal, next_url, trust_id) -> response
     reset_path: str | None = None  # the password help page named in the code e-mail
+    failed_audit: str = "signin.failed"  # the journal's kind for a wrong password
+
+    def wrong_password(self, email: str, next_url: str):
+        """The same answer whether the address exists or not (ACC-6)."""
+        audit.record(self.failed_audit, actor=visitor_actor())
+        return render(f"{self.blueprint}/login.html", status=401, email=email,
+                      next_url=next_url, error=_("Adresse e-mail ou mot de passe incorrect."))
 
     def begin(self, principal, next_url: str):
         """The password is right: a new session, then 2FA unless trusted or disabled."""

@@ -24,7 +24,7 @@ from webapp.services import audit, email_change, password_links
 from webapp.services import auth as auth_service
 from webapp.services.access import access_for
 from webapp.services.errors import FormError
-from webapp.signin import Door
+from webapp.signin import Door, password_limits
 from webapp.translate import translate
 
 bp = Blueprint("auth", __name__)
@@ -37,19 +37,9 @@ def _settings():
     return current_app.extensions["cm_settings"]
 
 
-def _account_key() -> str:
-    return "signin:" + request.form.get("email", "").strip().lower()
-
-
-def _failed(response) -> bool:
-    return response.status_code >= 400
-
-
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
-@limiter.limit("20 per minute; 100 per hour", methods=["POST"], deduct_when=_failed)
-@limiter.limit("5 per minute; 20 per hour", key_func=_account_key, methods=["POST"],
-               deduct_when=_failed)
+@password_limits("signin:")
 def login():
     next_url = safe_next(request.values.get("next"), "")
     if current_user.is_authenticated and request.method == "GET":
@@ -59,9 +49,7 @@ def login():
         return render("auth/login.html", email=email, next_url=next_url)
     user = auth_service.authenticate(email, request.form.get("password", ""))
     if user is None:
-        audit.record("signin.failed", actor=visitor_actor())
-        return render("auth/login.html", status=401, email=email, next_url=next_url,
-                      error=_("Adresse e-mail ou mot de passe incorrect."))
+        return DOOR.wrong_password(email, next_url)
     if not access_for(user).has_manager:
         return render("auth/login.html", status=403, email=email, next_url=next_url,
                       error=_("Votre compte ne donne pas accès au Manager : il faut au moins "

@@ -14,17 +14,9 @@ from webapp.security import visitor_actor
 from webapp.services import audit
 from webapp.services import auth as auth_service
 from webapp.services import staff as staff_service
-from webapp.signin import Door
+from webapp.signin import Door, password_limits
 
 TRUST_COOKIE = "cm_staff_trust"
-
-
-def _account_key() -> str:
-    return "ops-signin:" + request.form.get("email", "").strip().lower()
-
-
-def _failed(response) -> bool:
-    return response.status_code >= 400
 
 
 def _complete(staff, next_url: str, trust_id: int | None = None):
@@ -42,13 +34,11 @@ def _complete(staff, next_url: str, trust_id: int | None = None):
 
 DOOR = Door(blueprint="ops", kind="staff", session_key="staff_pre_auth",
             trust_cookie=TRUST_COOKIE, cookie_path="/ops", layout="ops/_auth.html",
-            finish=_complete, reset_path="/ops/mot-de-passe")
+            finish=_complete, reset_path="/ops/mot-de-passe", failed_audit="ops.signin_failed")
 
 
 @staff_route("/connexion", methods=["GET", "POST"])
-@limiter.limit("20 per minute; 100 per hour", methods=["POST"], deduct_when=_failed)
-@limiter.limit("5 per minute; 20 per hour", key_func=_account_key, methods=["POST"],
-               deduct_when=_failed)
+@password_limits("ops-signin:")
 def login():
     next_url = next_page(request.values.get("next"))
     email = request.values.get("email", "")
@@ -58,9 +48,7 @@ def login():
         return render("ops/login.html", email=email, next_url=next_url)
     staff = staff_service.authenticate(email, request.form.get("password", ""))
     if staff is None:
-        audit.record("ops.signin_failed", actor=visitor_actor())
-        return render("ops/login.html", status=401, email=email, next_url=next_url,
-                      error=_("Adresse e-mail ou mot de passe incorrect."))
+        return DOOR.wrong_password(email, next_url)
     return DOOR.begin(staff, next_url)
 
 
