@@ -24,12 +24,17 @@ def _nav():
     g.active_nav = "services"
 
 
+def _line_and_filters(service_id: int):
+    """The line (in scope), the account's time zone and the filters of the address."""
+    service = get_service_or_404(service_id, LINE_KINDS)
+    tz = call_history.zone(current_access().account_id)
+    return service, tz, call_history.parse_filters(request.args, tz)
+
+
 @bp.route("")
 @requires("services.manage")
 def index(service_id: int):
-    service = get_service_or_404(service_id, LINE_KINDS)
-    tz = call_history.zone(current_access().account_id)
-    filters = call_history.parse_filters(request.args, tz)
+    service, tz, filters = _line_and_filters(service_id)
     page = paginate(call_history.query(service, filters, tz), parse_page(request.args.get("page")),
                     call_history.PAGE_SIZE)
     today = dt.datetime.now(tz).date()
@@ -44,9 +49,7 @@ def index(service_id: int):
 @bp.route("/export.csv")
 @requires("services.manage")
 def export(service_id: int):
-    service = get_service_or_404(service_id, LINE_KINDS)
-    tz = call_history.zone(current_access().account_id)
-    filters = call_history.parse_filters(request.args, tz)
+    service, tz, filters = _line_and_filters(service_id)
     rows = (chunk.encode() for chunk in call_history.export_rows(service, filters, tz))
     return csv_download(with_own_connection(rows),
                         f'historique-{service.number.lstrip("+")}-'
