@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from pathlib import Path
 
 from flask import (
     Response,
@@ -152,13 +151,12 @@ def redirect_to(url: str, status: int = 303, htmx_status: int = 204) -> Response
     return response
 
 
-def download(source: bytes | Path, filename: str, mimetype: str, *,
-             inline: bool = False) -> Response:
-    """A file (bytes made in memory, or a stored one) through `flask.send_file`, which
-    writes its name per RFC 6266 (ASCII fallback and UTF-8 `filename*`). Never cached."""
-    response = send_file(io.BytesIO(source) if isinstance(source, bytes) else source,
-                         mimetype=mimetype, as_attachment=not inline, download_name=filename,
-                         conditional=False, etag=False)
+def download(data: bytes, filename: str, mimetype: str, *, inline: bool = False) -> Response:
+    """A file through `flask.send_file`, which writes its name per RFC 6266 (ASCII
+    fallback and UTF-8 `filename*`). Served from memory, so no file handle outlives the
+    request (the files are small: invoices, a CSV model, 2 MB attachments). Never cached."""
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=not inline,
+                         download_name=filename, conditional=False, etag=False)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -178,6 +176,6 @@ def attachment_download(attachment, data_dir) -> Response:
     path = path_of(attachment, data_dir)
     if not path.is_file():
         abort(404)
-    response = download(path, attachment.filename, attachment.content_type)
+    response = download(path.read_bytes(), attachment.filename, attachment.content_type)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
