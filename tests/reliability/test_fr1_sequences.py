@@ -29,10 +29,9 @@ def test_fr1_references_gap_free_under_concurrent_creation(demo_db, redis_url, t
         try:
             with db.connection_context():
                 barrier.wait(timeout=30)
-                outcome = tickets.create_ticket(
-                    user=admin, subject=f"Concurrent {n}", body="Bonjour.", uploads=[],
-                    keep_ids=[], session_key=None, data_dir=tmp_path)
-                assert outcome.ok, outcome.errors
+                tickets.create_ticket(  # raises TicketRefused if refused
+                    actor=Actor(admin, data_dir=tmp_path), subject=f"Concurrent {n}",
+                    body="Bonjour.", uploads=[], keep_ids=[], session_key=None)
                 billing.issue_invoice(demo.account, label=f"Concurrente {n}", amount_raw="10",
                                       due_raw=due, order_id=None, actor=actor)
                 billing.create_order(demo.account, title=f"Commande {n}", amount_raw="5",

@@ -16,7 +16,7 @@ def test_scale1_blacklist_sip_directory_and_cdr_keys_on_a_redis_cluster(
     from webapp.services import blacklist, sip_directory, softphone
     from webapp.services.actor import Actor
 
-    monkeypatch.setenv("ENGINE_REDIS_URL", redis_cluster.url)  # where pbx.settings reads
+    monkeypatch.setenv("ENGINE_REDIS_URL", redis_cluster.url)  # where the PBX side reads
     conn = cluster_conn
     account, welcome, (line, other), email = make_account("Alpha", "+33140000", agents=2)
     actor = Actor(None, "127.0.0.1", redis_url, 0, engine_redis_url=redis_cluster.url)
@@ -29,8 +29,8 @@ def test_scale1_blacklist_sip_directory_and_cdr_keys_on_a_redis_cluster(
     assert sim.is_blocked(line.number, "+33612345678") and sim.is_blocked(line.number, "")
     assert not sim.is_blocked(other.number, "+33612345678")
     # a new Keyyo Phone login: its keys live on several nodes (no cross-slot MULTI)
-    first = softphone.generate(line)
-    second = softphone.generate(line)
+    first = softphone.generate(line, actor=actor)
+    second = softphone.generate(line, actor=actor)
     user_keys = {k.decode() for k in conn.scan_iter(match="pbx:sip:user:*", count=1000)}
     assert user_keys == {f"pbx:sip:user:{second.login}"}, first.login
     assert conn.get(f"pbx:sip:number:{line.number}") == b"line|0"
