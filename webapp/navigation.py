@@ -1,14 +1,11 @@
-"""The side menu: what appears is what the user may open (ROLE-*).
-
-Areas whose blueprint has not landed yet link to a page that says what will
-be there, rather than to a broken URL.
-"""
+"""The side menu: what appears is what the user may open (ROLE-*), and which entry
+a page lights (`lights`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import Blueprint, g, url_for
 
 from webapp.i18n import N_
 from webapp.services.access import Access
@@ -54,3 +51,10 @@ def visible_items(access: Access) -> list[tuple[NavItem, str]]:
     return items
 
 
+
+
+def lights(bp: Blueprint, key: str) -> None:
+    """Every page of `bp` shows the side menu's `key` entry as the current one."""
+    @bp.before_request
+    def _current_entry() -> None:
+        g.active_nav = key

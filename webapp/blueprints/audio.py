@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, g, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
 from flask_babel import gettext as _
 
 from webapp.models import AUDIO_KINDS, AudioFile
+from webapp.navigation import lights
 from webapp.rendering import confirm_page, confirmed, redirect_to, render
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import audio as audio_service
@@ -15,10 +16,7 @@ from webapp.services.errors import FormError
 
 bp = Blueprint("audio", __name__, url_prefix="/configurer/audio")
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "configure"
+lights(bp, "configure")
 
 
 

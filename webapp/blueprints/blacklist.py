@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 
+from webapp.navigation import lights
 from webapp.rendering import redirect_to, render
 from webapp.security import current_actor, get_service_or_404, requires
 from webapp.services import blacklist as blacklist_service
@@ -16,10 +17,7 @@ bp = Blueprint("blacklist", __name__, url_prefix="/services/<int:service_id>/lis
 
 LINE_KINDS = ("fixed", "mobile")
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "services"
+lights(bp, "services")
 
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, request, url_for
+from flask import Blueprint, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.navigation import lights
 from webapp.rendering import redirect_to, render
 from webapp.security import (
     current_access,
@@ -24,10 +25,7 @@ from webapp.translate import translate
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "directory"
+lights(bp, "directory")
 
 
 def _site_choices():

@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     request,
     url_for,
 )
@@ -17,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.db import with_own_connection
+from webapp.navigation import lights
 from webapp.rendering import csv_download, download, redirect_to, render
 from webapp.security import current_access, requires
 from webapp.services import directory_csv, directory_sync
@@ -24,10 +24,7 @@ from webapp.services import directory_csv, directory_sync
 bp = Blueprint("directory_csv", __name__, url_prefix="/annuaire/csv")
 
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "directory"
+lights(bp, "directory")
 
 
 def _settings():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, g, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from webapp.db import db
+from webapp.navigation import lights
 from webapp.rendering import redirect_to, render
 from webapp.security import (
     current_access,
@@ -27,10 +28,7 @@ from webapp.translate import translate
 
 bp = Blueprint("folders", __name__, url_prefix="/annuaire/dossiers")
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "directory"
+lights(bp, "directory")
 
 
 def _data_dir():

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 
 from webapp.db import with_own_connection
+from webapp.navigation import lights
 from webapp.rendering import csv_download, render
 from webapp.security import current_access, get_service_or_404, requires
 from webapp.services import call_history, phones, usage
@@ -18,10 +19,7 @@ bp = Blueprint("history", __name__, url_prefix="/services/<int:service_id>/histo
 LINE_KINDS = ("fixed", "mobile")
 
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "services"
+lights(bp, "services")
 
 
 def _line_and_filters(service_id: int):

@@ -3,11 +3,12 @@ queue-call flag and backup number (LINE-3). Permission "Gérer les services", si
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from webapp.extensions import htmx
 from webapp.models import Contact, ForwardingProfile, Service
+from webapp.navigation import lights
 from webapp.rendering import confirm_page, confirmed, redirect_to, render, saved
 from webapp.security import (
     current_actor,
@@ -25,10 +26,7 @@ from webapp.translate import translate
 
 bp = Blueprint("lines", __name__, url_prefix="/services/<int:service_id>/ligne")
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "services"
+lights(bp, "services")
 
 
 

@@ -3,11 +3,12 @@ Keyyo Phone credentials, and desk phones ("Équipements")."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, request, session, url_for
+from flask import Blueprint, abort, flash, request, session, url_for
 from flask_babel import gettext as _
 
 from webapp.i18n import N_
 from webapp.models import LICENCE_PRODUCTS, PHONE_MODELS, SERVICE_KINDS, Equipment, Site
+from webapp.navigation import lights
 from webapp.rendering import confirm_page, confirmed, redirect_to, render
 from webapp.security import (
     current_access,
@@ -35,10 +36,7 @@ bp = Blueprint("services", __name__, url_prefix="/services")
 def _labels():
     return {"SERVICE_KINDS": SERVICE_KINDS, "LICENCE_PRODUCTS": LICENCE_PRODUCTS}
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "services"
+lights(bp, "services")
 
 
 def _site_filter() -> tuple[list[int] | None, int | None]:

@@ -7,12 +7,13 @@ URLs answer with whole pages and redirects.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response as htmx_response
 
 from webapp.extensions import htmx
 from webapp.models import Site
+from webapp.navigation import lights
 from webapp.rendering import render, render_block
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import sites as sites_service
@@ -55,10 +56,7 @@ def _back_to(site: Site | None):
     return redirect(url_for("sites.tree", ouvrir=site.id) if site else url_for("sites.tree"),
                     303)
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "manage"
+lights(bp, "manage")
 
 
 @bp.route("")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from webapp.i18n import N_
 from webapp.models import PROFILE_TYPES, QUEUE_MODES, Service, WelcomeProfile, WelcomeTimeRule
+from webapp.navigation import lights
 from webapp.rendering import redirect_to, render
 from webapp.security import (
     current_access,
@@ -31,10 +32,7 @@ from webapp.translate import translate
 
 bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
 
-
-@bp.before_request
-def _nav():
-    g.active_nav = "configure"
+lights(bp, "configure")
 
 
 
