@@ -38,7 +38,7 @@ def snapshot(number: str, waiting=(), agents=()) -> str:
 
 def test_swb7_stream_sends_only_changed_items_deletions_and_heartbeats(db_conn, demo, welcome,
                                                                       redis_conn, app):
-    from webapp.blueprints.switchboard import render_items
+    from webapp.blueprints.switchboard.board import render_items
     from webapp.services import switchboard as svc
     from webapp.services import switchboard_stream as live
 
@@ -238,7 +238,7 @@ def test_q13_swb6_queue_form_saves_threshold_and_autopause_into_the_engine_docum
 
 def test_swb7_a_renamed_profile_and_a_renamed_agent_show_within_seconds(db_conn, demo, welcome,
                                                                        redis_conn, app):
-    from webapp.blueprints.switchboard import render_items
+    from webapp.blueprints.switchboard.board import render_items
     from webapp.models import Contact, WelcomeProfile
     from webapp.services import switchboard as svc
     from webapp.services import switchboard_stream as live

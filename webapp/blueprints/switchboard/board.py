@@ -1,9 +1,5 @@
-"""The reception-desk switchboard (SWB-1, SWB-4..8, Q-13): the live page, the wallboard
-and their SSE stream. Call, agent and callback actions are in switchboard_actions.
-
-Viewing needs "Superviser les appels" or "Gérer les services"; actions need "Superviser
-les appels". Only welcome numbers in the user's site scope are shown or acted on.
-"""
+"""The board (SWB-1, SWB-4..8, Q-13): the live page, the wallboard and their SSE stream,
+each item rendered from `switchboard/_items.html`."""
 
 from __future__ import annotations
 
@@ -12,9 +8,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint,
     Response,
-    abort,
     current_app,
     g,
     get_template_attribute,
@@ -27,48 +21,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from webapp.blueprints.switchboard import bp, engine, heartbeat_s, settings
 from webapp.db import db
 from webapp.i18n import N_
 from webapp.models import Service
-from webapp.redis_conn import engine_redis_for, redis_for
+from webapp.redis_conn import redis_for
 from webapp.rendering import render
 from webapp.security import background, current_access, scoped_services
 from webapp.services import breaks, phones
 from webapp.services import stats as stats_svc
 from webapp.services import switchboard as svc
 from webapp.services import switchboard_stream as live
-from webapp.services.shards import shard_of
 from webapp.services.switchboard_directory import caller_label
-
-bp = Blueprint("switchboard", __name__, url_prefix="/standard")
 
 ITEMS = "switchboard/_items.html"
 CB_KINDS = {"abandoned": N_("Abandonné"), "rejected": N_("Rejeté (file pleine)"),
             "closed": N_("Sans réponse")}
-
-
-@bp.before_request
-def guard():
-    """Every switchboard page (this blueprint's and switchboard_actions')."""
-    g.active_nav = "switchboard"
-    access = current_access()
-    if not (access.can("calls.supervise") or access.can("services.manage")):
-        abort(403, description=[N_("Superviser les appels")])
-
-
-def _settings():
-    return current_app.extensions["cm_settings"]
-
-
-def heartbeat_s() -> float:
-    settings = _settings()
-    return float(current_app.config.get("SSE_HEARTBEAT_S")
-                 or getattr(settings, "SSE_HEARTBEAT_S", None) or live.HEARTBEAT_S)
-
-
-def engine():
-    """The engine's Redis (ENGINE_REDIS_URL) and the signed-in account's shard (SCALE-1)."""
-    return engine_redis_for(_settings().ENGINE_REDIS_URL), shard_of(current_user.account_id)
 
 
 def _numbers() -> list[Service]:
@@ -186,7 +154,7 @@ def stream():
         current_access().can("calls.supervise") and not wall_view, wall_view)
     box[0] = boards[0].directory() if boards else None
     # SEC-4: a user holds at most 3 open streams; this one evicts the oldest beyond that.
-    slot = live.StreamSlot(redis_for(_settings().REDIS_URL), current_user.id)
+    slot = live.StreamSlot(redis_for(settings().REDIS_URL), current_user.id)
     slot.open()
     body = live.changes(conn, shard, boards, render_fn, refresh_fn=refresh_fn,
                         directory=box[0], heartbeat_s=heartbeat_s(), slot=slot,

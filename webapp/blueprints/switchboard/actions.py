@@ -9,11 +9,11 @@ the names of the people involved.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.switchboard import engine, guard
+from webapp.blueprints.switchboard import bp, engine
 from webapp.models import Service
 from webapp.redis_conn import engine_redis_for
 from webapp.rendering import redirect_to, render
@@ -35,9 +35,6 @@ from webapp.services.switchboard_directory import (
     identify,
     transfer_refusal,
 )
-
-bp = Blueprint("switchboard_actions", __name__, url_prefix="/standard")
-bp.before_request(guard)
 
 
 def _directory() -> Directory:
