@@ -105,7 +105,9 @@ def test_q13_swb4_swb5_swb6_swb8_breaks_red_card_directory_transfer_on_a_tablet(
     # SWB-4/SWB-5: the panel names the caller; a directory search transfers in one tap
     card.get_by_role("button", name="Décrocher / transférer").click()
     panel.get_by_role("heading", name="Appel de Hugo Laurent").wait_for()
-    assert "(ma ligne)" in panel.get_by_label("Décrocher sur la ligne").inner_text()
+    pick = panel.get_by_label("Décrocher sur la ligne")  # the receptionist's own line
+    assert pick.evaluate("s => s.selectedOptions[0].textContent").startswith("Claire Dubois")
+    panel.get_by_text("Par défaut, ma ligne : 01 00 00 01 01.").wait_for()
     panel.get_by_label("Transférer à une personne de l'annuaire").fill("Manon")
     target = panel.get_by_role("button", name="Mobile 06 00 00 01 09")
     target.wait_for()

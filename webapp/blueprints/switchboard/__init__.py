@@ -18,13 +18,14 @@ from webapp.services import switchboard_stream as live
 from webapp.services.shards import shard_of
 
 bp = Blueprint("switchboard", __name__, url_prefix="/standard")
+VIEWERS = ("calls.supervise", "services.manage")  # either permission opens the board
+
 
 @bp.before_request
 def guard():
     """Every switchboard page."""
     g.active_nav = "switchboard"
-    access = current_access()
-    if not (access.can("calls.supervise") or access.can("services.manage")):
+    if not any(map(current_access().can, VIEWERS)):
         abort(403, description=[N_("Superviser les appels")])
 
 

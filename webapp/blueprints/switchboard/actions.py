@@ -45,9 +45,9 @@ def _directory() -> Directory:
 
 # --- call actions (SWB-2, SWB-4, SWB-5) ----------------------------------------------------
 
-def _own_line_id() -> int | None:
-    row = scoped_services(("fixed",)).where(Service.holder == current_user.contact_id).first()
-    return row.id if row else None
+def _own_line() -> Service | None:
+    """The receptionist's own fixed line (in scope): the pick-up default (SWB-4)."""
+    return scoped_services(("fixed",)).where(Service.holder == current_user.contact_id).first()
 
 
 def _caller(entry: dict | None) -> tuple[str, str]:
@@ -62,7 +62,7 @@ def _action_page(service, call, where, message=None, error=None, status=200, for
     who, detail = _caller(entry)
     return render("switchboard/action.html", status=status, service=service, call=call,
                   part=part, entry=entry, who=who, detail=detail, message=message, error=error,
-                  phones=phones, form=form or {}, own_line=_own_line_id(),
+                  phones=phones, form=form or {}, own_line=_own_line(),
                   results=results, q=q)
 
 
