@@ -5,7 +5,9 @@ switchboard's server-sent event streams (one long request per open page) cost a 
 kilobytes each instead of a thread, and pages keep answering while hundreds are open
 (bench/streams.py, README "Capacity"). gevent patches the standard library (sockets,
 sleep, threading.local used by peewee) in each worker; PostgreSQL's driver is made
-cooperative below (psycogreen). SQLite calls stay blocking but short.
+cooperative below (psycogreen). SQLite calls are not: they are short, but a write
+waiting for SQLite's lock (busy_timeout) freezes the whole worker for the wait — the
+limit, and why production runs PostgreSQL, is in docs/deployment.md.
 """
 
 from __future__ import annotations
