@@ -77,3 +77,33 @@ def test_sec4_wallboard_understands_the_closing_message(admin):
     assert b"3 au plus" in chunk and b'href="/standard/mur"' in chunk
     for response, _body in walls[1:]:
         response.close()
+
+
+def test_sec4_sign_in_answers_while_42_streams_are_held(database_url, redis_url, tmp_path):
+    """The Procfile's real web line (gunicorn, gevent worker): 14 users hold 3 streams
+    each (42, more than the 2 × 8 threads the old gthread line had); the sign-in page and
+    a sign-in still answer, and a 4th stream of one user closes its oldest with the
+    `closed` message. (Timings under load: bench/streams.py, README "Capacity".)"""
+    import requests
+
+    from bench.streams import open_streams, prepare, sign_in
+    from tests.reliability.stack import Stack
+
+    emails = prepare(database_url, 15)
+    stack = Stack(tmp_path, database_url, redis_url)
+    streams = []
+    try:
+        stack.start("web")
+        sessions = [sign_in(stack.url, email) for email in emails[:14]]
+        streams = open_streams(stack.port, sessions, 3)
+        assert sum(not s.ended.is_set() for s in streams) == 42
+        assert requests.get(stack.url + "/connexion", timeout=30).status_code == 200
+        sign_in(stack.url, emails[14])  # password accepted: 303 (asserted inside)
+        streams += open_streams(stack.port, sessions[:1], 1)
+        wait_until(lambda: streams[0].ended.is_set(), timeout=30)
+        assert streams[0].closed_by_server  # told why, in the page's own words
+        assert sum(not s.ended.is_set() for s in streams) == 42
+    finally:
+        for s in streams:
+            s.stop()
+        stack.stop()
