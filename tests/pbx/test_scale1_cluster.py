@@ -27,9 +27,18 @@ def sip_on_cluster(cluster):
         yield s
 
 
+@pytest.fixture
+def app(cluster, database_url, redis_url, smtp, monkeypatch):
+    """The web app configured with the cluster as its ENGINE_REDIS_URL: a new Keyyo Phone
+    login is published where Kamailio reads (sessions stay on the plain REDIS_URL)."""
+    from webapp.app import create_app
+
+    monkeypatch.setenv("ENGINE_REDIS_URL", cluster.url)
+    yield create_app({"TESTING": True})
+
+
 def test_scale1_kamailio_registers_a_phone_through_a_redis_cluster(
-        admin, ids, cluster, sip_on_cluster, make_phone, monkeypatch):
-    monkeypatch.setenv("ENGINE_REDIS_URL", cluster.url)  # where the web app publishes
+        admin, ids, cluster, sip_on_cluster, make_phone):
     conn = connect(cluster.url)
     login, secret = credentials(admin, ids["fixed_lyon"])
     assert conn.get(f"pbx:sip:user:{login}").decode().split("|")[1:] == [LINE, "0"]
