@@ -76,11 +76,14 @@ def _caught_up(conn, shard: int) -> bool:
                           and groups[0]["last-delivered-id"] == last)
 
 
-def _wait(what: str, ready, timeout_s: float, poll_s: float, started: float) -> None:
+def _wait(ready, timeout_s: float, poll_s: float) -> bool:
+    """Poll `ready()` until it holds (True) or `timeout_s` has passed (False)."""
+    started = time.monotonic()
     while not ready():
         if time.monotonic() - started >= timeout_s:
-            raise MoveError(what)
+            return False
         time.sleep(poll_s)
+    return True
 
 
 def _presence(engine_conn, shard: int, lines: list[str]) -> dict[str, Agent]:
@@ -154,15 +157,10 @@ def move_account(account: Account, target: int, *, shards: int, engine_conn,
     def quiet() -> bool:
         return not numbers or not _live_calls(engine_conn.hmget(_state_key(source), numbers))
 
-    def busy() -> str:
+    if not _wait(quiet, timeout_s, poll_s):
         live = _live_calls(engine_conn.hmget(_state_key(source), numbers))
-        return (f"{live} call(s) still live on shard {source} after {timeout_s:.0f} s: "
-                "nothing moved, try again when it is quiet")
-
-    while not quiet():
-        if time.monotonic() - started >= timeout_s:
-            raise MoveError(busy())
-        time.sleep(poll_s)
+        raise MoveError(f"{live} call(s) still live on shard {source} after "
+                        f"{timeout_s:.0f} s: nothing moved, try again when it is quiet")
     report.waited_s = time.monotonic() - started
     lines = sorted(n for (n,) in Service.select(Service.number).where(
         (Service.account == account.id) & (Service.kind.in_(("fixed", "mobile")))).tuples())
@@ -172,9 +170,8 @@ def move_account(account: Account, target: int, *, shards: int, engine_conn,
                      source=source, target=target)
     account.shard = target
     publish_config_reload(engine_url, target, numbers)  # scoped (SCALE-2): just those
-    later = time.monotonic()
-    _wait(f"shard {source} did not catch up within {timeout_s:.0f} s",
-          lambda: _caught_up(engine_conn, source), timeout_s, poll_s, later)
+    if not _wait(lambda: _caught_up(engine_conn, source), timeout_s, poll_s):
+        raise MoveError(f"shard {source} did not catch up within {timeout_s:.0f} s")
     agents = _presence(engine_conn, source, lines)
     for line, agent in agents.items():
         carried = _carry(agent)
@@ -183,9 +180,8 @@ def move_account(account: Account, target: int, *, shards: int, engine_conn,
             report.lines[line] = ("paused" if agent.paused is not None else
                                   "busy" if agent.external else "registered")
     sip_directory.account_moved(account.id, engine_conn)
-    again = time.monotonic()  # a call that reached the source meanwhile ends there (it
-    while not quiet() and time.monotonic() - again < timeout_s:  # keeps its numbers
-        time.sleep(poll_s)
+    # a call that reached the source meanwhile ends there (it keeps its numbers until then)
+    _wait(quiet, timeout_s, poll_s)
     publish_config_reload(engine_url, source, numbers)  # gone from the source's builder
     for line, agent in agents.items():
         _send(engine_conn, source, line, _release(agent))
