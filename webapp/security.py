@@ -18,7 +18,6 @@ from webapp.models import Account, Contact, Service, TrustedBrowser, User
 from webapp.permissions import PERMISSIONS
 from webapp.services.access import Access, access_for, contacts_in_scope
 from webapp.services.actor import Actor
-from webapp.services.shards import shard_of
 
 PUBLIC_ATTR = "_public_endpoint"
 BACKGROUND_ATTR = "_background_request"
@@ -176,7 +175,7 @@ def current_actor():
     """Who acts, from where, and where their changes go (audit, engine reload, files)."""
     settings = current_app.extensions["cm_settings"]
     user = current_user._get_current_object()
-    return Actor(user, client_ip(), settings.REDIS_URL, shard_of(user.account_id),
+    return Actor(user, client_ip(), settings.REDIS_URL, int(user.account.shard),
                  settings.DATA_DIR, engine_redis_url=settings.ENGINE_REDIS_URL)
 
 

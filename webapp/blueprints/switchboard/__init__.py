@@ -15,7 +15,6 @@ from webapp.i18n import N_
 from webapp.redis_conn import engine_redis_for
 from webapp.security import current_access
 from webapp.services import switchboard_stream as live
-from webapp.services.shards import shard_of
 
 bp = Blueprint("switchboard", __name__, url_prefix="/standard")
 VIEWERS = ("calls.supervise", "services.manage")  # either permission opens the board
@@ -39,8 +38,9 @@ def heartbeat_s() -> float:
 
 
 def engine():
-    """The engine's Redis (ENGINE_REDIS_URL) and the signed-in account's shard (SCALE-1)."""
-    return engine_redis_for(settings().ENGINE_REDIS_URL), shard_of(current_user.account_id)
+    """The engine's Redis (ENGINE_REDIS_URL) and the signed-in account's shard (SCALE-1;
+    the account is loaded with the user, see `security.load_user`)."""
+    return engine_redis_for(settings().ENGINE_REDIS_URL), int(current_user.account.shard)
 
 
 # The views (imported last: they register on `bp`).
