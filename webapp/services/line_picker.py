@@ -19,7 +19,18 @@ from webapp.services import phones
 from webapp.services import search as contact_search
 from webapp.services.access import Access
 from webapp.services.sites import PICKER_RESULTS, PICKER_SELECT_MAX, SitePicker
-from webapp.services.switchboard_directory import _number_condition as number_condition
+
+
+def number_condition(fragment: str, digits: str):
+    """Lines whose number contains a typed number fragment (any format), or whose
+    extension is what was typed: "01 00" → +33100…, "00 01 09" → …000109, "109" → poste 109."""
+    forms = {fragment}
+    if fragment.startswith("0") and not fragment.startswith("00"):
+        forms.add("+33" + fragment[1:])  # a national prefix: E.164 starts that way
+    cond = Service.extension == digits
+    for form in forms:
+        cond = cond | Service.number.contains(form)
+    return cond
 
 
 def _lines(access: Access):
@@ -44,7 +55,7 @@ def label(line: Service) -> str:
 def search_lines(access: Access, q: str, limit: int = PICKER_RESULTS) -> list[tuple[int, str]]:
     q = " ".join((q or "").split())[:60]
     cond = contact_search.condition(q, Contact.search) if q else None
-    label_cond = Service.label ** f"%{q.replace('%', '')}%"
+    label_cond = Service.label.contains(q)  # "%" and "_" typed are literal (escaped)
     cond = label_cond if cond is None else cond | label_cond
     fragment = phones.search_fragment(q)
     if fragment:

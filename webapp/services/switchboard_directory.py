@@ -16,6 +16,7 @@ from webapp.models import Account, Contact, Service
 from webapp.services import phones
 from webapp.services import search as contact_search
 from webapp.services.access import Access, contacts_in_scope
+from webapp.services.line_picker import number_condition
 
 MAX_RESULTS = 8
 
@@ -80,18 +81,6 @@ def caller_label(value: str, directory: Directory | None) -> tuple[str, str]:
     return phones.display(value), ""
 
 
-def _number_condition(fragment: str, digits: str):
-    """Lines whose number contains a typed number fragment (any format), or whose
-    extension is what was typed: "01 00" → +33100…, "00 01 09" → …000109, "109" → poste 109."""
-    forms = {fragment}
-    if fragment.startswith("0") and not fragment.startswith("00"):
-        forms.add("+33" + fragment[1:])  # a national prefix: E.164 starts that way
-    cond = Service.extension == digits
-    for form in forms:
-        cond = cond | Service.number.contains(form)
-    return cond
-
-
 def directory_results(account_id: int, site_ids: frozenset[int] | None, q: str) -> list[dict]:
     """SWB-5: contacts in scope by name, company or number, case- and accent-folded and in
     any format (the contacts' search column, UI-2), or holding a line in scope with that
@@ -106,7 +95,7 @@ def directory_results(account_id: int, site_ids: frozenset[int] | None, q: str) 
     if fragment:
         digits = re.sub(r"\D", "", q)
         holders = lines.select(Service.holder).where(
-            _number_condition(fragment, digits) & Service.holder.is_null(False))
+            number_condition(fragment, digits) & Service.holder.is_null(False))
         cond = Contact.id.in_(holders) if cond is None else cond | Contact.id.in_(holders)
     if cond is None:
         return []
