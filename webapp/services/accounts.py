@@ -91,8 +91,8 @@ def set_timezone(account: Account, raw: str, actor) -> bool | None:
         return None
     with db.atomic():
         Account.update(timezone=name).where(Account.id == account.id).execute()
-        audit.record("account.timezone.updated", account=account.id, user=actor.user,
-                     ip=actor.ip, staff=getattr(actor.staff, "id", None), before=before,
+        audit.record("account.timezone.updated", account=account.id, actor=actor,
+                     staff=getattr(actor.staff, "id", None), before=before,
                      after=name)
     account.timezone = name
     return publish_config_reload(actor.engine_url, account.shard)
@@ -124,8 +124,8 @@ def set_transfer_policy(account: Account, raw: str, actor) -> bool:
     with db.atomic():
         Account.update(transfer_anywhere=raw == "anywhere").where(
             Account.id == account.id).execute()
-        audit.record("account.transfer_policy", account=account.id, user=actor.user,
-                     ip=actor.ip, staff=getattr(actor.staff, "id", None), before=before,
+        audit.record("account.transfer_policy", account=account.id, actor=actor,
+                     staff=getattr(actor.staff, "id", None), before=before,
                      after=raw)
     account.transfer_anywhere = raw == "anywhere"
     return True

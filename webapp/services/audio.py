@@ -198,7 +198,7 @@ def save_checked(inspected: Inspected, *, name: str, kind: str, actor: Actor,
     written.append(path)
     with open(path, "xb") as handle:
         handle.write(inspected.data)
-    audit.record("audio.uploaded", account=actor.account_id, user=actor.user, ip=actor.ip,
+    audit.record("audio.uploaded", account=actor.account_id, actor=actor,
                  audio_id=audio.id, after={"name": name, "kind": kind,
                                            "format": inspected.format,
                                            "size_bytes": len(inspected.data),
@@ -267,8 +267,8 @@ def rename(audio: AudioFile, name: str, *, actor: Actor) -> AudioFile:
     if name != before:
         with db.atomic():
             AudioFile.update(name=name).where(AudioFile.id == audio.id).execute()
-            audit.record("audio.renamed", account=audio.account_id, user=actor.user,
-                         ip=actor.ip, audio_id=audio.id, before={"name": before},
+            audit.record("audio.renamed", account=audio.account_id, actor=actor,
+                         audio_id=audio.id, before={"name": before},
                          after={"name": name})
         audio.name = name
     return audio
@@ -289,8 +289,8 @@ def delete(audio: AudioFile, *, actor: Actor) -> None:
     try:
         with db.atomic():
             AudioFile.delete().where(AudioFile.id == audio.id).execute()
-            audit.record("audio.deleted", account=audio.account_id, user=actor.user,
-                         ip=actor.ip, audio_id=audio.id,
+            audit.record("audio.deleted", account=audio.account_id, actor=actor,
+                         audio_id=audio.id,
                          before={"name": audio.name, "kind": audio.kind,
                                  "format": audio.format})
     except IntegrityError:

@@ -213,8 +213,8 @@ def create_profile(service: Service, form: dict, candidates: dict[int, Service],
     try:
         with db.atomic():
             profile = ForwardingProfile.create(service=service.id, **clean)
-            audit.record("line.profile.created", account=service.account_id, user=actor.user,
-                         ip=actor.ip, service=service.number, profile_id=profile.id,
+            audit.record("line.profile.created", account=service.account_id, actor=actor,
+                         service=service.number, profile_id=profile.id,
                          after=_snapshot(clean))
     except IntegrityError:
         raise FormError({"name": _("Cette ligne a déjà un profil nommé « %(name)s ».",
@@ -234,8 +234,8 @@ def update_profile(profile: ForwardingProfile, form: dict, candidates: dict[int,
     with db.atomic():
         ForwardingProfile.update(**clean).where(ForwardingProfile.id == profile.id).execute()
         before, after = _sync_backup(service.id)
-        audit.record("line.profile.updated", account=service.account_id, user=actor.user,
-                     ip=actor.ip, service=service.number, profile_id=profile.id,
+        audit.record("line.profile.updated", account=service.account_id, actor=actor,
+                     service=service.number, profile_id=profile.id,
                      before=before_snap, after=_snapshot(clean))
     return _finish(ForwardingChange(ForwardingProfile.get_by_id(profile.id)), before, after, actor)
 
@@ -256,8 +256,8 @@ def activate(profile: ForwardingProfile, actor: Actor) -> ForwardingChange:
         ForwardingProfile.update(is_active=True).where(
             ForwardingProfile.id == profile.id).execute()
         before, after = _sync_backup(service.id)
-        audit.record("line.profile.activated", account=service.account_id, user=actor.user,
-                     ip=actor.ip, service=service.number, profile_id=profile.id,
+        audit.record("line.profile.activated", account=service.account_id, actor=actor,
+                     service=service.number, profile_id=profile.id,
                      before={"active": previous.name if previous else None},
                      after={"active": profile.name})
     return _finish(ForwardingChange(ForwardingProfile.get_by_id(profile.id)), before, after, actor)
@@ -276,8 +276,8 @@ def delete_forwarding_profile(profile: ForwardingProfile, actor: Actor) -> None:
             (ForwardingProfile.id == profile.id) & ~ForwardingProfile.is_active
             & ~ForwardingProfile.is_default).execute()
         if deleted:
-            audit.record("line.profile.deleted", account=service.account_id, user=actor.user,
-                         ip=actor.ip, service=service.number, profile_id=profile.id,
+            audit.record("line.profile.deleted", account=service.account_id, actor=actor,
+                         service=service.number, profile_id=profile.id,
                          before=_snapshot(profile))
 
 
@@ -321,7 +321,7 @@ def set_queue_settings(service: Service, form: dict, actor: Actor) -> Forwarding
         Service.update(accept_queue_calls=accept, backup_number=backup).where(
             Service.id == service.id).execute()
         audit.record("line.queue_settings.updated", account=service.account_id,
-                     user=actor.user, ip=actor.ip, service=service.number,
+                     actor=actor,  service=service.number,
                      before=before, after=after)
     outcome = ForwardingChange(active, engine_changed=True)
     outcome.engine_notified = _reload_engine(actor, service)

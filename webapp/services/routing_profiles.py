@@ -323,8 +323,8 @@ def save_routing_profile(service: Service, profile: WelcomeProfile | None, form:
             WelcomeMenuKey.create(profile=profile.id, key=key, target=target)
         commit_checked(service, form)  # a FormError here rolls everything back
         profile = WelcomeProfile.get_by_id(profile.id)
-        audit.record("welcome.profile_saved", account=service.account_id, user=actor.user,
-                     ip=actor.ip, service_id=service.id, profile_id=profile.id,
+        audit.record("welcome.profile_saved", account=service.account_id, actor=actor,
+                     service_id=service.id, profile_id=profile.id,
                      before=before, after=routing_profile_to_form(profile))
     return RoutingChange(profile, notify_engine(actor, service))
 
@@ -335,8 +335,8 @@ def set_entry(service: Service, profile: WelcomeProfile, actor: Actor) -> Routin
             (WelcomeProfile.service == service.id) & WelcomeProfile.is_entry).execute()
         WelcomeProfile.update(is_entry=True).where(WelcomeProfile.id == profile.id).execute()
         commit_checked(service, {})
-        audit.record("welcome.entry_set", account=service.account_id, user=actor.user,
-                     ip=actor.ip, service_id=service.id, profile_id=profile.id)
+        audit.record("welcome.entry_set", account=service.account_id, actor=actor,
+                     service_id=service.id, profile_id=profile.id)
     return RoutingChange(profile, notify_engine(actor, service))
 
 
@@ -358,6 +358,6 @@ def delete_routing_profile(service: Service, profile: WelcomeProfile,
     with db.atomic():
         before = routing_profile_to_form(profile)
         profile.delete_instance()
-        audit.record("welcome.profile_deleted", account=service.account_id, user=actor.user,
-                     ip=actor.ip, service_id=service.id, before=before)
+        audit.record("welcome.profile_deleted", account=service.account_id, actor=actor,
+                     service_id=service.id, before=before)
     return RoutingChange(None, notify_engine(actor, service))

@@ -99,14 +99,14 @@ def save_rule(service: Service, form: dict, actor: Actor,
     with db.atomic():
         if rule is None:
             rule = WelcomeTimeRule.create(service=service.id, **values)
-            audit.record("welcome.rule_added", account=service.account_id, user=actor.user,
-                         ip=actor.ip, service_id=service.id, rule_id=rule.id, after=after)
+            audit.record("welcome.rule_added", account=service.account_id, actor=actor,
+                         service_id=service.id, rule_id=rule.id, after=after)
         else:
             before = describe_rule(rule)
             WelcomeTimeRule.update(**values).where(WelcomeTimeRule.id == rule.id).execute()
             commit_checked(service, {})
-            audit.record("welcome.rule_changed", account=service.account_id, user=actor.user,
-                         ip=actor.ip, service_id=service.id, rule_id=rule.id, before=before,
+            audit.record("welcome.rule_changed", account=service.account_id, actor=actor,
+                         service_id=service.id, rule_id=rule.id, before=before,
                          after=after)
     return RoutingChange(profiles[profile_id], notify_engine(actor, service))
 
@@ -129,6 +129,6 @@ def delete_rule(service: Service, rule: WelcomeTimeRule, actor: Actor) -> Routin
         text = describe_rule(rule)
         rule.delete_instance()
         commit_checked(service, {})
-        audit.record("welcome.rule_deleted", account=service.account_id, user=actor.user,
-                     ip=actor.ip, service_id=service.id, rule=text)
+        audit.record("welcome.rule_deleted", account=service.account_id, actor=actor,
+                     service_id=service.id, rule=text)
     return RoutingChange(None, notify_engine(actor, service))

@@ -162,7 +162,7 @@ def update(service: Service, form: dict, *, upload: tuple[str | None, bytes] | N
             row.updated_at = utcnow()
             row.save()
             audit.record("line.voicemail.updated", account=service.account_id,
-                         user=actor.user, ip=actor.ip, service=service.number, before=before,
+                         actor=actor,  service=service.number, before=before,
                          after=_snapshot(row), pin_changed=bool(pin))
     except BaseException:
         for path in written:
