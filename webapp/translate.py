@@ -7,26 +7,18 @@ through flash messages, headers or JSON.
 
 from __future__ import annotations
 
-import datetime as dt
+from flask_babel import get_locale, get_timezone, gettext, ngettext
 
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext, ngettext
-
-from webapp.i18n import Money, Text, money
+from webapp import i18n
+from webapp.i18n import Text
 
 
 def shown(value):
-    """A value inside a message, in the reader's language and time zone (UI-5)."""
+    """A value inside a message, in the reader's language and time zone (UI-5): the
+    request's locale and zone given to `i18n.shown`, which e-mails use too."""
     if isinstance(value, Text):
         return translate(value)
-    if isinstance(value, Money):
-        return money(value, str(get_locale() or "fr"))
-    if isinstance(value, dt.datetime):
-        return format_datetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC), "short")
-    if isinstance(value, dt.date):
-        return format_date(value, "short")
-    if isinstance(value, float):
-        return format_decimal(value, format="#,##0.0")
-    return value
+    return i18n.shown(value, str(get_locale() or "fr"), get_timezone())
 
 
 def translate(value):
