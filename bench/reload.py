@@ -77,15 +77,15 @@ def produce(url: str, numbers_file: str, rate: float, seconds: float, tag: str,
     t0 = time.time()
     i = 0
     while True:
-        target = t0 + i / rate
+        at = t0 + i / rate
         now = time.time()
-        if target - t0 > seconds:
+        if at - t0 > seconds:
             break
         while ends and ends[0][0] <= now:
             conn.xadd(IN, {"type": "call.ended", "ts": "0", "call": ends.pop(0)[1],
                            "by": "caller"})
-        if target > now:
-            time.sleep(target - now)
+        if at > now:
+            time.sleep(at - now)
         n = target if i % 10 == 0 else rng.randrange(len(numbers))
         call = f"{tag}-{i}-{n}"
         sent[call] = time.time()
