@@ -5,7 +5,7 @@ from peewee_migrate import Migrator
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
-    """Create the tables of issue 5 (Service.accept_queue_calls/backup_number exist since 001)."""
+    """Create the line tables (Service.accept_queue_calls/backup_number exist since 001)."""
 
     @migrator.create_model
     class AudioFile(pw.Model):

@@ -1,5 +1,5 @@
 """005: welcome numbers — routing profiles, lines, menu keys, time rules (WN-1..4) and the
-call history of the engine's log (SWB-3). Only issue 6's tables."""
+call history of the engine's log (SWB-3). Only the welcome-number tables."""
 
 import peewee as pw
 from peewee_migrate import Migrator

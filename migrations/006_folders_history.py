@@ -5,7 +5,7 @@ from peewee_migrate import Migrator
 
 
 def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
-    """Only issue 8's tables and the new `contact` columns."""
+    """Only the folder and history tables and the new `contact` columns."""
 
     @migrator.create_model
     class Folder(pw.Model):

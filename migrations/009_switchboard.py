@@ -1,4 +1,4 @@
-"""009: switchboard and breaks (issue 15): queue thresholds and automatic pause, break
+"""009: switchboard and breaks (Q-13, SWB-4..8): queue thresholds and automatic pause, break
 reasons, callback marks, weekly-report subscriptions, pause/caller/profile in the call log."""
 
 import peewee as pw

@@ -1,4 +1,4 @@
-"""010: one CSV attachment on a queued e-mail (the weekly statistics report, issue 15)."""
+"""011: one CSV attachment on a queued e-mail (the weekly statistics report, SWB-3)."""
 
 import peewee as pw
 from peewee_migrate import Migrator
