@@ -33,9 +33,11 @@ database (audit journal aside) must be unchanged.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -73,6 +75,36 @@ class Route:
         if callable(self.data):
             return dict(self.data(demo))
         return dict(self.data or {})
+
+
+def declared_routes() -> list[Route]:
+    """Every route declared by the area modules of this package."""
+    found: list[Route] = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"tests.routes.{info.name}")
+        found.extend(getattr(module, "ROUTES", []))
+    return found
+
+
+@dataclass
+class Demo:
+    """What route tables build URLs and bodies from (tests/routes/*.py)."""
+    account_id: int
+    admin_user_id: int
+    restricted_user_id: int
+    users_only_user_id: int
+    other_account_id: int
+    other_admin_id: int
+    password: str
+    ids: dict
+    other: dict = field(default_factory=dict)  # real objects of the other account
+    url: str = ""  # the URL of the route being tried
+    user_id: int | None = None  # the visitor's user (None: anonymous or staff)
+    reader: Callable[[str, str], str] | None = None
+
+    def form(self, path: str, who: str = "admin", action: str | None = None) -> dict:
+        """The form of page `path` (as `who` sees it) that posts to the route's URL."""
+        return form_fields(self.reader(path, who), action or self.url)
 
 
 def demo_ids(account) -> dict[str, int]:

@@ -10,18 +10,13 @@ against the same demo and the matrix does not depend on its order.
 
 from __future__ import annotations
 
-import importlib
 import io
-import pkgutil
 import re
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import pytest
 import redis as redis_lib
 
-import tests.routes as routes_pkg
 from tests.conftest import Browser, job_runner
 from tests.routes import (
     ALLOWED,
@@ -30,9 +25,10 @@ from tests.routes import (
     INVALID,
     LOGIN,
     VISITORS,
+    Demo,
     Route,
+    declared_routes,
     demo_ids,
-    form_fields,
 )
 
 IGNORED_ENDPOINTS = {"static"}
@@ -41,36 +37,7 @@ USERS_ONLY_EMAIL = "acces.seul@atelier-dupont.example"
 OTHER_EMAIL = "admin@autre.example"
 
 
-def declared_routes() -> list[Route]:
-    found: list[Route] = []
-    for info in pkgutil.iter_modules(routes_pkg.__path__):
-        module = importlib.import_module(f"tests.routes.{info.name}")
-        found.extend(getattr(module, "ROUTES", []))
-    return found
-
-
 ROUTES = declared_routes()
-
-
-@dataclass
-class Demo:
-    """What route tables build URLs and bodies from (tests/routes/*.py)."""
-    account_id: int
-    admin_user_id: int
-    restricted_user_id: int
-    users_only_user_id: int
-    other_account_id: int
-    other_admin_id: int
-    password: str
-    ids: dict
-    other: dict = field(default_factory=dict)  # real objects of the other account
-    url: str = ""  # the URL of the route being tried
-    user_id: int | None = None  # the visitor's user (None: anonymous or staff)
-    reader: Callable[[str, str], str] | None = None
-
-    def form(self, path: str, who: str = "admin", action: str | None = None) -> dict:
-        """The form of page `path` (as `who` sees it) that posts to the route's URL."""
-        return form_fields(self.reader(path, who), action or self.url)
 
 
 # --- the world: one app, one demo, signed-in visitors -----------------------------------
