@@ -13,9 +13,10 @@ and `N_`, see babel.cfg):
 - `ngettext("%(num)d contact créé", "%(num)d contacts créés", n)` the same with
   a plural form.
 
-Dates and amounts inside a message stay values (`datetime.date`, `Money(cents)`): the
-French rendering formats them with Babel in French, the view in the reader's language
-(UI-5). Never format a date with strftime or an amount with "€" by hand.
+Dates, amounts and durations inside a message stay values (`datetime.date`,
+`Money(cents)`, `Duration(seconds)`): the French rendering formats them with Babel in
+French, the view in the reader's language (UI-5). Never format a date with strftime, an
+amount with "€" or a duration with "min"/"s" by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import datetime as dt
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
+from babel.units import format_unit
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext convention)
@@ -42,11 +45,40 @@ def money(cents: int, locale: str = "fr") -> str:
     return format_currency(Decimal(int(cents)) / 100, "EUR", locale=locale)
 
 
+class Duration(int):
+    """A duration in whole seconds, shown by Babel's CLDR units in the reader's language
+    ("1 h 5 min", "2 min 5 s", "45 s"; "2 min 5 sec" in English)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of_ms(cls, ms: int | float) -> Duration:
+        return cls(round(ms / 1000))
+
+
+def duration(seconds: int, locale: str = "fr") -> str:
+    """Hours and minutes from an hour on, minutes and seconds below: each part a CLDR
+    unit, joined by the language's unit list pattern."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        parts = [(hours, "duration-hour"), (minutes, "duration-minute")]
+    elif minutes:
+        parts = [(minutes, "duration-minute"), (secs, "duration-second")]
+    else:
+        parts = [(secs, "duration-second")]
+    return format_list([format_unit(n, unit, length="short", locale=locale)
+                        for n, unit in parts if n or len(parts) == 1],
+                       style="unit-narrow", locale=locale)
+
+
 def shown(value, locale: str = "fr", tzinfo=None):
     """A message value as `locale` reads it: amounts and dates through Babel, the rest
     unchanged. `tzinfo`: the zone a datetime is shown in (UTC datetimes are stored)."""
     if isinstance(value, Money):
         return money(value, locale)
+    if isinstance(value, Duration):
+        return duration(value, locale)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_babel import get_locale, get_timezone, gettext, ngettext
 
 from webapp import i18n
-from webapp.i18n import Text
+from webapp.i18n import Duration, Text
 
 
 def shown(value):
@@ -22,6 +22,8 @@ def shown(value):
 
 
 def translate(value):
+    if isinstance(value, Duration):  # shown by itself: `{{ seconds(a.talk_ms) }}`
+        return shown(value)
     if not isinstance(value, Text):
         return value
     values = {key: shown(item) for key, item in value.values.items()}

@@ -123,7 +123,7 @@ def test_q13_swb8_autopause_on_the_board_and_todays_statistics_on_a_phone(
     phone.locator("#kpi-short").wait_for()
     row = phone.locator(f"#agents-table tr[data-line='{line}']")
     pause_cell = row.locator("td[data-label='Temps de pause']")
-    assert pause_cell.inner_text() not in ("0 s", "—")
+    assert pause_cell.inner_text() not in ("0\u202fs", "—")
     labels = phone.evaluate("""() => Array.from(document.querySelectorAll(
         '#agents-table td[data-label]')).map(td => getComputedStyle(td, '::before').content)""")
     assert labels and all("Temps" in x or "Appels" in x or "Présentations" in x for x in labels)
@@ -131,7 +131,7 @@ def test_q13_swb8_autopause_on_the_board_and_todays_statistics_on_a_phone(
     talk = [phone.locator(f"#agents-table tr[data-line='{a.line}'] "
                           "td[data-label='Temps de conversation']").inner_text()
             for a in s.agents if a.talk_ms > 0]
-    assert talk and all(t not in ("0 s", "—") for t in talk)
+    assert talk and all(t not in ("0\u202fs", "—") for t in talk)
     # the charts' labels stay readable (not shrunk below ~9 px by the phone's width)
     sizes = phone.evaluate("""() => Array.from(document.querySelectorAll('svg.chart text'))
         .map(t => t.getBoundingClientRect().height)""")

@@ -77,7 +77,7 @@ def test_line5_history_totals_match_the_cdrs_sent(admin, demo, db_conn, redis_ur
     assert total("missed") == 1
     assert total("blocked") == 1
     assert "Anonyme" in html and "04 78 00 00 01" in html
-    assert "2 min 05 s" in html
+    assert "2\xa0min 5\u202fs" in html
     # Usage: minutes rounded up per answered call (125 s → 3, 30 s → 1, 61 s → 2).
     assert re.search(r'id="usage-0".*?data-usage="minutes">6 min<', html, re.S)
     recorded = sum(r.duration_s for r in CallRecord.select().where(CallRecord.service == line))

@@ -39,7 +39,7 @@ def test_wn5_upload_wav_duration_read_stored_outside_web_root(admin, data_dir):
     assert path.read_bytes() == wav_bytes(2.25)
     assert "Annonce" not in audio.storage_name and "static" not in str(path)
     page = admin.client.get(URL).get_data(as_text=True)
-    assert "Annonce fermeture" in page and "2 s" in page and "<audio controls" in page
+    assert "Annonce fermeture" in page and "2\u202fs" in page and "<audio controls" in page
     assert AuditEvent.select().where((AuditEvent.kind == "audio.uploaded")
                                      & AuditEvent.detail.contains("Annonce fermeture")).count() == 1
 

@@ -50,7 +50,7 @@ def number(service_id: int):
     stats = svc.compute(service, period, zone)
     subscribed = svc.is_subscribed(service, current_user.contact_id)
     return render("stats/number.html", status=400 if error else 200, service=service,
-                  subscribed=subscribed,
+                  subscribed=subscribed, short_abandon_s=svc.SHORT_ABANDON_MS // 1000,
                   period=period, periods=svc.PERIODS, chosen=chosen, error=error, s=stats,
                   day_chart=svc.day_chart(stats, locale=str(get_locale() or "fr")),
                   agent_chart=svc.agent_chart(stats),

@@ -16,7 +16,7 @@ from pathlib import Path
 from peewee import IntegrityError
 
 from webapp.db import db
-from webapp.i18n import _
+from webapp.i18n import Duration, _
 from webapp.models import AUDIO_KINDS, AudioFile, Service, VoicemailSettings, WelcomeProfile
 from webapp.services import audit, phones
 from webapp.services.actor import Actor
@@ -299,10 +299,9 @@ def delete(audio: AudioFile, *, actor: Actor) -> None:
     path.unlink(missing_ok=True)
 
 
-def duration_label(ms: int) -> str:
-    seconds = round(ms / 1000)
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+def duration_label(ms: int) -> Duration:
+    """A recording's length, shown by Babel in the reader's language (UI-5)."""
+    return Duration.of_ms(ms)
 
 
 def size_label(size: int) -> str:

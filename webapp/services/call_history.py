@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from webapp.db import db
-from webapp.i18n import _
+from webapp.i18n import Duration, _
 from webapp.models import Account, Service
 from webapp.models.history import ANONYMOUS, CALL_STATUSES, DIRECTIONS, CallRecord
 from webapp.services import csv_safe, phones
@@ -190,15 +190,9 @@ def totals(service: Service, filters: Filters, tz: ZoneInfo) -> dict[str, dict]:
     return out
 
 
-def duration_label(seconds: int) -> str:
-    seconds = int(seconds or 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min {secs:02d} s"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+def duration_label(seconds: int) -> Duration:
+    """A call's length, shown by Babel in the reader's language (UI-5)."""
+    return Duration(int(seconds or 0))
 
 
 def peer_label(peer: str) -> str:

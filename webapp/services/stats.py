@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 
-from webapp.i18n import _
+from webapp.i18n import Duration, _
 from webapp.models import CallLogEntry, Service, StatsSubscription, WelcomeLine, WelcomeProfile
 from webapp.services import audit, csv_safe
 from webapp.services.actor import Actor
@@ -186,16 +186,12 @@ def compute(service: Service, p: Period, zone: ZoneInfo) -> Stats:
                  thresholds={p.name: p.sla_s or 20 for p in profiles if p.kind == "queue"})
 
 
-def seconds(ms: int | None) -> str:
-    """French reading of a duration: "1 min 05 s", "12 s", "—"."""
+def seconds(ms: int | None) -> Duration | str:
+    """A duration in the reader's language (Babel, UI-5): "1 min 5 s", "12 s"; "—" when
+    nothing was measured."""
     if ms is None:
         return "—"
-    total = round(ms / 1000)
-    if total < 60:
-        return f"{total} s"
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+    return Duration.of_ms(ms)
 
 
 def percent(share: float | None) -> str:
