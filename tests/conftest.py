@@ -10,13 +10,14 @@ import os
 import re
 import shutil
 import tempfile
-import time
+from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
 import pytest
 import redis as redis_lib
 
+from tests import factories
 from tests.servers import RedisServer, free_port
 
 _TMP = Path(tempfile.mkdtemp(prefix="cm-tests-"))
@@ -189,6 +190,39 @@ def demo(app):
         return load_demo()
 
 
+@dataclass
+class Tenant:
+    """What tests/factories.py made for `tenant`: the attributes `demo` has, no more."""
+
+    account: object
+    admin_email: str
+    user_email: str
+    password: str
+    site: object  # the user's role reaches this site only
+    line: object  # the user's fixed line
+
+
+@pytest.fixture
+def tenant(app) -> Tenant:
+    """A small account for tests that do not need the whole demo: an administrator and a
+    user with a custom role on one site ("Responsable Nantes": sites.access
+    services.manage tickets.access deployments.view), who holds one fixed line."""
+    from webapp.db import db
+    from webapp.models import Site
+
+    with db.connection_context():
+        account = factories.make_account()
+        factories.make_admin(account, "admin@entreprise-test.example")
+        site = factories.make_site(account, "Nantes")
+        user, _role = factories.make_user(
+            account, "user@entreprise-test.example", "Ulysse",
+            "sites.access services.manage tickets.access deployments.view", "sites",
+            [site.id], role_name="Responsable Nantes")
+        line = factories.make_line(account, "+33199000101", holder=user.contact)
+        return Tenant(account, "admin@entreprise-test.example", "user@entreprise-test.example",
+                      factories.PASSWORD, Site.get_by_id(site.id), line)
+
+
 # --- signing in ------------------------------------------------------------------------
 
 def csrf_from(html: bytes | str) -> str:
@@ -262,14 +296,11 @@ def admin(demo, browser):
     return browser
 
 
-def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
+@pytest.fixture
+def tenant_admin(tenant, browser):
+    """The administrator of `tenant`, signed in."""
+    browser.sign_in(tenant.admin_email, tenant.password)
+    return browser
 
 
 # --- Shared by several areas: demo ids and visitors --------------------------------------

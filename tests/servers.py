@@ -11,10 +11,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from deploy.redis_binary import redis_server_binary
+from tests.waiting import wait_until
 
 
 def free_port() -> int:
@@ -57,15 +57,14 @@ class RedisServer:
         self.stop()
 
 
+def _accepts(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        return True
+
+
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+    wait_until(lambda: _accepts(port), timeout, interval=0.02, ignoring=OSError,
+               message=f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 def mail_dir_messages(directory: Path) -> list[Path]:
@@ -116,15 +115,9 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         import psycopg2
 
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                conn = psycopg2.connect(self.url())
-                break
-            except psycopg2.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        conn = wait_until(lambda: psycopg2.connect(self.url()), 10, interval=0.1,
+                          ignoring=psycopg2.OperationalError,
+                          message="PostgreSQL accepts no connection")
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{name}"')
@@ -195,14 +188,15 @@ class RedisClusterServer:
                         *[f"127.0.0.1:{p}" for p in self.ports], "--cluster-yes"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=60)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # every node agrees the slots are covered
-            states = [subprocess.run([redis_cli_binary(), "-p", str(p), "cluster", "info"],
-                                     capture_output=True, text=True).stdout for p in self.ports]
-            if all("cluster_state:ok" in s for s in states):
-                return self
-            time.sleep(0.05)
-        raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")
+        wait_until(self._slots_covered, 30,
+                   message="the Redis Cluster did not reach cluster_state:ok")
+        return self
+
+    def _slots_covered(self) -> bool:
+        """Every node agrees the slots are covered."""
+        return all("cluster_state:ok" in subprocess.run(
+            [redis_cli_binary(), "-p", str(p), "cluster", "info"], capture_output=True,
+            text=True).stdout for p in self.ports)
 
     def stop(self) -> None:
         for proc in self.procs:

@@ -7,8 +7,8 @@ import logging
 from tests.conftest import link_in
 
 
-def test_logout_kills_server_side_session(demo, browser):
-    browser.sign_in(demo.admin_email, demo.password)
+def test_logout_kills_server_side_session(tenant, browser):
+    browser.sign_in(tenant.admin_email, tenant.password)
     cookie = browser.client.get_cookie("cm_session").value
     browser.post("/deconnexion", token_from="/")
     browser.client.set_cookie("cm_session", cookie)  # replay the old cookie
@@ -16,32 +16,32 @@ def test_logout_kills_server_side_session(demo, browser):
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
 
 
-def test_session_id_rotated_after_password_and_after_2fa(demo, browser):
+def test_session_id_rotated_after_password_and_after_2fa(tenant, browser):
     browser.client.get("/connexion")
     before = browser.client.get_cookie("cm_session").value
-    browser.password_step(demo.admin_email, demo.password)
+    browser.password_step(tenant.admin_email, tenant.password)
     after_password = browser.client.get_cookie("cm_session").value
     browser.request_code()
-    browser.submit_code(browser.latest_code(demo.admin_email))
+    browser.submit_code(browser.latest_code(tenant.admin_email))
     after_2fa = browser.client.get_cookie("cm_session").value
     assert len({before, after_password, after_2fa}) == 3
 
 
-def test_session_cookie_flags(demo, browser):
-    browser.sign_in(demo.admin_email, demo.password)
+def test_session_cookie_flags(tenant, browser):
+    browser.sign_in(tenant.admin_email, tenant.password)
     cookie = browser.client.get_cookie("cm_session")
     assert cookie.http_only and cookie.same_site == "Lax"
 
 
-def test_post_without_csrf_token_is_refused(demo, browser, db_conn):
+def test_post_without_csrf_token_is_refused(tenant, browser, db_conn):
     from webapp.models import TFA_DISABLED, User
 
-    browser.sign_in(demo.admin_email, demo.password)
-    lucas = User.get(User.email == demo.user_email)
-    response = browser.client.post(f"/preferences/acces/utilisateurs/{lucas.id}/2fa/desactiver")
+    browser.sign_in(tenant.admin_email, tenant.password)
+    user = User.get(User.email == tenant.user_email)
+    response = browser.client.post(f"/preferences/acces/utilisateurs/{user.id}/2fa/desactiver")
     assert response.status_code == 400
     assert "Formulaire expiré" in response.get_data(as_text=True)
-    assert User.get_by_id(lucas.id).tfa_state != TFA_DISABLED
+    assert User.get_by_id(user.id).tfa_state != TFA_DISABLED
 
 
 def test_security_headers(client):
@@ -58,12 +58,12 @@ def test_responses_are_compressed(client):
     assert response.headers.get("Content-Encoding") == "gzip"
 
 
-def test_session_absolute_lifetime(demo, browser, time_machine):
+def test_session_absolute_lifetime(tenant, browser, time_machine):
     import datetime as dt
 
     t0 = dt.datetime(2026, 11, 29, 8, 0, tzinfo=dt.UTC)
     time_machine.move_to(t0, tick=False)
-    browser.sign_in(demo.admin_email, demo.password)
+    browser.sign_in(tenant.admin_email, tenant.password)
     for hours in range(1, 12):  # active every hour: the idle timeout never triggers
         time_machine.move_to(t0 + dt.timedelta(hours=hours), tick=False)
         assert browser.client.get("/").status_code == 200
@@ -71,22 +71,22 @@ def test_session_absolute_lifetime(demo, browser, time_machine):
     assert browser.client.get("/").status_code == 302
 
 
-def test_mail2_no_code_or_link_in_logs(demo, browser, run_jobs, smtp, caplog):
+def test_mail2_no_code_or_link_in_logs(tenant, browser, run_jobs, smtp, caplog):
     caplog.set_level(logging.DEBUG)
-    browser.password_step(demo.admin_email, demo.password)
+    browser.password_step(tenant.admin_email, tenant.password)
     browser.request_code()
-    code = browser.latest_code(demo.admin_email)
+    code = browser.latest_code(tenant.admin_email)
     browser.submit_code(code)
-    browser.post("/mot-de-passe/oublie", {"email": demo.user_email})
+    browser.post("/mot-de-passe/oublie", {"email": tenant.user_email})
     run_jobs()
-    link = link_in(smtp.last(demo.user_email))
+    link = link_in(smtp.last(tenant.user_email))
     token = link.rsplit("/", 1)[1]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "send_email" in logged  # the worker did log its jobs…
     assert code not in logged and token not in logged  # …but never a secret
 
 
-def test_mail2_retried_job_never_sends_twice(demo, app, smtp, run_jobs, db_conn):
+def test_mail2_retried_job_never_sends_twice(app, smtp, run_jobs, db_conn):
     from webapp.models import MAIL_SENT, OutboundEmail
     from webapp.services.mail import enqueue, send_later
 
@@ -101,7 +101,7 @@ def test_mail2_retried_job_never_sends_twice(demo, app, smtp, run_jobs, db_conn)
     assert OutboundEmail.get_by_id(email.id).text_body is None  # body erased once sent
 
 
-def test_mail2_failed_send_is_recorded_for_operators(demo, app, run_jobs, db_conn, monkeypatch):
+def test_mail2_failed_send_is_recorded_for_operators(app, run_jobs, db_conn, monkeypatch):
     from tests.servers import free_port
     from webapp.models import OutboundEmail
     from webapp.services.mail import send_later

@@ -12,16 +12,16 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def test_ui3_code_typed_with_spaces_is_accepted(demo, browser):
-    code = _to_code_screen(browser, demo.admin_email, demo.password)
+def test_ui3_code_typed_with_spaces_is_accepted(tenant, browser):
+    code = _to_code_screen(browser, tenant.admin_email, tenant.password)
     response = browser.submit_code(f" {code[:3]} {code[3:]} ")
     assert response.status_code == 303
 
 
-def test_ui3_malformed_code_costs_no_try(demo, browser, db_conn):
+def test_ui3_malformed_code_costs_no_try(tenant, browser, db_conn):
     from webapp.models import OneTimeCode
 
-    code = _to_code_screen(browser, demo.admin_email, demo.password)
+    code = _to_code_screen(browser, tenant.admin_email, tenant.password)
     for typed in ("12345", "abc def", "1234567"):
         response = browser.submit_code(typed)
         assert response.status_code == 400 and "Saisissez les 6 chiffres" in text(response)
@@ -29,8 +29,8 @@ def test_ui3_malformed_code_costs_no_try(demo, browser, db_conn):
     assert browser.submit_code(f"{code[:3]}-{code[3:]}").status_code == 303
 
 
-def test_ui3_resend_limit_page_offers_sign_in_to_signed_out_user(demo, browser):
-    _to_code_screen(browser, demo.admin_email, demo.password)
+def test_ui3_resend_limit_page_offers_sign_in_to_signed_out_user(tenant, browser):
+    _to_code_screen(browser, tenant.admin_email, tenant.password)
     responses = [browser.request_code() for _ in range(4)]
     assert responses[-1].status_code == 429
     page = text(responses[-1])
@@ -38,13 +38,13 @@ def test_ui3_resend_limit_page_offers_sign_in_to_signed_out_user(demo, browser):
     assert 'href="/connexion">Revenir à la connexion' in page
 
 
-def test_ui3_revoking_another_browser_names_it_so(demo, new_browser, db_conn):
+def test_ui3_revoking_another_browser_names_it_so(tenant, new_browser, db_conn):
     from webapp.models import TrustedBrowser
 
     trusted = new_browser()
-    trusted.sign_in(demo.admin_email, demo.password, trust=True)
+    trusted.sign_in(tenant.admin_email, tenant.password, trust=True)
     other = new_browser()
-    other.sign_in(demo.admin_email, demo.password)
+    other.sign_in(tenant.admin_email, tenant.password)
     browser_id = TrustedBrowser.get().id
     response = other.post(f"/preferences/securite/navigateurs/{browser_id}/revoquer",
                           token_from="/preferences/securite")

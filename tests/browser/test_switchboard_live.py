@@ -14,6 +14,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_directory_sites import sign_in
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
@@ -38,16 +39,6 @@ def telephony(redis_url, database_url, tmp_path, db_conn, demo):
         proc.wait(10)
 
 
-def wait_for(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 def test_swb1_swb2_switchboard_live_on_a_tablet_and_transfer_reaches_engine(
         live_server, new_page, demo, smtp, run_jobs, telephony, redis_conn, db_conn):
     from webapp.models import Service
@@ -62,11 +53,14 @@ def test_swb1_swb2_switchboard_live_on_a_tablet_and_transfer_reaches_engine(
                  ".sb-agent[data-state=ringing]").first.wait_for(timeout=20000)
     seen = set()
 
+    def on_page() -> set[str]:
+        return set(page.locator(".sb-call").evaluate_all("els => els.map(e => e.dataset.call)"))
+
     def calls_seen():
-        seen.update(page.locator(".sb-call").evaluate_all("els => els.map(e => e.dataset.call)"))
+        seen.update(on_page())
         return len(seen) >= 3
 
-    wait_for(calls_seen, 60)
+    wait_until(calls_seen, 60)
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
     screenshot(page, "switchboard-tablet-landscape")
 
@@ -90,12 +84,13 @@ def test_swb1_swb2_switchboard_live_on_a_tablet_and_transfer_reaches_engine(
                 return f
         return None
 
-    entry = wait_for(transferred)
+    entry = wait_until(transferred)
     assert entry[b"to"] == b"+33698765432"
     card.wait_for(state="detached")
 
     page.set_viewport_size({"width": 800, "height": 1280})
-    time.sleep(1)  # let a few live updates land before looking
+    earlier = seen | on_page()  # a live update lands after the rotation: a new call shows
+    wait_until(lambda: on_page() - earlier, 60, message="no live update after the rotation")
     screenshot(page, "switchboard-tablet-portrait")
 
 

@@ -20,6 +20,7 @@ from engine.state import State
 from engine.streams import Engine
 from tests.engine.conftest import T0
 from tests.engine.test_streams import IN, OUT, entries, xadd_all
+from tests.waiting import wait_until
 
 FIRST, SECOND = "+33100000000", "+33100000001"
 
@@ -196,13 +197,6 @@ def test_scale2_whole_reload_is_prepared_off_the_hot_path(redis_conn):
 
 def first_play(conn, call: str) -> str:
     return next(e["media"] for e in entries(conn, OUT) if e["call"] == call)
-
-
-def wait_until(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_scale2_whole_reload_helper_sends_back_only_changed_sections_checked(tmp_path):

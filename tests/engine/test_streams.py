@@ -22,6 +22,7 @@ from engine.scenario import build_config, scenario
 from engine.state import State
 from engine.streams import Engine
 from tests.engine.conftest import A1, A2, NUM, T0, queue_doc
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).parents[2]
 IN, OUT, LOG, STATE = "acd:{0}:in", "acd:{0}:out", "acd:{0}:log", "acd:{0}:state"
@@ -56,15 +57,6 @@ def caught_up(conn: redis.Redis) -> bool:
     return bool(groups) and groups[0]["pending"] == 0 and groups[0]["last-delivered-id"] == last
 
 
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 def entries(conn: redis.Redis, key: str) -> list[dict[str, str]]:
     return [{k.decode(): v.decode() for k, v in f.items()} for _, f in conn.xrange(key)]
 
@@ -93,14 +85,14 @@ def test_q12_kill_9_mid_burst_then_restart_loses_and_repeats_nothing(
         proc = start_engine(redis_url, path, tmp_path, "--batch", "20")
         if round_ < 2:
             target = len(events) * (round_ + 1) // 3
-            wait_for(lambda t=target: conn.xinfo_groups(IN)
-                     and (conn.xinfo_groups(IN)[0]["entries-read"] or 0) >= t)
+            wait_until(lambda t=target: conn.xinfo_groups(IN)
+                       and (conn.xinfo_groups(IN)[0]["entries-read"] or 0) >= t)
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             kills += 1
             assert not caught_up(conn)
         else:
-            wait_for(lambda: caught_up(conn), 60)
+            wait_until(lambda: caught_up(conn), 60)
             proc.terminate()
             assert proc.wait(10) == 0
     cmds, logs = expected_output(doc, events)
@@ -123,7 +115,7 @@ def test_malformed_and_unknown_entries_are_acknowledged_logged_once_and_ignored(
                     {"type": "call.arrived", "ts": str(T0 + 1), "call": "c1", "number": NUM,
                      "caller": "+33612345678"}])
     proc = start_engine(redis_url, path, tmp_path)
-    wait_for(lambda: caught_up(conn))
+    wait_until(lambda: caught_up(conn))
     proc.terminate()
     assert proc.wait(10) == 0
     assert [(c["type"], c["line"]) for c in entries(conn, OUT)] == [("ring", A1)]
@@ -138,7 +130,7 @@ def test_sigterm_finishes_the_batch_and_exits_cleanly(redis_url, redis_conn, tmp
     path = write_doc(tmp_path, doc)
     xadd_all(conn, events)
     proc = start_engine(redis_url, path, tmp_path, "--batch", "10")
-    wait_for(lambda: conn.xlen(OUT) > 50)
+    wait_until(lambda: conn.xlen(OUT) > 50)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 0
     assert conn.xinfo_groups(IN)[0]["pending"] == 0  # the batch in hand was finished
@@ -211,7 +203,7 @@ def test_q8_wall_clock_fires_rest_end_on_time(redis_url, redis_conn, tmp_path):
                         {"type": "line.idle", "ts": str(now), "line": A1},
                         {"type": "call.arrived", "ts": str(now), "call": "c1", "number": NUM,
                          "caller": "1"}])
-        wait_for(lambda: any(c["type"] == "ring" for c in entries(conn, OUT)), 10)
+        wait_until(lambda: any(c["type"] == "ring" for c in entries(conn, OUT)), 10)
         ring = [c for c in entries(conn, OUT) if c["type"] == "ring"][0]
         idle = [c for c in entries(conn, OUT) if c["type"] == "play"][0]
         assert int(ring["ts"]) - int(idle["ts"]) >= 900  # waited for the rest to end
@@ -230,7 +222,7 @@ def test_simulator_drives_the_engine_and_writes_cdrs(redis_url, redis_conn, tmp_
             [sys.executable, "-m", "engine", "--redis-url", redis_url, "--config", str(path)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
     try:
-        wait_for(lambda: redis_conn.exists(IN), 10)
+        wait_until(lambda: redis_conn.exists(IN), 10)
         sim = Simulator(redis_conn, load_file(path), rate_per_min=600, answer_s=(0.05, 0.2),
                         talk_s=0.3, external_per_hour=3600, seed=4)
         sim.run(duration_s=2.0, summary_every_s=10)
@@ -260,23 +252,29 @@ def monitored_writes(url: str, run) -> tuple[list[tuple[str, str, tuple[str, ...
     mon = redis.Redis.from_url(url).monitor()
     lines: list[str] = []
     with mon:
-        done = threading.Event()
+        started, done = threading.Event(), threading.Event()
 
         def read() -> None:
             while True:
                 line = mon.connection.read_response()
                 line = line.decode() if isinstance(line, bytes) else line
-                if '"echo" "end-of-run"' in line.lower():
+                if '"echo" "start-of-run"' in line.lower():
+                    started.set()
+                elif '"echo" "end-of-run"' in line.lower():
                     done.set()
                     return
-                lines.append(line)
+                elif started.is_set():
+                    lines.append(line)
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        time.sleep(0.1)  # MONITOR is active once its OK came back; let the reader start
+        marker = redis.Redis.from_url(url)
+        marker.echo("start-of-run")
+        assert started.wait(10), "MONITOR saw nothing"  # it records, and is being read
         run()
-        redis.Redis.from_url(url).echo("end-of-run")
+        marker.echo("end-of-run")
         assert done.wait(10)
+        marker.close()
     writes, size = [], 0
     for line in lines:
         args = [bytes(a, "utf-8").decode("unicode_escape") for a in

@@ -17,31 +17,29 @@ from pathlib import Path
 import pytest
 
 from tests.servers import free_port
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).parents[2]
 
 
 def sip_ping(port: int, timeout: float = 15.0) -> None:
     """Wait until a SIP server answers OPTIONS on 127.0.0.1:port."""
-    deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         s.settimeout(0.2)
         me = s.getsockname()[1]
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\n"
                    f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK{time.monotonic_ns()}\r\n"
                    f"From: <sip:ping@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1:{port}>\r\n"
                    f"Call-ID: ping{time.monotonic_ns()}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 5\r\n"
                    "Content-Length: 0\r\n\r\n")
             s.sendto(msg.encode(), ("127.0.0.1", port))
-            try:
-                if s.recv(4096).startswith(b"SIP/2.0 200"):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError(f"no SIP server answers on 127.0.0.1:{port}")
+            return s.recv(4096).startswith(b"SIP/2.0 200")
+
+        wait_until(answers, timeout, 0.1, f"no SIP server answers on 127.0.0.1:{port}",
+                   ignoring=OSError)
 
 
 class Sip:
@@ -186,11 +184,13 @@ class Connector(Proc):
     def start(self) -> Connector:
         seen = self.text().count("answering welcome numbers") if self.log.exists() else 0
         super().start()
-        deadline = time.monotonic() + 15
-        while self.text().count("answering welcome numbers") <= seen:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+
+        def answering() -> bool:
+            if self.proc.poll() is not None:
                 raise RuntimeError(self.text()[-3000:])
-            time.sleep(0.05)
+            return self.text().count("answering welcome numbers") > seen
+
+        wait_until(answering, 15, message=lambda: self.text()[-3000:])
         return self
 
 

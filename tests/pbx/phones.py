@@ -12,6 +12,7 @@ from pathlib import Path
 import pjsua2 as pj
 
 from pbx.audio import dominant, rms, samples, write_tone
+from tests.waiting import wait_until
 
 _EP: pj.Endpoint | None = None
 # pjsua2 reuses account ids: an Account object destroyed after its shutdown() would delete
@@ -56,13 +57,9 @@ def pump(seconds: float = 0.0) -> None:
 
 
 def wait(predicate, timeout: float = 10.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        pump(0.02)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
+    """tests.waiting.wait_until, handling this thread's SIP events while it waits."""
+    return wait_until(predicate, timeout, 0.02, f"timed out waiting for {what or predicate}",
+                      pause=pump)
 
 
 class PhoneCall(pj.Call):

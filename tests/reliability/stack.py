@@ -12,12 +12,12 @@ import os
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import requests
 
 from tests.servers import free_port, wait_for_port
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,10 +103,8 @@ def sign_in(base: str, email: str, password: str, smtp, trust_from: requests.Ses
             s.post(base + "/connexion/envoyer-code", data={"csrf_token": csrf(page)},
                    timeout=timeout)
             page = s.get(base + "/connexion/verification", timeout=timeout).text
-        deadline = time.monotonic() + timeout
-        while len(smtp.messages(email)) <= before:
-            assert time.monotonic() < deadline, "no 2FA code e-mailed (is the worker up?)"
-            time.sleep(0.1)
+        wait_until(lambda: len(smtp.messages(email)) > before, timeout, 0.1,
+                   "no 2FA code e-mailed (is the worker up?)")
         r = s.post(base + "/connexion/verification",
                    data={"code": code_in(smtp.last(email)), "trust": "1",
                          "csrf_token": csrf(page)}, allow_redirects=False, timeout=timeout)
@@ -114,15 +112,13 @@ def sign_in(base: str, email: str, password: str, smtp, trust_from: requests.Ses
     return s
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.1, message: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(message or "condition not met in time")
-        time.sleep(interval)
+def calllog_caught_up(conn) -> bool:
+    """worker.calllog has read every entry of acd:{0}:log and acknowledged each one (after
+    writing it): nothing more can be copied, twice or at all."""
+    groups = {g["name"]: g for g in conn.xinfo_groups("acd:{0}:log")}
+    group = groups.get(b"calllog") or groups.get("calllog")
+    last = conn.xinfo_stream("acd:{0}:log")["last-generated-id"]
+    return bool(group) and group["pending"] == 0 and group["last-delivered-id"] == last
 
 
 def _ppid(pid: int) -> int | None:

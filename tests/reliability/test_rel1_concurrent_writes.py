@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.reliability.stack import Stack, csrf, sign_in, wait_until
+from tests.reliability.stack import Stack, csrf, sign_in
+from tests.waiting import wait_until
 
 SESSIONS, WRITES_PER_SESSION, LOG_ENTRIES = 8, 15, 200
 
@@ -50,7 +51,7 @@ def test_rel1_concurrent_writes_never_fail(demo_db, redis_url, redis_conn, smtp,
                     "type": "abandoned", "number": "+33100000001", "call": f"rel1-{k}",
                     "wait_ms": "1000", "ts": str(int(time.time() * 1000))})
                 if k % 20 == 0:
-                    time.sleep(0.05)
+                    time.sleep(0.05)  # the writer's pace, not a wait
 
         threads = [threading.Thread(target=web_writer, args=(i, s))
                    for i, s in enumerate(sessions)] + [threading.Thread(target=log_writer)]

@@ -15,7 +15,8 @@ import time
 
 import requests
 
-from tests.reliability.stack import Stack, Supervised, csrf, sign_in, wait_until
+from tests.reliability.stack import Stack, Supervised, calllog_caught_up, csrf, sign_in
+from tests.waiting import wait_until
 
 
 def _log_entries(conn, prefix: str, n: int, pause_every: int = 0) -> None:
@@ -24,7 +25,7 @@ def _log_entries(conn, prefix: str, n: int, pause_every: int = 0) -> None:
                                   "call": f"{prefix}-{k}", "wait_ms": "1000",
                                   "ts": str(int(time.time() * 1000))})
         if pause_every and k % pause_every == pause_every - 1:
-            time.sleep(0.02)
+            time.sleep(0.02)  # the writer's pace (a call centre, not one burst), not a wait
 
 
 def _copied(prefix: str) -> tuple[int, int]:
@@ -58,7 +59,8 @@ def test_rel2_kill9_calllog_comes_back_and_catches_up(sqlite_demo, redis_url, re
                            and p, 30, message="calllog was not restarted")
         writer.join(60)
         wait_until(lambda: _copied("k9")[0] >= 400, 60, message="calllog did not catch up")
-        time.sleep(1)  # nothing more arrives: no entry is copied twice
+        wait_until(lambda: calllog_caught_up(redis_conn), 60,
+                   message="calllog left entries unacknowledged")  # nothing more can arrive
         assert _copied("k9") == (400, 400)
         assert redis_conn.xpending("acd:{0}:log", "calllog")["pending"] == 0
         assert sup.python_pid("worker.calllog") == again
@@ -147,12 +149,13 @@ def test_rel2_postgres_stopped_30s_under_running_stack(redis_url, redis_conn, sm
             enqueue_password_link(demo.admin_email, actor=Actor.visitor("127.0.0.1", redis_url))
             health = requests.get(stack.url + "/sante", timeout=30)
             assert health.status_code == 503 and health.headers["Retry-After"]  # not a 500
+            # the outage itself: PostgreSQL stays down 30 s, the duration under test
             time.sleep(max(0.0, 30 - (time.monotonic() - down)))
             for name, proc in stack.procs.items():
                 assert proc.poll() is None, f"{name} died\n{stack.log(name)[-3000:]}"
             _pg_start(pg)
             wait_until(lambda: _copied("pg-during")[0] == 50, 60,
-                       message="calllog did not resume\n" + stack.log("calllog")[-2000:])
+                       message=lambda: f"calllog did not resume\n{stack.log('calllog')[-2000:]}")
             assert _copied("pg-during") == (50, 50)
             wait_until(lambda: len(smtp.messages(demo.admin_email)) > before_mail, 60,
                        message="the job enqueued during the outage never ran")
@@ -200,7 +203,8 @@ def test_rel2_sqlite_write_lock_held_10s(sqlite_demo, redis_url, redis_conn, smt
         holder.stdout.close()
         writer.join(30)
         assert answers == [303] and _site_exists("Pendant le verrou")
-        wait_until(lambda: _copied("lock")[0] == 30, 30, message=stack.log("calllog")[-2000:])
+        wait_until(lambda: _copied("lock")[0] == 30, 30,
+                   message=lambda: stack.log("calllog")[-2000:])
         assert _copied("lock") == (30, 30)
         assert session.get(stack.url + "/gerer/sites", timeout=30).status_code == 200
         for name, proc in stack.procs.items():

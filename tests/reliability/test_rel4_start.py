@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 
-from tests.reliability.stack import ROOT, wait_until
+from tests.reliability.stack import ROOT
 from tests.servers import RedisServer, free_port
+from tests.waiting import wait_until
 
 
 def test_rel4_bad_document_exits_2_with_every_path_whatever_redis_does(tmp_path):
@@ -61,8 +62,10 @@ def test_rel4_unreachable_redis_is_one_line_then_work_starts(tmp_path, sqlite_de
         text = lambda name: logs[name].read_text(errors="replace")  # noqa: E731
         for name in commands:
             wait_until(lambda n=name: "unreachable" in text(n), 30,
-                       message=f"{name}: no outage line\n{text(name)}")
-        time.sleep(3)  # several tries meanwhile (backoff), still one line each
+                       message=lambda n=name: f"{n}: no outage line\n{text(n)}")
+        # the outage lasting 3 s is the behaviour under test: several tries meanwhile
+        # (backoff), still one line each; no event marks "tried again" from outside
+        time.sleep(3)
         for name, proc in procs.items():
             assert proc.poll() is None, f"{name} exited\n{text(name)}"
             assert text(name).count("unreachable") == 1, text(name)
@@ -71,10 +74,10 @@ def test_rel4_unreachable_redis_is_one_line_then_work_starts(tmp_path, sqlite_de
         import redis as redis_lib
 
         conn = redis_lib.Redis(port=port)
-        wait_until(lambda: "ready" in text("engine"), 30, message=text("engine"))
+        wait_until(lambda: "ready" in text("engine"), 30, message=lambda: text("engine"))
         for name in commands:
             wait_until(lambda n=name: "resuming" in text(n) or "Listening on" in text(n), 30,
-                       message=f"{name} did not resume\n{text(name)}")
+                       message=lambda n=name: f"{n} did not resume\n{text(n)}")
         conn.xadd("acd:{0}:log", {"type": "abandoned", "number": "+33100000001",
                                   "call": "rel4", "wait_ms": "1", "ts": "1767607250000"})
         wait_until(lambda: conn.xpending("acd:{0}:log", "calllog")["pending"] == 0

@@ -17,8 +17,9 @@ import time
 import redis as redis_lib
 import requests
 
-from tests.reliability.stack import Stack, Supervised, sign_in, wait_until
+from tests.reliability.stack import Stack, Supervised, calllog_caught_up, sign_in
 from tests.servers import free_port, redis_server_binary, wait_for_port
+from tests.waiting import wait_until
 
 OUTCOMES = {"answered", "abandoned", "rejected", "forwarded", "transferred", "closed"}
 OUTAGE_S = 30
@@ -108,6 +109,7 @@ def test_rel5_redis_restart_keeps_engine_state_and_outcomes(sqlite_demo, smtp, t
             probe.kill()
 
         assert _status(stack.url + "/sante") == 200  # the web answers without Redis
+        # the outage itself: Redis stays down OUTAGE_S seconds, the duration under test
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
         server = AofRedis(data, server.port).start()
         conn = redis_lib.Redis(port=server.port)
@@ -128,7 +130,8 @@ def test_rel5_redis_restart_keeps_engine_state_and_outcomes(sqlite_demo, smtp, t
         assert outcomes and max(outcomes.values()) == 1  # no outcome doubled
         wait_until(lambda: copied() >= conn.xlen("acd:{0}:log"), 60,
                    message="calllog did not catch up")
-        time.sleep(1)
+        wait_until(lambda: calllog_caught_up(conn), 60,
+                   message="calllog left entries unacknowledged")  # nothing more can arrive
         assert copied() == conn.xlen("acd:{0}:log")  # each entry once
         out = sup.output()
         print("\n".join(line[:160] for line in out.splitlines()

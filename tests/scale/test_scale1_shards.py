@@ -11,8 +11,8 @@ from tests.scale.conftest import (
     entries,
     make_account,
     send,
-    wait_for,
 )
+from tests.waiting import wait_until
 
 OUT0, OUT1, LOG1 = "acd:{0}:out", "acd:{1}:out", "acd:{1}:log"
 
@@ -50,15 +50,15 @@ def test_scale1_two_shards_on_a_redis_cluster_edits_kill9_and_recovery(
     engines.start(1)
     for shard, line in ((0, a1.number), (0, a2.number), (1, b1.number)):
         send(conn, shard, type="line.registered", line=line)
-    wait_for(lambda: caught_up(conn, 0) and caught_up(conn, 1), what="engines start")
+    wait_until(lambda: caught_up(conn, 0) and caught_up(conn, 1), message="engines start")
 
     # A and B take calls at once
     send(conn, 0, type="call.arrived", call="A-1", number=wa.number, caller="+33611111111")
     send(conn, 1, type="call.arrived", call="B-1", number=wb.number, caller="+33622222222")
     send(conn, 1, type="call.arrived", call="B-2", number=wb.number, caller="+33633333333")
-    ring_a = wait_for(lambda: of_type(conn, OUT0, "ring", call="A-1"), what="A-1 rings")
-    wait_for(lambda: of_type(conn, OUT1, "ring", call="B-1"), what="B-1 rings")
-    wait_for(lambda: caught_up(conn, 1), what="B-2 waits")
+    ring_a = wait_until(lambda: of_type(conn, OUT0, "ring", call="A-1"), message="A-1 rings")
+    wait_until(lambda: of_type(conn, OUT1, "ring", call="B-1"), message="B-1 rings")
+    wait_until(lambda: caught_up(conn, 1), message="B-2 waits")
     assert not of_type(conn, OUT1, "ring", call="B-2")  # B's only agent rings for B-1
     a_lines = {a1.number, a2.number}
     assert ring_a[0]["line"] in a_lines
@@ -80,21 +80,21 @@ def test_scale1_two_shards_on_a_redis_cluster_edits_kill9_and_recovery(
     # A's calls are untouched: A-1 is answered, a new call rings the line still accepting
     ringing_line = ring_a[0]["line"]
     send(conn, 0, type="call.answered", call="A-1", line=ringing_line)
-    wait_for(lambda: of_type(conn, OUT0, "bridge", call="A-1"), what="A-1 bridged")
+    wait_until(lambda: of_type(conn, OUT0, "bridge", call="A-1"), message="A-1 bridged")
     send(conn, 0, type="call.ended", call="A-1", by="caller")
     send(conn, 0, type="call.arrived", call="A-2", number=wa.number, caller="+33644444444")
-    ring_a2 = wait_for(lambda: of_type(conn, OUT0, "ring", call="A-2"), what="A-2 rings")
+    ring_a2 = wait_until(lambda: of_type(conn, OUT0, "ring", call="A-2"), message="A-2 rings")
     assert ring_a2[0]["line"] == ringing_line  # the edited line no longer takes queue calls
     assert not of_type(conn, OUT1, "bridge")  # shard 1 is really down
 
     # engine 1 comes back: B's calls recover, nothing lost, nothing twice
     engines.start(1)
-    wait_for(lambda: of_type(conn, OUT1, "bridge", call="B-1"), what="B-1 bridged")
+    wait_until(lambda: of_type(conn, OUT1, "bridge", call="B-1"), message="B-1 bridged")
     send(conn, 1, type="call.ended", call="B-1", by="agent")
-    wait_for(lambda: of_type(conn, OUT1, "ring", call="B-2"), what="B-2 offered after B-1")
+    wait_until(lambda: of_type(conn, OUT1, "ring", call="B-2"), message="B-2 offered after B-1")
     send(conn, 1, type="call.answered", call="B-2", line=b1.number)
     send(conn, 1, type="call.ended", call="B-2", by="caller")
-    wait_for(lambda: caught_up(conn, 1), what="shard 1 drained")
+    wait_until(lambda: caught_up(conn, 1), message="shard 1 drained")
     outcomes = Counter((e["type"], e["call"]) for e in entries(conn, LOG1)
                        if e["type"] in ("answered", "completed", "abandoned"))
     assert outcomes == Counter({("answered", "B-1"): 1, ("completed", "B-1"): 1,
@@ -105,7 +105,7 @@ def test_scale1_two_shards_on_a_redis_cluster_edits_kill9_and_recovery(
     from webapp.models import CallLogEntry
     from worker.calllog import CallLog, handlers
 
-    wait_for(lambda: caught_up(conn, 0), what="shard 0 drained")
+    wait_until(lambda: caught_up(conn, 0), message="shard 0 drained")
     CallLog(conn, handlers(2)).work(burst=True)
     by_account = Counter((r.account_id, r.shard) for r in CallLogEntry.select()
                          if r.type == "answered")
@@ -123,26 +123,26 @@ def test_scale1_shard_move_drains_moves_and_reloads_both(app, db_conn, cluster_c
     engines.start(1)
     send(conn, 1, type="line.registered", line=b1.number)
     send(conn, 1, type="call.arrived", call="B-1", number=wb.number, caller="+33622222222")
-    wait_for(lambda: of_type(conn, OUT1, "ring", call="B-1"), what="B-1 rings")
-    wait_for(lambda: conn.hget("acd:{1}:state", wb.number), what="B's snapshot")
+    wait_until(lambda: of_type(conn, OUT1, "ring", call="B-1"), message="B-1 rings")
+    wait_until(lambda: conn.hget("acd:{1}:state", wb.number), message="B's snapshot")
     runner = app.test_cli_runner()
     # a call is live on shard 1: the move waits for it, then gives up, nothing moved
     result = runner.invoke(args=["shard-move", str(b.id), "0", "--timeout", "0.3"])
     assert result.exit_code != 0 and "still live" in result.output
     assert Account.get_by_id(b.id).shard == 1
     send(conn, 1, type="call.ended", call="B-1", by="caller")
-    wait_for(lambda: '"ringing": []' in (conn.hget("acd:{1}:state", wb.number) or b"").decode()
-             or b'"ringing":[]' in (conn.hget("acd:{1}:state", wb.number) or b""),
-             what="B-1 gone from the snapshot")
+    wait_until(lambda: '"ringing": []' in (conn.hget("acd:{1}:state", wb.number) or b"").decode()
+               or b'"ringing":[]' in (conn.hget("acd:{1}:state", wb.number) or b""),
+               message="B-1 gone from the snapshot")
     # B's line is in an outside call and on a break when the account moves (Q-13)
     send(conn, 1, type="line.busy", line=b1.number)
     send(conn, 1, type="line.paused", line=b1.number, reason="dejeuner")
-    wait_for(lambda: caught_up(conn, 1), what="busy and paused on shard 1")
+    wait_until(lambda: caught_up(conn, 1), message="busy and paused on shard 1")
     result = runner.invoke(args=["shard-move", str(b.id), "0"])
     assert result.exit_code == 0, result.output
     assert Account.get_by_id(b.id).shard == 0
     assert AuditEvent.select().where(AuditEvent.kind == "account.shard_moved").count() == 1
-    wait_for(lambda: caught_up(conn, 0) and caught_up(conn, 1), what="both reloaded")
+    wait_until(lambda: caught_up(conn, 0) and caught_up(conn, 1), message="both reloaded")
     # the PBX side now sends B's events to shard 0 (the SIP directory says so)
     assert conn.get(f"pbx:sip:number:{wb.number}") == b"welcome|0"
     assert conn.get(f"pbx:sip:number:{b1.number}") == b"line|0"
@@ -157,13 +157,13 @@ def test_scale1_shard_move_drains_moves_and_reloads_both(app, db_conn, cluster_c
     # shard 0's engine answers B's number: the line is offered nothing while busy and
     # paused, then rings once both end
     send(conn, 0, type="call.arrived", call="B-2", number=wb.number, caller="+33633333333")
-    wait_for(lambda: caught_up(conn, 0), what="B-2 waits")
+    wait_until(lambda: caught_up(conn, 0), message="B-2 waits")
     assert not of_type(conn, OUT0, "ring", call="B-2")
     send(conn, 0, type="line.idle", line=b1.number)
     send(conn, 0, type="line.unpaused", line=b1.number)
-    ring = wait_for(lambda: of_type(conn, OUT0, "ring", call="B-2"), what="B-2 on shard 0")
+    ring = wait_until(lambda: of_type(conn, OUT0, "ring", call="B-2"), message="B-2 on shard 0")
     assert ring[0]["line"] == b1.number
     # shard 1 no longer knows B's number: a stray arrival there is not distributed
     send(conn, 1, type="call.arrived", call="B-3", number=wb.number, caller="+33633333333")
-    wait_for(lambda: caught_up(conn, 1), what="stray arrival")
+    wait_until(lambda: caught_up(conn, 1), message="stray arrival")
     assert not of_type(conn, OUT1, "ring", call="B-3")

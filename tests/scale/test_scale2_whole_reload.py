@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from itertools import count
 
-from tests.scale.conftest import caught_up, entries, make_account, send, wait_for
+from tests.scale.conftest import caught_up, entries, make_account, send
+from tests.waiting import wait_until
 
 
 def test_scale2_whole_reload_from_the_database_reaches_the_running_engine(
@@ -17,7 +18,7 @@ def test_scale2_whole_reload_from_the_database_reaches_the_running_engine(
     _a, welcome, (line,), _ = make_account("Alpha", "+33140000", agents=1)
     engines.start(0)
     send(conn, 0, type="line.registered", line=line.number)
-    wait_for(lambda: caught_up(conn, 0), what="engine start")
+    wait_until(lambda: caught_up(conn, 0), message="engine start")
     WelcomeProfile.update(ring_s=30).where(WelcomeProfile.service == welcome.id).execute()
     send(conn, 0, type="config.reload")
     calls = count()
@@ -25,13 +26,13 @@ def test_scale2_whole_reload_from_the_database_reaches_the_running_engine(
     def rings_for_30_s() -> bool:
         call = f"A-{next(calls)}"
         send(conn, 0, type="call.arrived", call=call, number=welcome.number, caller="+33611")
-        ring = wait_for(lambda: [e for e in entries(conn, "acd:{0}:out")
+        ring = wait_until(lambda: [e for e in entries(conn, "acd:{0}:out")
                                  if e["type"] == "ring" and e["call"] == call],
-                        what=f"{call} rings")
+                          message=f"{call} rings")
         send(conn, 0, type="call.ended", call=call, by="caller")
-        wait_for(lambda: caught_up(conn, 0), what=f"{call} ended")
+        wait_until(lambda: caught_up(conn, 0), message=f"{call} ended")
         return ring[0]["timeout_s"] == "30"
 
-    wait_for(rings_for_30_s, what="the new ring time in force")
+    wait_until(rings_for_30_s, message="the new ring time in force")
     err = (engines.logs / "engine-0.err").read_text()
     assert "refused" not in err, err

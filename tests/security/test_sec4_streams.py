@@ -5,7 +5,7 @@ under load: bench/streams.py, README.)"""
 
 from __future__ import annotations
 
-from tests.conftest import wait_until
+from tests.waiting import wait_until
 
 
 def _open(b):

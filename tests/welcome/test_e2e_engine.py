@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.waiting import wait_until
+
 ROOT = Path(__file__).parents[2]
 IN, LOG, STATE = "acd:{0}:in", "acd:{0}:log", "acd:{0}:state"
 
@@ -31,16 +33,6 @@ def engine(redis_url, database_url, tmp_path, db_conn, demo):
     proc.terminate()
     proc.wait(10)
     err.close()
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def caught_up(conn) -> bool:
@@ -66,13 +58,13 @@ def test_wn4_an_edit_in_the_app_reaches_the_running_engine(admin, welcome, ids, 
 
     t0 = int(time.time() * 1000)
     send(redis_conn, type="clock", ts=t0)
-    wait_for(lambda: caught_up(redis_conn), what="engine start")
+    wait_until(lambda: caught_up(redis_conn), message="engine start")
     # size 5 (demo): two calls wait, nobody is registered
     send(redis_conn, type="call.arrived", call="a1", number=welcome.number, caller="+33611111111",
          ts=t0 + 10)
     send(redis_conn, type="call.arrived", call="a2", number=welcome.number, caller="+33622222222",
          ts=t0 + 20)
-    wait_for(lambda: caught_up(redis_conn), what="two arrivals")
+    wait_until(lambda: caught_up(redis_conn), message="two arrivals")
     assert not [e for _, e in log_entries(redis_conn) if e["type"] == "rejected"]
     # the administrator shrinks the queue to 1 in the browser: config.reload is published
     r = admin.post(f"/configurer/numeros-accueil/{welcome.id}/profils/{entry(welcome).id}",
@@ -80,7 +72,7 @@ def test_wn4_an_edit_in_the_app_reaches_the_running_engine(admin, welcome, ids, 
     assert r.status_code == 303
     send(redis_conn, type="call.arrived", call="a3", number=welcome.number, caller="+33633333333",
          ts=t0 + 30)
-    wait_for(lambda: caught_up(redis_conn), what="third arrival")
+    wait_until(lambda: caught_up(redis_conn), message="third arrival")
     rejected = [e for _, e in log_entries(redis_conn) if e["type"] == "rejected"]
     assert [e["call"] for e in rejected] == ["a3"] and rejected[0]["reason"] == "queue_full"
 
@@ -100,7 +92,7 @@ def test_swb1_swb2_switchboard_stream_shows_changes_and_actions_reach_the_engine
     t0 = int(time.time() * 1000)
     for line in ("+33100000101", "+33100000102"):
         send(redis_conn, type="line.registered", line=line, ts=t0)
-    wait_for(lambda: redis_conn.hget(STATE, welcome.number), what="first snapshot")
+    wait_until(lambda: redis_conn.hget(STATE, welcome.number), message="first snapshot")
     response = admin.client.get("/standard/flux", buffered=False)
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
@@ -127,7 +119,7 @@ def test_swb1_swb2_switchboard_stream_shows_changes_and_actions_reach_the_engine
                    token_from="/standard", headers={"HX-Request": "true",
                                                     "HX-Target": "sb-action"})
     assert r.status_code == 200 and "Demande envoyée" in r.data.decode()
-    wait_for(lambda: caught_up(redis_conn), what="pickup")
+    wait_until(lambda: caught_up(redis_conn), message="pickup")
     answered = [e for _, e in log_entries(redis_conn) if e["type"] == "answered"]
     assert answered and answered[0]["call"] == "k1" and answered[0]["line"] == "+33100000101"
     seen = read_until(body, "En communication</span>")
@@ -149,14 +141,14 @@ def test_swb2_transfer_validates_the_target(admin, welcome, redis_conn, engine):
     t0 = int(time.time() * 1000)
     send(redis_conn, type="call.arrived", call="t1", number=welcome.number,
          caller="+33612345678", ts=t0)
-    wait_for(lambda: b"t1" in (redis_conn.hget(STATE, welcome.number) or b""), what="waiting")
+    wait_until(lambda: b"t1" in (redis_conn.hget(STATE, welcome.number) or b""), message="waiting")
     url = f"/standard/{welcome.id}/appels/t1/transferer"
     r = admin.post(url, {"to": "12"}, token_from="/standard")
     assert r.status_code == 400 and "numéro valide" in r.data.decode()
     assert 'value="12"' in r.data.decode()
     r = admin.post(url, {"to": "06 98 76 54 32"}, token_from="/standard")
     assert r.status_code == 303
-    wait_for(lambda: caught_up(redis_conn), what="transfer")
+    wait_until(lambda: caught_up(redis_conn), message="transfer")
     out = [e for _, e in log_entries(redis_conn) if e["type"] == "transferred"]
     assert out and out[0]["to"] == "+33698765432"
 
@@ -178,7 +170,7 @@ def test_swb3_statistics_match_the_engine_log_exactly(admin, welcome, redis_conn
     for ev in events:
         pipe.xadd(IN, ev)
     pipe.execute()
-    wait_for(lambda: caught_up(redis_conn), timeout=120, what="scenario")
+    wait_until(lambda: caught_up(redis_conn), timeout=120, message="scenario")
     log = log_entries(redis_conn)
     assert len(log) > 120
 
