@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import copy
+import datetime as dt
 import json
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from engine.config import ConfigError, load_file, parse
+from engine.model import AgentCfg, LineCfg, route
 from tests.engine.conftest import A1, NUM, number_doc, queue_doc
 
 P = f"numbers.{NUM}.profiles.jour"
@@ -94,17 +97,33 @@ def test_unreadable_file_is_refused(tmp_path):
         load_file(bad)
 
 
-def test_protocol_example_document_is_valid():
-    doc = {"timezone": "Europe/Paris",
-           "lines": {"+33100000101": {"accept_queue_calls": True, "backup": "+33600000001"}},
-           "numbers": {"+33100000001": {
-               "entry": "nuit",
-               "rules": [{"days": [0, 1, 2, 3, 4], "from": "09:00", "to": "18:00",
-                          "profile": "jour"}],
-               "profiles": {
-                   "jour": {"type": "queue", "size": 5, "rest_s": 10, "ring_s": 20,
-                            "mode": "inactivity", "confirm": False, "caller_preanswer": None,
-                            "callee_preanswer": None, "music": None,
-                            "agents": [{"line": "+33100000101", "priority": 1, "weight": 1}]},
-                   "nuit": {"type": "announcement", "media": "ferme"}}}}}
-    parse(copy.deepcopy(json.loads(json.dumps(doc))))
+def protocol_example() -> dict:
+    """The JSON block of docs/protocol.md "Configuration document", as the page shows it."""
+    page = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text()
+    section = page.split("\n## Configuration document\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```json\n(.*?)^```$", section, re.M | re.S)
+    assert len(blocks) == 1, "docs/protocol.md: one JSON example under Configuration document"
+    return json.loads(blocks[0])
+
+
+def test_protocol_example_document_is_valid_and_routes_as_its_rules_say():
+    cfg = parse(protocol_example())
+    assert cfg.timezone == "Europe/Paris"
+    assert cfg.lines["+33100000101"] == LineCfg(accept_queue_calls=True, backup="+33600000001")
+    number = cfg.numbers["+33100000001"]
+    jour, nuit = number.profiles["jour"], number.profiles["nuit"]
+    assert (jour.type, jour.size, jour.rest_s, jour.ring_s, jour.mode, jour.confirm) == (
+        "queue", 5, 10, 20, "inactivity", False)
+    assert jour.agents == (AgentCfg("+33100000101", priority=1, weight=1),)
+    assert (nuit.type, nuit.media) == ("announcement", "ferme")
+    # weekdays 09:00-18:00 Paris time: the queue; before, after and at the weekend: "nuit"
+    paris = ZoneInfo("Europe/Paris")
+
+    def at(*when: int) -> str:
+        return route(cfg, number, int(dt.datetime(*when, tzinfo=paris).timestamp() * 1000))
+
+    assert at(2026, 12, 4, 9, 0) == "jour"  # a Friday
+    assert at(2026, 12, 4, 17, 59) == "jour"
+    assert at(2026, 12, 4, 18, 0) == "nuit"
+    assert at(2026, 12, 4, 8, 59) == "nuit"
+    assert at(2026, 12, 5, 10, 0) == "nuit"  # Saturday
