@@ -8,6 +8,13 @@ the way a person does (password, e-mailed code), and a bare Flask page rendering
 p50 and p99 next to the bare page's, with the ratio. Signed-in pages target ≥ 0.3× the
 bare page (the sign-in page ≥ 0.6×) and p99 ≤ 500 ms. The load average is printed:
 compare ratios of one run, not figures of two.
+
+`python -m bench.pages --in-process` measures the same pages without gunicorn or wrk:
+the app called through the Flask test client (the whole WSGI stack: server-side session
+on Redis, load_user, access, rendering, CSRF token, compression with gzip accepted)
+signed in as the demo administrator, and prints the median and p95 wall ms and the CPU
+ms of this process per page (on a shared machine the CPU figure moves least) next to
+the bare page called the same way (`--profile NAME` prints that page's cProfile).
 """
 
 from __future__ import annotations
@@ -113,14 +120,90 @@ def wrk(url: str, cookie: str | None, seconds: int, threads: int, connections: i
     return {"rps": rps, "p50": ms("50%"), "p99": ms("99%"), "errors": errors}
 
 
+def in_process(runs: int, wanted: set[str], profile: str) -> None:
+    """Median / p95 ms per page in-process (env and demo already in place)."""
+    import cProfile
+    import pstats
+    import statistics
+    import time
+
+    from bench.bare_app import create_app as create_bare
+    from webapp.app import create_app
+    from webapp.db import db
+    from webapp.models import User
+    from webapp.services.demo import DEMO_ADMIN_EMAIL
+
+    app = create_app()
+    with db.connection_context():
+        admin = User.get(User.email == DEMO_ADMIN_EMAIL)
+    client = app.test_client()
+    with client.session_transaction() as sess:  # what auth.finish stores on sign-in
+        sess["_user_id"] = str(admin.id)
+        sess["_fresh"] = True
+        sess["auth_version"] = admin.auth_version
+        sess["started_at"] = time.time()
+    bare = create_bare().test_client()
+    gzip_ok = {"Accept-Encoding": "gzip"}
+
+    def timed(test_client, path: str, n: int) -> tuple[list[float], float]:
+        """Wall ms of each request, and this process's CPU ms per request (what a busy
+        machine's other processes do not change: the app's own work)."""
+        samples = []
+        cpu = time.process_time()
+        for _ in range(n):
+            start = time.perf_counter()
+            response = test_client.get(path, headers=gzip_ok)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        return samples, (time.process_time() - cpu) * 1000 / n
+
+    def p95(samples: list[float]) -> float:
+        return sorted(samples)[int(round(0.95 * (len(samples) - 1)))]
+
+    signed_out = app.test_client()
+    clients = {name: client if signed else signed_out for name, _path, signed in PAGES}
+    for name, path, _signed in PAGES:  # warm-up: templates compiled, caches filled
+        timed(clients[name], path, 5)
+    timed(bare, "/", 50)
+    load = os.getloadavg()
+    print(f"in-process (Flask test client, gzip accepted), {runs} runs per page; load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)")
+    base, base_cpu = timed(bare, "/", runs * 2)
+    base_med = statistics.median(base)
+    print(f"{'page':11} {'median ms':>10} {'p95 ms':>8} {'CPU ms':>8} {'× bare':>7} "
+          f"{'CPU × bare':>10}")
+    print(f"{'bare':11} {base_med:10.2f} {p95(base):8.2f} {base_cpu:8.2f} {1:7.1f} {1:10.1f}")
+    for name, path, _signed in PAGES:
+        if wanted and name not in wanted:
+            continue
+        samples, cpu = timed(clients[name], path, runs)
+        med = statistics.median(samples)
+        print(f"{name:11} {med:10.2f} {p95(samples):8.2f} {cpu:8.2f} {med / base_med:7.1f} "
+              f"{cpu / base_cpu:10.1f}", flush=True)
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if profile:
+        path = dict((n, p) for n, p, _s in PAGES)[profile]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        timed(clients[profile], path, runs)
+        profiler.disable()
+        profiler.dump_stats(f"/tmp/cm-bench-{profile}.prof")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--in-process", action="store_true",
+                        help="ms per page through the Flask test client, no gunicorn or wrk")
+    parser.add_argument("--runs", type=int, default=200, help="with --in-process")
+    parser.add_argument("--profile", default="", help="with --in-process: a page to profile")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--only", default="", help="comma-separated page names")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
+    if not args.in_process and not shutil.which("wrk"):
         sys.exit("wrk introuvable : make bench installe le paquet Debian wrk")
     tmp = Path(tempfile.mkdtemp(prefix="cm-bench-pages-"))
     procs: list[subprocess.Popen] = []
@@ -140,6 +223,10 @@ def main() -> None:
             admin = subprocess.run([*flask, "demo"], cwd=ROOT, env=env, check=True,
                                    capture_output=True, text=True).stdout.strip().splitlines()[-1]
             from webapp.services.demo import DEMO_PASSWORD
+
+            if args.in_process:
+                in_process(args.runs, {n for n in args.only.split(",") if n}, args.profile)
+                return
 
             web_port, bare_port = free_port(), free_port()
             procs.append(start(procfile_web(web_port), env, web_port, tmp / "web.log"))
