@@ -175,7 +175,7 @@ def main() -> None:
         port = free_port()
         command = args.command
         if command is None:
-            from tests.rel.stack import procfile
+            from tests.reliability.stack import procfile
 
             command = procfile()["web"]
         env["PORT"] = str(port)
