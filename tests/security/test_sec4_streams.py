@@ -107,3 +107,82 @@ def test_sec4_sign_in_answers_while_42_streams_are_held(database_url, redis_url,
         for s in streams:
             s.stop()
         stack.stop()
+
+
+def test_sec4_a_stream_refresh_reads_the_lines_in_one_query(demo, db_conn, caplog):
+    """Every open stream re-reads its numbers from the database every few seconds: the
+    lines' holders come with the lines (one join), not one query per line, so adding
+    lines does not add queries (bench/streams.py measured the per-line queries as most
+    of the workers' time with 100 streams open)."""
+    import logging
+
+    from webapp.models import Contact, Service
+    from webapp.services import switchboard as svc
+    from webapp.services.accounts import default_site
+
+    def queries() -> int:
+        boards = svc.boards(list(Service.select().where(
+            (Service.account == demo.account) & (Service.kind == "welcome"))))
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            svc.refresh(boards)
+        return sum(1 for r in caplog.records if r.name == "peewee")
+
+    before = queries()
+    site = default_site(demo.account)
+    for n in range(20):
+        holder = Contact.create(account=demo.account, site=site, first_name=f"Agent{n}",
+                                last_name="Banc")
+        Service.create(account=demo.account, site=site, kind="fixed",
+                       number=f"+3319999{n:04d}", holder=holder)
+    assert queries() == before
+    assert svc.line_names(demo.account.id)["+33199990007"] == "Agent7 Banc"
+
+
+GEVENT_CHECK = """
+import sys
+from gevent import monkey
+monkey.patch_all()
+import gevent
+from webapp import serving
+from webapp.services import passwords
+
+if sys.argv[1] == "worker":
+    serving.post_worker_init(None)
+stored = passwords.hash_password("une phrase de passe")
+ticks = [0]
+
+def ticker():
+    while True:
+        ticks[0] += 1
+        gevent.sleep(0.001)
+
+gevent.spawn(ticker)
+gevent.sleep(0.01)
+before = ticks[0]
+right = passwords.verify_password(stored, "une phrase de passe")
+during = ticks[0] - before
+wrong = passwords.verify_password(stored, "une autre phrase")
+print(right, wrong, during)
+"""
+
+
+def test_sec4_a_password_check_leaves_the_other_greenlets_running():
+    """In the gevent web worker (webapp/serving.py) argon2 runs in the hub's thread pool:
+    other greenlets (open streams, other requests) keep running during a sign-in's
+    password check instead of freezing for its ~100 ms of CPU. Without the worker's
+    setup, the same check freezes the loop (nothing else ran): that is what is fixed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def run(mode: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", GEVENT_CHECK, mode], check=True,
+                             capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parents[2], timeout=60)
+        return out.stdout.split()
+
+    right, wrong, during = run("worker")
+    assert (right, wrong) == ("True", "False")  # same answers, exceptions carried back
+    assert int(during) > 0
+    assert run("in-place")[2] == "0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -17,6 +18,24 @@ MAX_LENGTH = 256
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # Verified for unknown e-mails so that both answers cost the same time (ACC-6).
 _DUMMY_HASH = _hasher.hash("pas-un-vrai-mot-de-passe")
+
+
+def _in_place(fn: Callable, *args):
+    return fn(*args)
+
+
+# How an argon2 computation runs. In place by default; the gevent web worker
+# (webapp/serving.py) hands it to its hub's thread pool instead: argon2 releases the GIL,
+# so the ~100 ms of a verification run beside the event loop rather than freezing every
+# greenlet of the worker — open switchboard streams, other sign-ins (SEC-4).
+_run: Callable = _in_place
+
+
+def run_hashing_with(runner: Callable) -> None:
+    """`runner(fn, *args)` returns `fn(*args)` (or raises what it raises), wherever it
+    runs it."""
+    global _run
+    _run = runner
 
 
 @lru_cache(maxsize=1)
@@ -40,13 +59,14 @@ def check_password(password: str, field: str = "password") -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _run(_hasher.hash, password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant-work check: an absent hash still costs one argon2 verification."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        matches = _run(_hasher.verify, stored_hash or _DUMMY_HASH, password)
+        return matches and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

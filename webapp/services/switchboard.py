@@ -15,10 +15,11 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from peewee import JOIN
 from redis import Redis
 
 from webapp.i18n import N_
-from webapp.models import Service, WelcomeProfile
+from webapp.models import Contact, Service, WelcomeProfile
 from webapp.services import phones
 from webapp.services.switchboard_actions import state_key
 from webapp.services.switchboard_attention import DEFAULT_SLA_S, callbacks, today_counters
@@ -99,8 +100,14 @@ def refresh(found: list[Board]) -> None:
 
 def line_names(account_id: int, site_ids: frozenset[int] | None = None) -> dict[str, str]:
     """Who holds each line, for the lines in `site_ids` only (None: every site; SEC-8)."""
+    # One query (the holder joined), not one per line: every open stream re-reads this
+    # every few seconds (SEC-4).
+    lines = (scoped_lines(account_id, site_ids)
+             .select(Service.number, Service.label, Contact.id, Contact.first_name,
+                     Contact.last_name)
+             .join(Contact, JOIN.LEFT_OUTER, on=(Service.holder == Contact.id)))
     return {s.number: (s.holder.full_name if s.holder_id else (s.label or s.number))
-            for s in scoped_lines(account_id, site_ids)}
+            for s in lines}
 
 
 def read(conn: Redis, shard: int, numbers: list[str]) -> dict[str, bytes | None]:

@@ -30,6 +30,7 @@ POLL_S = 0.25
 HEARTBEAT_S = 25.0
 MAX_STREAM_S = 300.0  # then the browser reconnects: sessions are re-checked, threads freed
 REFRESH_S = 5.0  # the database side (names, profiles, counters) is re-read at most this often
+SLOT_CHECK_S = 1.0  # an evicted stream ends within this (SEC-4): one Redis call a second
 GZIP_WBITS = 16 + 13  # gzip framing, 8 KB window: ~50 KB of memory per open stream
 GZIP_MEMLEVEL = 5
 
@@ -124,13 +125,15 @@ def _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s, heartb
     by_number = {b.number: b for b in boards_}
     raw_seen: dict[str, bytes | None | int] = dict.fromkeys(by_number, -1)
     sent: dict[str, dict[str, str]] = {n: {} for n in by_number}
-    started = last = refreshed = clock()
+    started = last = refreshed = checked = clock()
     first = True
     yield "retry: 2000\n\n"
     while clock() - started < max_s:
-        if slot is not None and not slot.alive():
-            yield sse(CLOSED_EVENT, " ".join(closed_html.split()))
-            return
+        if slot is not None and clock() - checked >= SLOT_CHECK_S:
+            checked = clock()
+            if not slot.alive():
+                yield sse(CLOSED_EVENT, " ".join(closed_html.split()))
+                return
         force = False
         if refresh_fn is not None and clock() - refreshed >= refresh_s:
             refreshed = clock()
