@@ -88,10 +88,12 @@ wrk-bin:
 	@command -v wrk >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 
-## Debian's chromium for the browser tests (Playwright drives it; no browser download).
+## Debian's chromium for the browser tests (Playwright drives it; no browser download),
+## with its translations (chromium-l10n): launched in French, it shows date fields as a
+## French user's browser does (jj/mm/aaaa), see tests/browser/conftest.py.
 chromium-bin:
-	@command -v chromium >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null)
+	@(command -v chromium >/dev/null && test -f /usr/lib/chromium/locales/fr.pak) || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n fonts-dejavu-core >/dev/null)
 
 ## FR-1: invoices are laid out with Debian's DejaVu fonts (accents, €), for run and test.
 fonts-bin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -50,7 +51,11 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # The browser's own language is French, as a French user's is: Chromium draws date
+        # fields (jj/mm/aaaa) in its UI language, not in the page's nor the context's
+        # locale (which set navigator.language, Intl and Accept-Language only).
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             env={**os.environ, "LANGUAGE": "fr"})
         yield browser
         browser.close()
 

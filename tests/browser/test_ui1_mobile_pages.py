@@ -1,6 +1,7 @@
 """UI-1 at 390 px (a phone), on every page of the app: no sideways scrolling, and every
 link, button, summary, select and checkbox label is a touch target of at least 44×44 px —
-both measured from the layout (Chromium's boxes), not read from CSS.
+both measured from the layout (Chromium's boxes), not read from CSS; and a page just
+opened marks no field invalid (focus would jump there) and shows no stray "None".
 
 The pages are not a hand-kept list: every GET rule of the app's URL map is walked, with the
 URL arguments its entry in tests/routes/ builds from real demo objects (a rule with
@@ -117,12 +118,21 @@ def walk_list(app, demo_ids_) -> tuple[dict[str, list[tuple[str, str]]], list[st
     return plan, missing
 
 
+# A page freshly opened shows no error: no field marked invalid (focus would jump to it),
+# no "None" left by a template.
+FRESH_JS = """() => ({
+  invalid: [...document.querySelectorAll("[aria-invalid=true]")].map(e => e.id || e.name),
+  none: /\\bNone\\b/.test(document.body.innerText)})"""
+
+
 def check(page, problems: dict, name: str) -> None:
     page.wait_for_function(SETTLED_JS)
     layout = page.evaluate(OVERFLOW_JS)
     small = page.evaluate(TARGETS_JS)
-    if layout["scroll"] > layout["width"] or small:
-        problems[name] = {"scroll": layout["scroll"], "wide": layout["wide"], "small": small}
+    fresh = page.evaluate(FRESH_JS)
+    if layout["scroll"] > layout["width"] or small or fresh["invalid"] or fresh["none"]:
+        problems[name] = {"scroll": layout["scroll"], "wide": layout["wide"], "small": small,
+                          **fresh}
 
 
 def walk(page, base: str, urls, problems: dict, not_pages: dict, seen: list) -> None:
@@ -158,8 +168,8 @@ def sign_in_checked(page, url, email, password, smtp, run_jobs, problems, name) 
     page.locator("main h1").wait_for()
 
 
-def test_ui1_every_page_fits_390px_with_44px_targets(app, live_server, chromium, demo, smtp,
-                                                      run_jobs, db_conn):
+def prepared_plan(app, demo) -> dict[str, list[tuple[str, str]]]:
+    """The walk of every GET page, on a demo that shows everything a page can show."""
     from tests.routes import demo_ids
     from webapp.models import Service, User
     from webapp.services import softphone, trusted_browsers
@@ -178,7 +188,12 @@ def test_ui1_every_page_fits_390px_with_44px_targets(app, live_server, chromium,
                                    actor=Actor.visitor("2001:db8:1234:5678:9abc:def0:1234:5678"))
     plan, missing = walk_list(app, d)
     assert not missing, "GET routes without URL arguments in tests/routes/: " + ", ".join(missing)
+    return plan
 
+
+def test_ui1_every_page_fits_390px_with_44px_targets(app, live_server, chromium, demo, smtp,
+                                                      run_jobs, db_conn):
+    plan = prepared_plan(app, demo)
     context = chromium.new_context(locale="fr-FR", viewport={"width": WIDTH, "height": HEIGHT},
                                    has_touch=True, is_mobile=True)
     page = context.new_page()
@@ -208,3 +223,52 @@ def test_ui1_every_page_fits_390px_with_44px_targets(app, live_server, chromium,
             "billing.invoice", "ops.account", "auth.login",
             "services.softphone_credentials"} <= set(seen), report
     assert not problems, f"see {report}: {sorted(problems)}"
+
+
+# The pages to look at (UI-1 review), by endpoint: URLs come from the same route table.
+SHOWN = {
+    "anonymous": ["auth.login", "auth.forgot"],
+    "admin": ["main.dashboard", "directory.contacts", "directory.contact", "services.index",
+              "services.detail", "lines.settings", "history.index", "welcome.index",
+              "welcome.number", "welcome.edit_profile", "switchboard.index", "switchboard.wall",
+              "stats.number", "billing.index", "billing.invoice", "tickets.index",
+              "tickets.detail", "preferences.index", "preferences.security", "sites.tree",
+              "audio.index", "access.users"],
+    "staff": ["ops.home", "ops.account", "ops.invoice", "ops.ticket"],
+}
+SIZES = [(390, 844), (820, 1180), (1366, 768)]
+
+
+def test_ui1_main_pages_fit_phone_tablet_and_laptop_screenshots(app, live_server, chromium, demo,
+                                                                 smtp, run_jobs, db_conn):
+    """tests/artifacts/screenshots/<endpoint>-<width>.png of the main pages, to look at;
+    none scrolls sideways at any of the three widths."""
+    plan = prepared_plan(app, demo)
+    urls = {who: dict(plan[who]) for who in plan}
+    base = live_server.url
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    cookies = {"anonymous": []}
+    for who, url, email in (("admin", "/connexion", demo.admin_email),
+                            ("staff", "/ops/connexion", STAFF_EMAIL)):
+        context = chromium.new_context(locale="fr-FR")
+        sign_in_checked(context.new_page(), base + url, email, demo.password, smtp, run_jobs,
+                        {}, who)
+        cookies[who] = context.cookies()
+        context.close()
+    wide = []
+    for width, height in SIZES:
+        for who, endpoints in SHOWN.items():
+            context = chromium.new_context(locale="fr-FR", viewport={"width": width,
+                                                                      "height": height},
+                                           has_touch=width < 1000, is_mobile=width < 500)
+            context.add_cookies(cookies[who])
+            page = context.new_page()
+            for endpoint in endpoints:
+                page.goto(base + urls["anonymous" if who == "anonymous" else who][endpoint])
+                page.wait_for_function(SETTLED_JS)
+                if page.evaluate(OVERFLOW_JS)["scroll"] > width:
+                    wide.append(f"{endpoint} at {width}")
+                page.screenshot(path=str(folder / f"{endpoint}-{width}.png"), full_page=True)
+            context.close()
+    assert not wide, wide

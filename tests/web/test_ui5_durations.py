@@ -1,6 +1,6 @@
 """UI-5: durations are formatted by Babel for the reader's language — statistics (talk,
-rest and pause time, waits, thresholds), call history and the audio library, in French
-and in English; never a hand-made "min"/"s"."""
+rest and pause time, waits, thresholds), call history, the audio library and a line's
+forwarding rules, in French and in English; never a hand-made "min"/"s"."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def _pages(admin, welcome, day, line_id):
                                   f"&du={day}&au={day}").get_data(as_text=True),
         "history": admin.client.get(f"/services/{line_id}/historique").get_data(as_text=True),
         "audio": admin.client.get("/configurer/audio").get_data(as_text=True),
+        "line": admin.client.get(f"/services/{line_id}/ligne").get_data(as_text=True),
     }
 
 
@@ -51,6 +52,7 @@ def test_ui5_durations_follow_the_readers_language(admin, demo, welcome, db_conn
     assert f"Accueil 15{NNBSP}s" in fr["stats"]
     assert f"1{NNBSP}h 2{NBSP}min" in fr["history"]  # 3725 s: hours and minutes
     assert f"1{NBSP}min 5{NNBSP}s" in fr["audio"]  # 65.4 s
+    assert f"Messagerie vocale après 20{NNBSP}s" in fr["line"]  # the demo's no-answer rule
 
     response = admin.post("/langue", {"language": "en", "next": "/"}, token_from="/")
     assert response.status_code == 303
@@ -60,5 +62,6 @@ def test_ui5_durations_follow_the_readers_language(admin, demo, welcome, db_conn
     assert "Accueil 15 sec" in en["stats"]
     assert "1 hr 2 min" in en["history"]
     assert "1 min 5 sec" in en["audio"]
+    assert "Voicemail after 20 sec" in en["line"]
     for html in en.values():  # nothing left in the French way
         assert not re.search(rf"\d[ {NNBSP}]s\b(?!ec)|\d min \d\d s\b", html)

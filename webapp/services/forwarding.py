@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError, fn
 
 from webapp.db import db
-from webapp.i18n import _
+from webapp.i18n import Duration, _
 from webapp.models import (
     RULES,
     TARGET_LINE,
@@ -132,11 +132,12 @@ def describe(profile: ForwardingProfile) -> list[RuleView]:
             line = getattr(profile, f"{rule}_line")
             target = f"{line.label or ''} ({phones.display(line.number)})" if line else "—"
         elif kind == TARGET_VOICEMAIL:
-            target = "Messagerie vocale"
+            target = _("Messagerie vocale")
         else:
             target = _("Aucun renvoi")
         if rule == "noanswer" and kind != TARGET_NONE:
-            target += _(" après %(noanswer_delay_s)s s", noanswer_delay_s=profile.noanswer_delay_s)
+            target = _("%(target)s après %(delay)s", target=target,
+                       delay=Duration(profile.noanswer_delay_s))
         rows.append(RuleView(rule, RULE_LABELS[rule], kind, target,
                              moot=immediate and rule != "immediate"))
     return rows
