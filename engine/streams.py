@@ -27,8 +27,10 @@ from engine.loader import DocumentSource
 from engine.model import Config
 from engine.prepare import Helper, InHelper, InThread, Preparing, digests, forget
 from engine.protocol import GROUP, Keys, malformed
+from engine.redis_client import one_node
 from engine.snapshot import snapshot
 from engine.state import State, restore
+from engine.wire import stream_entries, transact, xreadgroup
 
 log = logging.getLogger("engine")
 
@@ -68,6 +70,7 @@ class Engine:
         if clock not in ("wall", "events"):
             raise ValueError("clock must be wall or events")
         self.conn = conn
+        self._one_round_trip = one_node(conn)  # engine/wire.py (not on a Redis Cluster)
         self.load_config = load_config
         self.load_numbers = load_numbers
         self.source = source
@@ -127,19 +130,22 @@ class Engine:
         state = self.state or self.setup()
         handled = 0
         pending = True  # first re-read what a previous run read but did not acknowledge
-        ahead: list[Entry] = []  # the next batch, read by the last commit (COMMIT's read)
+        ahead: list[Entry] = []  # the next batch, read by the last commit (COMMIT's read,
+        # or the blocking read sent after it)
         while not self.stopping or ahead:  # on SIGTERM, finish the batch in hand
+            live = not burst and not pending and not self.stopping
             if self._preparing is not None and self._preparing.ready():
                 self._commit(self._swap(), [])
             if ahead:
                 entries, ahead = ahead, []
                 handled += len(entries)
-                ahead = self.handle_batch(entries, read_next=not self.stopping)
+                ahead = self.handle_batch(entries, read_next=not self.stopping, wait=live)
                 continue
             if self.clock == "wall":
                 due = state.next_timer()
                 if due is not None and due <= self._wall():
-                    ahead = self._commit(state.advance(self._wall()), [], read_next=not pending)
+                    ahead = self._commit(state.advance(self._wall()), [],
+                                         read_next=not pending, wait=live)
                     continue
             if self._snap_pending and not pending:
                 # caught up: publish the snapshots still waiting (the commit also reads
@@ -147,20 +153,14 @@ class Engine:
                 # engine keeps each number's pace (SNAPSHOT_EVERY_S), a few per round
                 # trip, so that a quiet moment never turns into a long write.
                 if burst or self._snapshot_due():
-                    ahead = self._commit(Output(), [], flush_snapshots=burst, read_next=True)
+                    ahead = self._commit(Output(), [], flush_snapshots=burst, read_next=True,
+                                         wait=live)
                     if ahead or not burst:
                         continue
                     break
             block = None
-            if not burst and not pending:
-                block = MAX_BLOCK_MS
-                if self._snap_pending:
-                    block = int(SNAPSHOT_EVERY_S * 1000) or 1
-                due = state.next_timer() if self.clock == "wall" else None
-                if due is not None:
-                    block = max(1, min(block, due - self._wall()))
-                if self._preparing is not None:
-                    block = min(block, RELOAD_POLL_MS)
+            if live:
+                block = max(1, self._block_ms())
             start = "0" if pending else ">"
             resp = self.conn.xreadgroup(GROUP, self.consumer, {self.keys.inp: start},
                                         count=self.batch, block=block)
@@ -176,15 +176,36 @@ class Engine:
                     break
                 continue
             handled += len(batch)
-            ahead = self.handle_batch(batch, read_next=not pending and not self.stopping)
+            ahead = self.handle_batch(batch, read_next=not pending and not self.stopping,
+                                      wait=live)
         self._helper.close()
         return handled
 
+    def _block_ms(self) -> int:
+        """How long a read may wait for new events (ms): until the next timer (wall
+        clock) or the next snapshot due, at most MAX_BLOCK_MS (RELOAD_POLL_MS while a
+        whole document is being prepared); 0 or less: something is due now."""
+        state = self.state
+        assert state is not None
+        block = MAX_BLOCK_MS
+        if self._snap_pending:
+            at, mono = self._snap_at, time.monotonic()
+            first = min(at.get(number, 0.0) for number in self._snap_pending)
+            block = min(block, int((first + SNAPSHOT_EVERY_S - mono) * 1000) + 1)
+        if self.clock == "wall":
+            due = state.next_timer()
+            if due is not None:
+                block = min(block, due - self._wall())
+        if self._preparing is not None:
+            block = min(block, RELOAD_POLL_MS)
+        return block
+
     # ---- one batch --------------------------------------------------------------------
 
-    def handle_batch(self, entries: list[Entry], read_next: bool = False) -> list[Entry]:
-        """Handle `entries` and commit; returns the next batch when `read_next`
-        (read by the same transaction), else []."""
+    def handle_batch(self, entries: list[Entry], read_next: bool = False,
+                     wait: bool = False) -> list[Entry]:
+        """Handle `entries` and commit; returns the next batch when `read_next` (read by
+        the same transaction or, with `wait`, by a blocking read sent with it), else []."""
         state = self.state
         assert state is not None
         total = Output()
@@ -206,7 +227,7 @@ class Engine:
                 log.warning("entry %s ignored: %s", eid, out.ignored)
             commands += out.commands
             logs += out.logs
-        return self._commit(total, ids, read_next=read_next)
+        return self._commit(total, ids, read_next=read_next, wait=wait)
 
     def _reload(self, now: int, numbers: list[str] | None) -> Output:
         """`config.reload`. With `numbers` (and a per-number loader): just those sections,
@@ -279,23 +300,31 @@ class Engine:
         return out
 
     def _commit(self, out: Output, ids: list[str], flush_snapshots: bool = False,
-                read_next: bool = False) -> list[Entry]:
+                read_next: bool = False, wait: bool = False) -> list[Entry]:
         """Write what the batch changed, its entries and its XACK in one MULTI/EXEC;
-        with `read_next`, the same transaction reads the next batch (returned)."""
+        with `read_next`, the same transaction reads the next batch (returned). With
+        `wait` too (a running engine), when the batch was not a full one (the engine
+        has caught up) and nothing is due, a blocking read of the next events is sent
+        with the transaction instead (engine/wire.py): one round trip, not two."""
         state = self.state
         assert state is not None
         k = self.keys
         blob = payload(state, out, ids, self._snapshots(flush_snapshots, len(ids)))
-        pipe = self.conn.pipeline(transaction=True)
+        then = None
+        if read_next and wait and self._one_round_trip and len(ids) < self.batch:
+            block = self._block_ms()
+            if block > 0:
+                then, read_next = xreadgroup(GROUP, self.consumer, k.inp, self.batch,
+                                             block), False
         # EVAL by name: redis-py's cluster pipeline has no eval() (engine/redis_client.py)
-        pipe.execute_command("EVAL", COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done,
-                             k.state, k.meta, k.inp, blob, str(state.now),
-                             str(state.seq), GROUP, self.batch if read_next else 0,
-                             self.consumer)
+        commands: list[tuple] = [("EVAL", COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done,
+                                  k.state, k.meta, k.inp, blob, str(state.now),
+                                  str(state.seq), GROUP, self.batch if read_next else 0,
+                                  self.consumer)]
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
             horizon = state.now - DONE_KEEP_MS
-            pipe.zremrangebyscore(k.done, "-inf", horizon)
+            commands.append(("ZREMRANGEBYSCORE", k.done, "-inf", horizon))
             # `done` is in finishing order (the clock never goes back, and restore loads
             # it sorted by time), so the expired ids are at its front: the prune costs
             # what it removes, not the whole week of finished calls.
@@ -306,8 +335,17 @@ class Engine:
                 expired.append(cid)
             for cid in expired:
                 del state.done[cid]
-        reply = pipe.execute()[0]
+        if self._one_round_trip:
+            replies, read = transact(self.conn, commands, then)
+            reply = replies[0]
+        else:
+            pipe = self.conn.pipeline(transaction=True)
+            for command in commands:
+                pipe.execute_command(*command)
+            reply, read = pipe.execute()[0], None
         state.clear_dirty()
+        if then is not None:
+            return stream_entries(read)
         if not reply:
             return []
         try:
