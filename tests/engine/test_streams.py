@@ -105,6 +105,46 @@ def test_q12_kill_9_mid_burst_then_restart_loses_and_repeats_nothing(
     assert all(per_call[c] <= 1 for c in live) and kills == 2
 
 
+def test_q12_kill_9_while_events_trickle_in_then_restart_loses_and_repeats_nothing(
+        redis_url, redis_conn, tmp_path):
+    """Events one or two at a time, as at 2,000 events/s: the engine has caught up and
+    sends each batch's MULTI/EXEC with the blocking read of the next events
+    (engine/wire.py); killed twice meanwhile, it still emits exactly what the core does."""
+    conn = redis_conn
+    doc = build_config(20, 5, rest_s=3)
+    events = scenario(cfg := parse(doc), 300, T0, State(cfg, 0, T0), seed=5, gap_ms=150)
+    path = write_doc(tmp_path, doc)
+    fed = threading.Event()
+
+    def feed() -> None:
+        feeder = redis.Redis.from_url(redis_url)
+        i, size = 0, 1
+        while i < len(events):
+            xadd_all(feeder, events[i:i + size])  # one entry, then two, then one...
+            i, size = i + size, 3 - size
+            time.sleep(0.001)  # the pace is what is tested: a caught-up engine
+        feeder.close()
+        fed.set()
+
+    proc = start_engine(redis_url, path, tmp_path)
+    wait_until(lambda: conn.exists(IN))
+    thread = threading.Thread(target=feed)
+    thread.start()
+    for third in (1, 2):  # kill -9 twice while the events trickle in, then finish
+        target = len(events) * third // 3
+        wait_until(lambda t=target: (conn.xinfo_groups(IN)[0]["entries-read"] or 0) >= t)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        proc = start_engine(redis_url, path, tmp_path)
+    thread.join(30)
+    wait_until(lambda: fed.is_set() and caught_up(conn), 60)
+    proc.terminate()
+    assert proc.wait(10) == 0
+    cmds, logs = expected_output(doc, events)
+    assert entries(conn, OUT) == cmds  # nothing lost, nothing emitted twice, same order
+    assert entries(conn, LOG) == logs
+
+
 def test_malformed_and_unknown_entries_are_acknowledged_logged_once_and_ignored(
         redis_url, redis_conn, tmp_path):
     conn = redis_conn
