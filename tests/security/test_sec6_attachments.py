@@ -61,3 +61,30 @@ def test_sec6_pending_uploads_are_capped_per_user(admin, app, db_conn):
     assert {p.name for p in folder.iterdir()} - before == {a.stored_name for a in pending}
     assert {a.filename for a in pending} == {"2a.png", "2b.png", "2c.png", "3a.png", "3b.png",
                                              "3c.png"}
+
+
+def test_sec6_stale_pending_uploads_are_purged(admin, app, db_conn):
+    """Files kept from a refused try more than a day ago are deleted (rows and bytes) at
+    the next upload, and their ids can no longer be attached by posting them back."""
+    import datetime as dt
+
+    from webapp.models import Attachment, TicketMessage, utcnow
+    from webapp.services.tickets import PENDING_TTL, path_of
+
+    settings = app.extensions["cm_settings"]
+    old = _refused_try(admin, ["vieux1.png", "vieux2.png"])
+    old_files = [path_of(a, settings.DATA_DIR) for a in Attachment.select().where(
+        Attachment.id.in_([int(i) for i in old]))]
+    assert len(old_files) == 2 and all(p.exists() for p in old_files)
+    Attachment.update(created_at=utcnow() - PENDING_TTL - dt.timedelta(minutes=1)).where(
+        Attachment.id.in_([int(i) for i in old])).execute()
+    _refused_try(admin, ["neuf.png"])
+    assert [a.filename for a in Attachment.select().where(Attachment.message.is_null())] == [
+        "neuf.png"]
+    assert not any(p.exists() for p in old_files)
+    response = send(admin, "/tickets/nouveau", {"subject": "Fax", "body": "Les anciens",
+                                                "keep": old})
+    assert response.status_code == 303
+    message = TicketMessage.select().order_by(TicketMessage.id.desc()).first()
+    assert not [a.filename for a in Attachment.select().where(
+        Attachment.message == message.id) if a.filename.startswith("vieux")]
