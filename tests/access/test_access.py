@@ -197,14 +197,16 @@ def test_role1_user_manager_cannot_grant_more_than_they_hold(demo, ids, new_brow
     own = UserRole.get(UserRole.user == Role.get(Role.name == "Rôle Rita").user_links[0].user)
     response = post(b, f"/preferences/acces/utilisateurs/{own.user_id}/roles",
                     {"roles": [str(admin_role.id)]})
-    assert response.status_code == 400
+    assert response.status_code == 403  # a role wider than her own rights
+    assert "plus large que vos propres droits" in text(response)
     assert not UserRole.select().where((UserRole.user == own.user_id)
                                        & (UserRole.role == admin_role.id)).exists()
     from webapp.models import User
 
     claire = User.get(User.email == demo.admin_email)
     response = post(b, f"/preferences/acces/utilisateurs/{claire.id}/retirer", {"confirm": "1"})
-    assert response.status_code == 409
+    assert response.status_code == 403  # Claire holds rights Rita lacks (SEC-1/2 guard)
+    assert "droits plus larges que les vôtres" in text(response)
     assert UserRole.select().where(UserRole.user == claire.id).exists()
 
 

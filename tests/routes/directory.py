@@ -160,11 +160,12 @@ ROUTES = [
           data={"confirm": "1"}),
     Route("access.user_new", restricted=403),
     Route("access.user_new", "POST", restricted=403, other=INVALID, data=_grant_body),
-    # users_only may not act on Lucas, who holds rights it lacks (SEC-1/2 guard)
-    Route("access.user_roles_update", "POST", args=LUCAS, **ACCESS, users_only=INVALID,
+    # users_only may not act on Lucas, who holds rights it lacks (SEC-1/2 guard): 403,
+    # like every refusal of that guard (a validation status would fail here)
+    Route("access.user_roles_update", "POST", args=LUCAS, **ACCESS, users_only=403,
           data=lambda d: {"roles": [str(_role(d, "Responsable Lyon"))]}),
     Route("access.user_remove", args=LUCAS, **ACCESS),
-    Route("access.user_remove", "POST", args=LUCAS, **ACCESS, users_only=INVALID,
+    Route("access.user_remove", "POST", args=LUCAS, **ACCESS, users_only=403,
           data={"confirm": "1"}),
     Route("access.revoke_browser", "POST", args=_trusted_browser, **ACCESS, users_only=403,
           data={}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import text_of
 from tests.dbdigest import digest
-from tests.security.conftest import make_user, post
+from tests.security.conftest import contact_form, make_user, post
 
 
 def _tables():
@@ -61,3 +61,58 @@ def test_sec2_administrator_disables_2fa_and_the_user_is_told(demo, admin, new_b
     body = text_of(smtp.last(demo.user_email))
     assert "double authentification" in body and "Claire" in body
     assert AuditEvent.select().where(AuditEvent.kind == "tfa.disabled").exists()
+
+
+def test_sec2_the_guard_answers_403_on_every_action_on_a_wider_user(
+        demo, new_browser, second_admin, smtp, db_conn):
+    """"Gérer les accès utilisateurs" alone, against Lucas (who holds services.manage and
+    more): changing his roles, removing his access, revoking his browser, disabling his
+    2FA — and, with the directory right too, changing an administrator's sign-in address —
+    each answers 403 with the reason in French, and nothing is written."""
+    import html
+
+    from webapp.models import (
+        Contact,
+        EmailChange,
+        Licence,
+        PasswordToken,
+        Role,
+        TrustedBrowser,
+        User,
+        UserRole,
+    )
+    from webapp.services.roles import WIDER_RIGHTS
+
+    lucas_b = new_browser()
+    lucas_b.sign_in(demo.user_email, demo.password, trust=True)
+    lucas = User.get(User.email == demo.user_email)
+    browser = TrustedBrowser.get(TrustedBrowser.user == lucas.id)
+    make_user(demo.account, "acces@atelier-dupont.example", "Inès", "users.manage",
+              "default", [], demo.password)
+    ines = new_browser()
+    ines.sign_in("acces@atelier-dupont.example", demo.password)
+    make_user(demo.account, "annuaire@atelier-dupont.example", "Jules",
+              "users.manage services.manage sites.access", "all", [], demo.password)
+    jules = new_browser()
+    jules.sign_in("annuaire@atelier-dupont.example", demo.password)
+    lyon_role = Role.get((Role.account == demo.account) & (Role.name == "Responsable Lyon"))
+    tables = (User, UserRole, Licence, TrustedBrowser, Contact, EmailChange, PasswordToken)
+    smtp.clear()
+    before = digest(*tables)
+    users = "/preferences/acces/utilisateurs"
+    attempts = {
+        "roles": post(ines, f"{users}/{lucas.id}/roles", {"roles": [str(lyon_role.id)]}),
+        "remove": post(ines, f"{users}/{lucas.id}/retirer", {"confirm": "1"}),
+        "browser": post(ines, f"{users}/{lucas.id}/navigateurs/{browser.id}/revoquer"),
+        "2fa": post(ines, f"{users}/{lucas.id}/2fa/desactiver"),
+    }
+    for what, response in attempts.items():
+        assert response.status_code == 403, (what, response.status_code)
+        assert WIDER_RIGHTS in html.unescape(response.get_data(as_text=True)), what
+    address = post(jules, f"/annuaire/{second_admin.contact_id}/modifier",
+                   contact_form(second_admin.contact, email="pirate@evil.example"))
+    assert address.status_code == 403
+    assert "seul un administrateur peut modifier son adresse e-mail" in html.unescape(
+        address.get_data(as_text=True))
+    assert digest(*tables) == before
+    assert not smtp.messages(demo.user_email) and not smtp.messages("pirate@evil.example")

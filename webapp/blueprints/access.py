@@ -14,7 +14,7 @@ from webapp.services import password_links, trusted_browsers
 from webapp.services import roles as roles_service
 from webapp.services import sites as sites_service
 from webapp.services.access import user_roles
-from webapp.services.roles import AccessError, RoleForm
+from webapp.services.roles import AccessError, BeyondRights, RoleForm
 from webapp.translate import translate
 
 bp = Blueprint("access", __name__, url_prefix="/preferences/acces")
@@ -39,6 +39,12 @@ def users():
 @requires("users.manage")
 def user_detail(user_id: int):
     return _user_page(_user_or_404(user_id))
+
+
+def _refusal_status(error: AccessError, otherwise: int) -> int:
+    """403 when the actor lacks the rights (the guard on another user, a role wider than
+    theirs: SEC-1/2), `otherwise` for a refusal of what was asked (last administrator…)."""
+    return 403 if isinstance(error, BeyondRights) else otherwise
 
 
 def _user_page(user: User, status: int = 200, error: str | None = None):
@@ -142,11 +148,11 @@ def role_delete(role_id: int):
                       error=_("Confirmez la suppression en cochant la case."))
     try:
         if not roles_service.within_reach(current_access(), role) and not role.builtin:
-            raise AccessError(_("Ce rôle dépasse vos propres droits : seul un administrateur "
-                                "peut le supprimer."))
+            raise BeyondRights(_("Ce rôle dépasse vos propres droits : seul un administrateur "
+                                 "peut le supprimer."))
         roles_service.delete(current_access(), role, actor=current_actor())
     except AccessError as error:
-        return render("access/role_delete.html", status=409, role=role,
+        return render("access/role_delete.html", status=_refusal_status(error, 409), role=role,
                       error=translate(error.message))
     flash(_("Le rôle « %(name)s » est supprimé.", name=role.name), "success")
     return redirect_to(url_for("access.roles"))
@@ -184,8 +190,8 @@ def user_new():
                                 "ajoutez-le d'abord à l'annuaire."))
         user = roles_service.grant(access, contact, chosen, actor=current_actor())
     except AccessError as error:
-        return render("access/user_new.html", status=400, email=email, chosen=chosen,
-                      roles=_grantable_roles(), error=translate(error.message))
+        return render("access/user_new.html", status=_refusal_status(error, 400), email=email,
+                      chosen=chosen, roles=_grantable_roles(), error=translate(error.message))
     sent = password_links.send_password_link(
         user.email, settings=current_app.extensions["cm_settings"], actor=current_actor(),
         invitation=True, invited_by=current_user.contact.full_name)
@@ -202,7 +208,8 @@ def user_roles_update(user_id: int):
     try:
         roles_service.set_roles(current_access(), user, _role_ids(), actor=current_actor())
     except AccessError as error:
-        return _user_page(user, status=400, error=translate(error.message))
+        return _user_page(user, status=_refusal_status(error, 400),
+                          error=translate(error.message))
     flash(_("Les rôles sont enregistrés : ils s'appliquent dès la prochaine page de "
             "l'utilisateur."), "success")
     return redirect_to(url_for("access.user_detail", user_id=user.id))
@@ -220,7 +227,7 @@ def user_remove(user_id: int):
     try:
         roles_service.remove(current_access(), user, actor=current_actor())
     except AccessError as error:
-        return render("access/user_remove.html", status=409, user=user,
+        return render("access/user_remove.html", status=_refusal_status(error, 409), user=user,
                       error=translate(error.message))
     auth_service.end_all_sessions(user)
     flash(_("%(name)s n'a plus accès au Manager ; ses sessions sont terminées.",

@@ -20,7 +20,7 @@ from webapp.services import forwarding
 from webapp.services import sites as sites_service
 from webapp.services.directory import ContactForm
 from webapp.services.errors import FormError
-from webapp.services.roles import AccessError
+from webapp.services.roles import BeyondRights
 from webapp.translate import translate
 
 bp = Blueprint("directory", __name__, url_prefix="/annuaire")
@@ -94,9 +94,9 @@ def edit(contact_id: int):
         _saved, awaiting = directory_service.update_contact(
             contact, values, access=access, actor=current_actor(),
             settings=current_app.extensions["cm_settings"])
-    except FormError as refused:  # AccessError: not allowed to change this sign-in address
+    except FormError as refused:  # BeyondRights: not allowed to change this sign-in address
         form.errors.update(refused.errors)
-        return _form_page(form, contact, status=403 if isinstance(refused, AccessError) else 400)
+        return _form_page(form, contact, status=403 if isinstance(refused, BeyondRights) else 400)
     flash(_("La fiche de %(name)s est enregistrée.", name=contact.full_name), "success")
     if awaiting:
         flash(_("Un lien de confirmation est envoyé à %(email)s : cette adresse servira à la "

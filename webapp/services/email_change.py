@@ -20,7 +20,7 @@ from webapp.services import audit, mail
 from webapp.services.access import Access
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
-from webapp.services.roles import AccessError, may_act_on
+from webapp.services.roles import BeyondRights, may_act_on
 from webapp.services.tokens import digest, new_token
 from webapp.services.trusted_browsers import revoke_all_browsers
 
@@ -39,18 +39,19 @@ def user_of(contact: Contact | int) -> User | None:
 
 
 def check_may_change(access: Access, target: User) -> None:
-    """AccessError (field "email") unless `access` may change `target`'s sign-in address."""
+    """BeyondRights (field "email") unless `access` may change `target`'s sign-in
+    address."""
     if not access.can("users.manage") or access.account_id != target.account_id:
-        raise AccessError({"email": NEEDS_PERMISSION})
+        raise BeyondRights({"email": NEEDS_PERMISSION})
     if not may_act_on(access, target):
-        raise AccessError({"email": WIDER_RIGHTS})
+        raise BeyondRights({"email": WIDER_RIGHTS})
 
 
 def guard(access: Access, target: User, actor: Actor) -> None:
     """`check_may_change`, the refusal written to the security journal (SEC-1)."""
     try:
         check_may_change(access, target)
-    except AccessError:
+    except BeyondRights:
         audit.record("user.email_change_refused", account=target.account_id, actor=actor,
                      target=target.id)
         raise
@@ -66,7 +67,7 @@ def request_change(access: Access, target: User, new_email: str, *, actor: Actor
                    ) -> EmailChange:
     """Sends the confirmation link to the new address and a notice to the old one.
 
-    Raises AccessError when refused, FormError (field "email") when the address is taken.
+    Raises BeyondRights when refused, FormError (field "email") when the address is taken.
     """
     guard(access, target, actor)
     address = new_email.strip().lower()

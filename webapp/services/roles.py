@@ -32,6 +32,12 @@ class AccessError(FormError):
     """A refusal of this area, with its message (webapp.services.errors)."""
 
 
+class BeyondRights(AccessError):
+    """Refused because the actor lacks rights the action needs — the guard on another
+    user (SEC-1/2: nobody acts on a user who holds rights they lack), a role wider than
+    their own: views answer 403, not a validation status."""
+
+
 @dataclass
 class RoleForm:
     name: str = ""
@@ -171,8 +177,8 @@ def _roles_to_grant(access: Access, role_ids: list[int]) -> list[Role]:
     if not any(r.permission_set for r in roles):
         raise AccessError(_("L'accès au Manager demande au moins un rôle avec des permissions."))
     if not all(within_reach(access, r) for r in roles):
-        raise AccessError(_("Vous ne pouvez pas attribuer un rôle plus large que vos propres "
-                          "droits."))
+        raise BeyondRights(_("Vous ne pouvez pas attribuer un rôle plus large que vos propres "
+                             "droits."))
     return roles
 
 
@@ -191,7 +197,7 @@ def may_act_on(access: Access, target: User) -> bool:
 
 def _guard_target(access: Access, target: User, acting: User | None = None) -> None:
     if not may_act_on(access, target):
-        raise AccessError(WIDER_RIGHTS)
+        raise BeyondRights(WIDER_RIGHTS)
 
 
 def _write_lock(account_id: int):

@@ -14,7 +14,7 @@ from webapp.models import TFA_DISABLED, TrustedBrowser, User, utcnow
 from webapp.services import audit, mail
 from webapp.services.actor import Actor
 from webapp.services.auth import account_of, audited_as, trust_table
-from webapp.services.roles import WIDER_RIGHTS, AccessError, may_act_on
+from webapp.services.roles import WIDER_RIGHTS, BeyondRights, may_act_on
 from webapp.services.tokens import digest, new_token
 from webapp.settings import Settings
 
@@ -37,7 +37,7 @@ def _guard_other(access, target: User, actor: Actor, kind: str) -> None:
     if access is None or not access.can("users.manage") or not may_act_on(access, target):
         audit.record(f"{kind}_refused", account=target.account_id, user=_by(actor),
                      ip=actor.ip, target=target.id)
-        raise AccessError(WIDER_RIGHTS)
+        raise BeyondRights(WIDER_RIGHTS)
 
 
 def _tell(target: User, settings: Settings, what: Text, by: User) -> None:
