@@ -148,8 +148,8 @@ def summary(name: str, times: list[float]) -> float:
     ok = sorted(times)
     p95 = ok[max(0, int(round(0.95 * len(ok))) - 1)]
     print(f"{name:9} sign-in p50 {statistics.median(ok) * 1000:7.0f} ms   p95 "
-          f"{p95 * 1000:7.0f} ms   max {ok[-1] * 1000:7.0f} ms   ({len(ok)} sign-ins)",
-          flush=True)
+          f"{p95 * 1000:7.0f} ms   max {ok[-1] * 1000:7.0f} ms   ({len(ok)} sign-ins, "
+          f"load {os.getloadavg()[0]:.2f})", flush=True)
     return p95
 
 

@@ -14,6 +14,10 @@ docs/deployment.md.
 
 from __future__ import annotations
 
+import select
+import socket
+from collections.abc import Callable
+
 from gevent import get_hub
 
 from webapp.services import passwords
@@ -36,3 +40,22 @@ def in_thread_pool(fn, *args):
 def post_worker_init(worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
     """In the worker, once gevent has patched it: hashing off the event loop."""
     passwords.run_hashing_with(in_thread_pool)
+
+
+def client_gone(environ: dict) -> Callable[[], bool] | None:
+    """For a long response (server-sent events): a check that the browser has hung up,
+    from the connection gunicorn hands over (`gunicorn.socket`); None on servers that do
+    not (the development server). The browser sends nothing after its request, so a
+    readable socket that peeks no byte is closed."""
+    sock = environ.get("gunicorn.socket")
+    if sock is None:
+        return None
+
+    def gone() -> bool:
+        try:
+            readable, _w, _x = select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):  # reset, or already closed
+            return True
+
+    return gone

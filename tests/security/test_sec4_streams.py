@@ -186,3 +186,34 @@ def test_sec4_a_password_check_leaves_the_other_greenlets_running():
     assert (right, wrong) == ("True", "False")  # same answers, exceptions carried back
     assert int(during) > 0
     assert run("in-place")[2] == "0"
+
+
+def test_sec4_a_closed_tab_frees_its_stream_at_once(database_url, redis_url, redis_conn,
+                                                     tmp_path):
+    """The Procfile's web line: a browser that hangs up (tab closed) ends its stream on
+    the server within a second or so — its slot freed, its polling stopped — rather than
+    at the next failed write, a heartbeat later (set to 5 minutes here)."""
+    from bench.streams import open_streams, prepare, sign_in
+    from tests.reliability.stack import Stack
+    from webapp.db import db
+    from webapp.models import User
+
+    emails = prepare(database_url, 2)
+    with db.connection_context():
+        ids = [User.get(User.email == e).id for e in emails]
+    stack = Stack(tmp_path, database_url, redis_url, SSE_HEARTBEAT_S="300")
+    streams = []
+    try:
+        stack.start("web")
+        sessions = [sign_in(stack.url, email) for email in emails]
+        streams = open_streams(stack.port, sessions, 2)
+        assert [redis_conn.zcard(f"sse:open:{i}") for i in ids] == [2, 2]
+        for s in streams[:2]:  # the first user closes both tabs
+            s.stop()
+        wait_until(lambda: redis_conn.zcard(f"sse:open:{ids[0]}") == 0, timeout=20)
+        assert redis_conn.zcard(f"sse:open:{ids[1]}") == 2  # the other user's stay open
+        assert not any(s.ended.is_set() for s in streams[2:])
+    finally:
+        for s in streams:
+            s.stop()
+        stack.stop()

@@ -105,23 +105,27 @@ def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
             max_s: float = MAX_STREAM_S, refresh_s: float = REFRESH_S,
             sleep: Callable[[float], None] = time.sleep,
             clock: Callable[[], float] = time.monotonic, slot: StreamSlot | None = None,
-            closed_html: str = "") -> Iterator[str]:
+            closed_html: str = "", gone: Callable[[], bool] | None = None) -> Iterator[str]:
     """The SSE body. `render(board, view)` gives {item id: one-line HTML} for a number;
     every item once at (re)connection (`full`), then only items that changed (`u`), an
     item gone as `<i id=… data-del></i>`.
 
     With a `slot` (SEC-4) the stream ends as soon as a newer stream of the same user
-    evicted it, after a last `closed` message carrying `closed_html`."""
+    evicted it, after a last `closed` message carrying `closed_html`. `gone()` says the
+    browser has hung up (a closed tab): checked with the slot, it ends the stream (and
+    frees the slot) within a second instead of at the next failed write, up to a
+    heartbeat later."""
     try:
         yield from _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s,
-                            heartbeat_s, max_s, refresh_s, sleep, clock, slot, closed_html)
+                            heartbeat_s, max_s, refresh_s, sleep, clock, slot, closed_html,
+                            gone)
     finally:
         if slot is not None:
             slot.release()
 
 
 def _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s, heartbeat_s,
-             max_s, refresh_s, sleep, clock, slot, closed_html) -> Iterator[str]:
+             max_s, refresh_s, sleep, clock, slot, closed_html, gone) -> Iterator[str]:
     by_number = {b.number: b for b in boards_}
     raw_seen: dict[str, bytes | None | int] = dict.fromkeys(by_number, -1)
     sent: dict[str, dict[str, str]] = {n: {} for n in by_number}
@@ -129,9 +133,11 @@ def _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s, heartb
     first = True
     yield "retry: 2000\n\n"
     while clock() - started < max_s:
-        if slot is not None and clock() - checked >= SLOT_CHECK_S:
+        if clock() - checked >= SLOT_CHECK_S:
             checked = clock()
-            if not slot.alive():
+            if gone is not None and gone():
+                return
+            if slot is not None and not slot.alive():
                 yield sse(CLOSED_EVENT, " ".join(closed_html.split()))
                 return
         force = False

@@ -33,6 +33,7 @@ from webapp.services import stats as stats_svc
 from webapp.services import switchboard as svc
 from webapp.services import switchboard_stream as live
 from webapp.services.switchboard_directory import caller_label
+from webapp.serving import client_gone
 
 ITEMS = "switchboard/_items.html"
 CB_KINDS = {"abandoned": N_("Abandonné"), "rejected": N_("Rejeté (file pleine)"),
@@ -160,7 +161,8 @@ def stream():
                         directory=box[0], heartbeat_s=heartbeat_s(), slot=slot,
                         closed_html=render_template(
                             "switchboard/_closed.html",
-                            resume_url=url_for("switchboard.wall") if wall_view else None))
+                            resume_url=url_for("switchboard.wall") if wall_view else None),
+                        gone=client_gone(request.environ))
     gzip = "gzip" in request.headers.get("Accept-Encoding", "")
     response = Response(live.gzipped(body) if gzip else body, mimetype="text/event-stream")
     if gzip:  # each message flushed at once; repeated markup costs a few bytes (SWB-1)
