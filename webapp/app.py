@@ -25,6 +25,7 @@ from flask_login import current_user, logout_user
 import webapp.blueprints as package
 from webapp import cli, errors, navigation
 from webapp import settings as settings_module
+from webapp.blueprints.pickers import account_order_state as account_order_picker_state
 from webapp.blueprints.pickers import account_site_state as account_site_picker_state
 from webapp.blueprints.pickers import line_state as line_picker_state
 from webapp.blueprints.pickers import state as site_picker_state
@@ -289,6 +290,7 @@ def _install_template_helpers(app: Flask) -> None:
         site_picker_state=site_picker_state,
         line_picker_state=line_picker_state,
         account_site_picker_state=account_site_picker_state,
+        account_order_picker_state=account_order_picker_state,
         static_url=static_url,
         current_access=current_access,
         has_endpoint=lambda name: name in app.view_functions,

@@ -126,6 +126,7 @@ ROUTES = [
     Route("ops.accounts", **STAFF_ONLY),
     Route("ops.account", args=_account, **STAFF_ONLY),
     Route("ops.account_sites", args=_account, **STAFF_ONLY),
+    Route("ops.account_orders", args=_account, **STAFF_ONLY),
     Route("ops.credit_limit", "POST", args=_account, **STAFF_ONLY, data={"limit": "1500"}),
     Route("ops.account_timezone", "POST", args=_account, **STAFF_ONLY,
           data={"timezone": "America/Martinique"}),

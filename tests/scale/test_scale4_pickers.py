@@ -220,3 +220,141 @@ def test_scale4_no_page_renders_a_select_of_more_than_fifty_options(many_lines):
         r = browser.client.get(path)
         assert r.status_code == 200, path
         assert largest_select(r.get_data(as_text=True)) <= 50, path
+
+
+@pytest.fixture
+def crowded(big):
+    """The big account with 220 more lines: 180 fixed ("Poste 000".."Poste 179") and 40
+    mobile ("Mobile 00".."Mobile 39"), far beyond any list a person scrolls."""
+    from webapp.db import db
+    from webapp.models import Service, utcnow
+    from webapp.services.accounts import default_site
+
+    account, welcome, lines, browser = big
+    site = default_site(account)
+    now = utcnow()
+    rows = [{"account": account.id, "site": site.id, "kind": "fixed", "created_at": now,
+             "number": f"+33140003{i:03d}", "label": f"Poste {i:03d}"} for i in range(180)]
+    rows += [{"account": account.id, "site": site.id, "kind": "mobile", "created_at": now,
+              "number": f"+3361000{i:04d}", "label": f"Mobile {i:02d}"} for i in range(40)]
+    with db.atomic():
+        Service.insert_many(rows).execute()
+    return account, welcome, lines, browser
+
+
+def test_scale4_forward_to_line_is_a_search_with_more_than_two_hundred_lines(crowded):
+    from webapp.models import ForwardingProfile, Service
+
+    account, _welcome, (line, *_), browser = crowded
+    page = f"/services/{line.id}/ligne/renvois/nouveau"
+    html = browser.client.get(page).get_data(as_text=True)
+    assert largest_select(html) < 10  # the destination kinds only, never the 220 lines
+    search = f"/choisir/lignes?types=fixed,mobile&amp;sauf={line.id}"
+    for rule in ("immediate", "busy", "noanswer", "unavailable"):
+        assert f'id="pk-{rule}_line"' in html and f'name="{rule}_line__q"' in html
+    assert f'hx-get="{search}"' in html
+    # active search: fixed and mobile lines of the account, never the line being edited
+    args = {"name": "busy_line", "types": "fixed,mobile", "sauf": str(line.id),
+            "empty": "— Choisir une ligne —"}
+    part = browser.client.get("/choisir/lignes", query_string={**args, "busy_line__q": "mobile 1"},
+                              headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert part.count('type="radio" name="busy_line"') == 11  # Mobile 10..19 + the empty choice
+    assert "Mobile 12 — 06 10 00 00 12" in part
+    own = browser.client.get("/choisir/lignes", query_string={**args, "busy_line__q": line.number},
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'value="{line.id}"' not in own
+    # without JS: the search page links back to the form with the line chosen
+    mobile = Service.get((Service.account == account.id) & (Service.label == "Mobile 07"))
+    r = browser.client.get("/choisir/lignes", query_string={**args, "next": page,
+                                                             "busy_line__q": "mobile 07"})
+    html = r.get_data(as_text=True)
+    back = f"{page}?busy_line={mobile.id}"
+    assert r.status_code == 200 and "<html" in html and f'href="{back}"' in html
+    html = browser.client.get(back).get_data(as_text=True)
+    assert f'name="busy_line" value="{mobile.id}" checked' in html
+    # saved with the line chosen; another account's line is refused, nothing saved
+    form = {"name": "Absent", "immediate_kind": "none", "busy_kind": "line",
+            "busy_line": str(mobile.id), "noanswer_kind": "none", "unavailable_kind": "none",
+            "noanswer_delay_s": "20"}
+    r = browser.post(f"/services/{line.id}/ligne/renvois", form, token_from=page)
+    assert r.status_code in (302, 303)
+    saved = ForwardingProfile.get((ForwardingProfile.service == line.id)
+                                  & (ForwardingProfile.name == "Absent"))
+    assert saved.busy_line_id == mobile.id
+    _other, _w, (foreign, *_rest), _email = make_account("Autre", "+33150000")
+    r = browser.post(f"/services/{line.id}/ligne/renvois",
+                     {**form, "name": "Ailleurs", "busy_line": str(foreign.id)}, token_from=page)
+    assert r.status_code == 400
+    assert "Choisissez une ligne de votre entreprise dans la liste." in r.get_data(as_text=True)
+    assert not ForwardingProfile.select().where(ForwardingProfile.name == "Ailleurs").exists()
+
+
+def test_scale4_queue_line_to_add_is_a_search_that_works_without_js(crowded):
+    from webapp.models import Service, WelcomeProfile
+
+    account, welcome, lines, browser = crowded
+    queue = WelcomeProfile.get(WelcomeProfile.service == welcome.id)
+    page = f"/configurer/numeros-accueil/{welcome.id}/profils/{queue.id}"
+    html = browser.client.get(page).get_data(as_text=True)
+    assert 'id="pk-add_line"' in html and 'hx-get="/choisir/lignes"' in html
+    assert largest_select(html) < 10  # never a select of the 180 fixed lines
+    # without JS: the typed search is applied in the form itself (rows kept, nothing saved)
+    post = {"name": queue.name, "kind": "queue", "size": "5", "rest_s": "0", "ring_s": "60",
+            "mode": "idle", "line": [str(li.id) for li in lines], "priority": ["1", "1"],
+            "weight": ["1", "1"]}
+    r = browser.post(page, {**post, "op": "refresh", "add_line__q": "poste 12"},
+                     token_from=page)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert html.count('type="radio" name="add_line"') == 10  # Poste 120..129
+    mobile = Service.get((Service.account == account.id) & (Service.label == "Mobile 03"))
+    assert f'value="{mobile.id}"' not in html  # a queue takes fixed lines only
+    poste = Service.get((Service.account == account.id) & (Service.label == "Poste 123"))
+    r = browser.post(page, {**post, "op": "add", "add_line": str(poste.id)}, token_from=page)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and f'name="line" value="{poste.id}"' in html
+    assert "Poste 123 — 01 40 00 31 23" in html
+    # a line of another account (or a mobile line) is refused
+    _other, _w, (foreign, *_rest), _email = make_account("Autre", "+33150000")
+    for refused in (foreign, mobile):
+        r = browser.post(page, {**post, "op": "add", "add_line": str(refused.id)},
+                         token_from=page)
+        assert r.status_code == 404
+
+
+def test_scale4_back_office_invoice_order_is_a_search(big, staff):
+    from webapp.db import db
+    from webapp.models import Invoice, Order, utcnow
+
+    account, _welcome, _lines, customer = big
+    now = utcnow()
+    with db.atomic():
+        Order.insert_many([{"account": account.id, "reference": f"CMD-9{i:03d}",
+                            "title": f"Postes lot {i:03d}", "created_at": now,
+                            "updated_at": now} for i in range(60)]).execute()
+    page = f"/ops/comptes/{account.id}"
+    html = staff.client.get(page).get_data(as_text=True)
+    invoice_form = html.split('id="invoices"')[1]
+    assert 'id="pk-order"' in invoice_form and "<select" not in invoice_form
+    url = f"/ops/comptes/{account.id}/choisir/commandes"
+    assert f'hx-get="{url}"' in invoice_form
+    part = staff.client.get(url, query_string={"name": "order", "order__q": "lot 04",
+                                               "empty": "Aucune commande"},
+                            headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert part.count('type="radio" name="order"') == 11  # lot 040..049 + "Aucune commande"
+    assert "CMD-9042 — Postes lot 042" in part
+    # without JS: the search page links back to the account page with the order chosen
+    chosen = Order.get(Order.reference == "CMD-9017")
+    r = staff.client.get(url, query_string={"name": "order", "order__q": "cmd-9017",
+                                            "next": page})
+    back = f"{page}?order={chosen.id}"
+    assert r.status_code == 200 and f'href="{back}"' in r.get_data(as_text=True)
+    html = staff.client.get(back).get_data(as_text=True)
+    assert f'name="order" value="{chosen.id}" checked' in html
+    r = staff.post(f"/ops/comptes/{account.id}/factures",
+                   {"label": "Lot 17", "amount": "120", "due_on": "2027-01-31",
+                    "order": str(chosen.id)}, token_from=page)
+    assert r.status_code in (302, 303)
+    assert Invoice.get(Invoice.label == "Lot 17").order_id == chosen.id
+    # a customer's session does not open the back office's search
+    assert customer.client.get(url).status_code in (302, 303, 403, 404)

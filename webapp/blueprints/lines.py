@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 
 from webapp.extensions import htmx
-from webapp.models import Contact, ForwardingProfile, Service
+from webapp.models import RULES, Contact, ForwardingProfile, Service
 from webapp.navigation import lights
 from webapp.rendering import confirm_page, confirmed, redirect_to, render, saved
 from webapp.security import (
@@ -46,10 +46,15 @@ def _profile(service: Service, profile_id: int, write: bool = False) -> Forwardi
     return profile
 
 
-def _candidates(service: Service) -> dict[int, Service]:
-    """Lines this person may forward to: fixed and mobile lines in their scope, not this one."""
-    rows = scoped_services(("fixed", "mobile")).where(Service.id != service.id)
-    return {s.id: s for s in rows.order_by(Service.kind, Service.label, Service.number)}
+def _candidates(service: Service, form) -> dict[int, Service]:
+    """The lines the posted form forwards to that this person may forward to: fixed and
+    mobile lines in their scope, not this one (SCALE-4: the form's few, never every line;
+    the field itself is a line search, `pickers.lines`)."""
+    ids = [int(raw) for raw in (form.get(f"{rule}_line", "") for rule in RULES)
+           if raw.isascii() and raw.isdigit()]
+    rows = scoped_services(("fixed", "mobile")).where(
+        (Service.id != service.id) & Service.id.in_(ids or [0]))
+    return {s.id: s for s in rows}
 
 
 def _engine_warning(outcome: forwarding.ForwardingChange) -> str | None:
@@ -106,7 +111,7 @@ def update_queue(service_id: int):
 
 def _profile_form(service, profile, form, errors, status=200):
     return render("lines/profile_form.html", status=status, service=service, profile=profile,
-                  form=form, errors=errors, candidates=_candidates(service),
+                  form=form, errors=errors,
                   rules=forwarding.RULE_LABELS, kinds=forwarding.KIND_LABELS,
                   voicemail_on=voicemail_service.settings_for(service).enabled,
                   delay_min=forwarding_form.DELAY_MIN, delay_max=forwarding_form.DELAY_MAX,
@@ -125,7 +130,8 @@ def new_profile(service_id: int):
 def create_profile(service_id: int):
     service = _line(service_id)
     try:
-        outcome = forwarding.create_profile(service, request.form, _candidates(service),
+        outcome = forwarding.create_profile(service, request.form,
+                                            _candidates(service, request.form),
                                             current_actor())
     except FormError as exc:
         return _profile_form(service, None, exc.values or request.form, exc.errors, 400)
@@ -148,7 +154,8 @@ def update_profile(service_id: int, profile_id: int):
     service = _line(service_id)
     profile = _profile(service, profile_id, write=True)
     try:
-        outcome = forwarding.update_profile(profile, request.form, _candidates(service),
+        outcome = forwarding.update_profile(profile, request.form,
+                                            _candidates(service, request.form),
                                             current_actor())
     except FormError as exc:
         return _profile_form(service, profile, exc.values or request.form, exc.errors, 400)

@@ -1,9 +1,10 @@
-"""Searchable pickers (SCALE-4): a site or line field never lists a thousand of them.
+"""Searchable pickers (SCALE-4): a site, line or order field never lists a thousand of them.
 
-`GET /choisir/sites` (and `/choisir/lignes`) answers the picker's HTMX active search with
-its results (radio buttons, or checkboxes for a multiple choice such as a role's scope),
-and without JavaScript it is a plain search page whose results link back to the form with
-the chosen item preselected (`?<field>=<id>`). Only what is in the user's scope is listed.
+`GET /choisir/sites` (and `/choisir/lignes`, the back office's orders of an account) answers
+the picker's HTMX active search with its results (radio buttons, or checkboxes for a
+multiple choice such as a role's scope), and without JavaScript it is a plain search page
+whose results link back to the form with the chosen item preselected (`?<field>=<id>`).
+Only what is in the user's scope is listed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask import Blueprint, request
 from webapp.blueprints.lines import contact_emails as find
 from webapp.rendering import render
 from webapp.security import current_access, safe_next
-from webapp.services import line_picker
+from webapp.services import billing, line_picker
 from webapp.services import sites as sites_service
 from webapp.services.access import Access
 
@@ -37,22 +38,46 @@ def state(name: str, selected=(), empty: str | None = None, multi: bool = False,
         extra = [v for v in request.args.getlist(name) if v]
         chosen = (chosen + [v for v in extra if v not in chosen]) if multi else extra[-1:]
     q = request.values.get(f"{name}__q", "").strip()[:60]
-    make = line_picker.picker if kind == "line" else sites_service.picker
-    p = make(access or current_access(), chosen, q)
     endpoint, args = search if search[0] else (f"{bp.name}.{kind}s", {})
+    p = KINDS[kind][0](access or current_access(), chosen, q, **_filters(kind, args))
     return {"p": p, "name": name, "empty": empty, "multi": multi, "chosen": set(chosen),
             "kind": kind, "field_id": field_id or name, "endpoint": endpoint, "args": args}
 
 
+KINDS = {"site": (sites_service.picker, sites_service.search_sites),
+         "line": (line_picker.picker, line_picker.search_lines),
+         "order": (billing.order_picker, billing.search_orders)}
+
+
+def _filters(kind: str, args: dict) -> dict:
+    """A line field's search arguments, `types` ("fixed,mobile") and `sauf` (the line being
+    edited), as the picker's filters; the other kinds have none."""
+    if kind != "line":
+        return {}
+    exclude = str(args.get("sauf", ""))
+    return {"kinds": line_picker.kinds_of(str(args.get("types", ""))),
+            "exclude": int(exclude) if exclude.isdigit() else None}
+
+
 def line_state(name: str, selected=None, empty: str | None = None,
-               field_id: str | None = None):
-    return state(name, selected, empty, kind="line", field_id=field_id)
+               field_id: str | None = None, types: str | None = None,
+               exclude: int | None = None):
+    """A line field: fixed lines, or the `types` named ("fixed,mobile"), less `exclude`."""
+    args = {k: v for k, v in (("types", types), ("sauf", exclude)) if v}
+    return state(name, selected, empty, kind="line", field_id=field_id,
+                 search=("pickers.lines", args) if args else ("", {}))
 
 
 def account_site_state(account_id: int, name: str, selected=None, empty: str | None = None):
     """A site field of a customer account in the back office (every site of it)."""
     return state(name, selected, empty, access=whole_account(account_id),
                  search=("ops.account_sites", {"account_id": account_id}))
+
+
+def account_order_state(account_id: int, name: str, selected=None, empty: str | None = None):
+    """An invoice's order field in the back office (the orders of that account)."""
+    return state(name, selected, empty, kind="order", access=whole_account(account_id),
+                 search=("ops.account_orders", {"account_id": account_id}))
 
 
 def whole_account(account_id: int) -> Access:
@@ -73,7 +98,8 @@ def sites():
 
 @bp.route("/lignes")
 def lines():
-    return search_page("line")
+    args = {k: request.args[k][:20] for k in ("types", "sauf") if request.args.get(k)}
+    return search_page("line", search=("pickers.lines", args) if args else ("", {}))
 
 
 def search_page(kind: str, access: Access | None = None, search: tuple[str, dict] = ("", {}),
@@ -88,8 +114,8 @@ def search_page(kind: str, access: Access | None = None, search: tuple[str, dict
         return render("pickers/_choices.html", **ctx)
     next_url = safe_next(request.args.get("next"), "/")
     q = ctx["p"].q
-    find = line_picker.search_lines if kind == "line" else sites_service.search_sites
-    matches = find(access or current_access(), q, limit=50)
+    find = KINDS[kind][1]
+    matches = find(access or current_access(), q, limit=50, **_filters(kind, ctx["args"]))
     return render("pickers/page.html", **ctx, q=q, next_url=next_url, layout=layout,
                   matches=[(i, path, _back(next_url, name, i)) for i, path in matches])
 

@@ -47,10 +47,17 @@ def _profile(service: Service, profile_id: int) -> WelcomeProfile:
     return profile
 
 
-def _allowed_lines() -> dict[int, Service]:
-    """WN-4: only the account's internal fixed lines, within this person's site scope."""
-    rows = scoped_services(("fixed",)).order_by(Service.number)
+def _allowed_lines(ids) -> dict[int, Service]:
+    """WN-4: which of these line ids are the account's internal fixed lines within this
+    person's site scope (SCALE-4: the form's few, never every line; the field that adds
+    one is a line search, `pickers.lines`)."""
+    wanted = [int(i) for i in ids if str(i).isascii() and str(i).isdigit()]
+    rows = scoped_services(("fixed",)).where(Service.id.in_(wanted or [0]))
     return {s.id: s for s in rows}
+
+
+def _form_line_ids(form: dict) -> list[str]:
+    return [row["line"] for row in form["lines"]]
 
 
 def _done(service: Service, outcome: numbers.RoutingChange, message: str, anchor: str):
@@ -114,13 +121,12 @@ def number(service_id: int):
 def _form_page(service, profile, form, errors, status=200):
     entry_level = numbers.entry_level_ids(service.id)
     others = [p for p in numbers.profiles_of(service) if not profile or p.id != profile.id]
-    allowed = _allowed_lines()
-    known = dict(allowed)
+    known = _allowed_lines(_form_line_ids(form))
     if profile:
         known.update({r.line_id: r.line for r in numbers.lines_of(profile)})
     return render("welcome/profile_form.html", status=status, service=service, profile=profile,
                   form=form, errors=errors, types=PROFILE_TYPES, modes=QUEUE_MODES,
-                  audio=numbers.audio_choices(service.account_id), allowed=allowed, known=known,
+                  audio=numbers.audio_choices(service.account_id), known=known,
                   others=others, phones=phones, menu_keys=numbers.MENU_KEYS,
                   key_field=profiles.key_field,
                   is_entry_level=(profile is None and not numbers.profiles_of(service))
@@ -151,11 +157,12 @@ def _save(service: Service, profile: WelcomeProfile | None):
     op = request.form.get("op", "save")
     if op != "save":  # add / remove / reorder a line in place: nothing is saved
         add = request.form.get("add_line", "")
-        if add and op == "add" and (not add.isdigit() or int(add) not in _allowed_lines()):
+        if add and op == "add" and (not add.isdigit() or int(add) not in _allowed_lines([add])):
             abort(404)
         return _form_page(service, profile, profiles.apply_row_op(form, op, add), {})
     try:
-        outcome = profiles.save_routing_profile(service, profile, form, _allowed_lines(),
+        outcome = profiles.save_routing_profile(service, profile, form,
+                                                _allowed_lines(_form_line_ids(form)),
                                                 current_actor())
     except profiles.OutOfScope:
         abort(404)

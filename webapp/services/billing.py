@@ -28,8 +28,10 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import audit, notify, sequences
+from webapp.services.access import Access
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
+from webapp.services.sites import PICKER_RESULTS, PICKER_SELECT_MAX, SitePicker
 
 
 def today_for(account: Account | None) -> dt.date:
@@ -59,6 +61,35 @@ def parse_amount(raw: str) -> int | None:
 
 def orders(account_id: int):
     return Order.select().where(Order.account == account_id).order_by(Order.created_at.desc())
+
+
+def _order_label(order: Order) -> str:
+    return f"{order.reference} — {order.title}"
+
+
+def search_orders(access: Access, q: str, limit: int = PICKER_RESULTS) -> list[tuple[int, str]]:
+    """SCALE-4: the account's orders whose reference or title contains `q`, newest first."""
+    q = " ".join((q or "").split())[:60]
+    rows = (Order.select(Order.id, Order.reference, Order.title)
+            .where((Order.account == access.account_id)
+                   & (Order.reference.contains(q) | Order.title.contains(q)))
+            .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
+    return [(o.id, _order_label(o)) for o in rows]
+
+
+def order_picker(access: Access, selected=(), q: str = "") -> SitePicker:
+    """An invoice's order field (a SitePicker of orders): every order of a small account,
+    beyond `PICKER_SELECT_MAX` the chosen one plus the matches of a search."""
+    rows = Order.select(Order.id, Order.reference, Order.title).where(
+        Order.account == access.account_id)
+    if rows.count() <= PICKER_SELECT_MAX:
+        return SitePicker(True, [(o.id, _order_label(o), 0) for o in
+                                 rows.order_by(Order.created_at.desc(), Order.id.desc())], q=q)
+    chosen = [int(s) for s in selected if str(s).isdigit()]
+    picked = [(o.id, _order_label(o)) for o in rows.where(Order.id.in_(chosen or [0]))]
+    ids = {i for i, _l in picked}
+    matches = [m for m in search_orders(access, q) if m[0] not in ids] if q else []
+    return SitePicker(False, selected=picked, matches=matches, q=q)
 
 
 def open_orders(account_id: int):

@@ -4,8 +4,10 @@ line added to a queue) never lists thousands of lines.
 
 Same shape as the site field (`sites.SitePicker`): up to `sites.PICKER_SELECT_MAX` lines
 in scope, every line as a plain <select>; beyond, the chosen line plus the matches of a
-search by holder, label, number (any format) or extension. Only fixed lines of the
-account inside the user's site scope are offered; the views still check what is posted.
+search by holder, label, number (any format) or extension. Only lines of the account
+inside the user's site scope are offered — fixed lines, or the `kinds` a field names (a
+forward goes to a fixed or mobile line), less the line being edited (`exclude`); the
+views still check what is posted.
 """
 
 from __future__ import annotations
@@ -33,13 +35,24 @@ def number_condition(fragment: str, digits: str):
     return cond
 
 
-def _lines(access: Access):
+LINE_KINDS = ("fixed", "mobile")  # what a line field may offer
+
+
+def kinds_of(raw: str) -> tuple[str, ...]:
+    """"fixed,mobile" (a search's `types`) → the known kinds named; fixed lines otherwise."""
+    named = tuple(k for k in LINE_KINDS if k in (raw or "").split(","))
+    return named or ("fixed",)
+
+
+def _lines(access: Access, kinds: tuple[str, ...] = ("fixed",), exclude: int | None = None):
     query = (Service.select(Service.id, Service.number, Service.label, Service.extension,
                             Contact.first_name, Contact.last_name)
              .join(Contact, JOIN.LEFT_OUTER, on=(Service.holder == Contact.id), attr="holder_row")
-             .where((Service.account == access.account_id) & (Service.kind == "fixed")))
+             .where((Service.account == access.account_id) & Service.kind.in_(list(kinds))))
     if access.site_ids is not None:
         query = query.where(Service.site.in_(list(access.site_ids)))
+    if exclude:
+        query = query.where(Service.id != exclude)
     return query
 
 
@@ -52,7 +65,9 @@ def label(line: Service) -> str:
     return f"{name} — {number}" if name else number
 
 
-def search_lines(access: Access, q: str, limit: int = PICKER_RESULTS) -> list[tuple[int, str]]:
+def search_lines(access: Access, q: str, limit: int = PICKER_RESULTS,
+                 kinds: tuple[str, ...] = ("fixed",), exclude: int | None = None
+                 ) -> list[tuple[int, str]]:
     q = " ".join((q or "").split())[:60]
     cond = contact_search.condition(q, Contact.search) if q else None
     label_cond = Service.label.contains(q)  # "%" and "_" typed are literal (escaped)
@@ -60,18 +75,20 @@ def search_lines(access: Access, q: str, limit: int = PICKER_RESULTS) -> list[tu
     fragment = phones.search_fragment(q)
     if fragment:
         cond = cond | number_condition(fragment, re.sub(r"\D", "", q))
-    rows = _lines(access).where(cond).order_by(Service.number).limit(limit)
+    rows = _lines(access, kinds, exclude).where(cond).order_by(Service.number).limit(limit)
     return [(line.id, label(line)) for line in rows]
 
 
-def picker(access: Access, selected=(), q: str = "") -> SitePicker:
+def picker(access: Access, selected=(), q: str = "", kinds: tuple[str, ...] = ("fixed",),
+           exclude: int | None = None) -> SitePicker:
     """The line field for `access` (a SitePicker of lines: depth 0, labels as paths)."""
-    lines = _lines(access)
+    lines = _lines(access, kinds, exclude)
     if lines.count() <= PICKER_SELECT_MAX:
         return SitePicker(True, [(li.id, label(li), 0) for li in lines.order_by(Service.number)],
                           q=q)
     chosen = [int(s) for s in selected if str(s).isdigit()]
     picked = [(li.id, label(li)) for li in lines.where(Service.id.in_(chosen or [0]))]
     ids = {i for i, _l in picked}
-    matches = [m for m in search_lines(access, q) if m[0] not in ids] if q else []
+    matches = [m for m in search_lines(access, q, kinds=kinds, exclude=exclude)
+               if m[0] not in ids] if q else []
     return SitePicker(False, selected=picked, matches=matches, q=q)

@@ -55,6 +55,14 @@ def account_sites(account_id: int):
                        ("ops.account_sites", {"account_id": found.id}), "ops/_layout.html")
 
 
+@staff_route("/comptes/<int:account_id>/choisir/commandes")
+def account_orders(account_id: int):
+    """SCALE-4: the search of the account's order field (new invoice)."""
+    found = account_or_404(account_id)
+    return search_page("order", whole_account(found.id),
+                       ("ops.account_orders", {"account_id": found.id}), "ops/_layout.html")
+
+
 def _account_setting(account_id: int, form_name: str, apply, message: str):
     """One setting form of the account page: applied, or the page again with the refusal."""
     found = account_or_404(account_id)
