@@ -89,19 +89,22 @@ def raw_loop(conn: redis.Redis, events: list[dict], cpu: Cpu | None = None) -> f
         return _raw_loop(conn, events)
 
 
+def _echo(conn: redis.Redis, resp: list) -> None:
+    """One batch read from IN: an `echo` on OUT per entry, all acknowledged, in one
+    transaction (the raw loop: Redis work and nothing else)."""
+    pipe = conn.pipeline(transaction=True)
+    ids = []
+    for eid, fields in resp[0][1]:
+        ids.append(eid)
+        pipe.xadd(OUT, {"type": "echo", "ts": fields[b"ts"], "call": fields.get(b"call", b"")})
+    pipe.xack(IN, "raw", *ids)
+    pipe.execute()
+
+
 def _raw_loop(conn: redis.Redis, events: list[dict]) -> float:
     start = time.perf_counter()
-    while True:
-        resp = conn.xreadgroup("raw", "raw-0", {IN: ">"}, count=BATCH)
-        if not resp:
-            break
-        pipe = conn.pipeline(transaction=True)
-        ids = []
-        for eid, fields in resp[0][1]:
-            ids.append(eid)
-            pipe.xadd(OUT, {"type": "echo", "ts": fields[b"ts"], "call": fields.get(b"call", b"")})
-        pipe.xack(IN, "raw", *ids)
-        pipe.execute()
+    while resp := conn.xreadgroup("raw", "raw-0", {IN: ">"}, count=BATCH):
+        _echo(conn, resp)
     return len(events) / (time.perf_counter() - start)
 
 
@@ -197,15 +200,8 @@ def raw_echo(url: str) -> None:
         pass
     while True:
         resp = conn.xreadgroup("raw", "raw-0", {IN: ">"}, count=BATCH, block=500)
-        if not resp:
-            continue
-        pipe = conn.pipeline(transaction=True)
-        ids = []
-        for eid, fields in resp[0][1]:
-            ids.append(eid)
-            pipe.xadd(OUT, {"type": "echo", "ts": fields[b"ts"], "call": fields.get(b"call", b"")})
-        pipe.xack(IN, "raw", *ids)
-        pipe.execute()
+        if resp:
+            _echo(conn, resp)
 
 
 def produce(url: str, events_file: str, rate: int, out_file: str) -> None:

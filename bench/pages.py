@@ -99,6 +99,30 @@ def sign_in(base: str, email: str, password: str, redis_url: str, mail_dir: Path
     return "; ".join(f"{c.name}={c.value}" for c in s.cookies)
 
 
+def demo_site(tmp: Path, redis_url: str, **extra: str):
+    """The SMTP sink, a migrated SQLite database in `tmp` with the demo loaded (`flask
+    db-upgrade`, `flask demo`), and the environment every process of the product gets
+    (also set in this one): (env, the demo administrator's e-mail, the sink)."""
+    from worker.mailsink import start as start_sink
+
+    smtp_port = free_port()
+    sink = start_sink(tmp / "mail", port=smtp_port)
+    env = {**os.environ, "SECRET_KEY": "bench-secret-key", "REDIS_URL": redis_url,
+           "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "DATA_DIR": str(tmp / "data"),
+           "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "BASE_URL": "http://127.0.0.1", **extra}
+    os.environ.update(env)
+    try:
+        flask = [str(ROOT / ".venv/bin/flask"), "--app", "webapp.app"]
+        subprocess.run([*flask, "db-upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        admin = subprocess.run([*flask, "demo"], cwd=ROOT, env=env, check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    except BaseException:
+        sink.stop()
+        raise
+    return env, admin, sink
+
+
 def wrk(url: str, cookie: str | None, seconds: int, threads: int, connections: int) -> dict:
     args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
             "--timeout", "10s", "-H", "Accept-Encoding: gzip"]
@@ -208,20 +232,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="cm-bench-pages-"))
     procs: list[subprocess.Popen] = []
     with RedisServer() as redis_server:
-        from worker.mailsink import start as start_sink
-
-        smtp_port = free_port()
-        sink = start_sink(tmp / "mail", port=smtp_port)
-        env = {**os.environ, "SECRET_KEY": "bench-secret-key", "REDIS_URL": redis_server.url,
-               "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "DATA_DIR": str(tmp / "data"),
-               "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "BASE_URL": "http://127.0.0.1"}
-        os.environ.update(env)
+        env, admin, sink = demo_site(tmp, redis_server.url)
         try:
-            flask = [str(ROOT / ".venv/bin/flask"), "--app", "webapp.app"]
-            subprocess.run([*flask, "db-upgrade"], cwd=ROOT, env=env, check=True,
-                           capture_output=True)
-            admin = subprocess.run([*flask, "demo"], cwd=ROOT, env=env, check=True,
-                                   capture_output=True, text=True).stdout.strip().splitlines()[-1]
             from webapp.services.demo import DEMO_PASSWORD
 
             if args.in_process:

@@ -36,7 +36,7 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from bench.pages import procfile_web, sign_in, start
+from bench.pages import demo_site, procfile_web, sign_in, start
 from tests.servers import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,21 +136,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="cm-bench-sse-"))
     procs: list[subprocess.Popen] = []
     with RedisServer() as redis_server:
-        from worker.mailsink import start as start_sink
-
-        smtp_port = free_port()
-        sink = start_sink(tmp / "mail", port=smtp_port)
-        env = {**os.environ, "SECRET_KEY": "bench-secret-key", "REDIS_URL": redis_server.url,
-               "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "DATA_DIR": str(tmp / "data"),
-               "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "BASE_URL": "http://127.0.0.1",
-               "PYTHONUNBUFFERED": "1"}
-        os.environ.update(env)
+        env, admin, sink = demo_site(tmp, redis_server.url, PYTHONUNBUFFERED="1")
         try:
-            flask = [str(ROOT / ".venv/bin/flask"), "--app", "webapp.app"]
-            subprocess.run([*flask, "db-upgrade"], cwd=ROOT, env=env, check=True,
-                           capture_output=True)
-            admin = subprocess.run([*flask, "demo"], cwd=ROOT, env=env, check=True,
-                                   capture_output=True, text=True).stdout.strip().splitlines()[-1]
             from webapp.services.demo import DEMO_PASSWORD
 
             port = free_port()

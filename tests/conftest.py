@@ -230,21 +230,28 @@ def csrf_from(html: bytes | str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
 
 
-class Browser:
-    """A test client that signs in the way a person does (password, e-mailed code)."""
+class SigningClient:
+    """A test client with the SMTP sink and the worker at hand: it posts forms with the
+    CSRF token a page gives (by default the sign-in page of its door)."""
+
+    door = "/connexion"
 
     def __init__(self, client, smtp: MailSink, run_jobs) -> None:
         self.client = client
         self.smtp = smtp
         self.run_jobs = run_jobs
 
-    def token(self, path: str = "/connexion") -> str:
-        return csrf_from(self.client.get(path).data)
+    def token(self, path: str | None = None) -> str:
+        return csrf_from(self.client.get(path or self.door).data)
 
     def post(self, path: str, data: dict | None = None, token_from: str | None = None, **kw):
         data = dict(data or {})
         data.setdefault("csrf_token", self.token(token_from or path))
         return self.client.post(path, data=data, **kw)
+
+
+class Browser(SigningClient):
+    """A test client that signs in the way a person does (password, e-mailed code)."""
 
     def password_step(self, email: str, password: str):
         return self.post("/connexion", {"email": email, "password": password})
@@ -321,6 +328,25 @@ def restricted(demo, new_browser):
 
 
 @pytest.fixture
+def other_admin(demo, new_browser):
+    """The administrator of another company (Autre Entreprise SARL), signed in."""
+    from webapp.db import db
+
+    with db.connection_context():
+        factories.make_admin(factories.make_account("Autre Entreprise SARL"),
+                             "admin@autre.example", demo.password, "Olivier", "Autre")
+    b = new_browser()
+    b.sign_in("admin@autre.example", demo.password)
+    return b
+
+
+@pytest.fixture
+def lucas(restricted):
+    """`restricted` under the name the exchange and security tests give him."""
+    return restricted
+
+
+@pytest.fixture
 def lyon_manager(demo, ids, new_browser):
     """A site manager limited to Lyon (and Entrepôt below it, + the default site)."""
     from tests.factories import make_user
@@ -344,21 +370,10 @@ def welcome(db_conn, demo):
 STAFF_EMAIL = "sophie.martin@operateur.example"
 
 
-class StaffBrowser:
+class StaffBrowser(SigningClient):
     """A test client signing in to the back-office like a person (password, e-mailed code)."""
 
-    def __init__(self, client, smtp, run_jobs) -> None:
-        self.client = client
-        self.smtp = smtp
-        self.run_jobs = run_jobs
-
-    def token(self, path: str = "/ops/connexion") -> str:
-        return csrf_from(self.client.get(path).data)
-
-    def post(self, path: str, data: dict | None = None, token_from: str | None = None, **kw):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.token(token_from or path))
-        return self.client.post(path, data=data, **kw)
+    door = "/ops/connexion"
 
     def latest_code(self) -> str:
         self.run_jobs()

@@ -23,7 +23,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class RedisServer:
+class _Server:
+    """A server process in a temporary folder: `with` starts it (the subclass's `start`),
+    then stops it (TERM, at most `stop_s` seconds) and removes the folder."""
+
+    stop_s = 10
+    proc: subprocess.Popen[bytes] | None
+    dir: str | Path
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(self.stop_s)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class RedisServer(_Server):
     """A redis-server on a free port, without persistence, in a temporary folder."""
 
     def __init__(self) -> None:
@@ -43,18 +64,6 @@ class RedisServer:
         )
         wait_for_port(self.port)
         return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _accepts(port: int) -> bool:
@@ -76,11 +85,13 @@ def postgres_bindir() -> Path | None:
     return candidates[-1].parent if candidates else None
 
 
-class PostgresServer:
+class PostgresServer(_Server):
     """A throw-away PostgreSQL cluster on a free port (Debian's server binaries).
 
     initdb refuses to run as root, so the cluster belongs to the `postgres` user.
     """
+
+    stop_s = 20
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -123,18 +134,6 @@ class PostgresServer:
             cur.execute(f'CREATE DATABASE "{name}"')
         conn.close()
         return self.url(name)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(20)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> PostgresServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def redis_cli_binary() -> str:

@@ -179,16 +179,24 @@ def test_tfa4_user_sees_state_and_trusted_browsers(tenant, browser):
     assert "Activée" in page and "Révoquer" in page and "127.0.0.1" in page
 
 
-def test_tfa4_user_revocation_takes_effect_on_next_request(tenant, new_browser, db_conn):
+def _revoked_from_another_browser(new_browser, email, password):
+    """One browser signs in trusted, another (not trusted) revokes it from the security
+    page: (trusted, other, the revocation's response)."""
     from webapp.models import TrustedBrowser
 
     trusted = new_browser()
-    trusted.sign_in(tenant.admin_email, tenant.password, trust=True)
+    trusted.sign_in(email, password, trust=True)
     other = new_browser()
-    other.sign_in(tenant.admin_email, tenant.password)
+    other.sign_in(email, password)
     browser_id = TrustedBrowser.get().id
-    other.post(f"/preferences/securite/navigateurs/{browser_id}/revoquer",
-               token_from="/preferences/securite")
+    response = other.post(f"/preferences/securite/navigateurs/{browser_id}/revoquer",
+                          token_from="/preferences/securite")
+    return trusted, other, response
+
+
+def test_tfa4_user_revocation_takes_effect_on_next_request(tenant, new_browser, db_conn):
+    trusted, other, _ = _revoked_from_another_browser(new_browser, tenant.admin_email,
+                                                      tenant.password)
     assert trusted.client.get("/").status_code == 302  # its session rode on that trust
     assert other.client.get("/").status_code == 200  # unaffected
     trusted.post("/connexion", {"email": tenant.admin_email, "password": tenant.password})

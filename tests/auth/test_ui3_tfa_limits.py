@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from tests.auth.test_tfa import _to_code_screen
+from tests.auth.test_tfa import _revoked_from_another_browser, _to_code_screen
 
 
 def text(response) -> str:
@@ -39,15 +39,8 @@ def test_ui3_resend_limit_page_offers_sign_in_to_signed_out_user(tenant, browser
 
 
 def test_ui3_revoking_another_browser_names_it_so(tenant, new_browser, db_conn):
-    from webapp.models import TrustedBrowser
-
-    trusted = new_browser()
-    trusted.sign_in(tenant.admin_email, tenant.password, trust=True)
-    other = new_browser()
-    other.sign_in(tenant.admin_email, tenant.password)
-    browser_id = TrustedBrowser.get().id
-    response = other.post(f"/preferences/securite/navigateurs/{browser_id}/revoquer",
-                          token_from="/preferences/securite")
+    _trusted, other, response = _revoked_from_another_browser(new_browser, tenant.admin_email,
+                                                              tenant.password)
     page = text(other.client.get(response.headers["Location"]))
     assert "La confiance accordée à l'autre navigateur est révoquée" in page
     assert "à ce navigateur" not in page

@@ -92,8 +92,9 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     return path
 
 
-def complete_signin(page, email: str, password: str, smtp, run_jobs) -> None:
-    """From the sign-in page: password, "Activer", then the code read from the SMTP sink."""
+def complete_signin(page, email: str, password: str, smtp, run_jobs, look=None) -> None:
+    """From the sign-in page: password, "Activer", then the code read from the SMTP sink.
+    `look(step)`, if given, is called on the "activation" and "code" pages as they show."""
     from tests.conftest import code_in
 
     page.get_by_label("Adresse e-mail").fill(email)
@@ -103,8 +104,12 @@ def complete_signin(page, email: str, password: str, smtp, run_jobs) -> None:
     code = page.get_by_label("Code de vérification")
     code.or_(activate).wait_for()
     if activate.is_visible():  # first sign-in: 2FA to activate (TFA-1)
+        if look:
+            look("activation")
         activate.click()
         code.wait_for()
+    if look:
+        look("code")
     run_jobs()
     code.fill(code_in(smtp.last(email)))
     page.get_by_role("button", name="Se connecter").click()

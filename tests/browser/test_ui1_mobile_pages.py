@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, complete_signin
 from tests.conftest import STAFF_EMAIL
 from tests.routes import ALLOWED, DERIVED, Demo, declared_routes
 
@@ -148,23 +148,9 @@ def walk(page, base: str, urls, problems: dict, not_pages: dict, seen: list) -> 
 
 def sign_in_checked(page, url, email, password, smtp, run_jobs, problems, name) -> None:
     """Sign in like a person; the 2FA activation and code pages are checked on the way."""
-    from tests.conftest import code_in
-
     page.goto(url)
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    activate = page.get_by_role("button", name="Activer")
-    code = page.get_by_label("Code de vérification")
-    code.or_(activate).wait_for()
-    if activate.is_visible():  # first sign-in: 2FA to activate (TFA-1)
-        check(page, problems, f"{name} (activation)")
-        activate.click()
-        code.wait_for()
-    check(page, problems, f"{name} (code)")
-    run_jobs()
-    code.fill(code_in(smtp.last(email)))
-    page.get_by_role("button", name="Se connecter").click()
+    complete_signin(page, email, password, smtp, run_jobs,
+                    look=lambda step: check(page, problems, f"{name} ({step})"))
     page.locator("main h1").wait_for()
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests import factories
 from tests.conftest import text_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -15,51 +16,17 @@ TEXT = "Journal d'appels : tonalité absente à 9 h 02.\n".encode()
 
 
 @pytest.fixture
-def lucas(demo, new_browser):
-    """The restricted demo user (Lyon scope, tickets and deployments, no billing)."""
-    b = new_browser()
-    b.sign_in(demo.user_email, demo.password)
-    return b
-
-
-@pytest.fixture
 def make_user(app, demo):
     """A user of the demo account holding exactly `permissions` (all sites)."""
     from webapp.db import db
-    from webapp.models import Contact, Licence, Role, User, UserRole
-    from webapp.services.passwords import hash_password
 
     def make(email: str, permissions: str) -> str:
         with db.connection_context():
-            contact = Contact.create(account=demo.account, first_name="Test", last_name=email,
-                                     email=email)
-            Licence.create(account=demo.account, contact=contact, product="manager")
-            user = User.create(account=demo.account, contact=contact, email=email,
-                               password_hash=hash_password(demo.password))
-            role = Role.create(account=demo.account, name=f"Rôle {email}",
-                               permissions=permissions, scope="all")
-            UserRole.create(user=user, role=role)
+            factories.make_user(demo.account, email, "Test", permissions, "all", [],
+                                demo.password, role_name=f"Rôle {email}")
         return email
 
     return make
-
-
-@pytest.fixture
-def other_admin(app, demo, new_browser):
-    """The administrator of another company, signed in."""
-    from webapp.db import db
-    from webapp.models import User
-    from webapp.services.accounts import create_account, create_admin
-    from webapp.services.passwords import hash_password
-
-    with db.connection_context():
-        account = create_account("Autre Entreprise SARL")
-        user = create_admin(account, "admin@autre.example", "Olivier", "Autre")
-        User.update(password_hash=hash_password(demo.password)).where(
-            User.id == user.id).execute()
-    b = new_browser()
-    b.sign_in("admin@autre.example", demo.password)
-    return b
 
 
 def q(model, *where):

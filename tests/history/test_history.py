@@ -56,14 +56,19 @@ def test_line5_cdr_consumer_idempotent_across_restart(demo, db_conn, redis_url, 
     conn.close()
 
 
+def _copy_cdrs(redis_url: str, consumer: str):
+    """Everything on pbx:cdr copied by a fresh calllog consumer; the Paris line."""
+    conn = redis.Redis.from_url(redis_url)
+    reader = CdrConsumer(conn, consumer)
+    reader.start()
+    reader.drain()
+    conn.close()
+    return Service.get(Service.number == PARIS)
+
+
 def test_line5_history_totals_match_the_cdrs_sent(admin, demo, db_conn, redis_url, cdrs):
     _scenario(cdrs)
-    conn = redis.Redis.from_url(redis_url)
-    consumer = CdrConsumer(conn, "calllog-t")
-    consumer.start()
-    consumer.drain()
-    conn.close()
-    line = Service.get(Service.number == PARIS)
+    line = _copy_cdrs(redis_url, "calllog-t")
     page = admin.client.get(f"/services/{line.id}/historique")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -103,12 +108,7 @@ def test_line5_history_paginated_and_period_filtered(admin, demo, db_conn, redis
     for i in range(60):
         cdrs.add(PARIS, "in", f"+334780001{i:02d}", "answered", talk_s=10, started_ms=old + i)
     cdrs.add(PARIS, "out", "+33612345678", "answered", talk_s=10)
-    conn = redis.Redis.from_url(redis_url)
-    consumer = CdrConsumer(conn, "calllog-p")
-    consumer.start()
-    consumer.drain()
-    conn.close()
-    line = Service.get(Service.number == PARIS)
+    line = _copy_cdrs(redis_url, "calllog-p")
     current = admin.client.get(f"/services/{line.id}/historique").get_data(as_text=True)
     assert current.count("<tr><td>") == 1  # the default period is the current month
     january = admin.client.get(f"/services/{line.id}/historique?du=2020-01-01&au=2020-01-31")

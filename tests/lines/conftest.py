@@ -9,21 +9,6 @@ import pytest
 
 
 @pytest.fixture
-def other_admin(demo, new_browser, db_conn):
-    """The administrator of another company."""
-    from webapp.models import User
-    from webapp.services.accounts import create_account, create_admin
-    from webapp.services.passwords import hash_password
-
-    account = create_account("Autre Entreprise SARL")
-    user = create_admin(account, "admin@autre.example", "Olivier", "Autre")
-    User.update(password_hash=hash_password(demo.password)).where(User.id == user.id).execute()
-    b = new_browser()
-    b.sign_in("admin@autre.example", demo.password)
-    return b
-
-
-@pytest.fixture
 def data_dir() -> Path:
     return Path(os.environ["DATA_DIR"])
 

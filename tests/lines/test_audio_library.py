@@ -143,11 +143,17 @@ def test_wn5_rename_and_duplicate_name_refused(admin, other_admin):
                             token_from="/compte").status_code == 404
 
 
-def test_wn5_delete_refused_while_used_lists_where(admin, ids, data_dir):
-    send(admin, wav_bytes(1), "a.wav", name="Accueil Claire")
-    audio = AudioFile.get(AudioFile.name == "Accueil Claire")
+def _greeting_of_claire(admin, ids, name: str):
+    """An uploaded file that Claire's voicemail (Paris) plays as its greeting."""
+    send(admin, wav_bytes(1), "a.wav", name=name)
+    audio = AudioFile.get(AudioFile.name == name)
     VoicemailSettings.update(greeting_audio=audio.id).where(
         VoicemailSettings.service == ids["fixed_paris"]).execute()
+    return audio
+
+
+def test_wn5_delete_refused_while_used_lists_where(admin, ids, data_dir):
+    audio = _greeting_of_claire(admin, ids, "Accueil Claire")
     response = admin.post(f"{URL}/{audio.id}/supprimer", {"confirm": "1"}, token_from=URL)
     page = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -166,10 +172,7 @@ def test_wn5_delete_refused_while_used_lists_where(admin, ids, data_dir):
 
 
 def test_wn5_uses_outside_the_scope_are_not_named(admin, restricted, ids):
-    send(admin, wav_bytes(1), "a.wav", name="Accueil siège")
-    audio = AudioFile.get(AudioFile.name == "Accueil siège")
-    VoicemailSettings.update(greeting_audio=audio.id).where(
-        VoicemailSettings.service == ids["fixed_paris"]).execute()
+    audio = _greeting_of_claire(admin, ids, "Accueil siège")
     response = restricted.post(f"{URL}/{audio.id}/supprimer", {"confirm": "1"}, token_from=URL)
     page = response.get_data(as_text=True)
     assert response.status_code == 409

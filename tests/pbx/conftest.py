@@ -126,7 +126,7 @@ def make_phone(phones_dir):
     yield make
     for phone in made:
         phone.close()
-    pump(0.3)
+    pump(0.3)  # teardown: lets pjsua send the hang-ups; nothing is checked after it
 
 
 def credentials(admin, service_id: int) -> tuple[str, str]:

@@ -62,6 +62,14 @@ def wait(predicate, timeout: float = 10.0, what: str = ""):
                       pause=pump)
 
 
+def answered(phone: Phone, what: str, timeout: float = 10.0) -> PhoneCall:
+    """`phone` rings within `timeout`, answers, and the call's media is up."""
+    leg = wait(lambda: phone.ringing(), timeout=timeout, what=f"{what} rings")
+    leg.answer(200)
+    wait(lambda: leg.media_up, what=f"{what} connected")
+    return leg
+
+
 class PhoneCall(pj.Call):
     def __init__(self, phone: Phone, call_id: int = pj.PJSUA_INVALID_ID) -> None:
         super().__init__(phone, call_id)
@@ -242,7 +250,7 @@ class Phone(pj.Account):
     def close(self) -> None:
         for c in self.calls:
             c.hangup()
-        pump(0.2)
+        pump(0.2)  # teardown: lets pjsua send the hang-ups; nothing is checked after it
         try:
             self.shutdown()
         except pj.Error:
@@ -265,5 +273,5 @@ def shutdown() -> None:
     for phone in _PHONES:
         for call in phone.calls:
             call.hangup()
-    pump(0.5)
+    pump(0.5)  # teardown: lets pjsua send the hang-ups; nothing is checked after it
     _EP.thisown = False

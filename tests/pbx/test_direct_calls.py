@@ -6,7 +6,7 @@ over (Q-1, with the real engine and connector)."""
 from __future__ import annotations
 
 from tests.pbx.conftest import credentials, in_events
-from tests.pbx.phones import pump, wait
+from tests.pbx.phones import wait
 
 A, B = "+33100000101", "+33100000102"
 
@@ -83,4 +83,4 @@ def test_pbx3_liste_noire_refuses_blocked_and_anonymous_callers(admin, ids, redi
     call = a.dial(B)
     wait(lambda: b.ringing(), what="B rings")
     call.hangup()
-    pump(0.2)
+    wait(lambda: call.state == "disconnected", what="hung up")

@@ -107,6 +107,16 @@ class Demo:
         return form_fields(self.reader(path, who), action or self.url)
 
 
+def welcome_args(action: str | None = None, **fixed: str) -> Callable[..., dict]:
+    """URL arguments on the demo welcome number: its id, `fixed`, and `action` if any."""
+    def args(d) -> dict:
+        found = {"service_id": d.ids["welcome"], **fixed}
+        if action:
+            found["action"] = action
+        return found
+    return args
+
+
 def demo_ids(account) -> dict[str, int]:
     """Ids of demo objects that route tables use as URL arguments.
 

@@ -8,7 +8,7 @@ appels" (restricted: 403) and a number in scope (another account: 404).
 
 import json
 
-from tests.routes import Route
+from tests.routes import Route, welcome_args
 
 
 def _my_line(d) -> dict:
@@ -24,12 +24,7 @@ def _reason(d) -> dict:
 
 
 def _agent(action: str | None = None):
-    def args(d) -> dict:
-        found = {"service_id": d.ids["welcome"], "line": "+33100000101"}
-        if action:
-            found["action"] = action
-        return found
-    return args
+    return welcome_args(action, line="+33100000101")
 
 
 def _callback(d) -> dict:

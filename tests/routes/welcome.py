@@ -9,7 +9,7 @@ POSTs go without their fields (400 / 409 for the admin) except "profil d'entrée
 which re-marks the demo entry profile, and the rule deletion, on a rule made for it.
 """
 
-from tests.routes import Route, page_form
+from tests.routes import Route, page_form, welcome_args
 from tests.routes.switchboard import _bridged_call
 
 
@@ -37,12 +37,7 @@ def _rule(d) -> dict:
 
 
 def _call(action: str | None = None):
-    def args(d) -> dict:
-        found = {"service_id": d.ids["welcome"], "call": "c-matrice"}
-        if action:
-            found["action"] = action
-        return found
-    return args
+    return welcome_args(action, call="c-matrice")
 
 
 def _spare_profile(d) -> dict:

@@ -7,28 +7,15 @@ import pytest
 
 from tests.csv.conftest import sync  # noqa: F401 - fixture
 from tests.directory.conftest import post  # noqa: F401 - shared helper
-from tests.factories import make_user  # noqa: F401 - shared helper
-
-
-@pytest.fixture
-def lucas(demo, new_browser):
-    """Demo "Responsable Lyon": services.manage, scope Lyon + Entrepôt + default site."""
-    b = new_browser()
-    b.sign_in(demo.user_email, demo.password)
-    return b
+from tests.factories import make_admin, make_user  # noqa: F401 - shared helper
 
 
 @pytest.fixture
 def second_admin(demo, db_conn):
     """An administrator made by `create-admin`: his contact sits on "Site par défaut",
     which every scoped role reaches."""
-    from webapp.models import User
-    from webapp.services.accounts import create_admin
-    from webapp.services.passwords import hash_password
-
-    user = create_admin(demo.account, "bruno.admin@atelier-dupont.example", "Bruno", "Admin")
-    User.update(password_hash=hash_password(demo.password)).where(User.id == user.id).execute()
-    return User.get_by_id(user.id)
+    return make_admin(demo.account, "bruno.admin@atelier-dupont.example", demo.password,
+                      "Bruno", "Admin")
 
 
 def contact_form(contact, **changes) -> dict:
