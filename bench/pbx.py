@@ -46,6 +46,7 @@ def main() -> None:
     from tests.pbx.conftest import Sip
     from tests.pbx.phones import Phone, pump, shutdown, wait
     from tests.servers import RedisServer
+    from tests.waiting import wait_until
 
     tmp = Path(tempfile.mkdtemp(prefix="cm-bench-pbx-"))
     with RedisServer() as rs:
@@ -62,11 +63,13 @@ def main() -> None:
         with open(tmp / "connector.log", "ab") as out:
             connector = subprocess.Popen([sys.executable, "-m", "pbx"], cwd=ROOT, env=env,
                                          stdout=out, stderr=out)
-        deadline = time.monotonic() + 20
-        while "answering" not in (tmp / "connector.log").read_text():
-            assert connector.poll() is None and time.monotonic() < deadline, \
-                (tmp / "connector.log").read_text()[-2000:]
-            time.sleep(0.1)
+        log = tmp / "connector.log"
+
+        def answering() -> bool:
+            assert connector.poll() is None, log.read_text()[-2000:]
+            return "answering" in log.read_text()
+
+        wait_until(answering, 20, 0.1, lambda: log.read_text()[-2000:])
         phone = Phone("bench", 600, tmp).register(login, secret, sip.port)
         wait(lambda: phone.registered, what="registered")
         seen = "0"

@@ -42,6 +42,7 @@ from engine.loader import DocumentSource
 from engine.scenario import build_config
 from engine.streams import Engine, tune_gc
 from tests.servers import RedisServer
+from tests.waiting import wait_until
 
 IN, OUT = "acd:{0}:in", "acd:{0}:out"
 RELOAD_AT_S = 0.5
@@ -206,14 +207,13 @@ def measure(accounts: int, rounds: int, rate: float, seconds: float) -> dict[str
 
 def wait_idle(conn: redis.Redis, timeout: float = 120.0) -> None:
     """The engine has acknowledged everything it was sent."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def idle() -> bool:
         groups = conn.xinfo_groups(IN)
         last = conn.xinfo_stream(IN)["last-generated-id"]
-        if groups and groups[0]["pending"] == 0 and groups[0]["last-delivered-id"] == last:
-            return
-        time.sleep(0.01)
-    raise RuntimeError("engine not idle")
+        return bool(groups) and groups[0]["pending"] == 0 \
+            and groups[0]["last-delivered-id"] == last
+
+    wait_until(idle, timeout, 0.01, "engine not idle")
 
 
 def _fmt(stalls: list[float]) -> str:
