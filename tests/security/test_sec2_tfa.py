@@ -8,6 +8,24 @@ from tests.dbdigest import digest
 from tests.security.conftest import contact_form, make_user, post
 
 
+def _trusted(new_browser, email: str, password: str):
+    """`email` signs in on a browser they trust: (the user, that TrustedBrowser row)."""
+    from webapp.models import TrustedBrowser, User
+
+    new_browser().sign_in(email, password, trust=True)
+    user = User.get(User.email == email)
+    return user, TrustedBrowser.get(TrustedBrowser.user == user.id)
+
+
+def _access_manager(demo, new_browser):
+    """Inès, who may manage user access on the default site only, signed in."""
+    make_user(demo.account, "acces@atelier-dupont.example", "Inès", "users.manage",
+              "default", [], demo.password)
+    b = new_browser()
+    b.sign_in("acces@atelier-dupont.example", demo.password)
+    return b
+
+
 def _tables():
     from webapp.models import TrustedBrowser, User
 
@@ -16,16 +34,10 @@ def _tables():
 
 def test_sec2_access_manager_cannot_weaken_an_administrators_2fa(demo, new_browser, smtp,
                                                                  db_conn):
-    from webapp.models import TFA_ACTIVE, AuditEvent, TrustedBrowser, User
+    from webapp.models import TFA_ACTIVE, AuditEvent, User
 
-    claire = new_browser()
-    claire.sign_in(demo.admin_email, demo.password, trust=True)
-    admin = User.get(User.email == demo.admin_email)
-    browser = TrustedBrowser.get(TrustedBrowser.user == admin.id)
-    make_user(demo.account, "acces@atelier-dupont.example", "Inès", "users.manage",
-              "default", [], demo.password)
-    attacker = new_browser()
-    attacker.sign_in("acces@atelier-dupont.example", demo.password)
+    admin, browser = _trusted(new_browser, demo.admin_email, demo.password)
+    attacker = _access_manager(demo, new_browser)
     smtp.clear()
     before = digest(*_tables())
     revoke = post(attacker, f"/preferences/acces/utilisateurs/{admin.id}/navigateurs/"
@@ -41,12 +53,9 @@ def test_sec2_access_manager_cannot_weaken_an_administrators_2fa(demo, new_brows
 
 def test_sec2_administrator_disables_2fa_and_the_user_is_told(demo, admin, new_browser, smtp,
                                                               run_jobs, db_conn):
-    from webapp.models import TFA_DISABLED, AuditEvent, TrustedBrowser, User
+    from webapp.models import TFA_DISABLED, AuditEvent, User
 
-    lucas_b = new_browser()
-    lucas_b.sign_in(demo.user_email, demo.password, trust=True)
-    lucas = User.get(User.email == demo.user_email)
-    browser = TrustedBrowser.get(TrustedBrowser.user == lucas.id)
+    lucas, browser = _trusted(new_browser, demo.user_email, demo.password)
     smtp.clear()
     response = post(admin, f"/preferences/acces/utilisateurs/{lucas.id}/navigateurs/"
                            f"{browser.id}/revoquer")
@@ -83,14 +92,8 @@ def test_sec2_the_guard_answers_403_on_every_action_on_a_wider_user(
     )
     from webapp.services.roles import WIDER_RIGHTS
 
-    lucas_b = new_browser()
-    lucas_b.sign_in(demo.user_email, demo.password, trust=True)
-    lucas = User.get(User.email == demo.user_email)
-    browser = TrustedBrowser.get(TrustedBrowser.user == lucas.id)
-    make_user(demo.account, "acces@atelier-dupont.example", "Inès", "users.manage",
-              "default", [], demo.password)
-    ines = new_browser()
-    ines.sign_in("acces@atelier-dupont.example", demo.password)
+    lucas, browser = _trusted(new_browser, demo.user_email, demo.password)
+    ines = _access_manager(demo, new_browser)
     make_user(demo.account, "annuaire@atelier-dupont.example", "Jules",
               "users.manage services.manage sites.access", "all", [], demo.password)
     jules = new_browser()
