@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import screenshot, sign_in
-from tests.browser.test_switchboard_live import telephony, wait_for  # noqa: F401 (fixture)
+from tests.browser.test_switchboard_live import telephony  # noqa: F401 (fixture)
 from tests.servers import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
@@ -64,11 +65,11 @@ def test_q13_swb4_swb5_swb6_swb8_breaks_red_card_directory_transfer_on_a_tablet(
     hugo = page.locator(f".sb-agent[data-line='{HUGO}']")
     hugo.locator("text=En pause · Réunion").wait_for(timeout=15000)
     panel.get_by_role("link", name="Fermer").click()
-    wait_for(lambda: handled(redis_conn))
+    wait_until(lambda: handled(redis_conn))
     # the simulator's traffic goes on: the paused lines are never rung
     last = redis_conn.xrevrange("acd:{0}:out", count=1)
     last_id = last[0][0].decode() if last else "0"
-    wait_for(lambda: len(rings_since(redis_conn, last_id)) >= 3, 90)
+    wait_until(lambda: len(rings_since(redis_conn, last_id)) >= 3, 90)
     rung = rings_since(redis_conn, last_id)
     assert HUGO not in rung and CLAIRE not in rung, rung
     # SWB-7: a live update of Hugo's card keeps the focus on its button
@@ -119,7 +120,7 @@ def test_q13_swb4_swb5_swb6_swb8_breaks_red_card_directory_transfer_on_a_tablet(
         return next((f for _, f in redis_conn.xrange("acd:{0}:log")
                      if f[b"type"] == b"transferred" and f[b"call"] == b"desk-red"), None)
 
-    assert wait_for(transferred)[b"to"] == b"+33600000109"
+    assert wait_until(transferred)[b"to"] == b"+33600000109"
     card.wait_for(state="detached")
     for line in AGENTS:
         redis_conn.xadd("acd:{0}:in", {"type": "line.unpaused", "line": line,
@@ -167,7 +168,7 @@ def web_process(app, database_url, redis_url, tmp_path):
         except OSError:
             return False
 
-    wait_for(up, 30)
+    wait_until(up, 30)
     yield proc, Server
     os.kill(proc.pid, signal.SIGCONT)
     proc.terminate()
@@ -207,7 +208,7 @@ def test_swb7_phone_layout_frozen_server_shows_connexion_perdue_then_resyncs(
         os.kill(proc.pid, signal.SIGCONT)
     syncs = int(page.locator("#sb-live").get_attribute("data-syncs"))
     page.locator("#sb-link[data-state=open]").wait_for(timeout=40000)
-    wait_for(lambda: int(page.locator("#sb-live").get_attribute("data-syncs")) > syncs, 20)
+    wait_until(lambda: int(page.locator("#sb-live").get_attribute("data-syncs")) > syncs, 20)
     screenshot(page, "swb-phone-back")
     # statistics on the phone: charts and the per-agent table keep their labels
     from webapp.models import Service
