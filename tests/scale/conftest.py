@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import factories
 from tests.servers import RedisClusterServer
 
 ROOT = Path(__file__).parents[2]
@@ -48,28 +49,13 @@ def make_account(name: str, prefix: str, *, timezone: str = "Europe/Paris",
                  agents: int = 2, rest_s: int = 0):
     """An account with `agents` fixed lines, a welcome number whose entry is a queue of
     those lines (no time rule: it always answers), and a signed-in-able administrator."""
-    from webapp.models import TFA_INACTIVE, Service, User, WelcomeLine, WelcomeProfile
-    from webapp.models.base import utcnow
-    from webapp.services.accounts import create_account, create_admin, default_site
-    from webapp.services.passwords import hash_password
-    from webapp.services.provisioning import create_service
-
-    account = create_account(name, timezone=timezone)
-    site = default_site(account)
-    lines = [create_service(account=account, site=site, kind="fixed",
-                            number=f"{prefix}{101 + i}", label=f"Ligne {i + 1}")
+    account = factories.make_account(name, timezone=timezone)
+    lines = [factories.make_line(account, f"{prefix}{101 + i}", label=f"Ligne {i + 1}")
              for i in range(agents)]
-    welcome = create_service(account=account, site=site, kind="welcome",
-                             number=f"{prefix}001", label="Accueil")
-    queue = WelcomeProfile.create(service=welcome, key="jour", name="Jour", kind="queue",
-                                  is_entry=True, size=5, rest_s=rest_s, ring_s=60)
-    for i, line in enumerate(lines):
-        WelcomeLine.create(profile=queue, line=line, priority=1, weight=1, position=i)
+    welcome = factories.make_welcome_number(account, f"{prefix}001", lines, size=5,
+                                            rest_s=rest_s, ring_s=60)
     email = f"admin@{name.lower()}.test"
-    create_admin(account, email, "Admin", name)
-    User.update(password_hash=hash_password(PASSWORD), password_set_at=utcnow(),
-                tfa_state=TFA_INACTIVE).where(User.email == email).execute()
-    Service.get_by_id(welcome.id)
+    factories.make_admin(account, email, PASSWORD, "Admin", name)
     return account, welcome, lines, email
 
 
