@@ -19,12 +19,13 @@ def active(service_id: int) -> ForwardingProfile:
                                  & ForwardingProfile.is_active)
 
 
-def test_line3_queue_calls_allowed_by_default_with_the_npd_warning(admin, ids, db_conn):
-    site = Site.get_by_id(ids["site_paris"])
+def test_line3_queue_calls_allowed_by_default_with_the_npd_warning(tenant, tenant_admin,
+                                                                   db_conn):
+    site = tenant.site
     line = Service.create(account=site.account_id, site=site, kind="fixed",
                           number="+33100000150", label="Nouvelle ligne")
     assert line.accept_queue_calls is True and line.backup_number is None
-    page = admin.client.get(url(line.id)).get_data(as_text=True)
+    page = tenant_admin.client.get(url(line.id)).get_data(as_text=True)
     assert "Autoriser les appels provenant d&#39;un numéro d&#39;accueil" in page \
         or "Autoriser les appels provenant d'un numéro d'accueil" in page
     assert 'name="accept_queue_calls" value="1" id="f-accept_queue_calls"' in page

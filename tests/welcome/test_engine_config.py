@@ -13,9 +13,10 @@ def test_protocol_document_from_demo_data_validates(demo, db_conn):
     assert "+33600000101" not in document["lines"]  # mobiles are not agent lines
 
 
-def test_line3_queue_flag_reaches_the_document(demo, db_conn):
+def test_line3_queue_flag_reaches_the_document(tenant, db_conn):
     from webapp.models import Service
     from webapp.services.engine_config import build_document
 
-    Service.update(accept_queue_calls=False).where(Service.number == "+33100000101").execute()
-    assert build_document()["lines"]["+33100000101"]["accept_queue_calls"] is False
+    number = tenant.line.number
+    Service.update(accept_queue_calls=False).where(Service.number == number).execute()
+    assert build_document()["lines"][number]["accept_queue_calls"] is False
