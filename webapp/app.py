@@ -31,7 +31,7 @@ from webapp.blueprints.pickers import line_state as line_picker_state
 from webapp.blueprints.pickers import state as site_picker_state
 from webapp.db import db, init_db, retry_conflicts
 from webapp.extensions import babel, compress, csrf, htmx, limiter, login_manager, server_session
-from webapp.i18n import Text, duration, money
+from webapp.i18n import Text, duration, duration_patterns, money
 from webapp.permissions import PERMISSIONS
 from webapp.proxies import TrustedProxyFix, parse
 from webapp.redis_conn import redis_for
@@ -283,6 +283,8 @@ def _install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = lambda cents: money(cents, str(get_locale() or "fr"))
     app.jinja_env.filters["duration"] = lambda seconds: duration(seconds,
                                                                  str(get_locale() or "fr"))
+    app.jinja_env.globals["duration_patterns"] = lambda: duration_patterns(
+        str(get_locale() or "fr"))
     # A service's message (webapp.i18n.Text) shows in the reader's language.
     app.jinja_env.finalize = translate
 

@@ -72,6 +72,19 @@ def duration(seconds: int, locale: str = "fr") -> str:
                        style="unit-narrow", locale=locale)
 
 
+def duration_patterns(locale: str = "fr") -> dict:
+    """The same CLDR patterns for a page's live timers (switchboard waits, rest countdowns):
+    per unit its "one"/"other" form with "{0}" for the number, and the list pattern joining
+    two parts, so that the browser writes "1 min 5 s" / "1 min 5 sec" like `duration`."""
+    def pattern(n: int, unit: str) -> str:
+        return format_unit(n, unit, length="short", locale=locale).replace(str(n), "{0}", 1)
+
+    units = {key: {"one": pattern(1, unit), "other": pattern(7, unit)}
+             for key, unit in (("h", "duration-hour"), ("min", "duration-minute"),
+                               ("s", "duration-second"))}
+    return {**units, "list": format_list(["{0}", "{1}"], style="unit-narrow", locale=locale)}
+
+
 def shown(value, locale: str = "fr", tzinfo=None):
     """A message value as `locale` reads it: amounts and dates through Babel, the rest
     unchanged. `tzinfo`: the zone a datetime is shown in (UTC datetimes are stored)."""

@@ -50,6 +50,6 @@ def test_ui1_refused_htmx_form_focuses_the_error_summary_in_place(live_server, p
     page.locator("#form-error").wait_for()
     assert page.evaluate("window.sameDocument === true")  # swapped in place, not reloaded
     # htmx settles the swap a moment after it shows; focus follows the settle
-    page.wait_for_function("document.activeElement !== document.body", timeout=5000)
+    page.wait_for_function("() => document.activeElement !== document.body", timeout=5000)
     focused = page.evaluate(FOCUSED)
     assert focused["id"] == "form-error" and focused["text"], focused

@@ -8,12 +8,23 @@
   var live, base, hbMs = 25000, lastMsg = 0, source = null, state = "connecting";
   var pending = [], retryMs = 1000, opened = false;
 
-  function fmt(ms) {
-    var s = Math.max(0, Math.floor(ms / 1000));
-    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-    s = s % 60;
-    return (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  // UI-5: a duration as the server writes it (webapp.i18n.duration): the language's CLDR
+  // patterns from Babel on <html data-durations>, hours and minutes from an hour on,
+  // minutes and seconds below ("1 min 5 s", "1 min 5 sec").
+  var units = JSON.parse(document.documentElement.getAttribute("data-durations") || "null");
+  var plural = new Intl.PluralRules(document.documentElement.lang || "fr");
+  function seconds(total) {
+    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    var parts = h ? [["h", h], ["min", m]] : (m ? [["min", m], ["s", s]] : [["s", s]]);
+    if (parts.length > 1) { parts = parts.filter(function (p) { return p[1]; }); }
+    var shown = parts.map(function (p) {
+      var forms = units[p[0]];
+      return (forms[plural.select(p[1])] || forms.other).replace("{0}", String(p[1]));
+    });
+    return shown.length > 1 ? units.list.replace("{0}", shown[0]).replace("{1}", shown[1])
+                            : shown[0];
   }
+  function fmt(ms) { return seconds(Math.max(0, Math.floor(ms / 1000))); }
   function setServer(ms) { if (ms) { offset = ms - Date.now(); } }
   function now() { return Date.now() + offset; }
 
@@ -26,7 +37,7 @@
     });
     document.querySelectorAll("time.countdown[data-until-ms]").forEach(function (el) {
       var left = parseInt(el.dataset.untilMs, 10) - t;
-      var text = left > 0 ? Math.ceil(left / 1000) + " s" : "0 s";
+      var text = seconds(left > 0 ? Math.ceil(left / 1000) : 0);
       if (el.textContent !== text) { el.textContent = text; }
     });
     document.querySelectorAll(".sb-number, .wall-tile").forEach(function (box) {
@@ -49,7 +60,7 @@
       }
       box.dataset.level = ["ok", "amber", "red"][worst];
       var lw = box.querySelector("time.longest-wait");
-      if (lw) { lw.textContent = oldest === null ? "0:00" : fmt(t - oldest); }
+      if (lw) { lw.textContent = fmt(oldest === null ? 0 : t - oldest); }
     });
     var clock = document.getElementById("wall-clock");
     if (clock) {
