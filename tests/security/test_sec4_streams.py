@@ -217,3 +217,41 @@ def test_sec4_a_closed_tab_frees_its_stream_at_once(database_url, redis_url, red
         for s in streams:
             s.stop()
         stack.stop()
+
+
+def test_sec4_open_streams_of_a_process_share_one_read_of_the_engine(redis_conn):
+    """50 open pages watching the same number cost one HMGET per poll interval, not 50
+    (SharedSnapshots, what the web view uses), and each still sees a change at its next
+    poll."""
+    from tests.switchboard.test_swb_board import STATE, snapshot
+    from webapp.services import switchboard_stream as live
+    from webapp.services.switchboard import Board
+
+    number = "+33100000900"
+    redis_conn.hset(STATE, number, snapshot(number, waiting=[("w1", "+33612345678", 1000)]))
+    ticks = {"t": 0.0}
+    shared = live.SharedSnapshots(clock=lambda: ticks["t"])
+
+    def render(_board, v):
+        return {"q": f'<i id="q">{len(v["waiting"])} en attente</i>'}
+
+    def hmgets() -> int:
+        return redis_conn.info("commandstats").get("cmdstat_hmget", {}).get("calls", 0)
+
+    streams = [live.changes(redis_conn, 0, [Board(1, number, "Accueil")], render,
+                            heartbeat_s=0, sleep=lambda _s: None, clock=lambda: ticks["t"],
+                            snapshots=lambda numbers: shared.read("test", redis_conn, 0,
+                                                                  numbers))
+               for _ in range(50)]
+    before = hmgets()
+    assert all(next(s).startswith("retry:") for s in streams)
+    assert all("1 en attente" in next(s) for s in streams)  # the full message
+    assert hmgets() - before == 1
+    redis_conn.hset(STATE, number, snapshot(number, waiting=[("w1", "+33612345678", 1000),
+                                                             ("w2", "+33698765432", 500)]))
+    ticks["t"] += live.POLL_S
+    before = hmgets()
+    assert all("2 en attente" in next(s) for s in streams)  # the next poll of each
+    assert hmgets() - before == 1
+    for s in streams:
+        s.close()

@@ -78,6 +78,60 @@ class StreamSlot:
         self.conn.zrem(self.key, self.id)
 
 
+# --- SEC-4: what a process's open streams read, read once for all of them ------------
+
+class SharedSnapshots:
+    """The engine's snapshots as this process's open streams last read them: a number
+    read less than `max_age_s` ago is served from here, so a hundred pages watching the
+    same numbers cost one HMGET per interval, not one per page (each page still sees a
+    change within its poll plus `max_age_s`, well inside SWB-1's second)."""
+
+    def __init__(self, max_age_s: float = POLL_S / 2,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age_s, self.clock = max_age_s, clock
+        self._seen: dict[tuple[str, int, str], tuple[float, bytes | None]] = {}
+
+    def read(self, source: str, conn: Redis, shard: int, numbers: list[str]
+             ) -> dict[str, bytes | None]:
+        """`source` names the Redis (its URL): one process may serve several."""
+        now = self.clock()
+        stale = [n for n in numbers if now - self._seen.get((source, shard, n), (-1e18,))[0]
+                 > self.max_age_s]
+        if stale:
+            if len(self._seen) > 10_000:  # numbers nobody watches any more
+                self._seen = {k: v for k, v in self._seen.items()
+                              if now - v[0] <= self.max_age_s}
+            for number, raw in read(conn, shard, stale).items():
+                self._seen[(source, shard, number)] = (now, raw)
+        return {n: self._seen[(source, shard, n)][1] for n in numbers}
+
+
+class Recent:
+    """Values computed at most once per `max_age_s` and key in this process: the
+    database side of the boards (names, profiles, today's counters), shared by the open
+    streams of the same numbers and scope."""
+
+    def __init__(self, max_age_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age_s, self.clock = max_age_s, clock
+        self._values: dict = {}
+
+    def get(self, key, compute: Callable[[], object]):
+        now = self.clock()
+        hit = self._values.get(key)
+        if hit is not None and now - hit[0] <= self.max_age_s:
+            return hit[1]
+        value = compute()
+        if len(self._values) > 1_000:
+            self._values = {k: v for k, v in self._values.items()
+                            if now - v[0] <= self.max_age_s}
+        self._values[key] = (now, value)
+        return value
+
+
+SNAPSHOTS = SharedSnapshots()
+REFRESHED = Recent(REFRESH_S / 2)
+
+
 def sse(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
@@ -105,7 +159,8 @@ def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
             max_s: float = MAX_STREAM_S, refresh_s: float = REFRESH_S,
             sleep: Callable[[float], None] = time.sleep,
             clock: Callable[[], float] = time.monotonic, slot: StreamSlot | None = None,
-            closed_html: str = "", gone: Callable[[], bool] | None = None) -> Iterator[str]:
+            closed_html: str = "", gone: Callable[[], bool] | None = None,
+            snapshots: Callable[[list[str]], dict] | None = None) -> Iterator[str]:
     """The SSE body. `render(board, view)` gives {item id: one-line HTML} for a number;
     every item once at (re)connection (`full`), then only items that changed (`u`), an
     item gone as `<i id=… data-del></i>`.
@@ -114,9 +169,13 @@ def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
     evicted it, after a last `closed` message carrying `closed_html`. `gone()` says the
     browser has hung up (a closed tab): checked with the slot, it ends the stream (and
     frees the slot) within a second instead of at the next failed write, up to a
-    heartbeat later."""
+    heartbeat later. `snapshots(numbers)` reads the engine's snapshots (default: straight
+    from `conn`; the web view shares one process-wide read, `SNAPSHOTS`)."""
+    if snapshots is None:
+        def snapshots(numbers: list[str]) -> dict:
+            return read(conn, shard, numbers)
     try:
-        yield from _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s,
+        yield from _changes(snapshots, boards_, render, refresh_fn, directory, poll_s,
                             heartbeat_s, max_s, refresh_s, sleep, clock, slot, closed_html,
                             gone)
     finally:
@@ -124,7 +183,7 @@ def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
             slot.release()
 
 
-def _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s, heartbeat_s,
+def _changes(snapshots, boards_, render, refresh_fn, directory, poll_s, heartbeat_s,
              max_s, refresh_s, sleep, clock, slot, closed_html, gone) -> Iterator[str]:
     by_number = {b.number: b for b in boards_}
     raw_seen: dict[str, bytes | None | int] = dict.fromkeys(by_number, -1)
@@ -148,7 +207,7 @@ def _changes(conn, shard, boards_, render, refresh_fn, directory, poll_s, heartb
             force = before != [(b.names, b.profiles, b.sla, b.today, b.callbacks)
                                for b in boards_]
         out = []
-        for number, raw in read(conn, shard, list(by_number)).items():
+        for number, raw in snapshots(list(by_number)).items():
             if raw == raw_seen[number] and not force:
                 continue
             raw_seen[number] = raw
