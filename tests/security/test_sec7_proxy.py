@@ -24,7 +24,7 @@ def _failed_login(client, client_ip, n, peer="127.0.0.1"):
                        environ_base=environ, headers=headers)
 
 
-def test_sec7_limits_and_audit_see_the_client_behind_the_proxy(proxied_app, demo):
+def test_sec7_limits_and_audit_see_the_client_behind_the_proxy(proxied_app):
     from webapp.models import AuditEvent
 
     first, second = proxied_app.test_client(), proxied_app.test_client()
@@ -40,7 +40,7 @@ def test_sec7_limits_and_audit_see_the_client_behind_the_proxy(proxied_app, demo
     assert ips == {"203.0.113.7", "203.0.113.8"}
 
 
-def test_sec7_forwarded_header_from_an_untrusted_peer_is_ignored(proxied_app, demo):
+def test_sec7_forwarded_header_from_an_untrusted_peer_is_ignored(proxied_app):
     from webapp.models import AuditEvent
 
     client = proxied_app.test_client()
