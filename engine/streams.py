@@ -11,6 +11,7 @@ nothing emitted twice.
 from __future__ import annotations
 
 import gc
+import heapq
 import logging
 import signal
 import time
@@ -30,7 +31,7 @@ from engine.protocol import GROUP, Keys, malformed
 from engine.redis_client import one_node
 from engine.snapshot import snapshot
 from engine.state import State, restore
-from engine.wire import stream_entries, transact, xreadgroup
+from engine.wire import Wire, stream_entries, xreadgroup
 
 log = logging.getLogger("engine")
 
@@ -70,7 +71,7 @@ class Engine:
         if clock not in ("wall", "events"):
             raise ValueError("clock must be wall or events")
         self.conn = conn
-        self._one_round_trip = one_node(conn)  # engine/wire.py (not on a Redis Cluster)
+        self._wire = Wire(conn) if one_node(conn) else None  # not on a Redis Cluster
         self.load_config = load_config
         self.load_numbers = load_numbers
         self.source = source
@@ -86,7 +87,8 @@ class Engine:
         self.stopping = False
         self.state: State | None = None
         self._batches = 0
-        self._snap_pending: dict[str, None] = {}  # numbers to publish, oldest change first
+        self._snap_pending: set[str] = set()  # numbers whose snapshot is to be published
+        self._snap_due: list[tuple[float, str]] = []  # heap of theirs: (when it may be, number)
         self._snap_at: dict[str, float] = {}  # number -> when its snapshot was last written
 
     # ---- lifecycle --------------------------------------------------------------------
@@ -147,7 +149,7 @@ class Engine:
                     ahead = self._commit(state.advance(self._wall()), [],
                                          read_next=not pending, wait=live)
                     continue
-            if self._snap_pending and not pending:
+            if self._snap_due and not pending:
                 # caught up: publish the snapshots still waiting (the commit also reads
                 # what came in meanwhile). A burst ends with all of them; a running
                 # engine keeps each number's pace (SNAPSHOT_EVERY_S), a few per round
@@ -179,6 +181,8 @@ class Engine:
             ahead = self.handle_batch(batch, read_next=not pending and not self.stopping,
                                       wait=live)
         self._helper.close()
+        if self._wire is not None:
+            self._wire.close()
         return handled
 
     def _block_ms(self) -> int:
@@ -188,10 +192,8 @@ class Engine:
         state = self.state
         assert state is not None
         block = MAX_BLOCK_MS
-        if self._snap_pending:
-            at, mono = self._snap_at, time.monotonic()
-            first = min(at.get(number, 0.0) for number in self._snap_pending)
-            block = min(block, int((first + SNAPSHOT_EVERY_S - mono) * 1000) + 1)
+        if self._snap_due:
+            block = min(block, int((self._snap_due[0][0] - time.monotonic()) * 1000) + 1)
         if self.clock == "wall":
             due = state.next_timer()
             if due is not None:
@@ -311,7 +313,7 @@ class Engine:
         k = self.keys
         blob = payload(state, out, ids, self._snapshots(flush_snapshots, len(ids)))
         then = None
-        if read_next and wait and self._one_round_trip and len(ids) < self.batch:
+        if read_next and wait and self._wire is not None and len(ids) < self.batch:
             block = self._block_ms()
             if block > 0:
                 then, read_next = xreadgroup(GROUP, self.consumer, k.inp, self.batch,
@@ -335,8 +337,8 @@ class Engine:
                 expired.append(cid)
             for cid in expired:
                 del state.done[cid]
-        if self._one_round_trip:
-            replies, read = transact(self.conn, commands, then)
+        if self._wire is not None:
+            replies, read = self._wire.transact(commands, then)
             reply = replies[0]
         else:
             pipe = self.conn.pipeline(transaction=True)
@@ -356,30 +358,30 @@ class Engine:
 
     def _snapshot_due(self) -> bool:
         """Is a waiting snapshot's number past its SNAPSHOT_EVERY_S?"""
-        mono, at = time.monotonic(), self._snap_at
-        return any(mono - at.get(number, 0.0) >= SNAPSHOT_EVERY_S
-                   for number in self._snap_pending)
+        return bool(self._snap_due) and self._snap_due[0][0] <= time.monotonic()
 
     def _snapshots(self, flush: bool, events: int = 0) -> dict[str, bytes]:
         """Snapshots due now: each number at most every SNAPSHOT_EVERY_S, a few per batch
-        (more in a batch of many `events`), all of them when the engine is idle (flush)."""
+        (more in a batch of many `events`), all of them when the engine is idle (flush).
+        The numbers waiting are a heap by the time each may be written again, so that
+        neither this nor `_snapshot_due` scans them (a hundred, at 2,000 events/s)."""
         state = self.state
         assert state is not None
+        pending, heap, at = self._snap_pending, self._snap_due, self._snap_at
         for number in state.dirty_numbers:
-            self._snap_pending.setdefault(number, None)
-        if not self._snap_pending:
+            if number not in pending:
+                pending.add(number)
+                heapq.heappush(heap, (at.get(number, 0.0) + SNAPSHOT_EVERY_S, number))
+        if not heap:
             return {}
         mono = time.monotonic()
+        most = len(heap) if flush else max(SNAPSHOTS_PER_BATCH, events // SNAPSHOTS_PER_EVENTS)
         due = []
-        most = max(SNAPSHOTS_PER_BATCH, events // SNAPSHOTS_PER_EVENTS)
-        for number in self._snap_pending:
-            if flush or mono - self._snap_at.get(number, 0.0) >= SNAPSHOT_EVERY_S:
-                due.append(number)
-                if not flush and len(due) >= most:
-                    break
-        for number in due:
-            del self._snap_pending[number]
-            self._snap_at[number] = mono
+        while heap and len(due) < most and (flush or heap[0][0] <= mono):
+            number = heapq.heappop(heap)[1]
+            pending.discard(number)
+            at[number] = mono
+            due.append(number)
         return {number: _json(snapshot(state, number)) for number in due}
 
     # ---- clocks -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A batch's one round trip on a single Redis server: MULTI, the batch's commands, EXEC
 and, when the engine has caught up, the blocking XREADGROUP that waits for the next
-events, packed into one send on one pooled connection; the replies are read in order.
+events, packed into one send on one connection the engine holds; the replies are read
+in order.
 
 The transaction is the same MULTI/EXEC as through redis-py's pipeline (docs/protocol.md:
 a batch's state, `out`/`log` entries and XACK are atomic); the read after EXEC is
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import redis
+from redis.connection import Connection
 from redis.exceptions import ResponseError
 
 from engine.commit import Entry
@@ -29,39 +31,53 @@ from engine.commit import Entry
 Command = Sequence[object]
 
 
-def transact(conn: redis.Redis, commands: list[Command],
-             then: Command | None = None) -> tuple[list, object]:
-    """Run `commands` in one MULTI/EXEC, then `then` (a command outside the transaction,
-    e.g. a blocking XREADGROUP), all sent at once. Returns (EXEC's replies, then's reply
-    or None). Raises the first error (a refused command: nothing was executed; an
-    error inside EXEC: redis-py's pipeline raises it the same way); any error drops
-    the connection, since replies may still be on their way."""
-    pool = conn.connection_pool
-    c = pool.get_connection()
-    try:
-        wire = [("MULTI",), *commands, ("EXEC",)]
-        if then is not None:
-            wire.append(then)
-        c.send_packed_command([pack(wire)])
-        refused: ResponseError | None = None
-        for _ in range(len(commands) + 1):  # +OK for MULTI, +QUEUED for each command
-            try:
-                c.read_response()
-            except ResponseError as exc:
-                refused = refused or exc
+class Wire:
+    """One connection of `conn`'s pool, held for the engine's batches (taking one from the
+    pool and giving it back costs a poll of the socket and a lock, each time)."""
+
+    def __init__(self, conn: redis.Redis) -> None:
+        self.pool = conn.connection_pool
+        self.connection: Connection | None = None
+
+    def transact(self, commands: list[Command],
+                 then: Command | None = None) -> tuple[list, object]:
+        """Run `commands` in one MULTI/EXEC, then `then` (a command outside the
+        transaction, e.g. a blocking XREADGROUP), all sent at once. Returns (EXEC's
+        replies, then's reply or None). Raises the first error (a refused command:
+        nothing was executed; an error inside EXEC: redis-py's pipeline raises it the same
+        way); any error drops the connection (replies may still be on their way), the
+        next call connects again."""
+        c = self.connection
+        if c is None:
+            c = self.connection = self.pool.get_connection()
         try:
-            replies = c.read_response()
-        except ResponseError as exc:  # EXECABORT: the reason is the refused command's
-            raise refused or exc from None
-        for reply in replies:
-            if isinstance(reply, ResponseError):
-                raise reply
-        return replies, (c.read_response() if then is not None else None)
-    except BaseException:
-        c.disconnect()
-        raise
-    finally:
-        pool.release(c)
+            wire = [("MULTI",), *commands, ("EXEC",)]
+            if then is not None:
+                wire.append(then)
+            c.send_packed_command([pack(wire)])
+            refused: ResponseError | None = None
+            for _ in range(len(commands) + 1):  # +OK for MULTI, +QUEUED for each command
+                try:
+                    c.read_response()
+                except ResponseError as exc:
+                    refused = refused or exc
+            try:
+                replies = c.read_response()
+            except ResponseError as exc:  # EXECABORT: the reason is the refused command's
+                raise refused or exc from None
+            for reply in replies:
+                if isinstance(reply, ResponseError):
+                    raise reply
+            return replies, (c.read_response() if then is not None else None)
+        except BaseException:
+            c.disconnect()
+            raise
+
+    def close(self) -> None:
+        """Give the connection back to the pool."""
+        if self.connection is not None:
+            self.pool.release(self.connection)
+            self.connection = None
 
 
 def pack(commands: list[Command]) -> bytes:
