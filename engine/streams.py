@@ -31,7 +31,7 @@ from engine.protocol import GROUP, Keys, malformed
 from engine.redis_client import one_node
 from engine.snapshot import snapshot
 from engine.state import State, restore
-from engine.wire import Wire, stream_entries, xreadgroup
+from engine.wire import Wire, prefix, stream_entries, xreadgroup
 
 log = logging.getLogger("engine")
 
@@ -84,6 +84,13 @@ class Engine:
         self.seed = seed
         self.batch = batch
         self.consumer = f"engine-{shard}"  # stable name: pending entries survive a restart
+        k = self.keys
+        # EVAL by name: redis-py's cluster pipeline has no eval() (engine/redis_client.py)
+        self._commit_head = ("EVAL", COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done, k.state,
+                             k.meta, k.inp)  # then: the batch's blob, now, seq, ... (COMMIT)
+        if self._wire is not None:  # packed once (engine/wire.py)
+            self._commit_head = (prefix(*self._commit_head),)
+            self._read_next = xreadgroup(GROUP, self.consumer, k.inp, batch)
         self.stopping = False
         self.state: State | None = None
         self._batches = 0
@@ -316,13 +323,9 @@ class Engine:
         if read_next and wait and self._wire is not None and len(ids) < self.batch:
             block = self._block_ms()
             if block > 0:
-                then, read_next = xreadgroup(GROUP, self.consumer, k.inp, self.batch,
-                                             block), False
-        # EVAL by name: redis-py's cluster pipeline has no eval() (engine/redis_client.py)
-        commands: list[tuple] = [("EVAL", COMMIT, 8, k.out, k.log, k.calls, k.agents, k.done,
-                                  k.state, k.meta, k.inp, blob, str(state.now),
-                                  str(state.seq), GROUP, self.batch if read_next else 0,
-                                  self.consumer)]
+                then, read_next = self._read_next(block), False
+        commands: list[tuple] = [(*self._commit_head, blob, str(state.now), str(state.seq),
+                                  GROUP, self.batch if read_next else 0, self.consumer)]
         self._batches += 1
         if self._batches % PRUNE_EVERY == 0:
             horizon = state.now - DONE_KEEP_MS

@@ -417,3 +417,17 @@ def test_finished_ids_are_kept_a_week_for_duplicates_then_pruned(redis_conn, mon
          "caller": "1"}])
     engine.work(burst=True)
     assert "mid" not in engine.state.calls
+
+
+def test_protocol_wire_sends_the_bytes_redis_py_would():
+    """engine/wire.py packs the batch's commands itself: the same RESP as redis-py's
+    `pack_commands`, UTF-8 text, numbers, binary values with CR LF and a packed prefix."""
+    from engine.wire import pack, prefix, xreadgroup
+    commands = [("MULTI",), ("EVAL", "return 1", 2, "acd:{0}:out", "clé", b"a\r\nb\n", 17, "é"),
+                ("EXEC",), ("XREADGROUP", "GROUP", "engine", "engine-0", "COUNT", 100,
+                            "BLOCK", 37, "STREAMS", "acd:{0}:in", ">")]
+    reference = b"".join(redis.Redis().connection_pool.make_connection().pack_commands(commands))
+    assert pack(commands) == reference
+    head = prefix("EVAL", "return 1", 2, "acd:{0}:out", "clé")
+    read = xreadgroup("engine", "engine-0", "acd:{0}:in", 100)
+    assert pack([("MULTI",), (head, b"a\r\nb\n", 17, "é"), ("EXEC",), read(37)]) == reference
