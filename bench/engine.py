@@ -42,6 +42,7 @@ from engine.scenario import build_config, scenario
 from engine.state import State
 from engine.streams import Engine, tune_gc
 from tests.servers import RedisServer
+from tests.waiting import wait_until
 
 IN, OUT = "acd:{0}:in", "acd:{0}:out"
 T0 = 1767607200000
@@ -137,6 +138,13 @@ def pure_core(events: list[dict], doc: dict) -> tuple[float, list[int]]:
     return len(events) / (time.perf_counter() - start), origin
 
 
+def listening(conn: redis.Redis) -> bool:
+    """A client (the engine, or the raw echo loop) is blocked reading a stream: it is
+    listening, so the first event sent is read at once."""
+    return any(c.get("cmd") == "xreadgroup" and "b" in c.get("flags", "")
+               for c in conn.client_list())
+
+
 def latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, origin: list[int],
             rate: int) -> tuple[float, float, int]:
     conn.flushall()
@@ -147,9 +155,7 @@ def latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, origin: 
                                  "--config", str(path), "--clock", "events"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            while not conn.exists(IN):  # the engine created its group: it is listening
-                time.sleep(0.05)
-            time.sleep(0.3)
+            wait_until(lambda: listening(conn), 30, message="the engine does not read IN")
             return _measure(url, conn, events, origin, rate)
         finally:
             proc.terminate()
@@ -240,9 +246,7 @@ def wall_latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, rat
                 "--clock", "wall"])
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            while not conn.exists(IN):  # the group exists: it is listening
-                time.sleep(0.05)
-            time.sleep(0.3)
+            wait_until(lambda: listening(conn), 30, message="the engine does not read IN")
             seen: dict[str, float] = {}
             done = threading.Event()
 

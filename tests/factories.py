@@ -44,7 +44,7 @@ def make_line(account, number: str, kind: str = "fixed", site=None, holder=None,
     from webapp.models import ServiceContact
     from webapp.services.provisioning import create_service
 
-    service = create_service(account=account, site=site or holder_site(account, holder),
+    service = create_service(account=account, site=site or _holder_site(account, holder),
                              kind=kind, number=number, label=label or f"Ligne {number[-3:]}",
                              holder=holder, **fields)
     if holder is not None:
@@ -52,7 +52,7 @@ def make_line(account, number: str, kind: str = "fixed", site=None, holder=None,
     return service
 
 
-def holder_site(account, holder):
+def _holder_site(account, holder):
     from webapp.services.accounts import default_site
 
     return holder.site if holder is not None and holder.site_id else default_site(account)
