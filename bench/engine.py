@@ -138,6 +138,13 @@ def pure_core(events: list[dict], doc: dict) -> tuple[float, list[int]]:
     return len(events) / (time.perf_counter() - start), origin
 
 
+def caught_up(conn: redis.Redis) -> bool:
+    """The reader of IN (one group) has read and acknowledged every entry."""
+    groups = conn.xinfo_groups(IN)
+    return bool(groups) and groups[0]["pending"] == 0 \
+        and groups[0]["last-delivered-id"] == conn.xinfo_stream(IN)["last-generated-id"]
+
+
 def listening(conn: redis.Redis) -> bool:
     """A client (the engine, or the raw echo loop) is blocked reading a stream: it is
     listening, so the first event sent is read at once."""
@@ -249,6 +256,7 @@ def wall_latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, rat
             wait_until(lambda: listening(conn), 30, message="the engine does not read IN")
             seen: dict[str, float] = {}
             done = threading.Event()
+            read = {"last": b"0-0"}  # the last OUT entry the reader has seen
 
             def reader() -> None:
                 rconn = redis.Redis.from_url(url)
@@ -257,7 +265,7 @@ def wall_latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, rat
                     resp = rconn.xread({OUT: last}, count=1000, block=100)
                     now = time.time()
                     for eid, fields in resp[0][1] if resp else []:
-                        last = eid
+                        last = read["last"] = eid
                         call = fields.get(b"call", b"").decode()
                         if call and call not in seen:
                             seen[call] = now
@@ -267,7 +275,9 @@ def wall_latency(url: str, conn: redis.Redis, events: list[dict], doc: dict, rat
             thread.start()
             subprocess.run([sys.executable, "-m", "bench.engine", "--produce", url,
                             str(events_file), str(rate), str(sent_file)], check=True)
-            time.sleep(0.5)  # the last replies
+            # the last replies: every event read and acknowledged, every reply seen
+            wait_until(lambda: caught_up(conn) and read["last"] == conn.xinfo_stream(OUT)[
+                "last-generated-id"], 60, message="replies still missing")
             done.set()
             thread.join(timeout=30)
             arrived = json.loads(sent_file.read_text())

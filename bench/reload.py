@@ -37,6 +37,7 @@ from pathlib import Path
 
 import redis
 
+from bench.engine import caught_up
 from engine.config import parse
 from engine.loader import DocumentSource
 from engine.scenario import build_config
@@ -207,13 +208,7 @@ def measure(accounts: int, rounds: int, rate: float, seconds: float) -> dict[str
 
 def wait_idle(conn: redis.Redis, timeout: float = 120.0) -> None:
     """The engine has acknowledged everything it was sent."""
-    def idle() -> bool:
-        groups = conn.xinfo_groups(IN)
-        last = conn.xinfo_stream(IN)["last-generated-id"]
-        return bool(groups) and groups[0]["pending"] == 0 \
-            and groups[0]["last-delivered-id"] == last
-
-    wait_until(idle, timeout, 0.01, "engine not idle")
+    wait_until(lambda: caught_up(conn), timeout, 0.01, "engine not idle")
 
 
 def _fmt(stalls: list[float]) -> str:
