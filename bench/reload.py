@@ -111,6 +111,12 @@ class Reader(threading.Thread):
         self.ring_s: dict[str, str] = {}
         self.done = threading.Event()
 
+    def read_up_to(self, entry_id: bytes | str) -> bool:
+        """Whether the reader has seen `out` up to this entry."""
+        def text(v: bytes | str) -> str:
+            return v.decode() if isinstance(v, bytes) else v
+        return text(self.last) == text(entry_id)
+
     def run(self) -> None:
         while not self.done.is_set():
             resp = self.conn.xread({OUT: self.last}, count=1000, block=50)
@@ -150,7 +156,8 @@ def round_(url: str, kind: str, doc: dict, path: Path, target: str, tmp: Path,
         conn.xadd(IN, {"type": "config.reload", "ts": "0"})
     producer.wait(seconds + 60)
     wait_idle(conn)
-    time.sleep(0.1)
+    wait_until(lambda: reader.read_up_to(conn.xinfo_stream(OUT)["last-generated-id"]), 30,
+               message="the reader did not see every reply")
     reader.done.set()
     reader.join(10)
     sent = json.loads(sent_file.read_text())
@@ -179,8 +186,7 @@ def measure(accounts: int, rounds: int, rate: float, seconds: float) -> dict[str
         proc = subprocess.Popen([sys.executable, "-m", "bench.reload", "--serve", server.url,
                                  str(path)], stdout=subprocess.DEVNULL)
         try:
-            while not conn.exists(IN):
-                time.sleep(0.05)
+            wait_until(lambda: conn.exists(IN), 60, message="the engine did not start")
             pipe = conn.pipeline(transaction=False)
             for i, n in enumerate(numbers):
                 for a in doc["numbers"][n]["profiles"]["q"]["agents"]:
