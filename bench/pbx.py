@@ -148,7 +148,7 @@ def simulator_figure(redis_url: str, seconds: float) -> tuple[float, float]:
                             "--duration", str(seconds + 6)], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(5)
+        time.sleep(5)  # a warm-up: the simulator reaches its steady load before sampling
         c0, t0 = cpu_s(sim.pid), time.monotonic()
         samples = []
         while time.monotonic() - t0 < seconds:
@@ -158,7 +158,7 @@ def simulator_figure(redis_url: str, seconds: float) -> tuple[float, float]:
                         if f.get(b"type") in (b"abandoned", b"rejected", b"completed",
                                               b"forwarded", b"closed", b"transferred"))
             samples.append(max(0, arrived - ended))
-            time.sleep(1)
+            time.sleep(1)  # one sample a second: the measurement's pace
         c1, t1 = cpu_s(sim.pid), time.monotonic()
     finally:
         sim.terminate()

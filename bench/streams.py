@@ -190,7 +190,7 @@ def main() -> None:
             baseline = summary("baseline", measure(base, probe, args.signins))
             sessions = [sign_in(base, e) for e in emails[:args.users]]
             streams = open_streams(port, sessions, args.per_user)
-            time.sleep(1)
+            time.sleep(1)  # every stream opened; a second later, how many are still open
             alive = sum(not s.ended.is_set() for s in streams)
             print(f"open streams: {alive} ({args.users} users × {args.per_user})", flush=True)
             loaded = summary("loaded", measure(base, probe, args.signins))
