@@ -70,10 +70,15 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def valid_timezone(name: str) -> str | None:
-    """The IANA name as zoneinfo knows it, or None (no file paths, no abbreviations)."""
-    name = (name or "").strip()
-    return name if name in _zones() else None
+def valid_timezone(raw: str) -> str:
+    """The IANA name as zoneinfo knows it (no file paths, no abbreviations); FormError on
+    `timezone` (the typed value kept) for any other text."""
+    name = (raw or "").strip()
+    if name not in _zones():
+        raise FormError({"timezone": _("Choisissez un fuseau horaire IANA, par exemple "
+                                       "Europe/Paris, America/Martinique ou Indian/Reunion.")},
+                        {"timezone": raw})
+    return name
 
 
 def set_timezone(account: Account, raw: str, actor) -> bool | None:
@@ -82,10 +87,6 @@ def set_timezone(account: Account, raw: str, actor) -> bool | None:
     (FormError on `timezone`). Returns None when nothing changed, else whether the
     engine of the account's shard was told (`config.reload`: the time rules moved)."""
     name = valid_timezone(raw)
-    if name is None:
-        raise FormError({"timezone": _("Choisissez un fuseau horaire IANA, par exemple "
-                                       "Europe/Paris, America/Martinique ou Indian/Reunion.")},
-                        {"timezone": raw})
     before = account.timezone
     if name == before:
         return None

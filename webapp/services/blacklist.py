@@ -38,9 +38,7 @@ def entries(service: Service) -> tuple[list[str], bool]:
 
 def add_number(service: Service, raw: str, actor: Actor) -> str:
     """Block one more number; FormError (French, typed value kept) when refused."""
-    number = phones.normalize(raw)
-    if number is None:
-        raise FormError({"number": phones.INVALID_MESSAGE}, {"number": raw})
+    number = phones.checked(raw, "number", {"number": raw}, required=True)
     with db.atomic():
         numbers, _anon = entries(service)
         if number in numbers:

@@ -126,11 +126,10 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
             (User.email == email) & (User.id != user.id)).exists():
         errors["email"] = _("Cette adresse est déjà celle d'un autre utilisateur.")
     for key in ("phone_work", "phone_mobile"):
-        raw = getattr(form, key).strip()
-        number = phones.normalize(raw) if raw else None
-        if raw and not number:
-            errors[key] = phones.INVALID_MESSAGE
-        values[key] = number
+        try:
+            values[key] = phones.checked(getattr(form, key), key)
+        except FormError as refused:
+            errors.update(refused.errors)
     try:
         site_id = int(form.site_id)
     except ValueError:

@@ -139,10 +139,10 @@ def validate_card(form: CardForm, account_id: int) -> dict:
         if len(text) > limit:
             errors[key] = _("%(limit)s caractères au plus.", limit=limit)
         values[key] = text or None
-    number = phones.normalize(form.phone_home) if form.phone_home else None
-    if form.phone_home and number is None:
-        errors["phone_home"] = phones.INVALID_MESSAGE
-    values["phone_home"] = number
+    try:
+        values["phone_home"] = phones.checked(form.phone_home, "phone_home")
+    except FormError as refused:
+        errors.update(refused.errors)
     if form.folder_id:
         try:
             folder = get_folder(account_id, int(form.folder_id))

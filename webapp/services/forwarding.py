@@ -295,9 +295,7 @@ def set_queue_settings(service: Service, form: dict, actor: Actor) -> Forwarding
     values = {"accept_queue_calls": "1" if form.get("accept_queue_calls") else "",
               "backup_number": (form.get("backup_number") or "").strip()}
     accept = bool(values["accept_queue_calls"])
-    backup = phones.normalize(values["backup_number"])
-    if values["backup_number"] and backup is None:
-        raise FormError({"backup_number": phones.INVALID_MESSAGE}, values)
+    backup = phones.checked(values["backup_number"], "backup_number", values)
     if backup is not None and backup == service.number:
         raise FormError({"backup_number": _("Le numéro de secours doit être un autre numéro "
                                           "que celui de la ligne.")}, values)

@@ -45,19 +45,23 @@ def forwarding_profile_to_form(profile: ForwardingProfile | None) -> dict[str, s
     return form
 
 
-def _clean_name(service: Service, raw: str, exclude_id: int | None) -> tuple[str, str | None]:
+def _clean_name(service: Service, raw: str, exclude_id: int | None) -> str:
+    """The profile's name, spaces folded; FormError on `name` when empty, too long or
+    already another profile's of this line."""
     name = re.sub(r"\s+", " ", raw or "").strip()
     if not name:
-        return name, _("Donnez un nom au profil.")
+        raise FormError({"name": _("Donnez un nom au profil.")})
     if len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
-        return name, _("Le nom ne peut pas dépasser %(name_max)s caractères.", name_max=NAME_MAX)
+        raise FormError({"name": _("Le nom ne peut pas dépasser %(name_max)s caractères.",
+                                   name_max=NAME_MAX)})
     clash = ForwardingProfile.select().where((ForwardingProfile.service == service.id)
                                              & (ForwardingProfile.name == name))
     if exclude_id is not None:
         clash = clash.where(ForwardingProfile.id != exclude_id)
     if clash.exists():
-        return name, _("Cette ligne a déjà un profil nommé « %(name)s ».", name=name)
-    return name, None
+        raise FormError({"name": _("Cette ligne a déjà un profil nommé « %(name)s ».",
+                                   name=name)})
+    return name
 
 
 def _voicemail_enabled(service: Service) -> bool:
@@ -74,9 +78,10 @@ def parse_profile(service: Service, form: dict, candidates: dict[int, Service],
     values = {k: (form.get(k) or "").strip() for k in forwarding_profile_to_form(None)}
     errors: dict[str, str] = {}
     clean: dict = {}
-    clean["name"], error = _clean_name(service, values["name"], exclude_id)
-    if error:
-        errors["name"] = error
+    try:
+        clean["name"] = _clean_name(service, values["name"], exclude_id)
+    except FormError as refused:
+        errors.update(refused.errors)
     clean["present_company_number"] = bool(values["present_company_number"])
     for rule in RULES:
         kind = values[f"{rule}_kind"] or TARGET_NONE

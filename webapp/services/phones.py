@@ -17,6 +17,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
 from webapp.i18n import _
+from webapp.services.errors import FormError
 
 REGION = "FR"
 INVALID_MESSAGE = _("Numéro non valide : saisissez un numéro français à 10 chiffres "
@@ -41,6 +42,20 @@ def normalize(raw: str | None) -> str | None:
             number.country_code == 33 and len(str(number.national_number)) != 9):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def checked(raw: str | None, field: str, values: dict | None = None, *,
+            required: bool = False) -> str | None:
+    """What a person typed in `field`, as E.164; None when nothing was typed (and the field
+    is optional); FormError (`INVALID_MESSAGE` on `field`, `values` kept) otherwise.
+
+    `normalize` stays the parser (None: not a phone number, e.g. a name typed in a
+    search); forms refuse through this."""
+    text = (raw or "").strip()
+    number = normalize(text) if text else None
+    if number is None and (text or required):
+        raise FormError({field: INVALID_MESSAGE}, values)
+    return number
 
 
 def is_e164(value: str | None) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from webapp.i18n import N_, _
+from webapp.i18n import _
 from webapp.models import Account, Contact, Service
 from webapp.services import phones
 from webapp.services import search as contact_search
 from webapp.services.access import Access, contacts_in_scope
+from webapp.services.errors import FormError
 from webapp.services.line_picker import number_condition
 
 MAX_RESULTS = 8
@@ -127,23 +128,28 @@ def directory_results(account_id: int, site_ids: frozenset[int] | None, q: str) 
 NATIONAL_OK = re.compile(r"^\+33(?:[1-79]\d{8}|80\d{7})$")
 
 
-def transfer_refusal(account_id: int, number: str) -> str | None:
-    """Why a call may not be transferred to `number` (E.164), or None. Allowed: the
-    account's own lines and numbers, its directory's numbers, French national numbers
-    outside the premium and shared-cost ranges — anything when the account allows more
-    (`Account.transfer_anywhere`, `flask transfer-policy`)."""
+class TransferRefused(FormError):
+    """SEC-8: a transfer to a number the account may not send calls to."""
+
+
+def check_transfer(account_id: int, number: str) -> None:
+    """Whether a call may be transferred to `number` (E.164); TransferRefused says why
+    not. Allowed: the account's own lines and numbers, its directory's numbers, French
+    national numbers outside the premium and shared-cost ranges — anything when the
+    account allows more (`Account.transfer_anywhere`, `flask transfer-policy`)."""
     account = Account.get_or_none(Account.id == account_id)
     if account is None:
-        return N_("Numéro refusé.")
+        raise TransferRefused(_("Numéro refusé."))
     if account.transfer_anywhere or NATIONAL_OK.match(number):
-        return None
+        return
     if Service.select().where((Service.account == account_id)
                               & (Service.number == number)).exists():
-        return None
+        return
     if Contact.select().where((Contact.account == account_id) & (
             (Contact.phone_work == number) | (Contact.phone_mobile == number)
             | (Contact.phone_home == number))).exists():
-        return None
-    return N_("Transfert refusé : seuls les numéros de votre compte et de votre annuaire, et "
-              "les numéros français hors numéros surtaxés (081, 082, 089) ou courts, sont "
-              "autorisés. Votre administrateur peut demander à élargir cette règle.")
+        return
+    raise TransferRefused(_("Transfert refusé : seuls les numéros de votre compte et de votre "
+                            "annuaire, et les numéros français hors numéros surtaxés (081, "
+                            "082, 089) ou courts, sont autorisés. Votre administrateur peut "
+                            "demander à élargir cette règle."))

@@ -78,8 +78,9 @@ class TicketRefused(FormError):
 
 # --- content checks ----------------------------------------------------------------
 
-def sniff(data: bytes, filename: str) -> str | None:
-    """The content type from the first bytes, or None when the file is not accepted."""
+def sniff(data: bytes, name: str) -> str:
+    """The content type from the first bytes; FormError (field "files") when the content
+    is not of an accepted type, whatever the file's name says."""
     if data.startswith(b"%PDF-"):
         return "application/pdf"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -90,26 +91,31 @@ def sniff(data: bytes, filename: str) -> str | None:
         return "image/gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
-    if filename.lower().endswith(TEXT_EXTENSIONS) and b"\x00" not in data:
+    if name.lower().endswith(TEXT_EXTENSIONS) and b"\x00" not in data:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            return None
-        return "text/plain"
-    return None
+            pass
+        else:
+            return "text/plain"
+    raise FormError({"files": _("« %(name)s » n'est pas d'un type accepté (PDF, PNG, JPEG, "
+                                "GIF, WebP ou texte) : son contenu ne correspond pas.",
+                                name=name)})
 
 
-def clean_name(name: str) -> str | None:
-    """The name shown and offered at download; None for names that try to be paths."""
-    name = name.strip()
-    if not name or "/" in name or "\\" in name or ".." in name or name.startswith("."):
-        return None
-    if any(ord(c) < 32 or c in '<>:"|?*' for c in name):
-        return None
-    if len(name) > 150:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: 140] + dot + ext[:8]) if dot else name[:150]
-    return name
+def clean_name(name: str) -> str:
+    """The name shown and offered at download; FormError (field "files") for names that
+    try to be paths or carry special characters."""
+    cleaned = name.strip()
+    if (not cleaned or "/" in cleaned or "\\" in cleaned or ".." in cleaned
+            or cleaned.startswith(".") or any(ord(c) < 32 or c in '<>:"|?*' for c in cleaned)):
+        raise FormError({"files": _("« %(filename)s » : nom de fichier refusé (pas de chemin "
+                                    "ni de caractères spéciaux). Renommez le fichier puis "
+                                    "joignez-le à nouveau.", filename=name[:80])})
+    if len(cleaned) > 150:
+        stem, dot, ext = cleaned.rpartition(".")
+        cleaned = (stem[: 140] + dot + ext[:8]) if dot else cleaned[:150]
+    return cleaned
 
 
 def _size_label(size: int) -> str:
@@ -119,21 +125,13 @@ def _size_label(size: int) -> str:
 def check_upload(upload: Upload) -> str:
     """The content type of an acceptable file; FormError (field "files") says why not."""
     name = clean_name(upload.filename)
-    if name is None:
-        why = _("« %(filename)s » : nom de fichier refusé (pas de chemin ni de caractères "
-                "spéciaux). Renommez le fichier puis joignez-le à nouveau.",
-                filename=upload.filename[:80])
-    elif len(upload.data) > MAX_BYTES:
-        why = _("« %(name)s » pèse %(size_label)s : 2 Mo au maximum par pièce jointe.",
-                name=name, size_label=_size_label(len(upload.data)))
-    elif not upload.data:
-        why = _("« %(name)s » est vide.", name=name)
-    elif (kind := sniff(upload.data, name)) is None:
-        why = _("« %(name)s » n'est pas d'un type accepté (PDF, PNG, JPEG, GIF, WebP ou "
-                "texte) : son contenu ne correspond pas.", name=name)
-    else:
-        return kind
-    raise FormError({"files": why})
+    if len(upload.data) > MAX_BYTES:
+        raise FormError({"files": _("« %(name)s » pèse %(size_label)s : 2 Mo au maximum par "
+                                    "pièce jointe.", name=name,
+                                    size_label=_size_label(len(upload.data)))})
+    if not upload.data:
+        raise FormError({"files": _("« %(name)s » est vide.", name=name)})
+    return sniff(upload.data, name)
 
 
 # --- storage -------------------------------------------------------------------------

@@ -30,10 +30,11 @@ from webapp.services import switchboard_actions as actions
 from webapp.services import switchboard_attention as attention
 from webapp.services.switchboard_directory import (
     Directory,
+    TransferRefused,
     caller_label,
+    check_transfer,
     directory_results,
     identify,
-    transfer_refusal,
 )
 
 
@@ -128,11 +129,13 @@ def act(service_id: int, call: str, action: str):
             return _action_page(service, call, where, status=400, form=form,
                                 error=_("Choisissez une ligne ou saisissez un numéro valide "
                                         "(ex. 01 23 45 67 89)."))
-        refusal = transfer_refusal(service.account_id, target)
-        if refusal:  # SEC-8: no transfer to premium or foreign numbers by default
+        try:  # SEC-8: no transfer to premium or foreign numbers by default
+            check_transfer(service.account_id, target)
+        except TransferRefused as refused:
             audit.record("switchboard.transfer_refused", account=service.account_id,
                          actor=current_actor(), number=service.number, to=target)
-            return _action_page(service, call, where, status=403, form=form, error=_(refusal))
+            return _action_page(service, call, where, status=403, form=form,
+                                error=refused.message)
         fields["to"] = target
     if actions.refusal_for_state(action, part):
         return _action_page(service, call, where, status=409,
