@@ -54,7 +54,6 @@ from webapp.models.lines import (
     AUDIO_FORMATS,
     AUDIO_KINDS,
     RULES,
-    TARGET_KINDS,
     TARGET_LINE,
     TARGET_NONE,
     TARGET_NUMBER,
@@ -93,7 +92,7 @@ __all__ = [
     # directory
     "PHONE_MODELS", "Equipment", "SoftphoneCredential",
     # lines
-    "AUDIO_FORMATS", "AUDIO_KINDS", "RULES", "TARGET_KINDS", "TARGET_LINE", "TARGET_NONE",
+    "AUDIO_FORMATS", "AUDIO_KINDS", "RULES", "TARGET_LINE", "TARGET_NONE",
     "TARGET_NUMBER", "TARGET_VOICEMAIL", "AudioFile", "ForwardingProfile", "VoicemailSettings",
     # welcome numbers
     "PROFILE_TYPES", "QUEUE_MODES", "CallLogEntry", "WelcomeLine", "WelcomeMenuKey",

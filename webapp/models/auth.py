@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import (
-    BooleanField,
-    CharField,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-    TextField,
-)
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from webapp.models.base import BaseModel, unique, utcnow
 from webapp.models.core import Account, Contact, Site

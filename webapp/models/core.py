@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from peewee import (
-    BooleanField,
-    CharField,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-    TextField,
-)
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from webapp.i18n import N_
 from webapp.models.base import BaseModel, unique, utcnow
 from webapp.services import search as contact_search
-
-SERVICE_KINDS = {
-    "fixed": N_("Ligne fixe"),
-    "mobile": N_("Ligne mobile"),
-    "fax": N_("Ligne fax"),
-    "welcome": N_("Numéro d'accueil"),
-}
 
 # ACC-5: which application each licence opens, and how it is reached.
 LICENCE_PRODUCTS = {
@@ -28,6 +14,12 @@ LICENCE_PRODUCTS = {
     "callpad": "Keyyo CallPad",
     "connect": "Keyyo Connect",
     "visio": "Keyyo Visio",
+}
+SERVICE_KINDS = {
+    "fixed": N_("Ligne fixe"),
+    "mobile": N_("Ligne mobile"),
+    "fax": N_("Ligne fax"),
+    "welcome": N_("Numéro d'accueil"),
 }
 
 
@@ -98,6 +90,7 @@ class Contact(BaseModel):
 
 
 contact_search.MODEL = Contact
+
 
 
 class Service(BaseModel):

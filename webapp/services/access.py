@@ -9,17 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from webapp.models import (
-    Contact,
-    Licence,
-    Role,
-    RoleSite,
-    Service,
-    ServiceContact,
-    Site,
-    User,
-    UserRole,
-)
+from webapp.models.auth import Role, RoleSite, User, UserRole
+from webapp.models.core import Contact, Licence, Service, ServiceContact, Site
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_SITES
 
 

@@ -15,15 +15,8 @@ from peewee import IntegrityError, fn
 
 from webapp.db import db
 from webapp.i18n import Duration, _
-from webapp.models import (
-    RULES,
-    TARGET_LINE,
-    TARGET_NONE,
-    TARGET_NUMBER,
-    TARGET_VOICEMAIL,
-    ForwardingProfile,
-    Service,
-)
+from webapp.models import ForwardingProfile, Service
+from webapp.models.lines import RULES, TARGET_LINE, TARGET_NONE, TARGET_NUMBER, TARGET_VOICEMAIL
 from webapp.services import audit, phones
 from webapp.services.actor import Actor
 from webapp.services.engine_config import numbers_naming
@@ -37,17 +30,17 @@ from webapp.services.forwarding_form import (
 
 DEFAULT_PROFILE_NAME = _("Par défaut")
 
-RULE_LABELS = {
-    "immediate": _("Renvoi immédiat"),
-    "busy": _("Sur occupation"),
-    "noanswer": _("Sur non-réponse"),
-    "unavailable": _("Sur indisponibilité"),
-}
 KIND_LABELS = {
     TARGET_NONE: _("Aucun renvoi"),
     TARGET_NUMBER: _("Vers un numéro"),
     TARGET_LINE: _("Vers une autre ligne"),
     TARGET_VOICEMAIL: _("Vers la messagerie vocale"),
+}
+RULE_LABELS = {
+    "immediate": _("Renvoi immédiat"),
+    "busy": _("Sur occupation"),
+    "noanswer": _("Sur non-réponse"),
+    "unavailable": _("Sur indisponibilité"),
 }
 
 

@@ -10,14 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from webapp.i18n import _
-from webapp.models import (
-    AudioFile,
-    Service,
-    WelcomeLine,
-    WelcomeMenuKey,
-    WelcomeProfile,
-    WelcomeTimeRule,
-)
+from webapp.models import AudioFile, Service
+from webapp.models.welcome import WelcomeLine, WelcomeMenuKey, WelcomeProfile, WelcomeTimeRule
 
 MENU_KEYS = "123456789*0#"
 DAY_NAMES = (_("Lundi"), _("Mardi"), _("Mercredi"), _("Jeudi"), _("Vendredi"), _("Samedi"),
