@@ -21,6 +21,7 @@ from webapp.models import AUDIO_KINDS, AudioFile, Service, VoicemailSettings, We
 from webapp.services import audit, phones
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
+from webapp.services.names import unique_name
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LABEL = "5 Mo"
@@ -157,21 +158,13 @@ def label_from_filename(filename: str | None) -> str:
 
 
 def check_name(account_id: int, name: str, exclude_id: int | None = None) -> str:
-    name = re.sub(r"\s+", " ", name or "").strip()
-    if not name:
-        raise FormError({"name": _("Donnez un nom au fichier.")})
-    if len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
-        raise FormError({"name": _("Le nom ne peut pas dépasser %(name_max)s caractères.",
-                                   name_max=NAME_MAX)})
-    query = AudioFile.select().where((AudioFile.account == account_id)
-                                     & (AudioFile.name == name))
+    others = AudioFile.select().where(AudioFile.account == account_id)
     if exclude_id is not None:
-        query = query.where(AudioFile.id != exclude_id)
-    if query.exists():
-        raise FormError({"name": _("Un fichier s'appelle déjà « %(name)s » : choisissez un "
-                                   "autre nom.",
-                                   name=name)})
-    return name
+        others = others.where(AudioFile.id != exclude_id)
+    return unique_name(name, NAME_MAX, missing=_("Donnez un nom au fichier."),
+                       taken=lambda n: _("Un fichier s'appelle déjà « %(name)s » : choisissez "
+                                         "un autre nom.", name=n),
+                       siblings=others)
 
 
 # --- storage -------------------------------------------------------------------------------

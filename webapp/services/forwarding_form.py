@@ -8,19 +8,18 @@ from __future__ import annotations
 import re
 
 from webapp.i18n import _
-from webapp.models import (
+from webapp.models import ForwardingProfile, Service, VoicemailSettings
+from webapp.models.lines import (
     RULES,
     TARGET_KINDS,
     TARGET_LINE,
     TARGET_NONE,
     TARGET_NUMBER,
     TARGET_VOICEMAIL,
-    ForwardingProfile,
-    Service,
-    VoicemailSettings,
 )
 from webapp.services import phones
 from webapp.services.errors import FormError
+from webapp.services.names import unique_name
 
 NAME_MAX = 60
 DELAY_MIN, DELAY_MAX, DELAY_DEFAULT = 5, 60, 20
@@ -46,22 +45,13 @@ def forwarding_profile_to_form(profile: ForwardingProfile | None) -> dict[str, s
 
 
 def _clean_name(service: Service, raw: str, exclude_id: int | None) -> str:
-    """The profile's name, spaces folded; FormError on `name` when empty, too long or
-    already another profile's of this line."""
-    name = re.sub(r"\s+", " ", raw or "").strip()
-    if not name:
-        raise FormError({"name": _("Donnez un nom au profil.")})
-    if len(name) > NAME_MAX or any(ord(c) < 32 for c in name):
-        raise FormError({"name": _("Le nom ne peut pas dépasser %(name_max)s caractères.",
-                                   name_max=NAME_MAX)})
-    clash = ForwardingProfile.select().where((ForwardingProfile.service == service.id)
-                                             & (ForwardingProfile.name == name))
+    others = ForwardingProfile.select().where(ForwardingProfile.service == service.id)
     if exclude_id is not None:
-        clash = clash.where(ForwardingProfile.id != exclude_id)
-    if clash.exists():
-        raise FormError({"name": _("Cette ligne a déjà un profil nommé « %(name)s ».",
-                                   name=name)})
-    return name
+        others = others.where(ForwardingProfile.id != exclude_id)
+    return unique_name(raw, NAME_MAX, missing=_("Donnez un nom au profil."),
+                       taken=lambda n: _("Cette ligne a déjà un profil nommé « %(name)s ».",
+                                         name=n),
+                       siblings=others)
 
 
 def _voicemail_enabled(service: Service) -> bool:
