@@ -7,7 +7,7 @@ adds search, pagination and the rules of a valid contact.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from peewee import JOIN, fn
@@ -19,6 +19,7 @@ from webapp.services import audit, email_change, phones
 from webapp.services import search as contact_search
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
+from webapp.services.forms import TypedForm
 from webapp.settings import load
 
 PAGE_SIZE = 25
@@ -79,26 +80,19 @@ def search(query, text: str, page: int) -> Page:
 # --- validation -----------------------------------------------------------------
 
 @dataclass
-class ContactForm:
+class ContactForm(TypedForm):
     first_name: str = ""
     last_name: str = ""
     email: str = ""
     phone_work: str = ""
     phone_mobile: str = ""
     site_id: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_contact(cls, contact: Contact) -> ContactForm:
         return cls(contact.first_name, contact.last_name, contact.email or "",
                    contact.phone_work or "", contact.phone_mobile or "",
                    str(contact.site_id or ""))
-
-    @classmethod
-    def from_data(cls, data) -> ContactForm:
-        return cls(*(str(data.get(k, "")).strip() for k in
-                     ("first_name", "last_name", "email", "phone_work", "phone_mobile",
-                      "site_id")))
 
 
 def validate(form: ContactForm, allowed_sites: set[int], account_id: int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from webapp.i18n import _
 from webapp.models import PHONE_MODELS, Equipment, Service, Site
@@ -11,6 +11,7 @@ from webapp.services import audit
 from webapp.services.actor import Actor
 from webapp.services.directory import Page, paginate
 from webapp.services.errors import FormError
+from webapp.services.forms import TypedForm
 
 MAC_RE = re.compile(r"^[0-9A-F]{12}$")
 
@@ -24,18 +25,12 @@ def normalise_mac(value: str | None) -> str:
 
 
 @dataclass
-class EquipmentForm:
+class EquipmentForm(TypedForm):
     model: str = ""
     mac: str = ""
     label: str = ""
     line_id: str = ""
     site_id: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_data(cls, data) -> EquipmentForm:
-        return cls(*(str(data.get(k, "")).strip() for k in
-                     ("model", "mac", "label", "line_id", "site_id")))
 
     @classmethod
     def from_equipment(cls, e: Equipment) -> EquipmentForm:

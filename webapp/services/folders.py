@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from peewee import JOIN, IntegrityError, fn
@@ -22,6 +22,7 @@ from webapp.services import audit, directory, phones, search
 from webapp.services.actor import Actor
 from webapp.services.directory import ContactForm
 from webapp.services.errors import FormError
+from webapp.services.forms import TypedForm
 
 NAME_MAX = 80
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -108,24 +109,18 @@ def move_contacts(contacts_query, contact_ids: list[int], folder: Folder | None,
 # --- contact card -----------------------------------------------------------------
 
 @dataclass
-class CardForm:
+class CardForm(TypedForm):
     company: str = ""
     job_title: str = ""
     address: str = ""
     phone_home: str = ""
     folder_id: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_contact(cls, contact: Contact) -> CardForm:
         return cls(contact.company or "", contact.job_title or "", contact.address or "",
                    phones.display(contact.phone_home) if contact.phone_home else "",
                    str(contact.folder_id or ""))
-
-    @classmethod
-    def from_data(cls, data) -> CardForm:
-        return cls(*(str(data.get(k, "")).strip() for k in
-                     ("company", "job_title", "address", "phone_home", "folder_id")))
 
 
 def validate_card(form: CardForm, account_id: int) -> dict:
