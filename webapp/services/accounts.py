@@ -65,6 +65,14 @@ SUGGESTED_TIMEZONES = (
 )
 
 
+def owned(model, row_id: int | None, account: Account):
+    """The row `row_id` of `model` when it is `account`'s; None when no id was given or the
+    row is another account's (the caller refuses that)."""
+    if not row_id:
+        return None
+    return model.get_or_none((model.id == row_id) & (model.account == account))
+
+
 @cache
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())

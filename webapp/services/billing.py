@@ -29,6 +29,7 @@ from webapp.models import (
 )
 from webapp.services import audit, notify, sequences
 from webapp.services.access import Access
+from webapp.services.accounts import owned
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 from webapp.services.sites import PICKER_RESULTS, PICKER_SELECT_MAX, SitePicker
@@ -204,11 +205,9 @@ def issue_invoice(account: Account, *, label: str, amount_raw: str, due_raw: str
         errors["due_on"] = _("Indiquez une date d'échéance valide.")
     if due is not None and due < today:
         errors["due_on"] = _("L'échéance ne peut pas précéder la date d'émission.")
-    order = None
-    if order_id:
-        order = Order.get_or_none((Order.id == order_id) & (Order.account == account))
-        if order is None:
-            errors["order"] = _("Cette commande n'appartient pas à ce client.")
+    order = owned(Order, order_id, account)
+    if order_id and order is None:
+        errors["order"] = _("Cette commande n'appartient pas à ce client.")
     if errors:
         raise FormError(errors)
     if vat_rate is None:

@@ -18,6 +18,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services import audit, notify, phones, sequences
+from webapp.services.accounts import owned
 from webapp.services.actor import Actor
 from webapp.services.errors import FormError
 
@@ -86,11 +87,9 @@ def create(*, account: Account, kind: str, title: str, site_id: int | None, numb
     errors: dict[str, str] = {}
     if kind not in DEPLOYMENT_KINDS:
         errors["kind"] = _("Choisissez le type de déploiement.")
-    site = None
-    if site_id:
-        site = Site.get_or_none((Site.id == site_id) & (Site.account == account))
-        if site is None:
-            errors["site"] = _("Ce site n'appartient pas à ce client.")
+    site = owned(Site, site_id, account)
+    if site_id and site is None:
+        errors["site"] = _("Ce site n'appartient pas à ce client.")
     try:
         parsed = parse_numbers(numbers)
     except FormError as refused:
