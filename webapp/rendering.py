@@ -132,6 +132,19 @@ def confirmed() -> bool:
     return request.form.get("confirm") == "1"
 
 
+CONFIRM_DELETE = N_("Confirmez la suppression en cochant la case.")
+
+
+def confirmation(template: str, missing: str = CONFIRM_DELETE, **context) -> Response | None:
+    """UI-1: a destructive action with its own page: that page on GET, again (400, `missing`
+    as `error`) when posted without its box ticked; None once confirmed."""
+    if request.method == "GET":
+        return render(template, error=None, **context)
+    if not confirmed():
+        return render(template, status=400, error=gettext(missing), **context)
+    return None
+
+
 def confirm_page(*, title: str, question: str, consequences: list[str], action: str,
                  button: str, cancel: str, crumbs=(), hidden=None, refused: bool = False
                  ) -> Response:

@@ -6,8 +6,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.i18n import N_
 from webapp.models import Role, User
-from webapp.rendering import redirect_to, render
+from webapp.rendering import confirmation, render, saved
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import auth as auth_service
 from webapp.services import password_links, trusted_browsers
@@ -112,8 +113,7 @@ def role_new():
     if not values:
         return _role_page(form, status=400)
     role = roles_service.save(current_access(), values, actor=current_actor())
-    flash(_("Le rôle « %(name)s » est créé.", name=role.name), "success")
-    return redirect_to(url_for("access.roles"))
+    return saved(_("Le rôle « %(name)s » est créé.", name=role.name), url_for("access.roles"))
 
 
 @bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
@@ -132,20 +132,17 @@ def role_edit(role_id: int):
     if not values:
         return _role_page(form, role, status=400)
     roles_service.save(access, values, role, actor=current_actor())
-    flash(_("Le rôle « %(name)s » est enregistré. Les utilisateurs concernés ont leurs "
-            "nouveaux droits dès leur prochaine page.", name=values["name"]), "success")
-    return redirect_to(url_for("access.roles"))
+    return saved(_("Le rôle « %(name)s » est enregistré. Les utilisateurs concernés ont leurs "
+                   "nouveaux droits dès leur prochaine page.", name=values["name"]),
+                 url_for("access.roles"))
 
 
 @bp.route("/roles/<int:role_id>/supprimer", methods=["GET", "POST"])
 @requires("users.manage")
 def role_delete(role_id: int):
     role = _role_or_404(role_id)
-    if request.method == "GET":
-        return render("access/role_delete.html", role=role, error=None)
-    if request.form.get("confirm") != "1":
-        return render("access/role_delete.html", status=400, role=role,
-                      error=_("Confirmez la suppression en cochant la case."))
+    if (asked := confirmation("access/role_delete.html", role=role)) is not None:
+        return asked
     try:
         if not roles_service.within_reach(current_access(), role) and not role.builtin:
             raise BeyondRights(_("Ce rôle dépasse vos propres droits : seul un administrateur "
@@ -154,8 +151,7 @@ def role_delete(role_id: int):
     except AccessError as error:
         return render("access/role_delete.html", status=_refusal_status(error, 409), role=role,
                       error=translate(error.message))
-    flash(_("Le rôle « %(name)s » est supprimé.", name=role.name), "success")
-    return redirect_to(url_for("access.roles"))
+    return saved(_("Le rôle « %(name)s » est supprimé.", name=role.name), url_for("access.roles"))
 
 
 def _grantable_roles():
@@ -195,10 +191,10 @@ def user_new():
     sent = password_links.send_password_link(
         user.email, settings=current_app.extensions["cm_settings"], actor=current_actor(),
         invitation=True, invited_by=current_user.contact.full_name)
-    flash(_("%(name)s a maintenant accès au Manager.", name=contact.full_name)
-          + (" " + _("Un e-mail lui permet de définir son mot de passe.")
-             if sent and not user.password_hash else ""), "success")
-    return redirect_to(url_for("access.user_detail", user_id=user.id))
+    return saved(_("%(name)s a maintenant accès au Manager.", name=contact.full_name)
+                 + (" " + _("Un e-mail lui permet de définir son mot de passe.")
+                    if sent and not user.password_hash else ""),
+                 url_for("access.user_detail", user_id=user.id))
 
 
 @bp.route("/utilisateurs/<int:user_id>/roles", methods=["POST"])
@@ -210,26 +206,25 @@ def user_roles_update(user_id: int):
     except AccessError as error:
         return _user_page(user, status=_refusal_status(error, 400),
                           error=translate(error.message))
-    flash(_("Les rôles sont enregistrés : ils s'appliquent dès la prochaine page de "
-            "l'utilisateur."), "success")
-    return redirect_to(url_for("access.user_detail", user_id=user.id))
+    return saved(_("Les rôles sont enregistrés : ils s'appliquent dès la prochaine page de "
+                   "l'utilisateur."),
+                 url_for("access.user_detail", user_id=user.id))
 
 
 @bp.route("/utilisateurs/<int:user_id>/retirer", methods=["GET", "POST"])
 @requires("users.manage")
 def user_remove(user_id: int):
     user = _user_or_404(user_id)
-    if request.method == "GET":
-        return render("access/user_remove.html", user=user, error=None)
-    if request.form.get("confirm") != "1":
-        return render("access/user_remove.html", status=400, user=user,
-                      error=_("Confirmez en cochant la case."))
+    asked = confirmation("access/user_remove.html", N_("Confirmez en cochant la case."),
+                         user=user)
+    if asked is not None:
+        return asked
     try:
         roles_service.remove(current_access(), user, actor=current_actor())
     except AccessError as error:
         return render("access/user_remove.html", status=_refusal_status(error, 409), user=user,
                       error=translate(error.message))
     auth_service.end_all_sessions(user)
-    flash(_("%(name)s n'a plus accès au Manager ; ses sessions sont terminées.",
-            name=user.contact.full_name), "success")
-    return redirect_to(url_for("access.users"))
+    return saved(_("%(name)s n'a plus accès au Manager ; ses sessions sont terminées.",
+                   name=user.contact.full_name),
+                 url_for("access.users"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_babel import gettext as _
 
 from webapp.models import AUDIO_KINDS, AudioFile
 from webapp.navigation import lights
-from webapp.rendering import confirm_page, confirmed, redirect_to, render
+from webapp.rendering import confirm_page, confirmed, render, saved
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import audio as audio_service
 from webapp.services.errors import FormError
@@ -59,8 +59,8 @@ def upload():
                                      kind=request.form.get("kind", ""), actor=current_actor())
     except FormError as exc:
         return _index(400, form=exc.values, errors=exc.errors)
-    flash(_("Fichier « %(name)s » ajouté à la bibliothèque.", name=audio.name), "success")
-    return redirect_to(url_for("audio.index"))
+    return saved(_("Fichier « %(name)s » ajouté à la bibliothèque.", name=audio.name),
+                 url_for("audio.index"))
 
 
 @bp.route("/<int:audio_id>/fichier")
@@ -89,8 +89,7 @@ def rename(audio_id: int):
     except FormError as exc:
         return _index(400, edit_id=audio.id, edit_errors=exc.errors,
                       edit_value=exc.values.get("name"))
-    flash(_("Fichier renommé en « %(name)s ».", name=audio.name), "success")
-    return redirect_to(url_for("audio.index"))
+    return saved(_("Fichier renommé en « %(name)s ».", name=audio.name), url_for("audio.index"))
 
 
 @bp.route("/<int:audio_id>/supprimer", methods=["GET", "POST"])
@@ -111,5 +110,4 @@ def delete(audio_id: int):
         audio_service.delete(audio, actor=current_actor())
     except audio_service.AudioInUse:
         return _index(409, in_use=(audio, _uses_for_display(audio)))
-    flash(_("Fichier « %(name)s » supprimé.", name=audio.name), "success")
-    return redirect_to(url_for("audio.index"))
+    return saved(_("Fichier « %(name)s » supprimé.", name=audio.name), url_for("audio.index"))

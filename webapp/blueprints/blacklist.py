@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
 
 from webapp.navigation import lights
-from webapp.rendering import redirect_to, render
+from webapp.rendering import render, saved
 from webapp.security import current_actor, get_service_or_404, requires
 from webapp.services import blacklist as blacklist_service
 from webapp.services import phones
@@ -43,9 +43,9 @@ def add(service_id: int):
         number = blacklist_service.add_number(service, raw, current_actor())
     except FormError as exc:
         return _page(service, 400, value=raw, error=translate(exc.errors["number"]))
-    flash(_("Le %(number)s est bloqué : ses appels iront directement sur la messagerie.",
-            number=phones.display(number)), "success")
-    return redirect_to(url_for("blacklist.index", service_id=service.id))
+    return saved(_("Le %(number)s est bloqué : ses appels iront directement sur la messagerie.",
+                   number=phones.display(number)),
+                 url_for("blacklist.index", service_id=service.id))
 
 
 @bp.route("/retirer", methods=["POST"])
@@ -55,8 +55,8 @@ def remove(service_id: int):
     number = request.form.get("number", "")
     if not blacklist_service.remove_number(service, number, current_actor()):
         return _page(service, 400, error=_("Ce numéro n'est pas dans la liste noire."))
-    flash(_("Le %(number)s n'est plus bloqué.", number=phones.display(number)), "success")
-    return redirect_to(url_for("blacklist.index", service_id=service.id))
+    return saved(_("Le %(number)s n'est plus bloqué.", number=phones.display(number)),
+                 url_for("blacklist.index", service_id=service.id))
 
 
 @bp.route("/anonymes", methods=["POST"])
@@ -65,6 +65,6 @@ def anonymous(service_id: int):
     service = get_service_or_404(service_id, LINE_KINDS)
     blocked = request.form.get("anonymous") == "1"
     blacklist_service.set_anonymous(service, blocked, current_actor())
-    flash(_("Les appels anonymes sont bloqués.") if blocked else
-          _("Les appels anonymes ne sont plus bloqués."), "success")
-    return redirect_to(url_for("blacklist.index", service_id=service.id))
+    return saved(_("Les appels anonymes sont bloqués.") if blocked else
+                 _("Les appels anonymes ne sont plus bloqués."),
+                 url_for("blacklist.index", service_id=service.id))

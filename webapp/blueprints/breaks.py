@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from webapp.models import Service
 from webapp.redis_conn import engine_redis_for
-from webapp.rendering import redirect_to, render
+from webapp.rendering import redirect_to, render, saved
 from webapp.security import current_actor, requires
 from webapp.services import breaks, phones
 from webapp.services.errors import FormError
@@ -52,9 +52,9 @@ def pause(service_id: int):
         return _mine(400, _("Choisissez le motif de la pause."))
     actor = current_actor()
     breaks.pause(engine_redis_for(actor.engine_url), line, code, actor, "ma-ligne")
-    flash(_("Vous êtes en pause (%(r)s) : aucun appel des files ne vous est présenté.",
-            r=_(breaks.reason_label(current_user.account_id, code))), "success")
-    return redirect_to(url_for("breaks.mine"))
+    return saved(_("Vous êtes en pause (%(r)s) : aucun appel des files ne vous est présenté.",
+                   r=_(breaks.reason_label(current_user.account_id, code))),
+                 url_for("breaks.mine"))
 
 
 @bp.route("/ma-ligne/<int:service_id>/reprise", methods=["POST"])
@@ -62,8 +62,8 @@ def unpause(service_id: int):
     line = _my_line(service_id)
     actor = current_actor()
     breaks.unpause(engine_redis_for(actor.engine_url), line, actor, "ma-ligne")
-    flash(_("Fin de pause : les appels des files vous sont de nouveau présentés."), "success")
-    return redirect_to(url_for("breaks.mine"))
+    return saved(_("Fin de pause : les appels des files vous sont de nouveau présentés."),
+                 url_for("breaks.mine"))
 
 
 def _reasons_page(status: int = 200, errors=None, values=None):
@@ -89,8 +89,7 @@ def add_reason():
                                 current_actor())
     except FormError as exc:
         return _reasons_page(400, exc.errors, exc.values)
-    flash(_("Motif « %(l)s » ajouté.", l=row.label), "success")
-    return redirect_to(url_for("breaks.reasons"))
+    return saved(_("Motif « %(l)s » ajouté.", l=row.label), url_for("breaks.reasons"))
 
 
 @bp.route("/configurer/pauses/<int:reason_id>/supprimer", methods=["POST"])
@@ -101,5 +100,4 @@ def delete_reason(reason_id: int):
             abort(404)  # another account's
         flash(_("Ce motif était déjà supprimé."), "info")  # e.g. a second click
         return redirect_to(url_for("breaks.reasons"))
-    flash(_("Motif supprimé."), "success")
-    return redirect_to(url_for("breaks.reasons"))
+    return saved(_("Motif supprimé."), url_for("breaks.reasons"))

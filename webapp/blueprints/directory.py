@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.navigation import lights
-from webapp.rendering import redirect_to, render
+from webapp.rendering import confirmation, redirect_to, render, saved
 from webapp.security import (
     current_access,
     current_actor,
@@ -72,8 +72,8 @@ def new():
         form.errors.update(refused.errors)
         return _form_page(form, status=400)
     contact = directory_service.create_contact(access.account_id, values, actor=current_actor())
-    flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
-    return redirect_to(url_for("directory.contact", contact_id=contact.id))
+    return saved(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name),
+                 url_for("directory.contact", contact_id=contact.id))
 
 
 @bp.route("/<int:contact_id>/modifier", methods=["GET", "POST"])
@@ -114,12 +114,10 @@ def delete(contact_id: int):
     except FormError as refused:
         return render("directory/delete.html", status=409 if request.method == "POST" else 200,
                       contact=contact, refusal=translate(refused.message), error=None)
-    if request.method == "GET":
-        return render("directory/delete.html", contact=contact, refusal=None, error=None)
-    if request.form.get("confirm") != "1":
-        return render("directory/delete.html", status=400, contact=contact, refusal=None,
-                      error=_("Confirmez la suppression en cochant la case."))
+    asked = confirmation("directory/delete.html", contact=contact, refusal=None)
+    if asked is not None:
+        return asked
     directory_service.delete_contact(contact, actor=current_actor(),
                                      data_dir=current_app.extensions["cm_settings"].DATA_DIR)
-    flash(_("%(name)s est supprimé de l'annuaire.", name=contact.full_name), "success")
-    return redirect_to(url_for("directory.contacts"))
+    return saved(_("%(name)s est supprimé de l'annuaire.", name=contact.full_name),
+                 url_for("directory.contacts"))

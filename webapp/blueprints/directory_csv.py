@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     request,
     url_for,
 )
@@ -17,7 +16,7 @@ from flask_login import current_user
 
 from webapp.db import with_own_connection
 from webapp.navigation import lights
-from webapp.rendering import csv_download, download, redirect_to, render
+from webapp.rendering import csv_download, download, redirect_to, render, saved
 from webapp.security import current_access, requires
 from webapp.services import directory_csv, directory_sync
 
@@ -108,5 +107,5 @@ def cancel(token: str):
         return render("directory_csv/status.html", status=409, state=state, token=token,
                       error=_("L'application est en cours : elle ne peut plus être annulée."))
     directory_sync.cancel(_settings().REDIS_URL, token)
-    flash(_("Synchronisation abandonnée : rien n'a été modifié."), "success")
-    return redirect_to(url_for("directory_csv.index"))
+    return saved(_("Synchronisation abandonnée : rien n'a été modifié."),
+                 url_for("directory_csv.index"))

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 
 from webapp.db import db
 from webapp.navigation import lights
-from webapp.rendering import redirect_to, render
+from webapp.rendering import redirect_to, render, saved
 from webapp.security import (
     current_access,
     current_actor,
@@ -80,8 +80,8 @@ def create():
     except FormError as exc:
         return _index(400, form_error=translate(exc.errors["name"]),
                       name=request.form.get("name", ""))
-    flash(_("Dossier « %(name)s » créé.", name=folder.name), "success")
-    return redirect_to(url_for("folders.index", dossier=folder.id))
+    return saved(_("Dossier « %(name)s » créé.", name=folder.name),
+                 url_for("folders.index", dossier=folder.id))
 
 
 @bp.route("/<int:folder_id>/renommer", methods=["POST"])
@@ -95,8 +95,8 @@ def rename(folder_id: int):
     except FormError as exc:
         return _index(400, rename={"id": folder.id, "error": translate(exc.errors["name"]),
                                    "name": request.form.get("name", "")})
-    flash(_("Dossier renommé en « %(name)s ».", name=folder.name), "success")
-    return redirect_to(url_for("folders.index", dossier=folder.id))
+    return saved(_("Dossier renommé en « %(name)s ».", name=folder.name),
+                 url_for("folders.index", dossier=folder.id))
 
 
 @bp.route("/<int:folder_id>/supprimer", methods=["POST"])
@@ -107,10 +107,10 @@ def delete(folder_id: int):
         return _index(400, rename={"id": folder.id, "delete_error": _(
             "Confirmez la suppression en cochant la case.")})
     moved = folders_service.delete_folder(folder, actor=current_actor())
-    flash(ngettext("Dossier « %(name)s » supprimé ; %(num)s contact passe dans « Sans "
-                   "dossier ».", "Dossier « %(name)s » supprimé ; %(num)s contacts passent "
-                   "dans « Sans dossier ».", moved, name=folder.name), "success")
-    return redirect_to(url_for("folders.index"))
+    return saved(ngettext("Dossier « %(name)s » supprimé ; %(num)s contact passe dans « Sans "
+                          "dossier ».", "Dossier « %(name)s » supprimé ; %(num)s contacts passent "
+                          "dans « Sans dossier ».", moved, name=folder.name),
+                 url_for("folders.index"))
 
 
 @bp.route("/deplacer", methods=["POST"])
@@ -157,8 +157,8 @@ def card(contact_id: int):
         form.errors.update(refused.errors)
         return _card_page(contact, form, 400)
     folders_service.update_card(contact, values, actor=current_actor())
-    flash(_("La fiche de %(name)s est enregistrée.", name=contact.full_name), "success")
-    return redirect_to(url_for("directory.contact", contact_id=contact.id))
+    return saved(_("La fiche de %(name)s est enregistrée.", name=contact.full_name),
+                 url_for("directory.contact", contact_id=contact.id))
 
 
 @bp.route("/contacts/<int:contact_id>/photo", methods=["POST"])
@@ -172,8 +172,7 @@ def upload_photo(contact_id: int):
     except FormError as exc:
         return _card_page(contact, CardForm.from_contact(contact), 400,
                           photo_error=translate(exc.errors["photo"]))
-    flash(_("Photo enregistrée."), "success")
-    return redirect_to(url_for("folders.card", contact_id=contact.id))
+    return saved(_("Photo enregistrée."), url_for("folders.card", contact_id=contact.id))
 
 
 @bp.route("/contacts/<int:contact_id>/photo/supprimer", methods=["POST"])
@@ -181,8 +180,7 @@ def upload_photo(contact_id: int):
 def remove_photo(contact_id: int):
     contact = get_contact_or_404(contact_id)
     folders_service.remove_photo(contact, _data_dir(), actor=current_actor())
-    flash(_("Photo retirée."), "success")
-    return redirect_to(url_for("folders.card", contact_id=contact.id))
+    return saved(_("Photo retirée."), url_for("folders.card", contact_id=contact.id))
 
 
 @bp.route("/contacts/<int:contact_id>/photo")
@@ -225,8 +223,8 @@ def new_contact():
     with db.atomic():
         contact = directory_service.create_contact(access.account_id, values,
                                                    actor=current_actor())
-    flash(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name), "success")
-    return redirect_to(url_for("directory.contact", contact_id=contact.id))
+    return saved(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name),
+                 url_for("directory.contact", contact_id=contact.id))
 
 
 # --- DIR-5: associating a service to someone who is not yet a contact ----------------
@@ -252,9 +250,9 @@ def new_person(service_id: int):
                 contact = directory_service.create_contact(access.account_id, values,
                                                            actor=current_actor())
                 holders.associate(service, contact, actor=current_actor())
-            flash(_("%(name)s est ajouté à l'annuaire et associé au service.",
-                    name=contact.full_name), "success")
-            return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
+            return saved(_("%(name)s est ajouté à l'annuaire et associé au service.",
+                           name=contact.full_name),
+                         url_for("services.detail", service_id=service.id) + "#contacts")
     return render("folders/new_person.html", status=400 if form.errors else 200,
                   service=service, form=form, card=card_form,
                   folders=folders_service.folders_of(access.account_id))

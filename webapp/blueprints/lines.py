@@ -135,8 +135,8 @@ def create_profile(service_id: int):
                                             current_actor())
     except FormError as exc:
         return _profile_form(service, None, exc.values or request.form, exc.errors, 400)
-    flash(_("Profil « %(name)s » créé.", name=outcome.profile.name), "success")
-    return redirect_to(url_for("lines.settings", service_id=service.id) + "#renvois")
+    return saved(_("Profil « %(name)s » créé.", name=outcome.profile.name),
+                 url_for("lines.settings", service_id=service.id) + "#renvois")
 
 
 @bp.route("/renvois/<int:profile_id>")
@@ -202,8 +202,8 @@ def delete_profile(service_id: int, profile_id: int):
         forwarding.delete_forwarding_profile(profile, current_actor())
     except FormError as exc:
         return _page(service, 409, page_error=exc.errors["form"])
-    flash(_("Profil « %(name)s » supprimé.", name=profile.name), "success")
-    return redirect_to(url_for("lines.settings", service_id=service.id) + "#renvois")
+    return saved(_("Profil « %(name)s » supprimé.", name=profile.name),
+                 url_for("lines.settings", service_id=service.id) + "#renvois")
 
 
 def _voicemail_form(service, form, errors, status=200):
@@ -247,5 +247,5 @@ def update_voicemail(service_id: int):
         voicemail_service.update(service, request.form, upload=upload, actor=current_actor())
     except FormError as exc:
         return _voicemail_form(service, exc.values, exc.errors, 400)
-    flash(_("Messagerie vocale enregistrée."), "success")
-    return redirect_to(url_for("lines.settings", service_id=service.id) + "#messagerie")
+    return saved(_("Messagerie vocale enregistrée."),
+                 url_for("lines.settings", service_id=service.id) + "#messagerie")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.events import block_context
 from webapp.db import db
-from webapp.rendering import redirect_to, render
+from webapp.rendering import render, saved
 from webapp.security import current_access, current_actor, public
 from webapp.services.accounts import SUGGESTED_TIMEZONES, set_timezone
 from webapp.services.applications import applications_for
@@ -46,8 +46,7 @@ def account_timezone():
                      request.form.get("timezone", ""), current_actor())
     except FormError as exc:
         return _account_page(400, errors=exc.errors, form=request.form)
-    flash(_("Fuseau horaire enregistré."), "success")
-    return redirect_to(url_for("main.account"))
+    return saved(_("Fuseau horaire enregistré."), url_for("main.account"))
 
 
 @bp.route("/sante")

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from webapp.i18n import N_
 from webapp.models import LICENCE_PRODUCTS, PHONE_MODELS, SERVICE_KINDS, Equipment, Site
 from webapp.navigation import lights
-from webapp.rendering import confirm_page, confirmed, redirect_to, render
+from webapp.rendering import confirm_page, confirmation, confirmed, redirect_to, render, saved
 from webapp.security import (
     current_access,
     current_actor,
@@ -100,8 +100,8 @@ def associate(service_id: int):
         return _detail_page(service, 400, error=_("Choisissez un contact à associer."))
     contact = get_contact_or_404(contact_id)
     holders.associate(service, contact, actor=current_actor())
-    flash(_("%(name)s est associé au service.", name=contact.full_name), "success")
-    return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
+    return saved(_("%(name)s est associé au service.", name=contact.full_name),
+                 url_for("services.detail", service_id=service.id) + "#contacts")
 
 
 @bp.route("/<int:service_id>/contacts/retirer", methods=["POST"])
@@ -142,8 +142,8 @@ def set_holder(service_id: int):
         holders.set_holder(service, contact_id, actor=current_actor())
     except HolderError as error:
         return _detail_page(service, 400, error=translate(error.message))
-    flash(_("Le titulaire est enregistré."), "success")
-    return redirect_to(url_for("services.detail", service_id=service.id) + "#contacts")
+    return saved(_("Le titulaire est enregistré."),
+                 url_for("services.detail", service_id=service.id) + "#contacts")
 
 
 @bp.route("/<int:service_id>/site", methods=["POST"])
@@ -154,8 +154,8 @@ def assign_site(service_id: int):
     if site is None:
         return _detail_page(service, 400, error=_("Choisissez un site dans la liste."))
     sites_service.assign(current_access(), service, site, actor=current_actor())
-    flash(_("Le service est affecté au site « %(name)s ».", name=site.name), "success")
-    return redirect_to(url_for("services.detail", service_id=service.id))
+    return saved(_("Le service est affecté au site « %(name)s ».", name=site.name),
+                 url_for("services.detail", service_id=service.id))
 
 
 def _target_site() -> Site | None:
@@ -255,8 +255,8 @@ def equipment_new():
         form.errors.update(refused.errors)
         return _equipment_form(form, status=400)
     item = equipment_service.create(access.account_id, values, actor=current_actor())
-    flash(_("L'équipement %(mac)s est enregistré.", mac=item.mac), "success")
-    return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
+    return saved(_("L'équipement %(mac)s est enregistré.", mac=item.mac),
+                 url_for("services.equipment_detail", equipment_id=item.id))
 
 
 @bp.route("/equipements/<int:equipment_id>", methods=["GET", "POST"])
@@ -276,8 +276,8 @@ def equipment_detail(equipment_id: int):
         form.errors.update(refused.errors)
         return _equipment_form(form, item, status=400)
     equipment_service.update(item, values, actor=current_actor())
-    flash(_("L'équipement est enregistré."), "success")
-    return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
+    return saved(_("L'équipement est enregistré."),
+                 url_for("services.equipment_detail", equipment_id=item.id))
 
 
 @bp.route("/equipements/<int:equipment_id>/site", methods=["POST"])
@@ -290,19 +290,16 @@ def equipment_site(equipment_id: int):
         form.errors["site_id"] = _("Choisissez un site dans la liste.")
         return _equipment_form(form, item, status=400)
     sites_service.assign(current_access(), item, site, actor=current_actor())
-    flash(_("L'équipement est affecté au site « %(name)s ».", name=site.name), "success")
-    return redirect_to(url_for("services.equipment_detail", equipment_id=item.id))
+    return saved(_("L'équipement est affecté au site « %(name)s ».", name=site.name),
+                 url_for("services.equipment_detail", equipment_id=item.id))
 
 
 @bp.route("/equipements/<int:equipment_id>/supprimer", methods=["GET", "POST"])
 @requires("equipment.manage")
 def equipment_delete(equipment_id: int):
     item = equipment_or_404(equipment_id)
-    if request.method == "GET":
-        return render("services/equipment_delete.html", item=item, error=None)
-    if request.form.get("confirm") != "1":
-        return render("services/equipment_delete.html", status=400, item=item,
-                      error=_("Confirmez la suppression en cochant la case."))
+    if (asked := confirmation("services/equipment_delete.html", item=item)) is not None:
+        return asked
     equipment_service.delete(item, actor=current_actor())
-    flash(_("L'équipement %(mac)s est supprimé.", mac=item.mac), "success")
-    return redirect_to(url_for("services.equipment"))
+    return saved(_("L'équipement %(mac)s est supprimé.", mac=item.mac),
+                 url_for("services.equipment"))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.i18n import N_
-from webapp.rendering import download, redirect_to, render
+from webapp.rendering import download, render, saved
 from webapp.security import current_access, current_actor, get_service_or_404
 from webapp.services import phones
 from webapp.services import stats as svc
@@ -73,6 +73,6 @@ def weekly_report(service_id: int):
     service = get_service_or_404(service_id, kinds=("welcome",))
     on = request.form.get("abonner") == "1"
     svc.subscribe(service, on, actor=current_actor())
-    flash(_("Vous recevrez chaque lundi le rapport de la semaine par e-mail.") if on else
-          _("Vous ne recevrez plus le rapport hebdomadaire."), "success")
-    return redirect_to(url_for("stats.number", service_id=service.id))
+    return saved(_("Vous recevrez chaque lundi le rapport de la semaine par e-mail.") if on else
+                 _("Vous ne recevrez plus le rapport hebdomadaire."),
+                 url_for("stats.number", service_id=service.id))

@@ -9,14 +9,14 @@ the names of the people involved.
 
 from __future__ import annotations
 
-from flask import abort, flash, g, request, url_for
+from flask import abort, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.switchboard import bp, engine
 from webapp.models import Service
 from webapp.redis_conn import engine_redis_for
-from webapp.rendering import redirect_to, render
+from webapp.rendering import render, saved
 from webapp.security import (
     current_access,
     current_actor,
@@ -153,8 +153,7 @@ def act(service_id: int, call: str, action: str):
                 "reprendre": _("Demande envoyée : l'appel de %(c)s est repris.", c=who)}
     if request.headers.get("HX-Request"):
         return _action_page(service, call, where, message=messages[action])
-    flash(messages[action], "success")
-    return redirect_to(url_for("switchboard.index") + f"#n{service.id}")
+    return saved(messages[action], url_for("switchboard.index") + f"#n{service.id}")
 
 
 # --- agents: breaks from the board (Q-13) ----------------------------------------------------
@@ -208,8 +207,7 @@ def agent_act(service_id: int, line: str, action: str):
         message = _("Demande envoyée : fin de pause pour %(n)s.", n=name)
     if request.headers.get("HX-Request"):
         return _agent_page(service, row, message=message)
-    flash(message, "success")
-    return redirect_to(url_for("switchboard.index") + f"#n{service.id}")
+    return saved(message, url_for("switchboard.index") + f"#n{service.id}")
 
 
 # --- callbacks (SWB-6) -------------------------------------------------------------------------
@@ -225,5 +223,4 @@ def callback_done(service_id: int, call: str):
     message = _("Rappel marqué comme traité.")
     if request.headers.get("HX-Request"):
         return render("switchboard/_notice.html", message=message)
-    flash(message, "success")
-    return redirect_to(url_for("switchboard.index") + f"#n{service.id}")
+    return saved(message, url_for("switchboard.index") + f"#n{service.id}")
