@@ -61,6 +61,18 @@ def password_limits(prefix: str):
     return decorate
 
 
+def open_session(principal, trust_id: int | None, prefix: str = "") -> None:
+    """The session of a principal who passed the door, after the caller cleared it and put
+    in who signs in: the auth version that a password change bumps (`<prefix>auth_version`),
+    when it started, the trusted browser used (`<prefix>trust_id`), a new session id."""
+    session[f"{prefix}auth_version"] = principal.auth_version
+    session["started_at"] = time.time()
+    if trust_id:
+        session[f"{prefix}trust_id"] = trust_id
+    current_app.session_interface.regenerate(session)
+    auth_service.record_sign_in(principal)
+
+
 @dataclass(frozen=True)
 class Door:
     blueprint: str  # endpoints <blueprint>.login / .verify / .send_code

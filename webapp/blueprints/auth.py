@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import (
     Blueprint,
     current_app,
@@ -24,7 +22,7 @@ from webapp.services import audit, email_change, password_links
 from webapp.services import auth as auth_service
 from webapp.services.access import access_for
 from webapp.services.errors import FormError
-from webapp.signin import Door, password_limits
+from webapp.signin import Door, open_session, password_limits
 from webapp.translate import translate
 
 bp = Blueprint("auth", __name__)
@@ -61,12 +59,7 @@ def login():
 def _complete(user: User, next_url: str, trust_id: int | None = None):
     session.clear()
     login_user(user)
-    session["auth_version"] = user.auth_version
-    session["started_at"] = time.time()
-    if trust_id:
-        session["trust_id"] = trust_id
-    current_app.session_interface.regenerate(session)
-    auth_service.record_sign_in(user)
+    open_session(user, trust_id)
     audit.record("signin.success", account=user.account_id, actor=current_actor(),
                  trusted=bool(trust_id))
     return redirect(safe_next(next_url, url_for("main.dashboard")), 303)

@@ -40,11 +40,13 @@ def _number(service_id: int) -> Service:
     return get_service_or_404(service_id, kinds=("welcome",))
 
 
-def _profile(service: Service, profile_id: int) -> WelcomeProfile:
+def _profile(service_id: int, profile_id: int) -> tuple[Service, WelcomeProfile]:
+    """A welcome number in scope and one of its routing profiles (else 404)."""
+    service = _number(service_id)
     profile = numbers.profile_of(service, profile_id)
     if profile is None:
         abort(404)
-    return profile
+    return service, profile
 
 
 def _allowed_lines(ids) -> dict[int, Service]:
@@ -147,8 +149,7 @@ def new_profile(service_id: int):
 @bp.route("/<int:service_id>/profils/<int:profile_id>")
 @requires("services.manage")
 def edit_profile(service_id: int, profile_id: int):
-    service = _number(service_id)
-    profile = _profile(service, profile_id)
+    service, profile = _profile(service_id, profile_id)
     return _form_page(service, profile, profiles.routing_profile_to_form(profile), {})
 
 
@@ -181,15 +182,13 @@ def create_profile(service_id: int):
 @bp.route("/<int:service_id>/profils/<int:profile_id>", methods=["POST"])
 @requires("services.manage")
 def update_profile(service_id: int, profile_id: int):
-    service = _number(service_id)
-    return _save(service, _profile(service, profile_id))
+    return _save(*_profile(service_id, profile_id))
 
 
 @bp.route("/<int:service_id>/profils/<int:profile_id>/entree", methods=["POST"])
 @requires("services.manage")
 def set_entry(service_id: int, profile_id: int):
-    service = _number(service_id)
-    profile = _profile(service, profile_id)
+    service, profile = _profile(service_id, profile_id)
     return _change(service, lambda actor: profiles.set_entry(service, profile, actor),
                    _("« %(name)s » est maintenant le profil d'entrée.", name=profile.name),
                    "#profils", 400)
@@ -198,8 +197,7 @@ def set_entry(service_id: int, profile_id: int):
 @bp.route("/<int:service_id>/profils/<int:profile_id>/supprimer", methods=["POST"])
 @requires("services.manage")
 def delete_profile(service_id: int, profile_id: int):
-    service = _number(service_id)
-    profile = _profile(service, profile_id)
+    service, profile = _profile(service_id, profile_id)
     return _change(service, lambda actor: profiles.delete_routing_profile(service, profile, actor),
                    _("Profil « %(name)s » supprimé.", name=profile.name), "#profils", 409)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from webapp.blueprints.ops import current_staff, next_page, staff_route
@@ -12,9 +10,8 @@ from webapp.extensions import limiter
 from webapp.rendering import render
 from webapp.security import visitor_actor
 from webapp.services import audit
-from webapp.services import auth as auth_service
 from webapp.services import staff as staff_service
-from webapp.signin import Door, password_limits
+from webapp.signin import Door, open_session, password_limits
 
 TRUST_COOKIE = "cm_staff_trust"
 
@@ -22,12 +19,7 @@ TRUST_COOKIE = "cm_staff_trust"
 def _complete(staff, next_url: str, trust_id: int | None = None):
     session.clear()  # a customer session in this browser ends too: never both at once
     session["staff_id"] = staff.id
-    session["staff_auth_version"] = staff.auth_version
-    session["started_at"] = time.time()
-    if trust_id:
-        session["staff_trust_id"] = trust_id
-    current_app.session_interface.regenerate(session)
-    auth_service.record_sign_in(staff)
+    open_session(staff, trust_id, prefix="staff_")
     audit.record("ops.signin", actor=visitor_actor(), staff=staff.id, trusted=bool(trust_id))
     return redirect(next_page(next_url) or url_for("ops.home"), 303)
 
