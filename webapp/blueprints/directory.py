@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, request, url_for
+from flask import Blueprint, Response, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -52,6 +52,13 @@ def contact(contact_id: int):
                       contact.site_id) if contact.site_id else None)
 
 
+def contact_added(contact) -> Response:
+    """The answer to a new contact, whichever page created it (here or a folder's): its
+    page, saying so."""
+    return saved(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name),
+                 url_for("directory.contact", contact_id=contact.id))
+
+
 def _form_page(form: ContactForm, contact=None, status: int = 200):
     return render("directory/form.html", status=status, form=form, contact=contact,
                   sites=_site_choices())
@@ -72,8 +79,7 @@ def new():
         form.errors.update(refused.errors)
         return _form_page(form, status=400)
     contact = directory_service.create_contact(access.account_id, values, actor=current_actor())
-    return saved(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name),
-                 url_for("directory.contact", contact_id=contact.id))
+    return contact_added(contact)
 
 
 @bp.route("/<int:contact_id>/modifier", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, request, url_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from webapp.blueprints.directory import contact_added
 from webapp.db import db
 from webapp.navigation import lights
 from webapp.rendering import redirect_to, render, saved
@@ -223,8 +224,7 @@ def new_contact():
     with db.atomic():
         contact = directory_service.create_contact(access.account_id, values,
                                                    actor=current_actor())
-    return saved(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name),
-                 url_for("directory.contact", contact_id=contact.id))
+    return contact_added(contact)
 
 
 # --- DIR-5: associating a service to someone who is not yet a contact ----------------

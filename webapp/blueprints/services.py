@@ -52,13 +52,6 @@ def _site_filter() -> tuple[list[int] | None, int | None]:
     return [i for i in ids if access.sees_site(i)], site.id
 
 
-def _int_field(name: str) -> int | None:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
-        return None
-
-
 @bp.route("")
 def index():
     kind = request.args.get("type", "")
@@ -95,7 +88,7 @@ def detail(service_id: int):
 @requires("services.manage")
 def associate(service_id: int):
     service = get_service_or_404(service_id)
-    contact_id = _int_field("contact_id")
+    contact_id = request.form.get("contact_id", type=int)
     if contact_id is None:
         return _detail_page(service, 400, error=_("Choisissez un contact à associer."))
     contact = get_contact_or_404(contact_id)
@@ -108,7 +101,7 @@ def associate(service_id: int):
 @requires("services.manage")
 def dissociate(service_id: int):
     service = get_service_or_404(service_id)
-    contact_id = _int_field("contact_id")
+    contact_id = request.form.get("contact_id", type=int)
     if contact_id is None:
         return _detail_page(service, 400, error=_("Choisissez le contact à retirer."))
     contact = get_contact_or_404(contact_id)
@@ -159,7 +152,7 @@ def assign_site(service_id: int):
 
 
 def _target_site() -> Site | None:
-    site_id = _int_field("site_id")
+    site_id = request.form.get("site_id", type=int)
     access = current_access()
     if site_id is None:
         return None

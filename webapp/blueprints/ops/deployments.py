@@ -22,11 +22,10 @@ def deployments_list():
 @staff_route("/comptes/<int:account_id>/deploiements", methods=["POST"])
 def deployment_new(account_id: int):
     found = account_or_404(account_id)
-    site = request.form.get("site", "")
     try:
         created = deployments.create(
             account=found, kind=request.form.get("kind", ""),
-            title=request.form.get("title", ""), site_id=int(site) if site.isdigit() else None,
+            title=request.form.get("title", ""), site_id=request.form.get("site", type=int),
             numbers=request.form.get("numbers", ""), actor=staff_actor())
     except FormError as exc:
         return account_page(found, 400, form=request.form, errors=exc.errors,

@@ -43,12 +43,11 @@ def order_status(order_id: int):
 @staff_route("/comptes/<int:account_id>/factures", methods=["POST"])
 def invoice_new(account_id: int):
     found = account_or_404(account_id)
-    order = request.form.get("order", "")
     try:
         created = billing.issue_invoice(
             found, label=request.form.get("label", ""),
             amount_raw=request.form.get("amount", ""), due_raw=request.form.get("due_on", ""),
-            order_id=int(order) if order.isdigit() else None, actor=staff_actor())
+            order_id=request.form.get("order", type=int), actor=staff_actor())
     except FormError as exc:
         return account_page(found, 400, form=request.form, errors=exc.errors,
                             form_name="invoice")

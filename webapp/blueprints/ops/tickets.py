@@ -64,9 +64,8 @@ def ticket_status(ticket_id: int):
 @staff_route("/tickets/<int:ticket_id>/attribuer", methods=["POST"])
 def ticket_assign(ticket_id: int):
     found = _ticket_or_404(ticket_id)
-    raw = request.form.get("staff", "")
     try:
-        ticket_service.assign(found, int(raw) if raw.isdigit() else None, actor=staff_actor())
+        ticket_service.assign(found, request.form.get("staff", type=int), actor=staff_actor())
     except FormError as exc:
         return _ticket_page(found, 400, error=exc.message)
     return done(_("Attribution enregistrée."), url_for("ops.ticket", ticket_id=found.id))
