@@ -18,22 +18,22 @@ def _create(b, name: str, parent_id: int | None = None, target: str | None = Non
     return post(b, "/gerer/sites/nouveau", data, target=target)
 
 
-def test_site1_create_three_levels_each_answer_is_one_branch(admin, ids):
-    response = _create(admin, "Marseille", target="site-roots")
+def test_site1_create_three_levels_each_answer_is_one_branch(tenant_admin):
+    response = _create(tenant_admin, "Marseille", target="site-roots")
     assert response.status_code == 200
     body = text(response)
     assert "<html" not in body and 'id="site-' in body and "Marseille" in body
     marseille = _site("Marseille")
-    response = _create(admin, "Vieux-Port", marseille.id, target=f"site-{marseille.id}")
+    response = _create(tenant_admin, "Vieux-Port", marseille.id, target=f"site-{marseille.id}")
     body = text(response)
     assert response.status_code == 200 and "<html" not in body
     assert body.startswith(f'<li class="site-node" id="site-{marseille.id}"')
     assert "Vieux-Port" in body
     port = _site("Vieux-Port")
-    _create(admin, "Quai 3", port.id, target=f"site-{port.id}")
+    _create(tenant_admin, "Quai 3", port.id, target=f"site-{port.id}")
     assert _site("Quai 3").parent_id == port.id and port.parent_id == marseille.id
     # Without JavaScript the same form redirects back to the tree, opened on the new site.
-    response = _create(admin, "Quai 4", port.id)
+    response = _create(tenant_admin, "Quai 4", port.id)
     assert response.status_code == 303
     assert "ouvrir=" in response.headers["Location"]
     assert [d["name"] for d in audit_details("site.created")] == [
@@ -64,39 +64,40 @@ def test_site2_delete_refused_when_service_deep_in_subtree(admin, ids, db_conn):
     assert page.status_code == 409 and "01 00 00 01 02" in text(page)
 
 
-def test_site2_delete_allowed_when_subtree_empty(admin, db_conn):
+def test_site2_delete_allowed_when_subtree_empty(tenant_admin, db_conn):
     from webapp.models import Site
 
-    _create(admin, "Lille")
+    _create(tenant_admin, "Lille")
     lille = _site("Lille")
-    _create(admin, "Euralille", lille.id)
-    response = post(admin, f"/gerer/sites/{lille.id}/supprimer", {"confirm": "1"},
+    _create(tenant_admin, "Euralille", lille.id)
+    response = post(tenant_admin, f"/gerer/sites/{lille.id}/supprimer", {"confirm": "1"},
                     target=f"site-{lille.id}")
     assert response.status_code == 200 and text(response) == ""
     assert not Site.select().where(Site.name.in_(["Lille", "Euralille"])).exists()
     assert audit_details("site.deleted")[0]["subsites"] == 1
 
 
-def test_site2_delete_needs_confirmation(admin, db_conn):
-    _create(admin, "Toulouse")
+def test_site2_delete_needs_confirmation(tenant_admin, db_conn):
+    _create(tenant_admin, "Toulouse")
     site = _site("Toulouse")
-    response = post(admin, f"/gerer/sites/{site.id}/supprimer", {})
+    response = post(tenant_admin, f"/gerer/sites/{site.id}/supprimer", {})
     assert response.status_code == 400
     assert "Confirmez la suppression" in text(response)
     assert _site("Toulouse")
 
 
-def test_site2_default_site_cannot_be_deleted(admin, ids, db_conn):
+def test_site2_default_site_cannot_be_deleted(tenant, tenant_admin, db_conn):
     from webapp.models import Site
+    from webapp.services.accounts import default_site
 
-    default = ids["site_default"]
+    default = default_site(tenant.account).id
     Site.update(name="Site par défaut").where(Site.id == default).execute()
-    response = post(admin, f"/gerer/sites/{default}/supprimer", {"confirm": "1"},
+    response = post(tenant_admin, f"/gerer/sites/{default}/supprimer", {"confirm": "1"},
                     target=f"site-{default}")
     assert response.status_code == 409
     assert "Le site par défaut ne peut pas être supprimé" in text(response)
     assert Site.get_by_id(default).is_default
-    tree = text(admin.client.get("/gerer/sites"))
+    tree = text(tenant_admin.client.get("/gerer/sites"))
     assert f'hx-post="/gerer/sites/{default}/supprimer"' not in tree
 
 
@@ -141,18 +142,18 @@ def test_site4_first_render_has_roots_only_and_branches_load_lazily(admin, ids, 
     assert "Entrepôt" in text(page)
 
 
-def test_site4_long_branches_are_paged(admin, demo, db_conn):
+def test_site4_long_branches_are_paged(tenant_admin, tenant, db_conn):
     from webapp.models import Site
     from webapp.services.sites import BRANCH_PAGE
 
-    parent = Site.create(account=demo.account, name="Réseau")
+    parent = Site.create(account=tenant.account, name="Réseau")
     for i in range(BRANCH_PAGE + 5):
-        Site.create(account=demo.account, parent=parent, name=f"Agence {i:03d}")
-    first = hx_get(admin, f"/gerer/sites/{parent.id}/branche", f"site-{parent.id}")
+        Site.create(account=tenant.account, parent=parent, name=f"Agence {i:03d}")
+    first = hx_get(tenant_admin, f"/gerer/sites/{parent.id}/branche", f"site-{parent.id}")
     body = text(first)
     assert body.count('class="site-node') == BRANCH_PAGE + 1  # the parent + one page
     assert f"apres={BRANCH_PAGE}" in body
-    rest = hx_get(admin, f"/gerer/sites/{parent.id}/branche?apres={BRANCH_PAGE}", "x")
+    rest = hx_get(tenant_admin, f"/gerer/sites/{parent.id}/branche?apres={BRANCH_PAGE}", "x")
     assert text(rest).count('class="site-node') == 5
 
 
