@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from flask_babel import Babel
 from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -12,7 +11,9 @@ from flask_login import LoginManager
 from flask_session import Session
 from flask_wtf.csrf import CSRFProtect
 
-babel = Babel()
+from webapp.translate import ManagerBabel
+
+babel = ManagerBabel()
 compress = Compress()
 csrf = CSRFProtect()
 htmx = HTMX()

@@ -7,7 +7,10 @@ through flash messages, headers or JSON.
 
 from __future__ import annotations
 
-from flask_babel import get_locale, get_timezone, gettext, ngettext
+from gettext import NullTranslations
+
+from flask_babel import Babel, Domain, get_locale, get_timezone, gettext, ngettext
+from werkzeug.utils import cached_property
 
 from webapp import i18n
 from webapp.i18n import Duration, Text
@@ -35,3 +38,35 @@ def translate(value):
 
 def translate_all(errors: dict) -> dict:
     return {key: translate(message) for key, message in errors.items()}
+
+
+class SourcePlurals(NullTranslations):
+    """The msgids are French and French has no catalogue, so gettext's own answer for a
+    plural it has no translation of follows English's rule ("0 appels"). This fallback of
+    every catalogue follows the reader's CLDR rule instead: French 0 and 1 singular
+    ("0 appel"), English 1 only (UI-5)."""
+
+    def __init__(self, locale) -> None:
+        super().__init__()
+        self.rule = locale.plural_form
+
+    def ngettext(self, msgid1, msgid2, n):
+        return msgid1 if self.rule(n) == "one" else msgid2
+
+
+class SourceLanguageDomain(Domain):
+    def get_translations(self):
+        translations = super().get_translations()
+        locale = get_locale()
+        if locale is not None and not getattr(translations, "source_plurals", False):
+            translations.add_fallback(SourcePlurals(locale))
+            translations.source_plurals = True  # the catalogue is cached per locale
+        return translations
+
+
+class ManagerBabel(Babel):
+    """Flask-Babel with the source language's plural rule (SourceLanguageDomain)."""
+
+    @cached_property
+    def domain_instance(self):
+        return SourceLanguageDomain(domain=self.domain)
