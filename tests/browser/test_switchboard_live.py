@@ -109,7 +109,7 @@ def test_wn3_wn4_queue_form_and_swb3_statistics_on_a_tablet(live_server, new_pag
     page.get_by_label("Mode").select_option("random")
     page.get_by_label("Poids de", exact=False).first.wait_for()
     page.get_by_label("Ajouter une ligne interne").select_option(
-        label="01 00 00 01 05 — Ligne Léa Simon")
+        label="Léa Simon — 01 00 00 01 05")
     page.get_by_role("button", name="Ajouter", exact=True).click()
     page.get_by_text("Ligne Léa Simon — 01 00 00 01 05").wait_for()
     page.get_by_label("Taille de la file").fill("12")
