@@ -181,6 +181,7 @@ def test_rel2_sqlite_write_lock_held_10s(sqlite_demo, redis_url, redis_conn, smt
         for name in ("web", "worker", "calllog"):
             stack.start(name)
         session = sign_in(stack.url, demo.admin_email, demo.password, smtp)
+        # another process holds the write lock for 10 s: the lock lasting is what is tested
         holder = subprocess.Popen(
             ["python3", "-c", "import sqlite3, sys, time\n"
              f"c = sqlite3.connect({path!r}, isolation_level=None)\n"
