@@ -51,7 +51,8 @@ class SourcePlurals(NullTranslations):
         self.rule = locale.plural_form
 
     def ngettext(self, msgid1, msgid2, n):
-        return msgid1 if self.rule(n) == "one" else msgid2
+        count = n if isinstance(n, (int, float)) else int(n)  # a count given as text
+        return msgid1 if self.rule(count) == "one" else msgid2
 
 
 class SourceLanguageDomain(Domain):
