@@ -125,18 +125,29 @@ def new_profile(service_id: int):
     return _profile_form(service, None, forwarding_form.forwarding_profile_to_form(None), {})
 
 
+def _save_profile(service: Service, profile: ForwardingProfile | None):
+    """LINE-1: the posted form as a new profile (`profile` None) or as `profile`'s change."""
+    candidates = _candidates(service, request.form)
+    try:
+        if profile is None:
+            outcome = forwarding.create_profile(service, request.form, candidates,
+                                                current_actor())
+        else:
+            outcome = forwarding.update_profile(profile, request.form, candidates,
+                                                current_actor())
+    except FormError as exc:
+        return _profile_form(service, profile, exc.values or request.form, exc.errors, 400)
+    name = outcome.profile.name
+    flash(_("Profil « %(name)s » créé.", name=name) if profile is None
+          else _("Profil « %(name)s » enregistré.", name=name), "success")
+    _engine_flash(outcome)  # a new profile is not in force: the engine has nothing to hear
+    return redirect_to(url_for("lines.settings", service_id=service.id) + "#renvois")
+
+
 @bp.route("/renvois", methods=["POST"])
 @requires("services.manage")
 def create_profile(service_id: int):
-    service = _line(service_id)
-    try:
-        outcome = forwarding.create_profile(service, request.form,
-                                            _candidates(service, request.form),
-                                            current_actor())
-    except FormError as exc:
-        return _profile_form(service, None, exc.values or request.form, exc.errors, 400)
-    return saved(_("Profil « %(name)s » créé.", name=outcome.profile.name),
-                 url_for("lines.settings", service_id=service.id) + "#renvois")
+    return _save_profile(_line(service_id), None)
 
 
 @bp.route("/renvois/<int:profile_id>")
@@ -152,16 +163,7 @@ def edit_profile(service_id: int, profile_id: int):
 @requires("services.manage")
 def update_profile(service_id: int, profile_id: int):
     service = _line(service_id)
-    profile = _profile(service, profile_id, write=True)
-    try:
-        outcome = forwarding.update_profile(profile, request.form,
-                                            _candidates(service, request.form),
-                                            current_actor())
-    except FormError as exc:
-        return _profile_form(service, profile, exc.values or request.form, exc.errors, 400)
-    flash(_("Profil « %(name)s » enregistré.", name=outcome.profile.name), "success")
-    _engine_flash(outcome)
-    return redirect_to(url_for("lines.settings", service_id=service.id) + "#renvois")
+    return _save_profile(service, _profile(service, profile_id, write=True))
 
 
 @bp.route("/renvois/<int:profile_id>/activer", methods=["POST"])
