@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from webapp.db import with_own_connection
 from webapp.navigation import lights
-from webapp.rendering import csv_download, download, redirect_to, render, saved
+from webapp.rendering import confirmed, csv_download, download, redirect_to, render, saved
 from webapp.security import current_access, requires
 from webapp.services import directory_csv, directory_sync
 
@@ -92,7 +92,7 @@ def confirm(token: str):
     if state["state"] != "ready":
         return render("directory_csv/status.html", status=409, state=state, token=token,
                       error=_("Cette synchronisation ne peut plus être appliquée."))
-    if request.form.get("confirm") != "1":
+    if not confirmed():
         return render("directory_csv/status.html", status=400, state=state, token=token,
                       error=_("Cochez la case pour confirmer les changements annoncés."))
     directory_sync.confirm(_settings().REDIS_URL, token)

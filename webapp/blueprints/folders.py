@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from webapp.blueprints.directory import contact_added
 from webapp.db import db
 from webapp.navigation import lights
-from webapp.rendering import redirect_to, render, saved
+from webapp.rendering import confirmed, redirect_to, render, saved
 from webapp.security import (
     current_access,
     current_actor,
@@ -104,7 +104,7 @@ def rename(folder_id: int):
 @requires("services.manage")
 def delete(folder_id: int):
     folder = _folder_or_404(folder_id)
-    if request.form.get("confirm") != "1":
+    if not confirmed():
         return _index(400, rename={"id": folder.id, "delete_error": _(
             "Confirmez la suppression en cochant la case.")})
     moved = folders_service.delete_folder(folder, actor=current_actor())
