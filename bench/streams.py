@@ -12,7 +12,10 @@ user whose 2FA is disabled, as one sign-in) from a separate client:
   capped    10 users opening 10 streams each (100 opened): the cap closes the oldest,
             30 stay open, and the sign-in is measured again.
 Prints p50/p95/max and the ratio loaded/baseline, the open-stream counts, and the load
-average (the machine is shared: compare ratios, not absolute times).
+average (the machine is shared: compare ratios, not absolute times). Before each phase's
+sign-ins, the web process's CPU time is read over 10 quiet seconds (no sign-in): what the
+open streams alone cost the workers, in CPU milliseconds per second of wall time — a
+figure that the machine's load does not inflate.
 """
 
 from __future__ import annotations
@@ -144,6 +147,33 @@ def measure(base: str, email: str, n: int) -> list[float]:
     return times
 
 
+def cpu_seconds(root: int) -> float:
+    """User + system CPU time of `root` and its descendants (the gunicorn workers)."""
+    parents, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            times[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, grew = {root}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def quiet_cpu(name: str, root: int, seconds: float = 10.0) -> None:
+    start, began = cpu_seconds(root), time.perf_counter()
+    time.sleep(seconds)
+    used = cpu_seconds(root) - start
+    print(f"{name:9} web CPU without sign-ins: {used / (time.perf_counter() - began) * 1000:5.0f}"
+          " ms per second", flush=True)
+
+
 def summary(name: str, times: list[float]) -> float:
     ok = sorted(times)
     p95 = ok[max(0, int(round(0.95 * len(ok))) - 1)]
@@ -187,12 +217,14 @@ def main() -> None:
             wait_for_port(port, timeout=60)
             print(f"web: {command}", flush=True)
             measure(base, probe, 3)  # warm up both workers
+            quiet_cpu("baseline", web.pid)
             baseline = summary("baseline", measure(base, probe, args.signins))
             sessions = [sign_in(base, e) for e in emails[:args.users]]
             streams = open_streams(port, sessions, args.per_user)
             time.sleep(1)  # every stream opened; a second later, how many are still open
             alive = sum(not s.ended.is_set() for s in streams)
             print(f"open streams: {alive} ({args.users} users × {args.per_user})", flush=True)
+            quiet_cpu("loaded", web.pid)
             loaded = summary("loaded", measure(base, probe, args.signins))
             print(f"ratio loaded/baseline p95: {loaded / baseline:.2f}   "
                   f"(SEC-4 target: p95 < 1000 ms → {'OK' if loaded < 1 else 'FAILED'})",
@@ -209,6 +241,7 @@ def main() -> None:
             told = sum(s.closed_by_server for s in capped)
             print(f"capped: 10 users × 10 streams opened → {alive} open, {told} closed with "
                   "the closed message", flush=True)
+            quiet_cpu("capped", web.pid)
             summary("capped", measure(base, probe, args.signins))
             for s in capped:
                 s.stop()

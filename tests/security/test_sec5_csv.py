@@ -83,3 +83,26 @@ def test_sec5_history_and_statistics_exports_are_neutralised(admin, ids, db_conn
     assert stats.status_code == 200
     assert _unsafe(stats.data) == []
     assert "'" + welcome.number in _cells(stats.data)
+
+
+def test_sec5_no_csv_is_written_outside_the_shared_writer():
+    """"Through one shared writer": nothing that runs builds CSV rows with the standard
+    library's writers but webapp/services/csv_safe.py, so a new export cannot forget the
+    neutralisation."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for folder in ("webapp", "worker", "engine", "pbx", "deploy"):
+        for path in (root / folder).rglob("*.py"):
+            if path == root / "webapp/services/csv_safe.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Attribute) and node.attr in ("writer", "DictWriter") \
+                        and isinstance(node.value, ast.Name) and node.value.id == "csv":
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+                if isinstance(node, ast.ImportFrom) and node.module == "csv" and any(
+                        a.name in ("writer", "DictWriter") for a in node.names):
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []

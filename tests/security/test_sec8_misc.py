@@ -31,17 +31,26 @@ def test_sec8_hsts_when_base_url_is_https(database_url, redis_url, smtp):
 def test_sec8_staff_password_change_revokes_trusted_browsers(app, demo, smtp, run_jobs):
     from tests.conftest import STAFF_EMAIL, StaffBrowser
     from webapp.db import db
-    from webapp.models import StaffUser
-    from webapp.services import staff as staff_service
+    from webapp.models import StaffTrustedBrowser, StaffUser
 
     b = StaffBrowser(app.test_client(), smtp, run_jobs)
     b.sign_in(demo.password, trust=True)
     b.post("/ops/deconnexion", token_from="/ops/")
     with db.connection_context():
         staff = StaffUser.get(StaffUser.email == STAFF_EMAIL)
-        staff_service.set_staff_password(staff, "un tout nouveau mot de passe")
-    response = b.post("/ops/connexion", {"email": STAFF_EMAIL,
-                                         "password": "un tout nouveau mot de passe"})
+        def revoked():
+            return [t.revoked_at is not None for t in StaffTrustedBrowser.select().where(
+                StaffTrustedBrowser.user == staff.id)]
+
+        assert revoked() == [False]
+    # The password is changed the way operators do it: `flask create-staff --reset`.
+    result = app.test_cli_runner().invoke(args=["create-staff", STAFF_EMAIL, "--reset"])
+    assert result.exit_code == 0, result.output
+    new_password = result.output.rsplit(": ", 1)[1].strip()
+    with db.connection_context():
+        assert revoked() == [True]
+    # The browser that was trusted must pass the second factor again.
+    response = b.post("/ops/connexion", {"email": STAFF_EMAIL, "password": new_password})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/ops/connexion/verification")
 

@@ -69,6 +69,28 @@ def test_sec8_board_names_only_lines_in_scope(demo, ids, call_waiting, new_brows
     assert "01 00 00 01 01" in page  # shown by its number only
 
 
+def test_sec8_live_refresh_shared_by_streams_keeps_each_scope(app, demo, call_waiting,
+                                                             db_conn):
+    """The open streams of one web worker share their 5 s re-read of the database
+    (SEC-4): an administrator's board, refreshed first, must not lend Claire's name to a
+    viewer whose scope leaves her Paris line out."""
+    from webapp.blueprints.switchboard.board import _renderer
+    from webapp.models import Site
+    from webapp.services import switchboard as svc
+
+    accueil = Site.get((Site.account == demo.account.id) & (Site.name == "Accueil"))
+    with app.test_request_context("/standard"):
+        _render, refresh, _box = _renderer(True, False)
+    everywhere = svc.boards([call_waiting], None)
+    accueil_only = svc.boards([call_waiting], frozenset({accueil.id}))
+    for boards in (everywhere, accueil_only):
+        for board in boards:
+            board.names = {}
+        refresh(boards)
+    assert everywhere[0].names["+33100000101"] == "Claire Dubois"
+    assert "+33100000101" not in accueil_only[0].names
+
+
 def test_sec8_staff_sets_the_transfer_policy_on_the_account_page(admin, call_waiting, staff,
                                                                  demo, db_conn):
     """The "setting to allow more" is the operator's, on the back-office account page:

@@ -128,10 +128,6 @@ class Recent:
         return value
 
 
-SNAPSHOTS = SharedSnapshots()
-REFRESHED = Recent(REFRESH_S / 2)
-
-
 def sse(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
@@ -170,7 +166,7 @@ def changes(conn: Redis, shard: int, boards_: list[Board], render: ItemsFn, *,
     browser has hung up (a closed tab): checked with the slot, it ends the stream (and
     frees the slot) within a second instead of at the next failed write, up to a
     heartbeat later. `snapshots(numbers)` reads the engine's snapshots (default: straight
-    from `conn`; the web view shares one process-wide read, `SNAPSHOTS`)."""
+    from `conn`; the web view shares its worker's `SharedSnapshots`)."""
     if snapshots is None:
         def snapshots(numbers: list[str]) -> dict:
             return read(conn, shard, numbers)

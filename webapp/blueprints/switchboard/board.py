@@ -99,6 +99,12 @@ def grouped(items: dict[str, str]) -> dict[str, list[str]]:
     return {k: [h for _o, h in sorted(rows)] for k, rows in lists.items()}
 
 
+def _shared_reads() -> tuple[live.SharedSnapshots, live.Recent]:
+    """What this app's open streams share (SEC-4): one per app, so one per web worker."""
+    return current_app.extensions.setdefault(
+        "cm_stream_reads", (live.SharedSnapshots(), live.Recent(live.REFRESH_S / 2)))
+
+
 def _renderer(can_act: bool, wall: bool):
     """Renders items inside a short-lived context of its own, pushed and popped between
     two yields: the stream never holds the request's context (no stream_with_context),
@@ -106,6 +112,7 @@ def _renderer(can_act: bool, wall: bool):
     app = current_app._get_current_object()
     base_url, locale = request.host_url, str(get_locale() or "fr")
     directory_box: list = [None]  # the stream's Directory, set by the caller
+    recent = _shared_reads()[1]
 
     def render_in_own_context(board: svc.Board, v: dict) -> dict[str, str]:
         with app.test_request_context("/standard", base_url=base_url), force_locale(locale):
@@ -122,7 +129,7 @@ def _renderer(can_act: bool, wall: bool):
     def refresh(boards: list[svc.Board]) -> None:
         # SEC-4: streams of the same numbers and scope share one read of the database.
         key = (boards[0].account_id, boards[0].site_ids, tuple(b.service_id for b in boards))
-        fresh = live.REFRESHED.get(key, lambda: read_fresh(boards)) if boards else []
+        fresh = recent.get(key, lambda: read_fresh(boards)) if boards else []
         for board, read in zip(boards, fresh, strict=True):
             board.names, board.profiles, board.sla = read.names, read.profiles, read.sla
             board.today = read.today
@@ -163,6 +170,7 @@ def stream():
     boards = svc.boards(_numbers(), current_access().site_ids)
     conn, shard = engine()
     source = settings().ENGINE_REDIS_URL  # the stream's body runs outside the app context
+    snapshots = _shared_reads()[0]
     wall_view = request.args.get("vue") == "mur"
     render_fn, refresh_fn, box = _renderer(
         current_access().can("calls.supervise") and not wall_view, wall_view)
@@ -176,8 +184,8 @@ def stream():
                             "switchboard/_closed.html",
                             resume_url=url_for("switchboard.wall") if wall_view else None),
                         gone=client_gone(request.environ),
-                        snapshots=lambda numbers: live.SNAPSHOTS.read(
-                            source, conn, shard, numbers))
+                        snapshots=lambda numbers: snapshots.read(source, conn, shard,
+                                                                 numbers))
     gzip = "gzip" in request.headers.get("Accept-Encoding", "")
     response = Response(live.gzipped(body) if gzip else body, mimetype="text/event-stream")
     if gzip:  # each message flushed at once; repeated markup costs a few bytes (SWB-1)
