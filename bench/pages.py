@@ -13,8 +13,9 @@ compare ratios of one run, not figures of two.
 the app called through the Flask test client (the whole WSGI stack: server-side session
 on Redis, load_user, access, rendering, CSRF token, compression with gzip accepted)
 signed in as the demo administrator, and prints the median and p95 wall ms and the CPU
-ms of this process per page (on a shared machine the CPU figure moves least) next to
-the bare page called the same way (`--profile NAME` prints that page's cProfile).
+ms of this process per page next to the bare page called the same way, and the Python
+function calls, SQL queries and Redis commands per page (the same whatever the machine's
+load: compare those between two runs) (`--profile NAME` prints that page's cProfile).
 """
 
 from __future__ import annotations
@@ -192,18 +193,51 @@ def in_process(runs: int, wanted: set[str], profile: str) -> None:
     load = os.getloadavg()
     print(f"in-process (Flask test client, gzip accepted), {runs} runs per page; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)")
+    def work(test_client, path: str, n: int = 20) -> tuple[float, float, float]:
+        """Python function calls, SQL queries and Redis commands per request: what the
+        app does, the same on an idle or a busy machine."""
+        import peewee
+        import redis
+
+        counts = {"sql": 0, "redis": 0}
+        execute_sql, execute_command = peewee.Database.execute_sql, redis.Redis.execute_command
+
+        def counted_sql(self, *a, **k):
+            counts["sql"] += 1
+            return execute_sql(self, *a, **k)
+
+        def counted_command(self, *a, **k):
+            counts["redis"] += 1
+            return execute_command(self, *a, **k)
+
+        peewee.Database.execute_sql, redis.Redis.execute_command = counted_sql, counted_command
+        profiler = cProfile.Profile()
+        try:
+            profiler.enable()
+            for _ in range(n):
+                test_client.get(path, headers=gzip_ok)
+            profiler.disable()
+        finally:
+            peewee.Database.execute_sql, redis.Redis.execute_command = (execute_sql,
+                                                                        execute_command)
+        calls = pstats.Stats(profiler).total_calls
+        return calls / n, counts["sql"] / n, counts["redis"] / n
+
     base, base_cpu = timed(bare, "/", runs * 2)
     base_med = statistics.median(base)
+    base_calls = work(bare, "/")[0]
     print(f"{'page':11} {'median ms':>10} {'p95 ms':>8} {'CPU ms':>8} {'× bare':>7} "
-          f"{'CPU × bare':>10}")
-    print(f"{'bare':11} {base_med:10.2f} {p95(base):8.2f} {base_cpu:8.2f} {1:7.1f} {1:10.1f}")
+          f"{'CPU × bare':>10} {'calls':>7} {'SQL':>4} {'Redis':>5}")
+    print(f"{'bare':11} {base_med:10.2f} {p95(base):8.2f} {base_cpu:8.2f} {1:7.1f} {1:10.1f} "
+          f"{base_calls:7.0f} {0:4d} {0:5d}")
     for name, path, _signed in PAGES:
         if wanted and name not in wanted:
             continue
         samples, cpu = timed(clients[name], path, runs)
+        calls, sql, rds = work(clients[name], path)
         med = statistics.median(samples)
         print(f"{name:11} {med:10.2f} {p95(samples):8.2f} {cpu:8.2f} {med / base_med:7.1f} "
-              f"{cpu / base_cpu:10.1f}", flush=True)
+              f"{cpu / base_cpu:10.1f} {calls:7.0f} {sql:4.0f} {rds:5.0f}", flush=True)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if profile:

@@ -17,6 +17,7 @@ from flask_babel import (
     format_decimal,
     format_time,
     get_locale,
+    get_translations,
     gettext,
 )
 from flask_htmx import make_response as htmx_response
@@ -93,6 +94,9 @@ def _flask_config(settings) -> dict:
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "COMPRESS_ALGORITHM": ["br", "gzip"],
+        # gzip level 3 (flask-compress's default 6): a page compresses in about two thirds
+        # of the time for some 10 % more bytes (brotli keeps its quality 4)
+        "COMPRESS_LEVEL": 3,
         "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/javascript",
                                "text/javascript", "application/json", "image/svg+xml",
                                "text/csv"],
@@ -121,6 +125,18 @@ def _select_timezone() -> str | None:
     return None
 
 
+def _catalogue():
+    """The translations of the request's locale, kept on `g` while that locale holds
+    (a `force_locale` block gets its own)."""
+    if not g:  # no application context: flask-babel's fallback (no translation)
+        return get_translations()
+    locale = get_locale()
+    cached = g.get("cm_catalogue")
+    if cached is None or cached[0] is not locale:
+        cached = g.cm_catalogue = (locale, get_translations())
+    return cached[1]
+
+
 def _init_extensions(app: Flask, settings) -> None:
     server_session.init_app(app)
     csrf.init_app(app)
@@ -129,6 +145,15 @@ def _init_extensions(app: Flask, settings) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
+    # A page's dozens of {{ _() }} look the catalogue up once per request and locale, not
+    # once per call (flask-babel's own callables find its context, domain and locale again
+    # each time); same catalogue, same newstyle formatting and escaping by Jinja.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+        newstyle=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -235,19 +260,26 @@ def _install_request_hooks(app: Flask, settings) -> None:
 
 
 _static_versions: dict[str, str] = {}
+_static_urls: dict[tuple[str, str], str] = {}
 
 
 def _install_template_helpers(app: Flask) -> None:
     static_dir = Path(app.static_folder or "")
 
     def static_url(filename: str) -> str:
-        """Long-cached static files: the URL changes with the content."""
-        version = _static_versions.get(filename)
-        if version is None or app.debug:
-            path = static_dir / filename
-            version = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else "0"
-            _static_versions[filename] = version
-        return url_for("static", filename=filename, v=version)
+        """Long-cached static files: the URL changes with the content (built once per
+        file and mount point; again on every page in debug)."""
+        key = (request.script_root, filename)
+        url = _static_urls.get(key)
+        if url is None or app.debug:
+            version = _static_versions.get(filename)
+            if version is None or app.debug:
+                path = static_dir / filename
+                version = (hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+                           if path.exists() else "0")
+                _static_versions[filename] = version
+            url = _static_urls[key] = url_for("static", filename=filename, v=version)
+        return url
 
     @app.context_processor
     def _globals():

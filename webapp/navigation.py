@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, g, url_for
+from flask import Blueprint, g, request, url_for
 
 from webapp.i18n import N_
 from webapp.services.access import Access
@@ -42,15 +42,20 @@ NAV: tuple[NavItem, ...] = (
 )
 
 
+_HREFS: dict[tuple[str, str], str] = {}  # (mount point, endpoint) → the entry's URL
+
+
 def visible_items(access: Access) -> list[tuple[NavItem, str]]:
     items = []
     for item in NAV:
         if item.any_of and not any(access.can(p) for p in item.any_of):
             continue
-        items.append((item, url_for(item.endpoint)))
+        key = (request.script_root, item.endpoint)
+        href = _HREFS.get(key)
+        if href is None:
+            href = _HREFS[key] = url_for(item.endpoint)
+        items.append((item, href))
     return items
-
-
 
 
 def lights(bp: Blueprint, key: str) -> None:

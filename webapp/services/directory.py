@@ -72,7 +72,11 @@ def search(query, text: str, page: int) -> Page:
     cond = contact_search.condition(text, Contact.search)
     if cond is not None:
         query = query.where(cond)
-    query = (query.select(Contact, Site).join(Site, JOIN.LEFT_OUTER, on=(Contact.site == Site.id))
+    # SCALE-4: only the columns the list shows (name, e-mail, phones, site name)
+    query = (query.select(Contact.id, Contact.first_name, Contact.last_name, Contact.email,
+                          Contact.phone_work, Contact.phone_mobile, Contact.site, Site.id,
+                          Site.name)
+             .join(Site, JOIN.LEFT_OUTER, on=(Contact.site == Site.id))
              .order_by(fn.LOWER(Contact.last_name), fn.LOWER(Contact.first_name), Contact.id))
     return paginate(query, page)
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from peewee import SQL, fn
 
 from webapp.i18n import N_, Money, _
-from webapp.models import DEPLOYMENT_KINDS, TICKET_OPEN, Ticket
+from webapp.models import DEPLOYMENT_KINDS, TICKET_OPEN, Deployment, Invoice, Order, Ticket
 from webapp.services import billing, deployments
 from webapp.services.access import Access
 
 MAX_ITEMS = 3
+# SCALE-4: each list reads only the columns its items show
+INVOICE_SHOWN = (Invoice.id, Invoice.number, Invoice.amount_cents, Invoice.paid_cents)
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,16 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
     entries: list[Entry] = []
     account = access.account_id
     if access.can("orders.view"):
-        count, rows = _head(billing.open_orders(account))
+        count, rows = _head(billing.open_orders(account).select(Order.id, Order.reference,
+                                                                 Order.title))
         if count:
             entries.append(Entry(
                 "orders", N_("Commandes en cours"), count, "store.orders", (), N_("Suivre"),
                 tuple(Item(f"{o.reference} — {o.title}", "store.order", (("order_id", o.id),),
                            N_("Voir la commande")) for o in rows)))
     if access.can("tickets.access"):
-        count, rows = _head(Ticket.select().where((Ticket.account == account)
-                                                  & (Ticket.status == TICKET_OPEN))
+        count, rows = _head(Ticket.select(Ticket.id, Ticket.subject)
+                            .where((Ticket.account == account) & (Ticket.status == TICKET_OPEN))
                             .order_by(Ticket.updated_at.desc()))
         if count:
             entries.append(Entry(
@@ -62,7 +65,8 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
                 tuple(Item(t.subject, "tickets.detail", (("ticket_id", t.id),), N_("Répondre"))
                       for t in rows)))
     if access.can("deployments.view"):
-        count, rows = _head(deployments.upcoming(deployments.scoped(account, access.site_ids)))
+        count, rows = _head(deployments.upcoming(deployments.scoped(account, access.site_ids))
+                            .select(Deployment.id, Deployment.kind, Deployment.scheduled_date))
         if count:
             entries.append(Entry(
                 "deployments", N_("Déploiements à venir"), count, "store.deployments", (),
@@ -71,7 +75,7 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
                            (("deployment_id", d.id),), N_("Détails"))
                       for d in rows)))
     if access.can("billing.view"):
-        count, rows = _head(billing.to_pay(account, today))
+        count, rows = _head(billing.to_pay(account, today).select(*INVOICE_SHOWN))
         if count:
             entries.append(Entry(
                 "invoices", N_("Appels à factures"), count, "billing.index", (), N_("Payer"),
@@ -83,7 +87,7 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
                 "credit", N_("Dépassement d'encours"), 1, "billing.index", (), N_("Régulariser"),
                 (), "danger",
                 amount=balance.over_by_cents))
-        count, rows = _head(billing.overdue(account, today))
+        count, rows = _head(billing.overdue(account, today).select(*INVOICE_SHOWN))
         if count:
             entries.append(Entry(
                 "collection", N_("Recouvrement"), count, "billing.index", (("filtre", "retard"),),

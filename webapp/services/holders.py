@@ -32,7 +32,11 @@ def listing(query, kind: str | None, site_ids: list[int] | None, page: int,
         query = query.where((Service.number ** like) | (Service.label ** like))
     counted = query.select(Service.id)  # filters name Service's columns only
     holder = Contact.alias()
-    query = (query.select(Service, Site, holder)
+    # SCALE-4: only the columns the list shows (number, extension, kind, label, site name,
+    # holder's name), not every column of three tables
+    query = (query.select(Service.id, Service.number, Service.extension, Service.kind,
+                          Service.label, Service.holder, Site.id, Site.name, holder.id,
+                          holder.first_name, holder.last_name)
              .join(Site, on=(Service.site == Site.id))
              .switch(Service).join(holder, JOIN.LEFT_OUTER, on=(Service.holder == holder.id),
                                    attr="holder_row")
