@@ -296,7 +296,8 @@ def test_scale4_queue_line_to_add_is_a_search_that_works_without_js(crowded):
     queue = WelcomeProfile.get(WelcomeProfile.service == welcome.id)
     page = f"/configurer/numeros-accueil/{welcome.id}/profils/{queue.id}"
     html = browser.client.get(page).get_data(as_text=True)
-    assert 'id="pk-add_line"' in html and 'hx-get="/choisir/lignes"' in html
+    in_queue = ",".join(str(li.id) for li in lines)
+    assert 'id="pk-add_line"' in html and f'hx-get="/choisir/lignes?sauf={in_queue}' in html
     assert largest_select(html) < 10  # never a select of the 180 fixed lines
     # without JS: the typed search is applied in the form itself (rows kept, nothing saved)
     post = {"name": queue.name, "kind": "queue", "size": "5", "rest_s": "0", "ring_s": "60",
@@ -314,6 +315,18 @@ def test_scale4_queue_line_to_add_is_a_search_that_works_without_js(crowded):
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and f'name="line" value="{poste.id}"' in html
     assert "Poste 123 — 01 40 00 31 23" in html
+    # a line already in the queue is not offered again (form search and HTMX search)
+    kept = {**post, "line": post["line"] + [str(poste.id)], "priority": ["1"] * 3,
+            "weight": ["1"] * 3}
+    r = browser.post(page, {**kept, "op": "refresh", "add_line__q": "poste 12"},
+                     token_from=page)
+    html = r.get_data(as_text=True)
+    assert html.count('type="radio" name="add_line"') == 9
+    assert f'name="add_line" value="{poste.id}"' not in html
+    found = browser.client.get(f"/choisir/lignes?sauf={poste.id}&name=add_line"
+                               "&add_line__q=poste+12",
+                               headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert found.count('name="add_line"') == 9 and f'value="{poste.id}"' not in found
     # a line of another account (or a mobile line) is refused
     _other, _w, (foreign, *_rest), _email = make_account("Autre", "+33150000")
     for refused in (foreign, mobile):

@@ -49,21 +49,28 @@ KINDS = {"site": (sites_service.picker, sites_service.search_sites),
          "order": (billing.order_picker, billing.search_orders)}
 
 
+def _ids(raw) -> tuple[int, ...]:
+    """"12,15" (or 12) → (12, 15): the ids of lines a field must not offer."""
+    return tuple(int(x) for x in str(raw or "").split(",") if x.strip().isdigit())
+
+
 def _filters(kind: str, args: dict) -> dict:
-    """A line field's search arguments, `types` ("fixed,mobile") and `sauf` (the line being
-    edited), as the picker's filters; the other kinds have none."""
+    """A line field's search arguments, `types` ("fixed,mobile") and `sauf` (the lines not
+    to offer: the line being edited, those already in the queue), as the picker's filters;
+    the other kinds have none."""
     if kind != "line":
         return {}
-    exclude = str(args.get("sauf", ""))
     return {"kinds": line_picker.kinds_of(str(args.get("types", ""))),
-            "exclude": int(exclude) if exclude.isdigit() else None}
+            "exclude": _ids(args.get("sauf"))}
 
 
 def line_state(name: str, selected=None, empty: str | None = None,
                field_id: str | None = None, types: str | None = None,
-               exclude: int | None = None):
-    """A line field: fixed lines, or the `types` named ("fixed,mobile"), less `exclude`."""
-    args = {k: v for k, v in (("types", types), ("sauf", exclude)) if v}
+               exclude: int | str | None = None):
+    """A line field: fixed lines, or the `types` named ("fixed,mobile"), less the lines of
+    `exclude` (an id, or ids joined by commas)."""
+    sauf = ",".join(str(i) for i in _ids(exclude))
+    args = {k: v for k, v in (("types", types), ("sauf", sauf)) if v}
     return state(name, selected, empty, kind="line", field_id=field_id,
                  search=("pickers.lines", args) if args else ("", {}))
 

@@ -6,7 +6,8 @@ Same shape as the site field (`sites.SitePicker`): up to `sites.PICKER_SELECT_MA
 in scope, every line as a plain <select>; beyond, the chosen line plus the matches of a
 search by holder, label, number (any format) or extension. Only lines of the account
 inside the user's site scope are offered — fixed lines, or the `kinds` a field names (a
-forward goes to a fixed or mobile line), less the line being edited (`exclude`); the
+forward goes to a fixed or mobile line), less the lines named in `exclude` (the line
+being edited, the lines already in a queue); the
 views still check what is posted.
 """
 
@@ -44,7 +45,7 @@ def kinds_of(raw: str) -> tuple[str, ...]:
     return named or ("fixed",)
 
 
-def _lines(access: Access, kinds: tuple[str, ...] = ("fixed",), exclude: int | None = None):
+def _lines(access: Access, kinds: tuple[str, ...] = ("fixed",), exclude: tuple[int, ...] = ()):
     query = (Service.select(Service.id, Service.number, Service.label, Service.extension,
                             Contact.first_name, Contact.last_name)
              .join(Contact, JOIN.LEFT_OUTER, on=(Service.holder == Contact.id), attr="holder_row")
@@ -52,7 +53,7 @@ def _lines(access: Access, kinds: tuple[str, ...] = ("fixed",), exclude: int | N
     if access.site_ids is not None:
         query = query.where(Service.site.in_(list(access.site_ids)))
     if exclude:
-        query = query.where(Service.id != exclude)
+        query = query.where(Service.id.not_in(list(exclude)))
     return query
 
 
@@ -66,7 +67,7 @@ def label(line: Service) -> str:
 
 
 def search_lines(access: Access, q: str, limit: int = PICKER_RESULTS,
-                 kinds: tuple[str, ...] = ("fixed",), exclude: int | None = None
+                 kinds: tuple[str, ...] = ("fixed",), exclude: tuple[int, ...] = ()
                  ) -> list[tuple[int, str]]:
     q = " ".join((q or "").split())[:60]
     cond = contact_search.condition(q, Contact.search) if q else None
@@ -80,7 +81,7 @@ def search_lines(access: Access, q: str, limit: int = PICKER_RESULTS,
 
 
 def picker(access: Access, selected=(), q: str = "", kinds: tuple[str, ...] = ("fixed",),
-           exclude: int | None = None) -> SitePicker:
+           exclude: tuple[int, ...] = ()) -> SitePicker:
     """The line field for `access` (a SitePicker of lines: depth 0, labels as paths)."""
     lines = _lines(access, kinds, exclude)
     if lines.count() <= PICKER_SELECT_MAX:
