@@ -10,7 +10,7 @@ import logging
 import pkgutil
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, g, has_app_context, redirect, request, session, url_for
 from flask_babel import (
     format_date,
     format_datetime,
@@ -128,7 +128,7 @@ def _select_timezone() -> str | None:
 def _catalogue():
     """The translations of the request's locale, kept on `g` while that locale holds
     (a `force_locale` block gets its own)."""
-    if not g:  # no application context: flask-babel's fallback (no translation)
+    if not has_app_context():  # flask-babel's fallback (no translation)
         return get_translations()
     locale = get_locale()
     cached = g.get("cm_catalogue")
