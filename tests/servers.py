@@ -71,6 +71,13 @@ def _accepts(port: int) -> bool:
         return True
 
 
+def _accepts_quietly(port: int) -> bool:
+    try:
+        return _accepts(port)
+    except OSError:
+        return False
+
+
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
     wait_until(lambda: _accepts(port), timeout, interval=0.02, ignoring=OSError,
                message=f"nothing listens on 127.0.0.1:{port} after {timeout}s")
@@ -172,15 +179,35 @@ class RedisClusterServer:
         return f"redis://127.0.0.1:{self.ports[0]}/0"
 
     def start(self) -> RedisClusterServer:
-        for port in self.ports:
-            node_dir = Path(self.dir) / str(port)
-            node_dir.mkdir()
-            self.procs.append(subprocess.Popen(
-                [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                 "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
-                 "--dir", str(node_dir), "--loglevel", "warning"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        try:
+            return self._start()
+        except BaseException:  # never leave nodes running behind a failed start
+            self.stop()
+            raise
+
+    def _node(self, port: int) -> subprocess.Popen[bytes]:
+        node_dir = Path(self.dir) / str(port)
+        node_dir.mkdir()
+        return subprocess.Popen(
+            [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+             "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
+             "--dir", str(node_dir), "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _start(self) -> RedisClusterServer:
+        for i, port in enumerate(self.ports):
+            proc = self._node(port)
+            self.procs.append(proc)
+            # a free port can be taken again (an outgoing connection's local port) before
+            # the node binds it: such a node exits at once, and gets another port
+            for _retry in range(3):
+                wait_until(lambda p=proc, n=port: p.poll() is not None or _accepts_quietly(n),
+                           10, message=f"nothing listens on 127.0.0.1:{port} after 10s")
+                if proc.poll() is None:
+                    break
+                port = self.ports[i] = _cluster_port()
+                proc = self.procs[i] = self._node(port)
         for port in self.ports:
             wait_for_port(port)
         subprocess.run([redis_cli_binary(), "--cluster", "create",
