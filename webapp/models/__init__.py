@@ -50,6 +50,7 @@ from webapp.models.exchange import (
     Ticket,
     TicketMessage,
 )
+from webapp.models.history import CallLogEntry
 from webapp.models.lines import (
     AUDIO_FORMATS,
     AUDIO_KINDS,
@@ -68,7 +69,6 @@ from webapp.models.welcome import (
     PROFILE_TYPES,
     QUEUE_MODES,
     CallbackMark,
-    CallLogEntry,
     PauseReason,
     StatsSubscription,
     WelcomeLine,

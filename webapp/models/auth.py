@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from webapp.models.base import BaseModel, unique, utcnow
+from webapp.models.base import BaseModel, link_table, unique, utcnow
 from webapp.models.core import Account, Contact, Site
 
 TFA_INACTIVE = "inactive"  # never activated: the 2FA screen offers "Activer"
@@ -54,18 +54,8 @@ class Role(BaseModel):
         return frozenset(self.permissions.split())
 
 
-class RoleSite(BaseModel):
-    role = ForeignKeyField(Role, backref="site_links", on_delete="CASCADE")
-    site = ForeignKeyField(Site, backref="role_links", on_delete="CASCADE")
-
-    Meta = unique("role", "site")
-
-
-class UserRole(BaseModel):
-    user = ForeignKeyField(User, backref="role_links", on_delete="CASCADE")
-    role = ForeignKeyField(Role, backref="user_links", on_delete="CASCADE")
-
-    Meta = unique("user", "role")
+RoleSite = link_table(Role, Site)
+UserRole = link_table(User, Role)
 
 
 class TrustedBrowserFields(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from webapp.i18n import N_
-from webapp.models.base import BaseModel, unique, utcnow
+from webapp.models.base import BaseModel, link_table, unique, utcnow
 from webapp.services import search as contact_search
 
 # ACC-5: which application each licence opens, and how it is reached.
@@ -112,13 +112,8 @@ class Service(BaseModel):
         indexes = ((("account", "kind"), False), (("account", "kind", "number"), False))
 
 
-class ServiceContact(BaseModel):
-    """A contact associated with a service (DIR-2); the holder is one of them (DIR-3)."""
-
-    service = ForeignKeyField(Service, backref="contact_links", on_delete="CASCADE")
-    contact = ForeignKeyField(Contact, backref="service_links", on_delete="CASCADE")
-
-    Meta = unique("service", "contact")
+# The contacts associated with a service (DIR-2); the holder is one of them (DIR-3).
+ServiceContact = link_table(Service, Contact)
 
 
 class Licence(BaseModel):

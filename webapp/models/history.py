@@ -1,16 +1,12 @@
-"""Per-line call history (LINE-5) and blacklist (LINE-4).
+"""Call history: per line (LINE-5) and the engine's call log as the calllog worker
+copies it (SWB-3); the blacklist (LINE-4).
 
 Folders and the contact-card fields (DIR-5) live with `Contact` in `core.py`.
 """
 
 from __future__ import annotations
 
-from peewee import (
-    CharField,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-)
+from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from webapp.i18n import N_
 from webapp.models.base import BaseModel, unique, utcnow
@@ -56,3 +52,33 @@ class BlockedNumber(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     Meta = unique("service", "number")
+
+
+class CallLogEntry(BaseModel):
+    """One entry of `acd:{N}:log` (docs/protocol.md "Outcomes"), copied verbatim-ish.
+
+    (shard, entry_id) is unique: re-delivered entries are ignored (idempotent).
+    """
+
+    shard = IntegerField(default=0)
+    entry_id = CharField(max_length=32)
+    account = ForeignKeyField(Account, null=True, backref="+", on_delete="CASCADE")
+    number = CharField(max_length=20)
+    call = CharField(max_length=64)
+    type = CharField(max_length=16)
+    line = CharField(max_length=20, null=True)
+    result = CharField(max_length=12, null=True)
+    reason = CharField(max_length=20, null=True)
+    to = CharField(max_length=20, null=True)
+    wait_ms = IntegerField(null=True)
+    ring_ms = IntegerField(null=True)
+    talk_ms = IntegerField(null=True)
+    paused_ms = IntegerField(null=True)  # `line.unpaused` (Q-13)
+    caller = CharField(max_length=20, null=True)  # outcomes, when the engine gives it
+    profile = CharField(max_length=40, null=True)  # the queue profile, when given
+    ts_ms = BigIntegerField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shard", "entry_id"), True), (("number", "ts_ms"), False),
+                   (("account", "ts_ms"), False))

@@ -1,17 +1,11 @@
-"""Welcome numbers: routing profiles, their lines and keys, time rules (WN-1..4),
-and the call history the calllog worker copies from the engine's log (SWB-3). No Flask."""
+"""Welcome numbers: routing profiles, their lines and keys, time rules (WN-1..4), and the
+switchboard's break reasons, shared callbacks and statistics subscriptions. No Flask.
+
+The call log the calllog worker copies from the engine (SWB-3) is in `history.py`."""
 
 from __future__ import annotations
 
-from peewee import (
-    BigIntegerField,
-    BooleanField,
-    CharField,
-    DateField,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-)
+from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
 
 from webapp.i18n import N_
 from webapp.models.base import BaseModel, unique, utcnow
@@ -100,36 +94,6 @@ class WelcomeTimeRule(BaseModel):
     start = CharField(max_length=5, null=True)
     end = CharField(max_length=5, null=True)
     created_at = DateTimeField(default=utcnow)
-
-
-class CallLogEntry(BaseModel):
-    """One entry of `acd:{N}:log` (docs/protocol.md "Outcomes"), copied verbatim-ish.
-
-    (shard, entry_id) is unique: re-delivered entries are ignored (idempotent).
-    """
-
-    shard = IntegerField(default=0)
-    entry_id = CharField(max_length=32)
-    account = ForeignKeyField(Account, null=True, backref="+", on_delete="CASCADE")
-    number = CharField(max_length=20)
-    call = CharField(max_length=64)
-    type = CharField(max_length=16)
-    line = CharField(max_length=20, null=True)
-    result = CharField(max_length=12, null=True)
-    reason = CharField(max_length=20, null=True)
-    to = CharField(max_length=20, null=True)
-    wait_ms = IntegerField(null=True)
-    ring_ms = IntegerField(null=True)
-    talk_ms = IntegerField(null=True)
-    paused_ms = IntegerField(null=True)  # `line.unpaused` (Q-13)
-    caller = CharField(max_length=20, null=True)  # outcomes, when the engine gives it
-    profile = CharField(max_length=40, null=True)  # the queue profile, when given
-    ts_ms = BigIntegerField()
-    created_at = DateTimeField(default=utcnow)
-
-    class Meta:
-        indexes = ((("shard", "entry_id"), True), (("number", "ts_ms"), False),
-                   (("account", "ts_ms"), False))
 
 
 # Q-13: the built-in break reasons (PROTOCOL `line.paused` codes) and their French labels.
