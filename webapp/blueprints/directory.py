@@ -88,7 +88,7 @@ def edit(contact_id: int):
     contact = get_contact_or_404(contact_id)
     access = current_access()
     if request.method == "GET":
-        return _form_page(ContactForm.from_contact(contact), contact)
+        return _form_page(ContactForm.from_record(contact), contact)
     form = ContactForm.from_data(request.form)
     allowed = {i for i, _n, _d in _site_choices()}
     try:

@@ -257,7 +257,7 @@ def equipment_detail(equipment_id: int):
     item = equipment_or_404(equipment_id)
     access = current_access()
     if request.method == "GET":
-        return _equipment_form(EquipmentForm.from_equipment(item), item)
+        return _equipment_form(EquipmentForm.from_record(item), item)
     if not access.can("equipment.manage"):
         abort(403, description=[N_("Gérer les équipements")])
     form = EquipmentForm.from_data(request.form)
@@ -279,7 +279,7 @@ def equipment_site(equipment_id: int):
     item = equipment_or_404(equipment_id)
     site = _target_site()
     if site is None:
-        form = EquipmentForm.from_equipment(item)
+        form = EquipmentForm.from_record(item)
         form.errors["site_id"] = _("Choisissez un site dans la liste.")
         return _equipment_form(form, item, status=400)
     sites_service.assign(current_access(), item, site, actor=current_actor())

@@ -85,18 +85,12 @@ def search(query, text: str, page: int) -> Page:
 
 @dataclass
 class ContactForm(TypedForm):
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    phone_work: str = ""
-    phone_mobile: str = ""
-    site_id: str = ""
-
-    @classmethod
-    def from_contact(cls, contact: Contact) -> ContactForm:
-        return cls(contact.first_name, contact.last_name, contact.email or "",
-                   contact.phone_work or "", contact.phone_mobile or "",
-                   str(contact.site_id or ""))
+    first_name: str
+    last_name: str
+    email: str
+    phone_work: str
+    phone_mobile: str
+    site_id: str
 
 
 def validate(form: ContactForm, allowed_sites: set[int], account_id: int,

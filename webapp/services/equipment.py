@@ -26,15 +26,11 @@ def normalise_mac(value: str | None) -> str:
 
 @dataclass
 class EquipmentForm(TypedForm):
-    model: str = ""
-    mac: str = ""
-    label: str = ""
-    line_id: str = ""
-    site_id: str = ""
-
-    @classmethod
-    def from_equipment(cls, e: Equipment) -> EquipmentForm:
-        return cls(e.model, e.mac, e.label, str(e.line_id or ""), str(e.site_id))
+    model: str
+    mac: str
+    label: str
+    line_id: str
+    site_id: str
 
 
 def validate(form: EquipmentForm, account_id: int, site_ids: frozenset[int] | None,

@@ -110,17 +110,15 @@ def move_contacts(contacts_query, contact_ids: list[int], folder: Folder | None,
 
 @dataclass
 class CardForm(TypedForm):
-    company: str = ""
-    job_title: str = ""
-    address: str = ""
-    phone_home: str = ""
-    folder_id: str = ""
+    company: str
+    job_title: str
+    address: str
+    phone_home: str
+    folder_id: str
 
     @classmethod
     def from_contact(cls, contact: Contact) -> CardForm:
-        return cls(contact.company or "", contact.job_title or "", contact.address or "",
-                   phones.display(contact.phone_home) if contact.phone_home else "",
-                   str(contact.folder_id or ""))
+        return cls.from_record(contact, phone_home=phones.display(contact.phone_home))
 
 
 def validate_card(form: CardForm, account_id: int) -> dict:
