@@ -13,34 +13,37 @@ from engine.outage import describe, transient
 from webapp.i18n import N_
 from webapp.rendering import render
 
-# status → (title, what to do); 403's description may list the missing permissions.
-PAGES = {
-    400: (N_("Formulaire expiré"),
-          N_("Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page puis "
-             "recommencez.")),
-    403: (N_("Accès refusé"),
-          N_("Votre rôle ne donne pas accès à cette page. Demandez à un administrateur de vous "
-             "accorder la permission nécessaire.")),
-    404: (N_("Page introuvable"), N_("Cette page n'existe pas ou ne vous est pas accessible.")),
-    405: (N_("Action impossible"),
-          N_("Cette action n'est pas possible ainsi. Revenez à la page précédente.")),
-    413: (N_("Fichier trop lourd"), N_("L'envoi dépasse la taille autorisée.")),
-    429: (N_("Trop de tentatives"),
-          N_("Trop de tentatives en peu de temps. Patientez quelques minutes avant de "
-             "réessayer.")),
-    503: (N_("Service momentanément indisponible"),
-          N_("Le service redémarre ou une de ses bases ne répond pas. Réessayez dans quelques "
-             "secondes.")),
-    500: (N_("Erreur du serveur"),
-          N_("Une erreur inattendue s'est produite. Réessayez ; si elle persiste, contactez le "
-             "support.")),
+# status → the page's title, and what to do (403's page may list the missing permissions).
+TITLES = {
+    400: N_("Formulaire expiré"),
+    403: N_("Accès refusé"),
+    404: N_("Page introuvable"),
+    405: N_("Action impossible"),
+    413: N_("Fichier trop lourd"),
+    429: N_("Trop de tentatives"),
+    503: N_("Service momentanément indisponible"),
+    500: N_("Erreur du serveur"),
+}
+ADVICE = {
+    400: N_("Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page puis "
+            "recommencez."),
+    403: N_("Votre rôle ne donne pas accès à cette page. Demandez à un administrateur de vous "
+            "accorder la permission nécessaire."),
+    404: N_("Cette page n'existe pas ou ne vous est pas accessible."),
+    405: N_("Cette action n'est pas possible ainsi. Revenez à la page précédente."),
+    413: N_("L'envoi dépasse la taille autorisée."),
+    429: N_("Trop de tentatives en peu de temps. Patientez quelques minutes avant de "
+            "réessayer."),
+    503: N_("Le service redémarre ou une de ses bases ne répond pas. Réessayez dans quelques "
+            "secondes."),
+    500: N_("Une erreur inattendue s'est produite. Réessayez ; si elle persiste, contactez le "
+            "support."),
 }
 
 
 def _page(code: int, missing: list | None = None):
-    title, message = PAGES[code]
-    return render("errors/error.html", status=code, code=code, title=gettext(title),
-                  message=gettext(message), missing=missing or [])
+    return render("errors/error.html", status=code, code=code, title=gettext(TITLES[code]),
+                  message=gettext(ADVICE[code]), missing=missing or [])
 
 
 def _unavailable(error: Exception):
@@ -50,7 +53,7 @@ def _unavailable(error: Exception):
         raise error
 
     current_app.logger.warning("503: database or Redis unavailable (%s)", describe(error))
-    title, message = PAGES[503]
+    title, message = TITLES[503], ADVICE[503]
     try:
         title, message = gettext(title), gettext(message)
     except Exception:  # noqa: BLE001 - the locale may need the user: French then
