@@ -20,7 +20,7 @@ import random
 import time
 from pathlib import Path
 
-from peewee import Database, DatabaseProxy, OperationalError, PeeweeException
+from peewee import Database, DatabaseProxy, Node, OperationalError, PeeweeException
 from playhouse.db_url import connect
 
 db = DatabaseProxy()
@@ -138,3 +138,66 @@ def write_transaction(fn):
 def is_unavailable(exc: BaseException) -> bool:
     """The database cannot be reached or is locked for now (REL-2: wait and retry)."""
     return isinstance(exc, OperationalError) and not is_conflict(exc)
+
+
+# --- queries built once (SCALE-4) --------------------------------------------------------
+
+class _Slot(Node):
+    """Where a `Prepared` query's `index`-th value goes: a parameter of the SQL, converted
+    as peewee would convert a plain value there (the field's `db_value`)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def __sql__(self, ctx):
+        return ctx.value(_Placeholder(self.index, ctx.state.converter), converter=False)
+
+
+class _Placeholder:
+    __slots__ = ("index", "converter")
+
+    def __init__(self, index: int, converter) -> None:
+        self.index, self.converter = index, converter
+
+
+class Prepared:
+    """A query that every request runs with other values (the signed-in user, their
+    account): peewee builds its SQL once per database instead of once per call, which
+    costs more than SQLite running it. `build` takes one placeholder per value and
+    returns the query (`Model.select()…where(Model.x == placeholder)`); only single values
+    can be placeholders (not an IN list). `rows(*values)` runs it and returns what
+    iterating the query would (model instances, tuples…), `first(*values)` the first or
+    None."""
+
+    def __init__(self, build) -> None:
+        self._build = build
+        self._arity = build.__code__.co_argcount
+        self._compiled: dict[int, tuple] = {}
+
+    def _for(self, database: Database) -> tuple:
+        compiled = self._compiled.get(id(database))
+        if compiled is None or compiled[0] is not database:
+            query = self._build(*(_Slot(i) for i in range(self._arity)))
+            sql, params = database.get_sql_context().parse(query)
+            slots = [(position, p) for position, p in enumerate(params)
+                     if isinstance(p, _Placeholder)]
+            compiled = self._compiled[id(database)] = (database, query, sql, params, slots)
+        return compiled
+
+    def execute(self, *values):
+        database, query, sql, params, slots = self._for(db.obj)
+        if slots:
+            params = list(params)
+            for position, slot in slots:
+                value = values[slot.index]
+                params[position] = slot.converter(value) if slot.converter else value
+        return query._get_cursor_wrapper(database.execute_sql(sql, params))
+
+    def rows(self, *values) -> list:
+        return list(self.execute(*values))
+
+    def first(self, *values):
+        """The first row or None (give the query a `.limit(1)`: every row is read)."""
+        rows = self.rows(*values)
+        return rows[0] if rows else None

@@ -13,6 +13,7 @@ from flask import abort, current_app, g, request, session
 from flask_login import current_user
 from peewee import Model
 
+from webapp.db import Prepared
 from webapp.extensions import client_ip, login_manager
 from webapp.models import Account, Contact, Service, TrustedBrowser, User
 from webapp.permissions import PERMISSIONS
@@ -76,6 +77,14 @@ def current_access() -> Access:
     return g.access
 
 
+# Every request runs these two (SCALE-4: their SQL is built once). The user comes with
+# its account (time zone, name in the layout) and contact (name): one query.
+_SESSION_USER = Prepared(lambda user_id: User.select(User, Account, Contact).join(Account)
+                         .switch(User).join(Contact).where(User.id == user_id).limit(1))
+_TRUSTED_BROWSER = Prepared(lambda trust_id: TrustedBrowser.select(TrustedBrowser.id).where(
+    (TrustedBrowser.id == trust_id) & TrustedBrowser.revoked_at.is_null()).limit(1))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The session's user, unless anything revoked the session since (next request)."""
@@ -83,17 +92,13 @@ def load_user(user_id: str) -> User | None:
         user_id = int(user_id)
     except ValueError:
         return None
-    # with its account (time zone, name in the layout) and contact (name): one query
-    user = (User.select(User, Account, Contact).join(Account).switch(User).join(Contact)
-            .where(User.id == user_id).first())
+    user = _SESSION_USER.first(user_id)
     if user is None or not user.is_active:
         return None
     if session.get("auth_version") != user.auth_version:
         return None
     trust_id = session.get("trust_id")
-    if trust_id and not TrustedBrowser.select().where(
-        (TrustedBrowser.id == trust_id) & TrustedBrowser.revoked_at.is_null()
-    ).exists():
+    if trust_id and _TRUSTED_BROWSER.first(trust_id) is None:
         return None  # TFA-4: the browser this session rides on was revoked
     access = access_for(user)
     if not access.has_manager:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from webapp.db import Prepared
 from webapp.models.auth import Role, RoleSite, User, UserRole
 from webapp.models.core import Contact, Licence, Service, ServiceContact, Site
 from webapp.permissions import PERMISSIONS, SCOPE_ALL, SCOPE_SITES
@@ -36,10 +37,16 @@ def user_roles(user: User) -> list[Role]:
     return list(Role.select().join(UserRole).where(UserRole.user == user).order_by(Role.name))
 
 
+# every request computes it: only the columns it reads, SQL built once (SCALE-4)
+_ROLES = Prepared(lambda user_id: Role.select(Role.id, Role.builtin, Role.permissions,
+                                              Role.scope)
+                  .join(UserRole).where(UserRole.user == user_id))
+_DEFAULT_SITE = Prepared(lambda account_id: Site.select(Site.id).where(
+    (Site.account == account_id) & Site.is_default).limit(1))
+
+
 def access_for(user: User) -> Access:
-    # every request computes it: only the columns it reads (SCALE-4)
-    roles = (Role.select(Role.id, Role.builtin, Role.permissions, Role.scope)
-             .join(UserRole).where(UserRole.user == user))
+    roles = _ROLES.rows(user.id)
     permissions: set[str] = set()
     is_admin = False
     unrestricted = False
@@ -60,7 +67,7 @@ def access_for(user: User) -> Access:
     if scoped_roles:  # the sites of every scoped role, in one query
         listed.update(site_id for (site_id,) in RoleSite.select(RoleSite.site)
                       .where(RoleSite.role.in_(scoped_roles)).tuples())
-    default = Site.get_or_none((Site.account == user.account_id) & Site.is_default)
+    default = _DEFAULT_SITE.first(user.account_id)
     roots = listed | ({default.id} if default else set())
     return Access(user.account_id, frozenset(permissions),
                   frozenset(with_descendants(user.account_id, roots)), is_admin)
