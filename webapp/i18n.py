@@ -22,6 +22,7 @@ amount with "€" or a duration with "min"/"s" by hand.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
@@ -72,10 +73,12 @@ def duration(seconds: int, locale: str = "fr") -> str:
                        style="unit-narrow", locale=locale)
 
 
+@functools.cache
 def duration_patterns(locale: str = "fr") -> dict:
     """The same CLDR patterns for a page's live timers (switchboard waits, rest countdowns):
     per unit its "one"/"other" form with "{0}" for the number, and the list pattern joining
-    two parts, so that the browser writes "1 min 5 s" / "1 min 5 sec" like `duration`."""
+    two parts, so that the browser writes "1 min 5 s" / "1 min 5 sec" like `duration`.
+    Every page carries them: computed once per language (the dict is shared, read only)."""
     def pattern(n: int, unit: str) -> str:
         return format_unit(n, unit, length="short", locale=locale).replace(str(n), "{0}", 1)
 

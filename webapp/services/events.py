@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from peewee import SQL, fn
 
+from webapp.db import Prepared
 from webapp.i18n import N_, Money, _
 from webapp.models import DEPLOYMENT_KINDS, TICKET_OPEN, Deployment, Invoice, Order, Ticket
 from webapp.services import billing, deployments
@@ -44,29 +45,59 @@ class Entry:
     amount: int | None = None  # cents, shown by Babel (|money)
 
 
+def _head(query):
+    """`query` with, on each row, how many rows it matches (`total_rows`: a window over the
+    whole result, computed before the LIMIT), cut to its first MAX_ITEMS: one query."""
+    return query.select_extend(fn.COUNT(SQL("*")).over().alias("total_rows")).limit(MAX_ITEMS)
+
+
+# The block shows on every dashboard: its queries' SQL is built once (SCALE-4).
+_ORDERS = Prepared(lambda account: _head(
+    billing.open_orders(account).select(Order.id, Order.reference, Order.title)))
+_TICKETS = Prepared(lambda account: _head(
+    Ticket.select(Ticket.id, Ticket.subject)
+    .where((Ticket.account == account) & (Ticket.status == TICKET_OPEN))
+    .order_by(Ticket.updated_at.desc())))
+_DEPLOYMENTS = Prepared(lambda account: _head(
+    deployments.upcoming(deployments.scoped(account, None))
+    .select(Deployment.id, Deployment.kind, Deployment.scheduled_date)))
+_TO_PAY = Prepared(lambda account, today: _head(
+    billing.to_pay(account, today).select(*INVOICE_SHOWN)))
+_OVERDUE = Prepared(lambda account, today: _head(
+    billing.overdue(account, today).select(*INVOICE_SHOWN)))
+
+
+def _counted(rows: list) -> tuple[int, list]:
+    return (rows[0].total_rows if rows else 0), rows
+
+
+def _deployment_rows(access: Access) -> list:
+    if access.site_ids is None:
+        return _DEPLOYMENTS.rows(access.account_id)
+    return list(_head(deployments.upcoming(deployments.scoped(access.account_id,
+                                                              access.site_ids))
+                      .select(Deployment.id, Deployment.kind, Deployment.scheduled_date)))
+
+
 def summary(access: Access, today: dt.date) -> list[Entry]:
     entries: list[Entry] = []
     account = access.account_id
     if access.can("orders.view"):
-        count, rows = _head(billing.open_orders(account).select(Order.id, Order.reference,
-                                                                 Order.title))
+        count, rows = _counted(_ORDERS.rows(account))
         if count:
             entries.append(Entry(
                 "orders", N_("Commandes en cours"), count, "store.orders", (), N_("Suivre"),
                 tuple(Item(f"{o.reference} — {o.title}", "store.order", (("order_id", o.id),),
                            N_("Voir la commande")) for o in rows)))
     if access.can("tickets.access"):
-        count, rows = _head(Ticket.select(Ticket.id, Ticket.subject)
-                            .where((Ticket.account == account) & (Ticket.status == TICKET_OPEN))
-                            .order_by(Ticket.updated_at.desc()))
+        count, rows = _counted(_TICKETS.rows(account))
         if count:
             entries.append(Entry(
                 "tickets", N_("Tickets ouverts"), count, "tickets.index", (), N_("Répondre"),
                 tuple(Item(t.subject, "tickets.detail", (("ticket_id", t.id),), N_("Répondre"))
                       for t in rows)))
     if access.can("deployments.view"):
-        count, rows = _head(deployments.upcoming(deployments.scoped(account, access.site_ids))
-                            .select(Deployment.id, Deployment.kind, Deployment.scheduled_date))
+        count, rows = _counted(_deployment_rows(access))
         if count:
             entries.append(Entry(
                 "deployments", N_("Déploiements à venir"), count, "store.deployments", (),
@@ -75,7 +106,7 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
                            (("deployment_id", d.id),), N_("Détails"))
                       for d in rows)))
     if access.can("billing.view"):
-        count, rows = _head(billing.to_pay(account, today).select(*INVOICE_SHOWN))
+        count, rows = _counted(_TO_PAY.rows(account, today))
         if count:
             entries.append(Entry(
                 "invoices", N_("Appels à factures"), count, "billing.index", (), N_("Payer"),
@@ -87,7 +118,7 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
                 "credit", N_("Dépassement d'encours"), 1, "billing.index", (), N_("Régulariser"),
                 (), "danger",
                 amount=balance.over_by_cents))
-        count, rows = _head(billing.overdue(account, today).select(*INVOICE_SHOWN))
+        count, rows = _counted(_OVERDUE.rows(account, today))
         if count:
             entries.append(Entry(
                 "collection", N_("Recouvrement"), count, "billing.index", (("filtre", "retard"),),
@@ -95,14 +126,6 @@ def summary(access: Access, today: dt.date) -> list[Entry]:
                 tuple(Item(_invoice_label(i), "billing.invoice", (("invoice_id", i.id),),
                            N_("Voir et payer")) for i in rows), "danger"))
     return entries
-
-
-def _head(query) -> tuple[int, list]:
-    """How many rows `query` matches and its first MAX_ITEMS, in one query (the count is
-    a window over the whole result, computed before the LIMIT)."""
-    rows = list(query.select_extend(fn.COUNT(SQL("*")).over().alias("total_rows"))
-                .limit(MAX_ITEMS))
-    return (rows[0].total_rows if rows else 0), rows
 
 
 def _invoice_label(invoice) -> str:
