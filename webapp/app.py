@@ -10,7 +10,8 @@ import logging
 import pkgutil
 from pathlib import Path
 
-from flask import Flask, g, has_app_context, redirect, request, session, url_for
+from flask import Flask, g, redirect, request, session, url_for
+from flask.globals import _cv_app
 from flask_babel import (
     format_date,
     format_datetime,
@@ -22,6 +23,8 @@ from flask_babel import (
 )
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user, logout_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 import webapp.blueprints as package
 from webapp import cli, errors, navigation
@@ -127,14 +130,30 @@ def _select_timezone() -> str | None:
 
 def _catalogue():
     """The translations of the request's locale, kept on `g` while that locale holds
-    (a `force_locale` block gets its own)."""
-    if not has_app_context():  # flask-babel's fallback (no translation)
+    (a `force_locale` block gets its own). A page asks for it dozens of times: the app
+    context's `g` is read without its proxy, and flask-babel's locale from where it keeps
+    it (`g._flask_babel.babel_locale`), `get_locale()` only the first time."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:  # flask-babel's fallback (no translation)
         return get_translations()
-    locale = get_locale()
-    cached = g.get("cm_catalogue")
-    if cached is None or cached[0] is not locale:
-        cached = g.cm_catalogue = (locale, get_translations())
+    state = app_ctx.g.__dict__
+    babel_state = state.get("_flask_babel")
+    locale = getattr(babel_state, "babel_locale", None)
+    cached = state.get("cm_catalogue")
+    if locale is None or cached is None or cached[0] is not locale:
+        locale = get_locale()
+        cached = state["cm_catalogue"] = (locale, get_translations())
     return cached[1]
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, **variables):
+    """`{{ _("…") }}` and `{{ gettext("…") }}`: what Jinja's newstyle gettext returns (the
+    message, escaped values formatted in), in one call instead of three."""
+    message = _catalogue().ugettext(string)
+    if eval_ctx.autoescape:
+        message = Markup(message)
+    return message % variables if variables or "%" in message else message
 
 
 def _init_extensions(app: Flask, settings) -> None:
@@ -154,6 +173,7 @@ def _init_extensions(app: Flask, settings) -> None:
         pgettext=lambda c, s: _catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True)
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
