@@ -164,6 +164,16 @@ def get_service_or_404(service_id: int, kinds: tuple[str, ...] | None = None):
     return service
 
 
+def get_line_or_404(service_id: int):
+    """A fixed line of this account, in scope, else 404."""
+    return get_service_or_404(service_id, kinds=("fixed",))
+
+
+def get_welcome_number_or_404(service_id: int):
+    """A welcome number of this account, in scope, else 404."""
+    return get_service_or_404(service_id, kinds=("welcome",))
+
+
 def scoped_contacts():
     """Contacts of the current account whose site is in scope (no site = default site)."""
     return contacts_in_scope(current_access())

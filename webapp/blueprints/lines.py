@@ -12,7 +12,7 @@ from webapp.navigation import lights
 from webapp.rendering import confirm_page, confirmed, redirect_to, render, saved
 from webapp.security import (
     current_actor,
-    get_service_or_404,
+    get_line_or_404,
     requires,
     safe_next,
     scoped_contacts,
@@ -27,11 +27,6 @@ from webapp.translate import translate
 bp = Blueprint("lines", __name__, url_prefix="/services/<int:service_id>/ligne")
 
 lights(bp, "services")
-
-
-
-def _line(service_id: int) -> Service:
-    return get_service_or_404(service_id, kinds=("fixed",))
 
 
 def _profile(service: Service, profile_id: int, write: bool = False) -> ForwardingProfile:
@@ -86,13 +81,13 @@ def _page(service: Service, status: int = 200, queue_values=None, queue_errors=N
 @bp.route("")
 @requires("services.manage")
 def settings(service_id: int):
-    return _page(_line(service_id))
+    return _page(get_line_or_404(service_id))
 
 
 @bp.route("/file-accueil", methods=["POST"])
 @requires("services.manage")
 def update_queue(service_id: int):
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     try:
         outcome = forwarding.set_queue_settings(service, request.form, current_actor())
     except FormError as exc:
@@ -101,7 +96,7 @@ def update_queue(service_id: int):
 
     def in_place(message):  # UI-1: the section answers in place, with what happened
         notes = [("success", message)] + ([("warning", warning)] if warning else [])
-        return _page(_line(service.id), queue_saved=notes)
+        return _page(get_line_or_404(service.id), queue_saved=notes)
 
     if not htmx:
         _engine_flash(outcome)
@@ -121,7 +116,7 @@ def _profile_form(service, profile, form, errors, status=200):
 @bp.route("/renvois/nouveau")
 @requires("services.manage")
 def new_profile(service_id: int):
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     return _profile_form(service, None, forwarding_form.forwarding_profile_to_form(None), {})
 
 
@@ -147,13 +142,13 @@ def _save_profile(service: Service, profile: ForwardingProfile | None):
 @bp.route("/renvois", methods=["POST"])
 @requires("services.manage")
 def create_profile(service_id: int):
-    return _save_profile(_line(service_id), None)
+    return _save_profile(get_line_or_404(service_id), None)
 
 
 @bp.route("/renvois/<int:profile_id>")
 @requires("services.manage")
 def edit_profile(service_id: int, profile_id: int):
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     profile = _profile(service, profile_id)
     form = forwarding_form.forwarding_profile_to_form(profile)
     return _profile_form(service, profile, form, {})
@@ -162,7 +157,7 @@ def edit_profile(service_id: int, profile_id: int):
 @bp.route("/renvois/<int:profile_id>", methods=["POST"])
 @requires("services.manage")
 def update_profile(service_id: int, profile_id: int):
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     return _save_profile(service, _profile(service, profile_id, write=True))
 
 
@@ -170,7 +165,7 @@ def update_profile(service_id: int, profile_id: int):
 @requires("services.manage")
 def activate_profile(service_id: int, profile_id: int):
     """One click from the line page or the directory (`next` brings the person back)."""
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     profile = _profile(service, profile_id, write=True)
     back = safe_next(request.form.get("next"),
                      url_for("lines.settings", service_id=service.id) + "#renvois")
@@ -187,7 +182,7 @@ def activate_profile(service_id: int, profile_id: int):
 @bp.route("/renvois/<int:profile_id>/supprimer", methods=["GET", "POST"])
 @requires("services.manage")
 def delete_profile(service_id: int, profile_id: int):
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     profile = _profile(service, profile_id, write=request.method == "POST")
     if request.method == "GET" or not confirmed():  # UI-1: one confirmation pattern
         back = url_for("lines.settings", service_id=service.id)
@@ -231,7 +226,7 @@ def contact_emails(text: str = "", limit: int = 20) -> list[str]:
 @bp.route("/messagerie")
 @requires("services.manage")
 def voicemail(service_id: int):
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     vm = voicemail_service.settings_for(service)
     return _voicemail_form(service, voicemail_service.to_form(vm), {})
 
@@ -239,7 +234,7 @@ def voicemail(service_id: int):
 @bp.route("/messagerie", methods=["POST"])
 @requires("services.manage")
 def update_voicemail(service_id: int):
-    service = _line(service_id)
+    service = get_line_or_404(service_id)
     file = request.files.get("greeting_file")
     upload = None
     if file:

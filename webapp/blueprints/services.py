@@ -15,6 +15,7 @@ from webapp.security import (
     current_actor,
     get_contact_or_404,
     get_for_account_or_404,
+    get_line_or_404,
     get_service_or_404,
     requires,
     scoped_contacts,
@@ -165,7 +166,7 @@ def _target_site() -> Site | None:
 def softphone_credentials(service_id: int):
     """UI-1: regenerating (which disconnects the device in use) is confirmed first; the
     new secret is then shown once, by post/redirect/get: reloading never regenerates."""
-    service = get_service_or_404(service_id, kinds=("fixed",))
+    service = get_line_or_404(service_id)
     current = softphone.live(service)
     if current is not None and (request.method == "GET" or not confirmed()):
         back = url_for("services.detail", service_id=service.id)
@@ -196,7 +197,7 @@ SECRET_KEY = "softphone_issued"
 @requires("services.manage")
 def softphone_issued(service_id: int):
     """The new credentials, once: the secret leaves the session as it is shown."""
-    service = get_service_or_404(service_id, kinds=("fixed",))
+    service = get_line_or_404(service_id)
     held = session.get(SECRET_KEY)
     issued = None
     if held and held.get("service") == service.id:

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from webapp.i18n import N_
 from webapp.rendering import download, render, saved
-from webapp.security import current_access, current_actor, get_service_or_404
+from webapp.security import current_access, current_actor, get_welcome_number_or_404
 from webapp.services import phones
 from webapp.services import stats as svc
 from webapp.translate import translate
@@ -32,7 +32,7 @@ def _guard():
 
 
 def _query(service_id: int):
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     zone = ZoneInfo(service.account.timezone or "Europe/Paris")
     key = request.args.get("periode", "today")
     start, end = request.args.get("du", ""), request.args.get("au", "")
@@ -70,7 +70,7 @@ def export(service_id: int):
 @bp.route("/<int:service_id>/rapport-hebdomadaire", methods=["POST"])
 def weekly_report(service_id: int):
     """Subscribe to (or leave) the weekly e-mailed report of this number (SWB-8)."""
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     on = request.form.get("abonner") == "1"
     svc.subscribe(service, on, actor=current_actor())
     return saved(_("Vous recevrez chaque lundi le rapport de la semaine par e-mail.") if on else

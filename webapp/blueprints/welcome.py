@@ -19,7 +19,7 @@ from webapp.rendering import redirect_to, render
 from webapp.security import (
     current_access,
     current_actor,
-    get_service_or_404,
+    get_welcome_number_or_404,
     requires,
     scoped_services,
 )
@@ -35,14 +35,9 @@ bp = Blueprint("welcome", __name__, url_prefix="/configurer/numeros-accueil")
 lights(bp, "configure")
 
 
-
-def _number(service_id: int) -> Service:
-    return get_service_or_404(service_id, kinds=("welcome",))
-
-
 def _profile(service_id: int, profile_id: int) -> tuple[Service, WelcomeProfile]:
     """A welcome number in scope and one of its routing profiles (else 404)."""
-    service = _number(service_id)
+    service = get_welcome_number_or_404(service_id)
     profile = numbers.profile_of(service, profile_id)
     if profile is None:
         abort(404)
@@ -109,7 +104,7 @@ def _number_page(service: Service, status: int = 200, rule_values=None, rule_err
 @bp.route("/<int:service_id>")
 @requires("services.manage")
 def number(service_id: int):
-    service = _number(service_id)
+    service = get_welcome_number_or_404(service_id)
     when, error = None, None
     if request.args.get("date") or request.args.get("time"):
         try:
@@ -141,7 +136,7 @@ def _form_page(service, profile, form, errors, status=200):
 @bp.route("/<int:service_id>/profils/nouveau")
 @requires("services.manage")
 def new_profile(service_id: int):
-    service = _number(service_id)
+    service = get_welcome_number_or_404(service_id)
     form = profiles.routing_profile_to_form(None, request.args.get("type", ""))
     return _form_page(service, None, form, {})
 
@@ -176,7 +171,7 @@ def _save(service: Service, profile: WelcomeProfile | None):
 @bp.route("/<int:service_id>/profils", methods=["POST"])
 @requires("services.manage")
 def create_profile(service_id: int):
-    return _save(_number(service_id), None)
+    return _save(get_welcome_number_or_404(service_id), None)
 
 
 @bp.route("/<int:service_id>/profils/<int:profile_id>", methods=["POST"])
@@ -205,7 +200,7 @@ def delete_profile(service_id: int, profile_id: int):
 @bp.route("/<int:service_id>/regles", methods=["POST"])
 @requires("services.manage")
 def add_rule(service_id: int):
-    service = _number(service_id)
+    service = get_welcome_number_or_404(service_id)
     form = rules.rule_form(request.form)
     try:
         outcome = rules.save_rule(service, form, current_actor())
@@ -225,7 +220,7 @@ def _rule(service: Service, rule_id: int) -> WelcomeTimeRule:
 @requires("services.manage")
 def edit_rule(service_id: int, rule_id: int):
     """The rule form filled with this rule; saving changes it in place (WN-1)."""
-    service = _number(service_id)
+    service = get_welcome_number_or_404(service_id)
     rule = _rule(service, rule_id)
     if request.method == "GET":
         return _number_page(service, rule_values=rules.rule_to_form(rule), editing_rule=rule)
@@ -241,7 +236,7 @@ def edit_rule(service_id: int, rule_id: int):
 @bp.route("/<int:service_id>/regles/<int:rule_id>/supprimer", methods=["POST"])
 @requires("services.manage")
 def delete_rule(service_id: int, rule_id: int):
-    service = _number(service_id)
+    service = get_welcome_number_or_404(service_id)
     rule = _rule(service, rule_id)
     return _change(service, lambda actor: rules.delete_rule(service, rule, actor),
                    _("Règle horaire supprimée."), "#regles", 409)

@@ -20,7 +20,7 @@ from webapp.rendering import render, saved
 from webapp.security import (
     current_access,
     current_actor,
-    get_service_or_404,
+    get_welcome_number_or_404,
     requires,
     scoped_services,
 )
@@ -75,7 +75,7 @@ def _ended(service, call, status=409):
 @bp.route("/<int:service_id>/appels/<call>")
 @requires("calls.supervise")
 def call_actions(service_id: int, call: str):
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     conn, shard = engine()
     where = actions.call_on_board(conn, shard, service.number, call)
     if where is None:
@@ -86,7 +86,7 @@ def call_actions(service_id: int, call: str):
 @bp.route("/<int:service_id>/appels/<call>/annuaire")
 @requires("calls.supervise")
 def directory_search(service_id: int, call: str):
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     q = request.args.get("q", "")
     results = directory_results(current_user.account_id, current_access().site_ids, q)
     return render("switchboard/_directory.html", service=service, call=call, q=q,
@@ -103,7 +103,7 @@ def _target_name(number: str) -> str:
 def act(service_id: int, call: str, action: str):
     if action not in actions.ACTIONS:
         abort(404)
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     conn, shard = engine()
     where = actions.call_on_board(conn, shard, service.number, call)
     form = request.form
@@ -180,7 +180,7 @@ def _agent_page(service, line, status=200, message=None, error=None):
 @bp.route("/<int:service_id>/agents/<line>")
 @requires("calls.supervise")
 def agent_actions(service_id: int, line: str):
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     return _agent_page(service, _agent_line(service, line))
 
 
@@ -189,7 +189,7 @@ def agent_actions(service_id: int, line: str):
 def agent_act(service_id: int, line: str, action: str):
     if action not in ("pause", "reprise"):
         abort(404)
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     row = _agent_line(service, line)
     actor = current_actor()
     conn = engine_redis_for(actor.engine_url)
@@ -215,7 +215,7 @@ def agent_act(service_id: int, line: str, action: str):
 @bp.route("/<int:service_id>/rappels/<call>/traite", methods=["POST"])
 @requires("calls.supervise")
 def callback_done(service_id: int, call: str):
-    service = get_service_or_404(service_id, kinds=("welcome",))
+    service = get_welcome_number_or_404(service_id)
     if not attention.mark_callback_done(service, call, current_user.contact_id):
         abort(404)
     audit.record("switchboard.callback_done", account=service.account_id,
