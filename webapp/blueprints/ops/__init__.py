@@ -11,6 +11,9 @@ credit limits), deployments, tickets, invoices (orders, invoices, payments), ema
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 
 from webapp.extensions import client_ip
@@ -20,6 +23,7 @@ from webapp.rendering import redirect_to
 from webapp.security import public, safe_next
 from webapp.services import backoffice
 from webapp.services.actor import Actor
+from webapp.services.errors import FormError
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -71,6 +75,36 @@ def found_or_404(obj):
 def done(message: str, url: str):
     flash(message, "success")
     return redirect(url, 303)
+
+
+class StaffPage:
+    """The page of one back-office object (a deployment, a ticket, an invoice), served at
+    `rule` by the view `ops.<name>`, and the forms posted on it.
+
+    `rule` has one argument, the object's id (`<int:ticket_id>`); `find(id)` gives the
+    object or None (404); `render(object, status, form=, error=)` the page."""
+
+    def __init__(self, rule: str, name: str, find: Callable, render: Callable):
+        key = re.search(r"<(?:\w+:)?(\w+)>", rule).group(1)
+        self.endpoint, self.key, self.find, self.render = f"ops.{name}", key, find, render
+
+        def page(**values):
+            return self.render(self.found(values[key]))
+
+        staff_route(rule, endpoint=name)(page)
+
+    def found(self, object_id: int):
+        return found_or_404(self.find(object_id))
+
+    def change(self, object_id: int, apply: Callable, message: str):
+        """A form posted on the page: `apply(object)`, then back to the page with `message`;
+        refused (FormError), the page again (400) with the refusal and what was typed."""
+        found = self.found(object_id)
+        try:
+            apply(found)
+        except FormError as exc:
+            return self.render(found, 400, form=request.form, error=exc.message)
+        return done(message, url_for(self.endpoint, **{self.key: found.id}))
 
 
 def next_page(raw: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request, url_for
 from flask_babel import gettext as _
 
-from webapp.blueprints.ops import LABELS, done, found_or_404, staff_actor, staff_route
+from webapp.blueprints.ops import LABELS, StaffPage, done, staff_actor, staff_route
 from webapp.blueprints.ops.accounts import account_or_404, account_page
 from webapp.rendering import render
 from webapp.services import backoffice, billing, deployments
@@ -42,34 +42,20 @@ def _deployment_page(found, status: int = 200, **extra):
                   error=extra.pop("error", None), **LABELS)
 
 
-def _deployment_or_404(deployment_id: int):
-    return found_or_404(backoffice.deployment(deployment_id))
-
-
-@staff_route("/deploiements/<int:deployment_id>")
-def deployment(deployment_id: int):
-    return _deployment_page(_deployment_or_404(deployment_id))
+DEPLOYMENT = StaffPage("/deploiements/<int:deployment_id>", "deployment", backoffice.deployment,
+                       _deployment_page)
 
 
 @staff_route("/deploiements/<int:deployment_id>/planifier", methods=["POST"])
 def deployment_schedule(deployment_id: int):
-    found = _deployment_or_404(deployment_id)
-    try:
-        deployments.schedule(found, date_raw=request.form.get("date", ""),
-                             slot=request.form.get("slot", ""), actor=staff_actor(),
-                             today=billing.today_for(found.account))
-    except FormError as exc:
-        return _deployment_page(found, 400, form=request.form, error=exc.message)
-    return done(_("Planification enregistrée ; le client est prévenu par e-mail."),
-                url_for("ops.deployment", deployment_id=found.id))
+    return DEPLOYMENT.change(deployment_id, lambda found: deployments.schedule(
+        found, date_raw=request.form.get("date", ""), slot=request.form.get("slot", ""),
+        actor=staff_actor(), today=billing.today_for(found.account)),
+        _("Planification enregistrée ; le client est prévenu par e-mail."))
 
 
 @staff_route("/deploiements/<int:deployment_id>/statut", methods=["POST"])
 def deployment_status(deployment_id: int):
-    found = _deployment_or_404(deployment_id)
-    try:
-        deployments.move(found, request.form.get("status", ""), actor=staff_actor(),
-                         note=request.form.get("note", ""))
-    except FormError as exc:
-        return _deployment_page(found, 400, form=request.form, error=exc.message)
-    return done(_("Statut mis à jour."), url_for("ops.deployment", deployment_id=found.id))
+    return DEPLOYMENT.change(deployment_id, lambda found: deployments.move(
+        found, request.form.get("status", ""), actor=staff_actor(),
+        note=request.form.get("note", "")), _("Statut mis à jour."))

@@ -8,7 +8,7 @@ from flask import request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from webapp.blueprints.ops import LABELS, done, found_or_404, staff_actor, staff_route
+from webapp.blueprints.ops import LABELS, StaffPage, done, found_or_404, staff_actor, staff_route
 from webapp.blueprints.ops.accounts import account_or_404, account_page
 from webapp.rendering import render
 from webapp.services import backoffice, billing, pdf
@@ -55,24 +55,18 @@ def invoice_new(account_id: int):
                   number=created.number), url_for("ops.invoice", invoice_id=created.id))
 
 
-def _invoice_or_404(invoice_id: int):
-    return found_or_404(backoffice.invoice(invoice_id))
-
-
 def _invoice_page(found, status: int = 200, **extra):
     return render("ops/invoice.html", status=status, invoice=found,
                   payments=billing.payments(found), today=billing.today_for(found.account),
                   form=extra.pop("form", {}), error=extra.pop("error", None), **LABELS)
 
 
-@staff_route("/factures/<int:invoice_id>")
-def invoice(invoice_id: int):
-    return _invoice_page(_invoice_or_404(invoice_id))
+INVOICE = StaffPage("/factures/<int:invoice_id>", "invoice", backoffice.invoice, _invoice_page)
 
 
 @staff_route("/factures/<int:invoice_id>/pdf")
 def invoice_pdf(invoice_id: int):
-    found = _invoice_or_404(invoice_id)
+    found = INVOICE.found(invoice_id)
     data = pdf.invoice_pdf(found, found.account.name, billing.payments(found), tr=translate,
                            locale=str(get_locale() or "fr"))
     return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
@@ -81,21 +75,12 @@ def invoice_pdf(invoice_id: int):
 
 @staff_route("/factures/<int:invoice_id>/paiements", methods=["POST"])
 def payment(invoice_id: int):
-    found = _invoice_or_404(invoice_id)
-    try:
-        billing.record_payment(found, amount_raw=request.form.get("amount", ""),
-                               date_raw=request.form.get("date", ""),
-                               method=request.form.get("method", ""), actor=staff_actor())
-    except FormError as exc:
-        return _invoice_page(found, 400, form=request.form, error=exc.message)
-    return done(_("Paiement enregistré."), url_for("ops.invoice", invoice_id=found.id))
+    return INVOICE.change(invoice_id, lambda found: billing.record_payment(
+        found, amount_raw=request.form.get("amount", ""), date_raw=request.form.get("date", ""),
+        method=request.form.get("method", ""), actor=staff_actor()), _("Paiement enregistré."))
 
 
 @staff_route("/factures/<int:invoice_id>/relance", methods=["POST"])
 def reminder(invoice_id: int):
-    found = _invoice_or_404(invoice_id)
-    try:
-        billing.send_overdue_reminder(found, actor=staff_actor())
-    except FormError as exc:
-        return _invoice_page(found, 400, error=exc.message)
-    return done(_("Relance envoyée."), url_for("ops.invoice", invoice_id=found.id))
+    return INVOICE.change(invoice_id, lambda found: billing.send_overdue_reminder(
+        found, actor=staff_actor()), _("Relance envoyée."))

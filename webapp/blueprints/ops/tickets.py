@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import g, request
 from flask_babel import gettext as _
 
-from webapp.blueprints.ops import done, found_or_404, settings, staff_actor, staff_route
+from webapp.blueprints.ops import StaffPage, found_or_404, settings, staff_actor, staff_route
 from webapp.models import TICKET_CLOSED, TICKET_OPEN
 from webapp.rendering import attachment_download, render
 from webapp.services import backoffice
 from webapp.services import staff as staff_service
 from webapp.services import tickets as ticket_service
-from webapp.services.errors import FormError
 
 
 @staff_route("/tickets")
@@ -22,53 +21,36 @@ def tickets():
     return render("ops/tickets.html", rows=rows, state=status, mine=mine)
 
 
-def _ticket_or_404(ticket_id: int):
-    return found_or_404(backoffice.ticket(ticket_id))
-
-
 def _ticket_page(found, status: int = 200, **extra):
     return render("ops/ticket.html", status=status, ticket=found,
                   messages=ticket_service.thread(found), staff_list=staff_service.active_staff(),
                   form=extra.pop("form", {}), error=extra.pop("error", None))
 
 
-@staff_route("/tickets/<int:ticket_id>")
-def ticket(ticket_id: int):
-    return _ticket_page(_ticket_or_404(ticket_id))
+TICKET = StaffPage("/tickets/<int:ticket_id>", "ticket", backoffice.ticket, _ticket_page)
 
 
 @staff_route("/tickets/<int:ticket_id>/repondre", methods=["POST"])
 def ticket_reply(ticket_id: int):
-    found = _ticket_or_404(ticket_id)
-    try:
-        ticket_service.staff_reply(found, actor=staff_actor(), body=request.form.get("body", ""),
-                                   close=request.form.get("close") == "1")
-    except FormError as exc:
-        return _ticket_page(found, 400, form=request.form, error=exc.message)
-    return done(_("Réponse envoyée ; le client est prévenu par e-mail."),
-                url_for("ops.ticket", ticket_id=found.id))
+    return TICKET.change(ticket_id, lambda found: ticket_service.staff_reply(
+        found, actor=staff_actor(), body=request.form.get("body", ""),
+        close=request.form.get("close") == "1"),
+        _("Réponse envoyée ; le client est prévenu par e-mail."))
 
 
 @staff_route("/tickets/<int:ticket_id>/statut", methods=["POST"])
 def ticket_status(ticket_id: int):
-    found = _ticket_or_404(ticket_id)
     status = request.form.get("status")
-    try:
-        ticket_service.set_status(found, status, actor=staff_actor())
-    except FormError as exc:
-        return _ticket_page(found, 400, error=exc.message)
-    return done(_("Ticket fermé.") if status == TICKET_CLOSED else _("Ticket rouvert."),
-                url_for("ops.ticket", ticket_id=found.id))
+    return TICKET.change(ticket_id, lambda found: ticket_service.set_status(
+        found, status, actor=staff_actor()),
+        _("Ticket fermé.") if status == TICKET_CLOSED else _("Ticket rouvert."))
 
 
 @staff_route("/tickets/<int:ticket_id>/attribuer", methods=["POST"])
 def ticket_assign(ticket_id: int):
-    found = _ticket_or_404(ticket_id)
-    try:
-        ticket_service.assign(found, request.form.get("staff", type=int), actor=staff_actor())
-    except FormError as exc:
-        return _ticket_page(found, 400, error=exc.message)
-    return done(_("Attribution enregistrée."), url_for("ops.ticket", ticket_id=found.id))
+    return TICKET.change(ticket_id, lambda found: ticket_service.assign(
+        found, request.form.get("staff", type=int), actor=staff_actor()),
+        _("Attribution enregistrée."))
 
 
 @staff_route("/pieces-jointes/<int:attachment_id>")
