@@ -3,6 +3,8 @@ Keyyo Phone credentials, and desk phones ("Équipements")."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, abort, flash, request, session, url_for
 from flask_babel import gettext as _
 
@@ -85,14 +87,26 @@ def detail(service_id: int):
     return _detail_page(get_service_or_404(service_id))
 
 
+def _chosen_contact(missing: str):
+    """A form of a service's Contacts section: the view gets the service and the contact
+    the form names (`contact_id`; either out of scope: 404); a form naming none gets the
+    service's page again (400) saying `missing`."""
+    def decorate(view):
+        @wraps(view)
+        def run(service_id: int):
+            service = get_service_or_404(service_id)
+            contact_id = request.form.get("contact_id", type=int)
+            if contact_id is None:
+                return _detail_page(service, 400, error=_(missing))
+            return view(service, get_contact_or_404(contact_id))
+        return run
+    return decorate
+
+
 @bp.route("/<int:service_id>/contacts", methods=["POST"])
 @requires("services.manage")
-def associate(service_id: int):
-    service = get_service_or_404(service_id)
-    contact_id = request.form.get("contact_id", type=int)
-    if contact_id is None:
-        return _detail_page(service, 400, error=_("Choisissez un contact à associer."))
-    contact = get_contact_or_404(contact_id)
+@_chosen_contact(N_("Choisissez un contact à associer."))
+def associate(service, contact):
     holders.associate(service, contact, actor=current_actor())
     return saved(_("%(name)s est associé au service.", name=contact.full_name),
                  url_for("services.detail", service_id=service.id) + "#contacts")
@@ -100,12 +114,8 @@ def associate(service_id: int):
 
 @bp.route("/<int:service_id>/contacts/retirer", methods=["POST"])
 @requires("services.manage")
-def dissociate(service_id: int):
-    service = get_service_or_404(service_id)
-    contact_id = request.form.get("contact_id", type=int)
-    if contact_id is None:
-        return _detail_page(service, 400, error=_("Choisissez le contact à retirer."))
-    contact = get_contact_or_404(contact_id)
+@_chosen_contact(N_("Choisissez le contact à retirer."))
+def dissociate(service, contact):
     try:
         was_holder = holders.dissociate(service, contact, actor=current_actor())
     except HolderError as error:
