@@ -43,6 +43,11 @@ def _folder_or_404(folder_id: int):
     return folder
 
 
+def _folder_page(folder) -> str:
+    """The folders page showing `folder` (None: the contacts in no folder)."""
+    return url_for("folders.index", dossier=folder.id if folder else "none")
+
+
 def _selected():
     raw = request.values.get("dossier", "")
     if raw == "none":
@@ -81,8 +86,7 @@ def create():
     except FormError as exc:
         return _index(400, form_error=translate(exc.errors["name"]),
                       name=request.form.get("name", ""))
-    return saved(_("Dossier « %(name)s » créé.", name=folder.name),
-                 url_for("folders.index", dossier=folder.id))
+    return saved(_("Dossier « %(name)s » créé.", name=folder.name), _folder_page(folder))
 
 
 @bp.route("/<int:folder_id>/renommer", methods=["POST"])
@@ -96,8 +100,7 @@ def rename(folder_id: int):
     except FormError as exc:
         return _index(400, rename={"id": folder.id, "error": translate(exc.errors["name"]),
                                    "name": request.form.get("name", "")})
-    return saved(_("Dossier renommé en « %(name)s ».", name=folder.name),
-                 url_for("folders.index", dossier=folder.id))
+    return saved(_("Dossier renommé en « %(name)s ».", name=folder.name), _folder_page(folder))
 
 
 @bp.route("/<int:folder_id>/supprimer", methods=["POST"])
@@ -133,8 +136,7 @@ def move():
                    "%(num)s contacts déplacés dans « %(name)s ».", moved,
                    name=folder.name if folder else _("Sans dossier")), "success")
     back = request.form.get("back", "")
-    return redirect_to(url_for("folders.index", dossier=back) if back else
-                       url_for("folders.index", dossier=folder.id if folder else "none"))
+    return redirect_to(url_for("folders.index", dossier=back) if back else _folder_page(folder))
 
 
 # --- contact card -------------------------------------------------------------------
