@@ -52,9 +52,11 @@ def contact(contact_id: int):
                       contact.site_id) if contact.site_id else None)
 
 
-def contact_added(contact) -> Response:
-    """The answer to a new contact, whichever page created it (here or a folder's): its
-    page, saying so."""
+def add_contact(values: dict) -> Response:
+    """A new contact from a valid form, whichever page it was typed in (here or a
+    folder's): created, then its page, saying so."""
+    contact = directory_service.create_contact(current_access().account_id, values,
+                                               actor=current_actor())
     return saved(_("Le contact %(name)s est ajouté à l'annuaire.", name=contact.full_name),
                  url_for("directory.contact", contact_id=contact.id))
 
@@ -64,41 +66,43 @@ def _form_page(form: ContactForm, contact=None, status: int = 200):
                   sites=_site_choices())
 
 
-@bp.route("/nouveau", methods=["GET", "POST"])
-@requires("services.manage")
-def new():
-    access = current_access()
-    if request.method == "GET":
-        default = next((i for i, _n, _d in _site_choices()), "")
-        return _form_page(ContactForm(site_id=str(default)))
+def _posted(contact=None) -> tuple[ContactForm, dict | None]:
+    """The contact form as posted, and its values once valid (None: refused, the refusals
+    on the form)."""
     form = ContactForm.from_data(request.form)
     allowed = {i for i, _n, _d in _site_choices()}
     try:
-        values = directory_service.validate(form, allowed, access.account_id)
+        return form, directory_service.validate(form, allowed, current_access().account_id,
+                                                contact)
     except FormError as refused:
         form.errors.update(refused.errors)
+        return form, None
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+@requires("services.manage")
+def new():
+    if request.method == "GET":
+        default = next((i for i, _n, _d in _site_choices()), "")
+        return _form_page(ContactForm(site_id=str(default)))
+    form, values = _posted()
+    if values is None:
         return _form_page(form, status=400)
-    contact = directory_service.create_contact(access.account_id, values, actor=current_actor())
-    return contact_added(contact)
+    return add_contact(values)
 
 
 @bp.route("/<int:contact_id>/modifier", methods=["GET", "POST"])
 @requires("services.manage")
 def edit(contact_id: int):
     contact = get_contact_or_404(contact_id)
-    access = current_access()
     if request.method == "GET":
         return _form_page(ContactForm.from_record(contact), contact)
-    form = ContactForm.from_data(request.form)
-    allowed = {i for i, _n, _d in _site_choices()}
-    try:
-        values = directory_service.validate(form, allowed, access.account_id, contact)
-    except FormError as refused:
-        form.errors.update(refused.errors)
+    form, values = _posted(contact)
+    if values is None:
         return _form_page(form, contact, status=400)
     try:
         _saved, awaiting = directory_service.update_contact(
-            contact, values, access=access, actor=current_actor(),
+            contact, values, access=current_access(), actor=current_actor(),
             settings=current_app.extensions["cm_settings"])
     except FormError as refused:  # BeyondRights: not allowed to change this sign-in address
         form.errors.update(refused.errors)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, request, url_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from webapp.blueprints.directory import contact_added
+from webapp.blueprints.directory import add_contact
 from webapp.db import db
 from webapp.navigation import lights
 from webapp.rendering import confirmed, redirect_to, render, saved
@@ -223,10 +223,7 @@ def new_contact():
     except FormError as refused:
         form.errors.update(refused.errors)
         return _new_page(form, card_form, 400)
-    with db.atomic():
-        contact = directory_service.create_contact(access.account_id, values,
-                                                   actor=current_actor())
-    return contact_added(contact)
+    return add_contact(values)
 
 
 # --- DIR-5: associating a service to someone who is not yet a contact ----------------

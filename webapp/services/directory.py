@@ -135,8 +135,10 @@ def validate(form: ContactForm, allowed_sites: set[int], account_id: int,
 
 
 def create_contact(account_id: int, values: dict, *, actor: Actor) -> Contact:
-    contact = Contact.create(account=account_id, **values)
-    audit.record("contact.created", account=account_id, actor=actor, contact=contact.id)
+    """The contact and its audit event, in one transaction."""
+    with db.atomic():
+        contact = Contact.create(account=account_id, **values)
+        audit.record("contact.created", account=account_id, actor=actor, contact=contact.id)
     return contact
 
 
