@@ -66,19 +66,15 @@ def unpause(service_id: int):
                  url_for("breaks.mine"))
 
 
-def _reasons_page(status: int = 200, errors=None, values=None):
+@bp.route("/configurer/pauses")
+@requires("services.manage")
+def reasons(status: int = 200, errors=None, values=None):
+    """The account's break reasons; adding one that is refused shows it again (400)."""
     g.active_nav = "configure"
     account = current_user.account_id
     return render("breaks/reasons.html", status=status, errors=errors or {},
                   values=values or {}, builtin=breaks.reasons(account)[:4],
-                  own=breaks.PauseReason.select().where(
-                      breaks.PauseReason.account == account).order_by(breaks.PauseReason.label))
-
-
-@bp.route("/configurer/pauses")
-@requires("services.manage")
-def reasons():
-    return _reasons_page()
+                  own=breaks.own_reasons(account))
 
 
 @bp.route("/configurer/pauses", methods=["POST"])
@@ -88,7 +84,7 @@ def add_reason():
         row = breaks.add_reason(current_user.account_id, request.form.get("label", ""),
                                 current_actor())
     except FormError as exc:
-        return _reasons_page(400, exc.errors, exc.values)
+        return reasons(400, exc.errors, exc.values)
     return saved(_("Motif « %(l)s » ajouté.", l=row.label), url_for("breaks.reasons"))
 
 
@@ -96,7 +92,7 @@ def add_reason():
 @requires("services.manage")
 def delete_reason(reason_id: int):
     if not breaks.delete_reason(current_user.account_id, reason_id, current_actor()):
-        if breaks.PauseReason.get_or_none(breaks.PauseReason.id == reason_id) is not None:
+        if breaks.reason_exists(reason_id):
             abort(404)  # another account's
         flash(_("Ce motif était déjà supprimé."), "info")  # e.g. a second click
         return redirect_to(url_for("breaks.reasons"))

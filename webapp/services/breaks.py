@@ -30,9 +30,13 @@ AUTO = "auto"
 def reasons(account_id: int) -> list[tuple[str, str]]:
     """(code, label) of every reason the account may use: built-in first (French msgids,
     to translate on display), then its own, by label."""
-    own = [(r.code, r.label) for r in PauseReason.select().where(
-        PauseReason.account == account_id).order_by(PauseReason.label)]
-    return list(PAUSE_REASONS.items()) + own
+    return list(PAUSE_REASONS.items()) + [(r.code, r.label) for r in own_reasons(account_id)]
+
+
+def own_reasons(account_id: int) -> list[PauseReason]:
+    """The reasons the account added, by label."""
+    return list(PauseReason.select().where(PauseReason.account == account_id)
+                .order_by(PauseReason.label))
 
 
 def reason_label(account_id: int, code: str | None) -> str:
@@ -87,6 +91,11 @@ def delete_reason(account_id: int, reason_id: int, actor: Actor) -> bool:
         audit.record("breaks.reason_deleted", account=account_id, user=actor.user,
                      ip=actor.ip, code=row.code, label=row.label)
     return True
+
+
+def reason_exists(reason_id: int) -> bool:
+    """Whether any account has this reason (telling another account's from one deleted)."""
+    return PauseReason.get_or_none(PauseReason.id == reason_id) is not None
 
 
 def valid_reason(account_id: int, code: str) -> bool:
