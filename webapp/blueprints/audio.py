@@ -19,6 +19,9 @@ bp = Blueprint("audio", __name__, url_prefix="/configurer/audio")
 lights(bp, "configure")
 
 
+def _audio_or_404(audio_id: int) -> AudioFile:
+    return get_for_account_or_404(AudioFile, audio_id)
+
 
 def _uses_for_display(audio: AudioFile) -> list[str]:
     """Where a file is used; places outside the person's site scope are not named (ROLE-3)."""
@@ -28,8 +31,11 @@ def _uses_for_display(audio: AudioFile) -> list[str]:
             for use in audio_service.usages(audio)]
 
 
-def _index(status=200, form=None, errors=None, edit_id=None, edit_errors=None,
+@bp.route("")
+@requires("services.manage")
+def index(status=200, form=None, errors=None, edit_id=None, edit_errors=None,
            edit_value=None, in_use=None):
+    """The library; a refused upload, rename or delete shows it again with why (`status`…)."""
     files = audio_service.library(current_access().account_id)
     return render("audio/index.html", status=status, files=files, kinds=AUDIO_KINDS,
                   form=form or {"name": "", "kind": "announcement"}, errors=errors or {},
@@ -37,12 +43,6 @@ def _index(status=200, form=None, errors=None, edit_id=None, edit_errors=None,
                   in_use=in_use, max_label=audio_service.MAX_LABEL,
                   max_bytes=audio_service.MAX_BYTES, duration=audio_service.duration_label,
                   size=audio_service.size_label)
-
-
-@bp.route("")
-@requires("services.manage")
-def index():
-    return _index()
 
 
 @bp.route("", methods=["POST"])
@@ -58,7 +58,7 @@ def upload():
                                      name=request.form.get("name", ""),
                                      kind=request.form.get("kind", ""), actor=current_actor())
     except FormError as exc:
-        return _index(400, form=exc.values, errors=exc.errors)
+        return index(400, form=exc.values, errors=exc.errors)
     return saved(_("Fichier « %(name)s » ajouté à la bibliothèque.", name=audio.name),
                  url_for("audio.index"))
 
@@ -67,7 +67,7 @@ def upload():
 @requires("services.manage")
 def file(audio_id: int):
     """The sound itself, to this account only, with its real content type (range requests)."""
-    audio = get_for_account_or_404(AudioFile, audio_id)
+    audio = _audio_or_404(audio_id)
     path = audio_service.path_of(audio, current_app.extensions["cm_settings"].DATA_DIR)
     if not path.is_file():
         abort(404)
@@ -83,11 +83,11 @@ def file(audio_id: int):
 @bp.route("/<int:audio_id>/renommer", methods=["POST"])
 @requires("services.manage")
 def rename(audio_id: int):
-    audio = get_for_account_or_404(AudioFile, audio_id)
+    audio = _audio_or_404(audio_id)
     try:
         audio_service.rename(audio, request.form.get("name", ""), actor=current_actor())
     except FormError as exc:
-        return _index(400, edit_id=audio.id, edit_errors=exc.errors,
+        return index(400, edit_id=audio.id, edit_errors=exc.errors,
                       edit_value=exc.values.get("name"))
     return saved(_("Fichier renommé en « %(name)s ».", name=audio.name), url_for("audio.index"))
 
@@ -95,7 +95,7 @@ def rename(audio_id: int):
 @bp.route("/<int:audio_id>/supprimer", methods=["GET", "POST"])
 @requires("services.manage")
 def delete(audio_id: int):
-    audio = get_for_account_or_404(AudioFile, audio_id)
+    audio = _audio_or_404(audio_id)
     if request.method == "GET" or not confirmed():  # UI-1: one confirmation pattern
         back = url_for("audio.index")
         return confirm_page(
@@ -109,5 +109,5 @@ def delete(audio_id: int):
     try:
         audio_service.delete(audio, actor=current_actor())
     except audio_service.AudioInUse:
-        return _index(409, in_use=(audio, _uses_for_display(audio)))
+        return index(409, in_use=(audio, _uses_for_display(audio)))
     return saved(_("Fichier « %(name)s » supprimé.", name=audio.name), url_for("audio.index"))

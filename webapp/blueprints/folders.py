@@ -57,7 +57,9 @@ def _selected():
     return None, None
 
 
-def _index(status=200, form_error=None, name="", rename=None):
+@bp.route("")
+def index(status=200, form_error=None, name="", rename=None):
+    """The folders and their contacts; a refused form below shows it again with why (`status`…)."""
     access = current_access()
     selected, folder = _selected()
     page = directory_service.paginate(
@@ -71,11 +73,6 @@ def _index(status=200, form_error=None, name="", rename=None):
                   services_count=folders_service.services_count([c.id for c in page.items]))
 
 
-@bp.route("")
-def index():
-    return _index()
-
-
 @bp.route("", methods=["POST"])
 @requires("services.manage")
 def create():
@@ -84,7 +81,7 @@ def create():
             current_access().account_id, request.form.get("name", ""),
             request.form.get("external") == "1", actor=current_actor())
     except FormError as exc:
-        return _index(400, form_error=translate(exc.errors["name"]),
+        return index(400, form_error=translate(exc.errors["name"]),
                       name=request.form.get("name", ""))
     return saved(_("Dossier « %(name)s » créé.", name=folder.name), _folder_page(folder))
 
@@ -98,7 +95,7 @@ def rename(folder_id: int):
                                                request.form.get("external") == "1",
                                                actor=current_actor())
     except FormError as exc:
-        return _index(400, rename={"id": folder.id, "error": translate(exc.errors["name"]),
+        return index(400, rename={"id": folder.id, "error": translate(exc.errors["name"]),
                                    "name": request.form.get("name", "")})
     return saved(_("Dossier renommé en « %(name)s ».", name=folder.name), _folder_page(folder))
 
@@ -108,7 +105,7 @@ def rename(folder_id: int):
 def delete(folder_id: int):
     folder = _folder_or_404(folder_id)
     if not confirmed():
-        return _index(400, rename={"id": folder.id, "delete_error": _(
+        return index(400, rename={"id": folder.id, "delete_error": _(
             "Confirmez la suppression en cochant la case.")})
     moved = folders_service.delete_folder(folder, actor=current_actor())
     return saved(ngettext("Dossier « %(name)s » supprimé ; %(num)s contact passe dans « Sans "
@@ -124,7 +121,7 @@ def move():
     ids = [int(v) for v in request.form.getlist("contact_id") if v.isdigit()]
     target = request.form.get("folder_id", "")
     if not ids or target == "":
-        return _index(400, form_error=_("Choisissez au moins un contact et le dossier de "
+        return index(400, form_error=_("Choisissez au moins un contact et le dossier de "
                                         "destination."))
     folder = None if target == "none" else (
         _folder_or_404(int(target)) if target.isdigit() else abort(404))
