@@ -154,15 +154,15 @@ def set_holder(service_id: int):
 @requires("sites.manage", "services.manage")
 def assign_site(service_id: int):
     service = get_service_or_404(service_id)
-    site = _target_site()
-    if site is None:
+    if (site := _chosen_site()) is None:
         return _detail_page(service, 400, error=_("Choisissez un site dans la liste."))
     sites_service.assign(current_access(), service, site, actor=current_actor())
     return saved(_("Le service est affecté au site « %(name)s ».", name=site.name),
                  url_for("services.detail", service_id=service.id))
 
 
-def _target_site() -> Site | None:
+def _chosen_site() -> Site | None:
+    """The site the form names (`site_id`), if the user sees it."""
     site_id = request.form.get("site_id", type=int)
     access = current_access()
     if site_id is None:
@@ -288,8 +288,7 @@ def equipment_detail(equipment_id: int):
 @requires("sites.manage", "equipment.manage")
 def equipment_site(equipment_id: int):
     item = equipment_or_404(equipment_id)
-    site = _target_site()
-    if site is None:
+    if (site := _chosen_site()) is None:
         form = EquipmentForm.from_record(item)
         form.errors["site_id"] = _("Choisissez un site dans la liste.")
         return _equipment_form(form, item, status=400)
