@@ -135,14 +135,14 @@ def confirmed() -> bool:
 CONFIRM_DELETE = N_("Confirmez la suppression en cochant la case.")
 
 
-def confirmation(template: str, missing: str = CONFIRM_DELETE, **context) -> Response | None:
-    """UI-1: a destructive action with its own page: that page on GET, again (400, `missing`
-    as `error`) when posted without its box ticked; None once confirmed."""
+def ask_confirmation(template: str, missing: str = CONFIRM_DELETE, **context) -> None:
+    """UI-1: a destructive action with its own page. Returns once the person confirmed;
+    otherwise answers that page instead of the view (`flask.abort` with it): on GET, and
+    again (400, `missing` as `error`) when posted without its box ticked."""
     if request.method == "GET":
-        return render(template, error=None, **context)
+        abort(render(template, error=None, **context))
     if not confirmed():
-        return render(template, status=400, error=gettext(missing), **context)
-    return None
+        abort(render(template, status=400, error=gettext(missing), **context))
 
 
 def confirm_page(*, title: str, question: str, consequences: list[str], action: str,

@@ -80,6 +80,11 @@ def test_site2_delete_allowed_when_subtree_empty(tenant_admin, db_conn):
 def test_site2_delete_needs_confirmation(tenant_admin, db_conn):
     _create(tenant_admin, "Toulouse")
     site = _site("Toulouse")
+    page = tenant_admin.client.get(f"/gerer/sites/{site.id}/supprimer")
+    assert page.status_code == 200 and 'name="confirm"' in text(page)
+    # the question is a page like any other: same security headers, never cached
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
     response = post(tenant_admin, f"/gerer/sites/{site.id}/supprimer", {})
     assert response.status_code == 400
     assert "Confirmez la suppression" in text(response)

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from webapp.i18n import N_
 from webapp.models import Role, User
-from webapp.rendering import confirmation, render, saved
+from webapp.rendering import ask_confirmation, render, saved
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import auth as auth_service
 from webapp.services import password_links, trusted_browsers
@@ -141,8 +141,7 @@ def role_edit(role_id: int):
 @requires("users.manage")
 def role_delete(role_id: int):
     role = _role_or_404(role_id)
-    if (asked := confirmation("access/role_delete.html", role=role)) is not None:
-        return asked
+    ask_confirmation("access/role_delete.html", role=role)
     try:
         if not roles_service.within_reach(current_access(), role) and not role.builtin:
             raise BeyondRights(_("Ce rôle dépasse vos propres droits : seul un administrateur "
@@ -215,10 +214,7 @@ def user_roles_update(user_id: int):
 @requires("users.manage")
 def user_remove(user_id: int):
     user = _user_or_404(user_id)
-    asked = confirmation("access/user_remove.html", N_("Confirmez en cochant la case."),
-                         user=user)
-    if asked is not None:
-        return asked
+    ask_confirmation("access/user_remove.html", N_("Confirmez en cochant la case."), user=user)
     try:
         roles_service.remove(current_access(), user, actor=current_actor())
     except AccessError as error:

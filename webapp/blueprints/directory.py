@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.navigation import lights
-from webapp.rendering import confirmation, redirect_to, render, saved
+from webapp.rendering import ask_confirmation, redirect_to, render, saved
 from webapp.security import (
     current_access,
     current_actor,
@@ -124,9 +124,7 @@ def delete(contact_id: int):
     except FormError as refused:
         return render("directory/delete.html", status=409 if request.method == "POST" else 200,
                       contact=contact, refusal=translate(refused.message), error=None)
-    asked = confirmation("directory/delete.html", contact=contact, refusal=None)
-    if asked is not None:
-        return asked
+    ask_confirmation("directory/delete.html", contact=contact, refusal=None)
     directory_service.delete_contact(contact, actor=current_actor(),
                                      data_dir=current_app.extensions["cm_settings"].DATA_DIR)
     return saved(_("%(name)s est supprimé de l'annuaire.", name=contact.full_name),

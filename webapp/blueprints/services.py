@@ -11,7 +11,14 @@ from flask_babel import gettext as _
 from webapp.i18n import N_
 from webapp.models import LICENCE_PRODUCTS, PHONE_MODELS, SERVICE_KINDS, Equipment, Site
 from webapp.navigation import lights
-from webapp.rendering import confirm_page, confirmation, confirmed, redirect_to, render, saved
+from webapp.rendering import (
+    ask_confirmation,
+    confirm_page,
+    confirmed,
+    redirect_to,
+    render,
+    saved,
+)
 from webapp.security import (
     current_access,
     current_actor,
@@ -301,8 +308,7 @@ def equipment_site(equipment_id: int):
 @requires("equipment.manage")
 def equipment_delete(equipment_id: int):
     item = equipment_or_404(equipment_id)
-    if (asked := confirmation("services/equipment_delete.html", item=item)) is not None:
-        return asked
+    ask_confirmation("services/equipment_delete.html", item=item)
     equipment_service.delete(item, actor=current_actor())
     return saved(_("L'équipement %(mac)s est supprimé.", mac=item.mac),
                  url_for("services.equipment"))

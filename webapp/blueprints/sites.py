@@ -14,7 +14,7 @@ from flask_htmx import make_response as htmx_response
 from webapp.extensions import htmx
 from webapp.models import Site
 from webapp.navigation import lights
-from webapp.rendering import confirmation, render, render_block
+from webapp.rendering import ask_confirmation, render, render_block
 from webapp.security import current_access, current_actor, get_for_account_or_404, requires
 from webapp.services import sites as sites_service
 from webapp.services.sites import SiteError
@@ -158,8 +158,7 @@ def rename(site_id: int):
 @requires("sites.manage")
 def delete(site_id: int):
     site = site_or_404(site_id)
-    if (asked := confirmation("sites/delete.html", site=site, attached=None)) is not None:
-        return asked
+    ask_confirmation("sites/delete.html", site=site, attached=None)
     try:
         found = sites_service.delete(current_access(), site, actor=current_actor())
     except SiteError as error:
