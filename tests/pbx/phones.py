@@ -203,8 +203,10 @@ class Phone(pj.Account):
         cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
         cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
         # RTP ports of this process's phones, away from other test processes' and the
-        # connector's (pjsua's default, 4000 upwards, is shared by everyone)
-        cfg.mediaConfig.transportConfig.port = 50000 + (os.getpid() % 150) * 100
+        # connector's (pjsua's default, 4000 upwards, is shared by everyone), and above
+        # Linux's ephemeral ports (32768-60999): a client socket the kernel gave one of
+        # those ports made a phone's RTP bind fail (a clean run, "Address already in use")
+        cfg.mediaConfig.transportConfig.port = 61000 + (os.getpid() % 44) * 100
         cfg.mediaConfig.transportConfig.portRange = 100
         self.login, self.port = login, port
         self.create(cfg)
