@@ -173,6 +173,8 @@ def _init_extensions(app: Flask, settings) -> None:
         pgettext=lambda c, s: _catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True)
+    # `_` and `gettext`, dozens per page, then bypass Jinja's newstyle wrappers installed
+    # above (the plural and context forms keep them)
     app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

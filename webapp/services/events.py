@@ -51,6 +51,11 @@ def _head(query):
     return query.select_extend(fn.COUNT(SQL("*")).over().alias("total_rows")).limit(MAX_ITEMS)
 
 
+def _upcoming_deployments(account, site_ids):
+    return _head(deployments.upcoming(deployments.scoped(account, site_ids))
+                 .select(Deployment.id, Deployment.kind, Deployment.scheduled_date))
+
+
 # The block shows on every dashboard: its queries' SQL is built once (SCALE-4).
 _ORDERS = Prepared(lambda account: _head(
     billing.open_orders(account).select(Order.id, Order.reference, Order.title)))
@@ -58,9 +63,7 @@ _TICKETS = Prepared(lambda account: _head(
     Ticket.select(Ticket.id, Ticket.subject)
     .where((Ticket.account == account) & (Ticket.status == TICKET_OPEN))
     .order_by(Ticket.updated_at.desc())))
-_DEPLOYMENTS = Prepared(lambda account: _head(
-    deployments.upcoming(deployments.scoped(account, None))
-    .select(Deployment.id, Deployment.kind, Deployment.scheduled_date)))
+_DEPLOYMENTS = Prepared(lambda account: _upcoming_deployments(account, None))
 _TO_PAY = Prepared(lambda account, today: _head(
     billing.to_pay(account, today).select(*INVOICE_SHOWN)))
 _OVERDUE = Prepared(lambda account, today: _head(
@@ -72,11 +75,10 @@ def _counted(rows: list) -> tuple[int, list]:
 
 
 def _deployment_rows(access: Access) -> list:
+    """A scope of some sites is an IN list, which a prepared query cannot take."""
     if access.site_ids is None:
         return _DEPLOYMENTS.rows(access.account_id)
-    return list(_head(deployments.upcoming(deployments.scoped(access.account_id,
-                                                              access.site_ids))
-                      .select(Deployment.id, Deployment.kind, Deployment.scheduled_date)))
+    return list(_upcoming_deployments(access.account_id, access.site_ids))
 
 
 def summary(access: Access, today: dt.date) -> list[Entry]:
