@@ -5,7 +5,6 @@ test's own thread (mainThreadOnly, no worker threads)."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 from pathlib import Path
@@ -19,7 +18,6 @@ _EP: pj.Endpoint | None = None
 # pjsua2 reuses account ids: an Account object destroyed after its shutdown() would delete
 # whichever later account got its id. Every phone object lives as long as the process.
 _PHONES: list = []
-_RTP_SLOTS = itertools.count()  # each registered phone its own RTP ports
 
 
 def endpoint() -> pj.Endpoint:
@@ -204,14 +202,15 @@ class Phone(pj.Account):
         cfg.natConfig.sdpNatRewriteUse = 0
         cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
         cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
-        # RTP ports: pjsua counts them per account from this base, so phones that share
-        # a base take each other's ports (two clean runs lost a call to "RTP socket bind()
-        # at <base> error: Address already in use"). Each phone gets its own 100 ports,
-        # above Linux's ephemeral ports (32768-60999) and away from the other pytest
+        # RTP ports, above Linux's ephemeral ports (32768-60999), away from the other pytest
         # process's (pid parity) and the connector's (tests/pbx/conftest.py, 20000+).
-        cfg.mediaConfig.transportConfig.port = (
-            61000 + (os.getpid() % 2) * 2000 + (next(_RTP_SLOTS) % 20) * 100)
-        cfg.mediaConfig.transportConfig.portRange = 100
+        # With 100 ports, clean runs' later phones found the range used up (PJ_ETOOBIG on
+        # makeCall, after "bind() at <base>: Address already in use"): pjsua counts the
+        # next RTP port up from this base per account slot, and pjsua2 reuses the slots
+        # of closed accounts (`_PHONES` above), so the count carries over between tests.
+        # 2,000 ports leave room for the whole suite's calls.
+        cfg.mediaConfig.transportConfig.port = 61000 + (os.getpid() % 2) * 2000
+        cfg.mediaConfig.transportConfig.portRange = 2000
         self.login, self.port = login, port
         self.create(cfg)
         return self
