@@ -48,9 +48,7 @@ class Sip:
     def __init__(self) -> None:
         self.port = free_port()
         self.connector_port = free_port()
-        # below Linux's ephemeral ports (32768-60999), which client sockets get (the
-        # test phones' are above them, tests/pbx/phones.py)
-        self.rtp_port = 20000 + (os.getpid() % 120) * 100
+        self.rtp_port = 30000 + (os.getpid() % 200) * 100
         self.dir = Path(tempfile.mkdtemp(prefix="cm-sip-"))
         self.procs: list[subprocess.Popen] = []
 

@@ -202,15 +202,10 @@ class Phone(pj.Account):
         cfg.natConfig.sdpNatRewriteUse = 0
         cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
         cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
-        # RTP ports, above Linux's ephemeral ports (32768-60999), away from the other pytest
-        # process's (pid parity) and the connector's (tests/pbx/conftest.py, 20000+).
-        # With 100 ports, clean runs' later phones found the range used up (PJ_ETOOBIG on
-        # makeCall, after "bind() at <base>: Address already in use"): pjsua counts the
-        # next RTP port up from this base per account slot, and pjsua2 reuses the slots
-        # of closed accounts (`_PHONES` above), so the count carries over between tests.
-        # 2,000 ports leave room for the whole suite's calls.
-        cfg.mediaConfig.transportConfig.port = 61000 + (os.getpid() % 2) * 2000
-        cfg.mediaConfig.transportConfig.portRange = 2000
+        # RTP ports of this process's phones, away from other test processes' and the
+        # connector's (pjsua's default, 4000 upwards, is shared by everyone)
+        cfg.mediaConfig.transportConfig.port = 50000 + (os.getpid() % 150) * 100
+        cfg.mediaConfig.transportConfig.portRange = 100
         self.login, self.port = login, port
         self.create(cfg)
         return self
