@@ -173,16 +173,18 @@ class Prepared:
     def __init__(self, build) -> None:
         self._build = build
         self._arity = build.__code__.co_argcount
-        self._compiled: dict[int, tuple] = {}
+        self._compiled: tuple | None = None
 
     def _for(self, database: Database) -> tuple:
-        compiled = self._compiled.get(id(database))
+        """The query compiled for `database`: only the current one is kept (a process has
+        one; the tests open one per test, and keeping each would keep its connections)."""
+        compiled = self._compiled
         if compiled is None or compiled[0] is not database:
             query = self._build(*(_Slot(i) for i in range(self._arity)))
             sql, params = database.get_sql_context().parse(query)
             slots = [(position, p) for position, p in enumerate(params)
                      if isinstance(p, _Placeholder)]
-            compiled = self._compiled[id(database)] = (database, query, sql, params, slots)
+            compiled = self._compiled = (database, query, sql, params, slots)
         return compiled
 
     def execute(self, *values):
